@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian/Ubuntu machine: installs what is missing,
+# builds, runs `meson test`, then again under AddressSanitizer and UBSan.
+# Usage: scripts/test.sh [--quick] [meson test arguments...]
+#   --quick   skip the sanitizer build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+
+quick=0
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+
+need_build_tools
+need pc:cmocka libcmocka-dev
+need nc netcat-openbsd
+need ip iproute2
+install_missing
+
+total_ok=0 total_fail=0 total_skip=0
+run_suite() {
+    local dir=$1; shift
+    local rc=0
+    meson test -C "$dir" --print-errorlogs "$@" || rc=$?
+    # meson prints its own summary; add up its counts for the closing line.
+    local log="$dir/meson-logs/testlog.txt"
+    if [ -f "$log" ]; then
+        local ok fail skip
+        ok=$(awk '/^Ok:/ {print $2}' "$log" | tail -n1)
+        fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s += $NF} END {print s + 0}' "$log")
+        skip=$(awk '/^Skipped:/ {print $2}' "$log" | tail -n1)
+        total_ok=$((total_ok + ${ok:-0}))
+        total_fail=$((total_fail + ${fail:-0}))
+        total_skip=$((total_skip + ${skip:-0}))
+    fi
+    return $rc
+}
+
+status=0
+configure_build build -Dtests=enabled
+run_suite build "$@" || status=1
+
+if [ $quick -eq 0 ]; then
+    configure_build build-sanitize -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        run_suite build-sanitize "$@" || status=1
+fi
+
+echo "tests: $total_ok passed, $total_fail failed, $total_skip skipped"
+exit $status
