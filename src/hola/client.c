@@ -1,0 +1,297 @@
+/* client.c: hola-client's main: options, collecting and checking the names (arguments,
+ * interactive prompt or standard input), then the protocol's run in client_<proto>.c. */
+#include "client.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "i18n.h"
+
+#ifndef HOLA_VERSION
+#define HOLA_VERSION "unknown"
+#endif
+
+/* A bound on what standard input may make us hold in memory. */
+#define MAX_NAMES 100000
+/* The interactive prompt asks for at most this many names. */
+#define MAX_ASKED 100
+
+#define DEFAULT_TIMEOUT_TCP 5000
+#define DEFAULT_TIMEOUT_UDP 1000
+
+static const char usage_text[] =
+    "Usage: hola-client [OPTION]... [NAME]...\n"
+    "Send names to hola-server and print its replies (\"Hola <name>\"), one per line, in\n"
+    "order.\n"
+    "\n"
+    "The names come from the arguments; without any, from the keyboard when standard\n"
+    "input is a terminal (the program asks how many, then each one; in Spanish when\n"
+    "LC_ALL, LC_MESSAGES or LANG starts with \"es\"), else one per line from standard\n"
+    "input. Names are UTF-8, at most 512 bytes once surrounding whitespace is trimmed;\n"
+    "empty ones are skipped. Every name is checked before anything is sent: one that is\n"
+    "too long or not valid UTF-8 is reported by its position, and nothing is sent.\n"
+    "\n"
+    "TCP sends one name per line on one connection. UDP sends one datagram per name on a\n"
+    "connected socket (so an ICMP \"port unreachable\" is reported, not waited out), waits\n"
+    "for the replies, never retransmits, and then reports on standard error how many\n"
+    "names were sent, answered and lost, and which were lost.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --proto PROTO   transport: tcp (default) or udp\n"
+    "  -H, --host HOST     server host name or address (default localhost); e.g.\n"
+    "                      127.0.0.1, ::1\n"
+    "  -P, --port PORT     server port (default 7000)\n"
+    "  -t, --timeout MS    how long to wait for the server, in milliseconds. UDP: for\n"
+    "                      replies after the last datagram is sent (per name with\n"
+    "                      --lockstep); default 1000. TCP: to connect, and for each\n"
+    "                      reply; default 5000\n"
+    "  -l, --lockstep      send one name, wait for its reply, then the next (default:\n"
+    "                      send them all, then collect the replies)\n"
+    "      --stats         at exit, print one line of JSON with counters to stderr:\n"
+    "                      {\"proto\":\"udp\",\"role\":\"client\",\"sent\":N,\"received\":N,\n"
+    "                      \"lost\":N,\"elapsed_ms\":X}\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "Exit status:\n"
+    "  0  every name was answered\n"
+    "  1  an error: server not reachable, a refused name, a timeout (TCP)...\n"
+    "  2  a bad option or argument, or a name that is too long or not UTF-8\n"
+    "  3  UDP: some names got no reply before the timeout\n"
+    "\n"
+    "Examples:\n"
+    "  hola-client -p tcp -P 7000 \"Julián Alcibar Zubillaga\" \"Yanina De Luna Ocampo\"\n"
+    "  printf 'Ana\\nÑandú\\n' | hola-client -p udp -H ::1 --stats\n";
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "hola-client: %s (see hola-client --help)\n", msg);
+    return 2;
+}
+
+void hola_client_print_reply(const char *s, size_t n)
+{
+    fwrite(s, 1, n, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+void hola_client_where(const struct hola_client_cfg *cfg, char *out, size_t cap)
+{
+    if (strchr(cfg->host, ':') != NULL)
+        snprintf(out, cap, "[%s]:%u", cfg->host, (unsigned)cfg->port);
+    else
+        snprintf(out, cap, "%s:%u", cfg->host, (unsigned)cfg->port);
+}
+
+int hola_client_ms_left(uint64_t deadline_us)
+{
+    uint64_t now = hola_stats_now_us();
+    return now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
+}
+
+/* Checks one name and adds it. `where` says where it came from ("name 2", "line 3 of
+ * standard input") for the error. Returns 0 (added or skipped as empty) or -1. */
+static int add_checked(struct hola_names *list, const char *s, size_t len, const char *where,
+                       struct hola_err *e)
+{
+    struct hola_name_check chk = hola_names_check(s, len);
+    char why[HOLA_ERR_MAX];
+
+    if (chk.status == HOLA_NAME_EMPTY)
+        return 0;
+    if (chk.status != HOLA_NAME_OK) {
+        hola_names_describe(s, &chk, why, sizeof why);
+        return hola_err_set(e, "%s %s", where, why);
+    }
+    if (list->n >= MAX_NAMES)
+        return hola_err_set(e, "too many names (at most %d)", MAX_NAMES);
+    return hola_names_add(list, s + chk.start, chk.len, e);
+}
+
+static int names_from_args(char **args, int n, struct hola_names *list, struct hola_err *e)
+{
+    char where[32];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(where, sizeof where, "name %d", i + 1);
+        if (add_checked(list, args[i], strlen(args[i]), where, e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int names_from_stream(FILE *in, struct hola_names *list, struct hola_err *e)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long lineno = 0;
+    char where[48];
+    int rc = 0;
+
+    errno = 0;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        snprintf(where, sizeof where, "line %lu of standard input:", lineno);
+        if (add_checked(list, line, (size_t)n, where, e) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && ferror(in))
+        rc = hola_err_set(e, "reading standard input: %s", strerror(errno));
+    free(line);
+    return rc;
+}
+
+/* The practice's dialogue: how many names, then each one; a bad answer is asked again. */
+static int names_interactive(struct hola_names *list, struct hola_err *e)
+{
+    enum hola_lang lang = hola_i18n_lang();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long count = 0;
+    struct hola_err why;
+    int rc = 0;
+
+    while (count == 0) {
+        fputs(hola_i18n_msg(lang, HOLA_MSG_HOW_MANY), stderr);
+        if ((n = getline(&line, &cap, stdin)) < 0) {
+            rc = hola_err_set(e, "standard input closed before any name was given");
+            goto out;
+        }
+        struct hola_name_check chk = hola_names_check(line, (size_t)n);
+        line[chk.start + chk.len] = '\0';
+        if (chk.status != HOLA_NAME_OK ||
+            hola_opts_ulong(line + chk.start, "count", 1, MAX_ASKED, &count, &why) != 0) {
+            count = 0;
+            fprintf(stderr, "%s\n", hola_i18n_msg(lang, HOLA_MSG_BAD_COUNT));
+        }
+    }
+    while (list->n < count) {
+        fprintf(stderr, "%s %zu: ", hola_i18n_msg(lang, HOLA_MSG_NAME), list->n + 1);
+        if ((n = getline(&line, &cap, stdin)) < 0) {
+            rc = hola_err_set(e, "standard input closed after %zu of %lu names", list->n,
+                              count);
+            goto out;
+        }
+        size_t before = list->n;
+        if (add_checked(list, line, (size_t)n, "", &why) != 0) {
+            /* why.msg starts with the " " of the empty `where`. */
+            fprintf(stderr, "%s:%s\n", hola_i18n_msg(lang, HOLA_MSG_BAD_NAME), why.msg);
+        } else if (list->n == before) {
+            fprintf(stderr, "%s\n", hola_i18n_msg(lang, HOLA_MSG_EMPTY_NAME));
+        }
+    }
+out:
+    free(line);
+    return rc;
+}
+
+static const struct {
+    enum hola_proto proto;
+    int (*run)(const struct hola_client_cfg *cfg, const struct hola_names *names,
+               struct hola_stats *st, struct hola_err *e);
+} runners[] = {
+    { HOLA_PROTO_TCP, hola_client_tcp_run },
+    { HOLA_PROTO_UDP, hola_client_udp_run },
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "proto", required_argument, NULL, 'p' },
+        { "host", required_argument, NULL, 'H' },
+        { "port", required_argument, NULL, 'P' },
+        { "timeout", required_argument, NULL, 't' },
+        { "lockstep", no_argument, NULL, 'l' },
+        { "stats", no_argument, NULL, 'S' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct hola_client_cfg cfg = { HOLA_PROTO_TCP, "localhost", HOLA_DEFAULT_PORT, 0, false };
+    struct hola_names names = { NULL, NULL, 0, 0 };
+    struct hola_stats st;
+    struct hola_err e = { "" };
+    bool stats = false;
+    int c;
+
+    opterr = 0; /* one message of ours instead of getopt's */
+    while ((c = getopt_long(argc, argv, ":p:H:P:t:lhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (hola_opts_proto(optarg, &cfg.proto, &e) != 0)
+                return usage_error(e.msg);
+            break;
+        case 'H':
+            cfg.host = optarg;
+            break;
+        case 'P':
+            if (hola_opts_port(optarg, false, &cfg.port, &e) != 0)
+                return usage_error(e.msg);
+            break;
+        case 't':
+            if (hola_opts_ulong(optarg, "--timeout", 1, 3600000, &cfg.timeout_ms, &e) != 0)
+                return usage_error(e.msg);
+            break;
+        case 'l':
+            cfg.lockstep = true;
+            break;
+        case 'S':
+            stats = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("hola-client %s\n", HOLA_VERSION);
+            return 0;
+        default:
+            hola_opts_getopt_error(c, optopt, argv, optind, &e);
+            return usage_error(e.msg);
+        }
+    }
+    if (cfg.timeout_ms == 0)
+        cfg.timeout_ms = cfg.proto == HOLA_PROTO_UDP ? DEFAULT_TIMEOUT_UDP
+                                                     : DEFAULT_TIMEOUT_TCP;
+
+    int rc;
+    if (optind < argc)
+        rc = names_from_args(argv + optind, argc - optind, &names, &e);
+    else if (isatty(STDIN_FILENO))
+        rc = names_interactive(&names, &e);
+    else
+        rc = names_from_stream(stdin, &names, &e);
+    if (rc == 0 && names.n == 0)
+        rc = hola_err_set(&e, "no names to send");
+    if (rc != 0) {
+        hola_names_free(&names);
+        fprintf(stderr, "hola-client: %s\n", e.msg);
+        return 2;
+    }
+
+    /* A server that closes early must cost an EPIPE error, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+    hola_stats_start(&st, hola_opts_proto_name(cfg.proto), "client");
+    rc = -1;
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
+        if (runners[i].proto == cfg.proto)
+            rc = runners[i].run(&cfg, &names, &st, &e);
+    st.lost = st.sent - st.received;
+    if (stats)
+        hola_stats_print(&st, stderr);
+    hola_names_free(&names);
+    if (rc < 0) {
+        fprintf(stderr, "hola-client: %s\n", e.msg);
+        return 1;
+    }
+    return rc;
+}

@@ -1,0 +1,228 @@
+/* client_udp.c: hola-client over UDP: one datagram per name on a connected socket, no
+ * retransmission. Whatever does not come back before the timeout is reported as lost:
+ * that is the behaviour the practice's UDP question is about. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "client.h"
+
+/* Larger than any UDP payload. */
+#define DGRAM_MAX 65536
+
+struct udp_client {
+    const struct hola_client_cfg *cfg;
+    const struct hola_names *names;
+    struct hola_stats *st;
+    int fd;
+    bool *answered;
+    size_t sent;        /* names sent so far: 0..sent-1 */
+    size_t answered_n;
+    bool refused;       /* an ICMP port unreachable came back */
+    char where[HOLA_ADDR_STRLEN + 256];
+    char buf[DGRAM_MAX];
+};
+
+/* connect() on a UDP socket sends nothing; it fixes the peer, so the kernel drops
+ * datagrams from anyone else and reports ICMP errors to us as ECONNREFUSED. */
+static int open_socket(struct udp_client *u, struct hola_err *e)
+{
+    struct addrinfo *list;
+    int err = 0, fl;
+
+    if (hola_addr_resolve(u->cfg->host, u->cfg->port, SOCK_DGRAM, 0, &list, e) != 0)
+        return -1;
+    u->fd = -1;
+    for (const struct addrinfo *ai = list; ai != NULL && u->fd < 0; ai = ai->ai_next) {
+        u->fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (u->fd >= 0 && connect(u->fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            err = errno;
+            close(u->fd);
+            u->fd = -1;
+        } else if (u->fd < 0) {
+            err = errno;
+        }
+    }
+    freeaddrinfo(list);
+    if (u->fd < 0)
+        return hola_err_set(e, "cannot open a UDP socket to %s: %s", u->where, strerror(err));
+    if ((fl = fcntl(u->fd, F_GETFL)) < 0 || fcntl(u->fd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return hola_err_set(e, "fcntl: %s", strerror(errno));
+    return 0;
+}
+
+/* Matches a reply to the first sent, unanswered name it greets, and prints it. */
+static void take_reply(struct udp_client *u, const char *r, size_t n)
+{
+    if (n > 0 && r[n - 1] == '\n')
+        n--;
+    if (n >= 5 && memcmp(r, "Hola ", 5) == 0) {
+        for (size_t i = 0; i < u->sent; i++) {
+            if (!u->answered[i] && u->names->len[i] == n - 5 &&
+                memcmp(u->names->v[i], r + 5, n - 5) == 0) {
+                u->answered[i] = true;
+                u->answered_n++;
+                u->st->received++;
+                hola_client_print_reply(r, n);
+                return;
+            }
+        }
+        /* A datagram can arrive twice; the second copy answers nothing new. */
+        fprintf(stderr, "hola-client: ignoring a reply that matches no waiting name\n");
+        return;
+    }
+    char preview[200];
+    hola_names_preview(r, n, preview, sizeof preview);
+    fprintf(stderr, "hola-client: the server answered %s\n", preview);
+}
+
+/* Reads every reply already queued, without waiting. -1 once the port is unreachable. */
+static int drain(struct udp_client *u, struct hola_err *e)
+{
+    for (;;) {
+        ssize_t n = recv(u->fd, u->buf, sizeof u->buf, 0);
+        if (n >= 0) {
+            take_reply(u, u->buf, (size_t)n);
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        if (errno == ECONNREFUSED) {
+            u->refused = true;
+            return -1;
+        }
+        return hola_err_set(e, "receiving from %s: %s", u->where, strerror(errno));
+    }
+}
+
+/* Waits for replies until `done` holds or the deadline passes. */
+static int wait_replies(struct udp_client *u, uint64_t deadline_us, size_t until,
+                        struct hola_err *e)
+{
+    while (u->answered_n < u->names->n && !(until < u->sent && u->answered[until])) {
+        struct pollfd p = { .fd = u->fd, .events = POLLIN };
+        int n = poll(&p, 1, hola_client_ms_left(deadline_us));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return hola_err_set(e, "poll: %s", strerror(errno));
+        if (n == 0)
+            return 0;
+        if (drain(u, e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
+{
+    for (;;) {
+        ssize_t n = send(u->fd, u->names->v[i], u->names->len[i], 0);
+        if (n >= 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno == ECONNREFUSED) {
+            u->refused = true;
+            return -1;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            /* Our own send buffer is full: wait for room. Not a retransmission, the
+             * datagram has not left yet. Reading meanwhile keeps replies flowing. */
+            struct pollfd p = { .fd = u->fd, .events = POLLOUT | POLLIN };
+            if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+                return hola_err_set(e, "poll: %s", strerror(errno));
+            if ((p.revents & POLLIN) && drain(u, e) != 0)
+                return -1;
+            continue;
+        }
+        return hola_err_set(e, "sending to %s: %s", u->where, strerror(errno));
+    }
+    u->sent++;
+    u->st->sent++;
+    return 0;
+}
+
+/* The closing report on stderr: counts, then every lost name. */
+static void report(const struct udp_client *u)
+{
+    char preview[4 * 40 + 8];
+    size_t lost = u->sent - u->answered_n;
+
+    fprintf(stderr, "hola-client: udp: sent %zu, answered %zu, lost %zu", u->sent,
+            u->answered_n, lost);
+    const char *sep = ": ";
+    for (size_t i = 0; i < u->sent; i++) {
+        if (!u->answered[i]) {
+            hola_names_preview(u->names->v[i], u->names->len[i], preview, sizeof preview);
+            fprintf(stderr, "%s%s", sep, preview);
+            sep = ", ";
+        }
+    }
+    if (u->sent < u->names->n)
+        fprintf(stderr, "; %zu not sent", u->names->n - u->sent);
+    fputc('\n', stderr);
+}
+
+int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_names *names,
+                        struct hola_stats *st, struct hola_err *e)
+{
+    struct udp_client *u = calloc(1, sizeof *u);
+    int rc = -1;
+    uint64_t wait_us = (uint64_t)cfg->timeout_ms * 1000u;
+
+    if (u == NULL)
+        return hola_err_set(e, "out of memory");
+    u->cfg = cfg;
+    u->names = names;
+    u->st = st;
+    u->fd = -1;
+    hola_client_where(cfg, u->where, sizeof u->where);
+    u->answered = calloc(names->n, sizeof *u->answered);
+    if (u->answered == NULL) {
+        hola_err_set(e, "out of memory");
+        goto out;
+    }
+    if (open_socket(u, e) != 0)
+        goto out;
+
+    int r = 0;
+    for (size_t i = 0; i < names->n && r == 0; i++) {
+        r = send_name(u, i, e);
+        /* Pipelined: pick up replies between sends so our receive buffer never fills.
+         * Lockstep: wait for this name's reply (or the timeout) before the next. */
+        if (r == 0)
+            r = cfg->lockstep ? wait_replies(u, hola_stats_now_us() + wait_us, i, e)
+                              : drain(u, e);
+    }
+    if (r == 0 && !cfg->lockstep)
+        r = wait_replies(u, hola_stats_now_us() + wait_us, names->n, e);
+
+    if (u->refused && u->answered_n == 0) {
+        hola_err_set(e, "server not reachable at %s (udp): nothing listens on that port "
+                        "(ICMP port unreachable)", u->where);
+        goto out;
+    }
+    report(u);
+    if (u->refused)
+        hola_err_set(e, "the server stopped answering (ICMP port unreachable) after %zu "
+                        "replies", u->answered_n);
+    else if (r != 0)
+        goto out;
+    else
+        rc = u->answered_n == names->n ? 0 : HOLA_CLIENT_LOST;
+out:
+    if (u->fd >= 0)
+        close(u->fd);
+    free(u->answered);
+    free(u);
+    return rc;
+}

@@ -1,0 +1,320 @@
+/* server.c: hola-server's main: options, signals, the listening socket and the greeting
+ * shared by every protocol; the loops themselves live in server_<proto>.c. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+#ifndef HOLA_VERSION
+#define HOLA_VERSION "unknown"
+#endif
+
+static const char usage_text[] =
+    "Usage: hola-server [OPTION]...\n"
+    "Serve the sockets practice: greet every name a client sends with \"Hola <name>\".\n"
+    "\n"
+    "For TCP, each connection is announced on standard output as\n"
+    "\"Conectado a ADDR:PORT\"; the client sends one name per line (\"\\n\" or \"\\r\\n\"), so\n"
+    "nc and telnet work as clients. For UDP, each datagram carries one name. For every name\n"
+    "the server prints \"Hola <name>\" on standard output and sends \"Hola <name>\" back (a\n"
+    "line for TCP; one datagram for UDP, ending in a newline when the request did).\n"
+    "Names are UTF-8, at most 512 bytes once surrounding whitespace is trimmed; empty\n"
+    "lines are skipped. An invalid name is answered with a line starting \"error:\"; a\n"
+    "TCP line or name that is too long also closes that connection. Many clients are\n"
+    "served at once, from one poll() loop.\n"
+    "\n"
+    "Standard output carries only the \"Conectado a\" and \"Hola\" lines; the listening\n"
+    "address, errors and --stats go to standard error.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --proto PROTO     transport: tcp (default) or udp\n"
+    "  -P, --port PORT       port to listen on (default 7000); 0 lets the kernel pick\n"
+    "                        a free one: see --port-file\n"
+    "  -b, --bind ADDR       local address or host name to listen on (default: every\n"
+    "                        address, IPv6 and IPv4 alike); e.g. 127.0.0.1, ::1\n"
+    "  -c, --count N         exit after greeting N names (default: run until SIGINT or\n"
+    "                        SIGTERM)\n"
+    "      --port-file FILE  once listening, write the port number to FILE (written to a\n"
+    "                        temporary file, then renamed: readers never see half a file)\n"
+    "      --stats           at exit, print one line of JSON with counters to stderr\n"
+    "  -h, --help            show this help and exit\n"
+    "  -V, --version         show the version and exit\n"
+    "\n"
+    "Exit status:\n"
+    "  0  stopped by --count, SIGINT or SIGTERM (a second signal stops at once)\n"
+    "  1  an error, e.g. the port is in use\n"
+    "  2  a bad option or argument\n"
+    "\n"
+    "Examples:\n"
+    "  hola-server -p tcp -P 7000 --count 3\n"
+    "  hola-server -p udp -b ::1 -P 0 --port-file /tmp/hola.port\n";
+
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char b = (char)sig;
+
+    /* write() is async-signal-safe; a full pipe already says "stop". */
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* nothing to do */
+    }
+    errno = saved;
+}
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* The self-pipe turns a signal into a readable descriptor, so poll() itself wakes up and
+ * there is no window between checking a flag and sleeping in poll(). */
+static int setup_signals(struct hola_err *e)
+{
+    struct sigaction sa;
+
+    if (pipe(sig_pipe) != 0)
+        return hola_err_set(e, "pipe: %s", strerror(errno));
+    if (set_nonblock(sig_pipe[0]) != 0 || set_nonblock(sig_pipe[1]) != 0)
+        return hola_err_set(e, "fcntl: %s", strerror(errno));
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return hola_err_set(e, "sigaction: %s", strerror(errno));
+    /* A client that vanishes must cost an EPIPE on that connection, not the process. */
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return hola_err_set(e, "sigaction: %s", strerror(errno));
+    return 0;
+}
+
+bool hola_server_signalled(struct hola_server *srv)
+{
+    char buf[16];
+    bool got = false;
+
+    while (read(srv->stop_fd, buf, sizeof buf) > 0)
+        got = true;
+    return got;
+}
+
+bool hola_server_done(const struct hola_server *srv)
+{
+    return srv->cfg.count > 0 && srv->greeted >= srv->cfg.count;
+}
+
+size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, char *reply,
+                         size_t cap)
+{
+    if (len + 5 > cap)
+        return 0;
+    memcpy(reply, "Hola ", 5);
+    memcpy(reply + 5, name, len);
+    fwrite(reply, 1, len + 5, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    srv->greeted++;
+    srv->stats.received++;
+    return len + 5;
+}
+
+static int write_port_file(const char *path, uint16_t port, struct hola_err *e)
+{
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return hola_err_set(e, "--port-file: path too long");
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return hola_err_set(e, "--port-file %s: %s", tmp, strerror(errno));
+    int bad = fprintf(f, "%u\n", (unsigned)port) < 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return hola_err_set(e, "--port-file %s: %s", path, strerror(err));
+    }
+    return 0;
+}
+
+/* Binds one candidate address; the descriptor, or -1 with errno set. */
+static int try_bind(const struct addrinfo *ai, int socktype)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    int one = 1, zero = 0;
+
+    if (fd < 0)
+        return -1;
+    /* TCP: a restarted server may rebind while old connections sit in TIME_WAIT. */
+    if (socktype == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Dual stack: an IPv6 wildcard socket also takes IPv4 clients (as ::ffff:a.b.c.d),
+     * whatever the system default (net.ipv6.bindv6only) says. */
+    if (ai->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+        (socktype == SOCK_STREAM && listen(fd, SOMAXCONN) != 0) || set_nonblock(fd) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+int hola_server_open(struct hola_server *srv, int socktype, struct hola_err *e)
+{
+    struct addrinfo *list;
+    const char *proto = hola_opts_proto_name(srv->cfg.proto);
+    char where[HOLA_ADDR_STRLEN] = "";
+    int fd = -1, err = 0;
+
+    if (hola_addr_resolve(srv->cfg.bind, srv->cfg.port, socktype, 1, &list, e) != 0)
+        return -1;
+    /* Without --bind, prefer the IPv6 wildcard (dual stack) and fall back to IPv4 where
+     * IPv6 is disabled; with --bind, take the addresses in the resolver's order. */
+    for (int pass = 0; pass < 2 && fd < 0; pass++) {
+        for (const struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
+            if (srv->cfg.bind == NULL && (pass == 0) != (ai->ai_family == AF_INET6))
+                continue;
+            if (srv->cfg.bind != NULL && pass == 1)
+                break;
+            fd = try_bind(ai, socktype);
+            if (fd < 0 && err == 0) {
+                /* Report the first failure: it is the preferred address. */
+                err = errno;
+                hola_addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
+            }
+        }
+    }
+    freeaddrinfo(list);
+    if (fd < 0)
+        return hola_err_set(e, "cannot listen on %s (%s): %s", where, proto, strerror(err));
+
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        err = errno;
+        close(fd);
+        return hola_err_set(e, "getsockname: %s", strerror(err));
+    }
+    hola_addr_format((struct sockaddr *)&ss, sl, where, sizeof where);
+    fprintf(stderr, "hola-server: listening on %s (%s)\n", where, proto);
+    if (srv->cfg.port_file != NULL &&
+        write_port_file(srv->cfg.port_file, hola_addr_port((struct sockaddr *)&ss), e) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static const struct {
+    enum hola_proto proto;
+    int (*run)(struct hola_server *srv, struct hola_err *e);
+} runners[] = {
+    { HOLA_PROTO_TCP, hola_server_tcp_run },
+    { HOLA_PROTO_UDP, hola_server_udp_run },
+};
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "hola-server: %s (see hola-server --help)\n", msg);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "proto", required_argument, NULL, 'p' },
+        { "port", required_argument, NULL, 'P' },
+        { "bind", required_argument, NULL, 'b' },
+        { "count", required_argument, NULL, 'c' },
+        { "port-file", required_argument, NULL, 'F' },
+        { "stats", no_argument, NULL, 'S' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct hola_server srv;
+    struct hola_err e = { "" };
+    bool stats = false;
+    int c;
+
+    memset(&srv, 0, sizeof srv);
+    srv.cfg.proto = HOLA_PROTO_TCP;
+    srv.cfg.port = HOLA_DEFAULT_PORT;
+    opterr = 0; /* one message of ours instead of getopt's */
+    while ((c = getopt_long(argc, argv, ":p:P:b:c:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (hola_opts_proto(optarg, &srv.cfg.proto, &e) != 0)
+                return usage_error(e.msg);
+            break;
+        case 'P':
+            if (hola_opts_port(optarg, true, &srv.cfg.port, &e) != 0)
+                return usage_error(e.msg);
+            break;
+        case 'b':
+            srv.cfg.bind = optarg;
+            break;
+        case 'c':
+            if (hola_opts_ulong(optarg, "--count", 1, 1000000000UL, &srv.cfg.count, &e) != 0)
+                return usage_error(e.msg);
+            break;
+        case 'F':
+            srv.cfg.port_file = optarg;
+            break;
+        case 'S':
+            stats = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("hola-server %s\n", HOLA_VERSION);
+            return 0;
+        default:
+            hola_opts_getopt_error(c, optopt, argv, optind, &e);
+            return usage_error(e.msg);
+        }
+    }
+    if (optind < argc) {
+        snprintf(e.msg, sizeof e.msg, "unexpected argument '%s'", argv[optind]);
+        return usage_error(e.msg);
+    }
+
+    if (setup_signals(&e) != 0) {
+        fprintf(stderr, "hola-server: %s\n", e.msg);
+        return 1;
+    }
+    srv.stop_fd = sig_pipe[0];
+    hola_stats_start(&srv.stats, hola_opts_proto_name(srv.cfg.proto), "server");
+
+    int rc = -1;
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
+        if (runners[i].proto == srv.cfg.proto)
+            rc = runners[i].run(&srv, &e);
+    if (stats)
+        hola_stats_print(&srv.stats, stderr);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    if (rc != 0) {
+        fprintf(stderr, "hola-server: %s\n", e.msg);
+        return 1;
+    }
+    return 0;
+}

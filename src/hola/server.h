@@ -1,0 +1,52 @@
+/* server.h: what hola-server's per-protocol loops (server_tcp.c, server_udp.c) share with
+ * its main (server.c): configuration, the stop signal, greeting, counters. */
+#ifndef HOLA_SERVER_H
+#define HOLA_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "opts.h"
+#include "stats.h"
+
+struct hola_server_cfg {
+    enum hola_proto proto;
+    const char *bind;      /* NULL: every local address, IPv6 and IPv4 */
+    uint16_t port;         /* 0: the kernel picks one (see port_file) */
+    unsigned long count;   /* stop after this many names; 0: run until a signal */
+    const char *port_file; /* NULL, or where to write the bound port once listening */
+};
+
+struct hola_server {
+    struct hola_server_cfg cfg;
+    int stop_fd;           /* readable once SIGINT or SIGTERM arrived (self-pipe) */
+    unsigned long greeted;
+    struct hola_stats stats;
+};
+
+/* Creates, binds (and for TCP, listens on) the server socket, non-blocking; announces the
+ * address on stderr and writes the port file. Returns the descriptor, or -1 with e set. */
+int hola_server_open(struct hola_server *srv, int socktype, struct hola_err *e);
+
+/* True once the SIGINT/SIGTERM self-pipe is readable; empties it. */
+bool hola_server_signalled(struct hola_server *srv);
+
+/* True once --count names have been greeted. */
+bool hola_server_done(const struct hola_server *srv);
+
+/* Prints "Hola <name>" on stdout (flushed: tests and pipes read it at once), counts it,
+ * and writes the reply text "Hola <name>" (no newline) to reply. Returns its length, or 0
+ * when it does not fit in cap (not possible for a checked name and HOLA_REPLY_MAX). */
+size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, char *reply,
+                         size_t cap);
+
+/* "Hola " + the longest name + "\r\n". */
+#define HOLA_REPLY_MAX (5 + 512 + 2)
+
+/* One per protocol. Return 0 after a clean stop (signal or --count), -1 with e set. */
+int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e);
+int hola_server_udp_run(struct hola_server *srv, struct hola_err *e);
+
+#endif

@@ -1,0 +1,32 @@
+/* stats.h: the counters behind --stats and the monotonic clock they are timed with. */
+#ifndef HOLA_STATS_H
+#define HOLA_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct hola_stats {
+    const char *proto;        /* "tcp", "udp" */
+    const char *role;         /* "server", "client" */
+    unsigned long long sent;      /* names (client) or replies (server) sent */
+    unsigned long long received;  /* replies (client) or names (server) received */
+    unsigned long long lost;      /* client: names sent that got no reply */
+    unsigned long long rejected;  /* server: invalid names answered with an error */
+    unsigned long long clients;   /* server, tcp: connections accepted */
+    uint64_t start_us;
+};
+
+/* Microseconds on CLOCK_MONOTONIC: immune to wall-clock jumps. */
+uint64_t hola_stats_now_us(void);
+
+/* Starts the clock of st for the given proto and role. */
+void hola_stats_start(struct hola_stats *st, const char *proto, const char *role);
+
+/* Formats the one-line JSON object (no newline); returns what snprintf returns. */
+int hola_stats_format(const struct hola_stats *st, uint64_t now_us, char *out, size_t cap);
+
+/* Writes the JSON object and a newline to f (stderr in the programs). */
+void hola_stats_print(const struct hola_stats *st, FILE *f);
+
+#endif
