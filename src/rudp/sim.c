@@ -1,0 +1,590 @@
+/* One direction of a simulated, impaired path: what tests and benchmarks put between two
+ * rudp endpoints, and what the CLI's built-in impairment puts in front of a real socket.
+ *
+ * Design
+ * - Time-driven, not loop-driven: the caller passes now_us to every call and the link only
+ *   answers "what is due by now" (pop) and "when is the next one due" (next), so the same
+ *   code runs under a virtual clock that jumps from event to event and under a real
+ *   monotonic clock. The link never reads a clock.
+ * - Reproducible: every random decision comes from one xoshiro256** stream seeded at
+ *   creation, drawn in a fixed order, and only when the impairment it decides is enabled.
+ * - Fixed memory: `capacity` datagram slots, the due-time heap and the rate limiter's
+ *   queue are allocated in rudp_sim_link_new; push and pop never allocate. When all slots
+ *   are held, a new datagram is dropped and counted as `overflow`.
+ * - Release order: a binary min-heap keyed (due time, arrival number), so datagrams leave
+ *   in due order and datagrams due at the same microsecond leave in the order they came.
+ *
+ * What happens to one pushed datagram, in the order of tc-netem's netem_enqueue():
+ *   1. duplicate? (`dup`) -> two copies, each going through the steps below on its own;
+ *      in netem the clone is re-enqueued through the whole qdisc, so it gets its own loss,
+ *      corruption and delay draws too;
+ *   2. lost? Bernoulli (`loss`, optionally correlated) or Gilbert-Elliott (`ge_*`);
+ *   3. tail drop? with a rate set, if `queue_limit` datagrams are already waiting for the
+ *      serializer (netem "limit"); then the store itself: overflow if all slots are held;
+ *   4. serialization: starts at max(now, the time the link becomes free) and lasts
+ *      len * 8 / rate_bps seconds, in exact rational time (no rounding drift between
+ *      back-to-back datagrams; a due time is the end rounded up to the microsecond);
+ *   5. reorder? (`reorder`) -> due as soon as it is serialized, skipping the delay, so it
+ *      overtakes datagrams still in flight (netem puts such packets at the head of its
+ *      queue with time_to_send = now; like netem, we refuse reorder without a delay);
+ *      otherwise due at the end of serialization + delay + uniform jitter in
+ *      [-jitter, +jitter], clamped at 0 (netem's default uniform "tabledist"); with jitter
+ *      datagrams reorder among themselves, as netem's do;
+ *   6. corrupt? (`corrupt`) -> one uniformly chosen bit of the stored copy is flipped
+ *      (netem flips one bit of a random byte).
+ *
+ * Where we differ from netem, and why
+ * - Loss correlation: netem blends each uniform draw with the previous one
+ *   (next = (1-rho) * U + rho * last) and compares that with the loss probability; the
+ *   blend narrows the distribution, so the real loss rate drifts away from the configured
+ *   one as rho grows (tc-netem(8) warns its correlation is not a true correlation). We use
+ *   a two-state Markov chain instead: P(loss | previous lost) = p + rho (1 - p),
+ *   P(loss | previous delivered) = p (1 - rho). Its average loss stays exactly p and the
+ *   lag-1 correlation of the loss indicator is exactly rho.
+ * - Rate: netem overlaps the delay with the queueing time of the previous packet; we model
+ *   a bottleneck link followed by propagation: serialize first (FIFO, one at a time), then
+ *   add the delay. Reordered datagrams still pay their serialization, so the rate limit
+ *   holds for every byte that reaches the other side.
+ * - Gilbert-Elliott: as netem's loss_gilb_ell(), the loss decision uses the state the link
+ *   was in, then the state moves; the chain starts in the good state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rudp/sim.h"
+
+/* Upper bounds that keep every sum below in 64 bits: an hour of delay or jitter, and a
+ * rate whose remainder arithmetic (rem + r < 2 * rate) cannot overflow. */
+#define MAX_DELAY_US UINT64_C(3600000000)
+#define MAX_RATE_BPS (UINT64_C(1) << 62)
+
+struct sim_item {
+    uint64_t due;   /* when the datagram may be popped */
+    uint64_t order; /* arrival number: FIFO among equal due times */
+    uint32_t slot;  /* where its bytes are in the slab */
+    uint32_t len;
+};
+
+struct rudp_sim_link {
+    rudp_impair_t imp;
+    rudp_prng_t rng;
+    uint64_t last_now; /* latest time seen; an earlier now is clamped to it */
+    uint64_t order;    /* next arrival number */
+
+    uint32_t capacity;
+    uint32_t count;          /* datagrams held (heap size) */
+    struct sim_item *heap;   /* min-heap on (due, order) */
+    uint32_t *free_slots;    /* stack of unused slot numbers */
+    uint32_t nfree;
+    uint8_t *slab;           /* capacity * RUDP_SIM_MAX_DGRAM bytes */
+
+    /* Rate limiter. The link is busy until busy_us + busy_rem / rate_bps microseconds:
+     * keeping the fraction as a remainder makes back-to-back serialization exact. */
+    uint64_t busy_us;
+    uint64_t busy_rem;
+    /* Start times (rounded up) of accepted datagrams whose serialization has not begun,
+     * oldest first; a FIFO because starts are increasing. At most min(queue_limit,
+     * capacity) entries, since each is also held in the store. */
+    uint64_t *waiting;
+    uint32_t wait_cap, wait_head, wait_count;
+    uint32_t queue_limit;
+
+    int last_lost; /* correlated Bernoulli loss: was the previous draw a loss */
+    int ge_bad;    /* Gilbert-Elliott: in the bad state */
+
+    rudp_sim_stats_t st;
+};
+
+static int prob_ok(double p)
+{
+    return p >= 0.0 && p <= 1.0; /* false for NaN as well */
+}
+
+static int impair_ok(const rudp_impair_t *imp)
+{
+    if (!prob_ok(imp->loss) || !prob_ok(imp->loss_corr) || !prob_ok(imp->ge_p) ||
+        !prob_ok(imp->ge_r) || !prob_ok(imp->ge_h) || !prob_ok(imp->ge_good_loss) ||
+        !prob_ok(imp->dup) || !prob_ok(imp->reorder) || !prob_ok(imp->corrupt)) {
+        return 0;
+    }
+    if (imp->delay_us > MAX_DELAY_US || imp->jitter_us > MAX_DELAY_US) {
+        return 0;
+    }
+    if (imp->rate_bps > MAX_RATE_BPS) {
+        return 0;
+    }
+    /* tc refuses this too: without a delay there is nothing to overtake. */
+    if (imp->reorder > 0.0 && imp->delay_us == 0) {
+        return 0;
+    }
+    return 1;
+}
+
+int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t seed,
+                      uint32_t capacity)
+{
+    if (out == NULL) {
+        return RUDP_EINVAL;
+    }
+    *out = NULL;
+    if (imp == NULL || capacity == 0 || capacity > RUDP_SIM_MAX_CAPACITY || !impair_ok(imp)) {
+        return RUDP_EINVAL;
+    }
+
+    rudp_sim_link_t *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        return RUDP_ENOMEM;
+    }
+    l->imp = *imp;
+    rudp_prng_seed(&l->rng, seed);
+    l->capacity = capacity;
+    l->queue_limit = imp->queue_limit ? imp->queue_limit : RUDP_SIM_DEFAULT_QUEUE;
+    l->wait_cap = l->queue_limit < capacity ? l->queue_limit : capacity;
+
+    /* capacity <= 2^20, so none of these products overflows even a 32-bit size_t. */
+    l->heap = malloc((size_t)capacity * sizeof *l->heap);
+    l->free_slots = malloc((size_t)capacity * sizeof *l->free_slots);
+    l->slab = malloc((size_t)capacity * RUDP_SIM_MAX_DGRAM);
+    l->waiting = malloc((size_t)l->wait_cap * sizeof *l->waiting);
+    if (l->heap == NULL || l->free_slots == NULL || l->slab == NULL || l->waiting == NULL) {
+        rudp_sim_link_free(l);
+        return RUDP_ENOMEM;
+    }
+    /* Hand out low slots first (only for tidiness when debugging). */
+    for (uint32_t i = 0; i < capacity; i++) {
+        l->free_slots[i] = capacity - 1 - i;
+    }
+    l->nfree = capacity;
+    *out = l;
+    return 0;
+}
+
+void rudp_sim_link_free(rudp_sim_link_t *link)
+{
+    if (link == NULL) {
+        return;
+    }
+    free(link->heap);
+    free(link->free_slots);
+    free(link->slab);
+    free(link->waiting);
+    free(link);
+}
+
+/* ---- the due-time heap ---- */
+
+static int item_before(const struct sim_item *a, const struct sim_item *b)
+{
+    return a->due < b->due || (a->due == b->due && a->order < b->order);
+}
+
+static void heap_push(rudp_sim_link_t *l, struct sim_item it)
+{
+    uint32_t i = l->count++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!item_before(&it, &l->heap[parent])) {
+            break;
+        }
+        l->heap[i] = l->heap[parent];
+        i = parent;
+    }
+    l->heap[i] = it;
+}
+
+static void heap_pop(rudp_sim_link_t *l)
+{
+    struct sim_item last = l->heap[--l->count];
+    uint32_t n = l->count;
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= n) {
+            break;
+        }
+        if (child + 1 < n && item_before(&l->heap[child + 1], &l->heap[child])) {
+            child++;
+        }
+        if (!item_before(&l->heap[child], &last)) {
+            break;
+        }
+        l->heap[i] = l->heap[child];
+        i = child;
+    }
+    if (n > 0) {
+        l->heap[i] = last;
+    }
+}
+
+/* ---- impairment decisions ---- */
+
+static int bernoulli(rudp_sim_link_t *l, double p)
+{
+    /* Draw only when the impairment is on, so enabling one does not shift the others'
+     * random streams for a run that does not use it. unit() < 1.0 always, so p = 1 is
+     * certain and p = 0 never happens. */
+    return p > 0.0 && rudp_prng_unit(&l->rng) < p;
+}
+
+static int loss_event(rudp_sim_link_t *l)
+{
+    const rudp_impair_t *imp = &l->imp;
+    if (imp->ge_p > 0.0) {
+        /* Gilbert-Elliott as netem's loss_gilb_ell(): move, but judge by the state the
+         * datagram met. Bad: lost unless the h draw saves it. Good: lost with 1-k. */
+        if (l->ge_bad) {
+            if (bernoulli(l, imp->ge_r)) {
+                l->ge_bad = 0;
+            }
+            return !bernoulli(l, imp->ge_h);
+        }
+        if (bernoulli(l, imp->ge_p)) {
+            l->ge_bad = 1;
+        }
+        return bernoulli(l, imp->ge_good_loss);
+    }
+    if (imp->loss <= 0.0) {
+        return 0;
+    }
+    double p = imp->loss;
+    if (imp->loss_corr > 0.0) {
+        /* Markov chain with stationary loss p and lag-1 correlation rho (see top). */
+        p = l->last_lost ? p + imp->loss_corr * (1.0 - p) : p * (1.0 - imp->loss_corr);
+    }
+    l->last_lost = bernoulli(l, p);
+    return l->last_lost;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    /* UINT64_MAX means "empty" to rudp_sim_link_next, so stop one short of it. */
+    return a < UINT64_MAX - 1 - b ? a + b : UINT64_MAX - 1;
+}
+
+/* Is the serializer still busy at `now`? (exact time busy_us + busy_rem / rate > now) */
+static int link_busy(const rudp_sim_link_t *l, uint64_t now)
+{
+    return l->busy_us > now || (l->busy_us == now && l->busy_rem > 0);
+}
+
+/* Takes the copy through steps 3 to 6 of the top comment. */
+static void enqueue_copy(rudp_sim_link_t *l, uint64_t now, const void *data, size_t len)
+{
+    const rudp_impair_t *imp = &l->imp;
+    uint64_t rate = imp->rate_bps;
+
+    if (rate > 0) {
+        /* Forget datagrams whose serialization has begun: they no longer wait. */
+        while (l->wait_count > 0 && l->waiting[l->wait_head] <= now) {
+            l->wait_head = (l->wait_head + 1) % l->wait_cap;
+            l->wait_count--;
+        }
+        /* Tail drop: this one would wait, and the queue is full. */
+        if (link_busy(l, now) && l->wait_count >= l->queue_limit) {
+            l->st.queue_dropped++;
+            return;
+        }
+    }
+    if (l->count == l->capacity) {
+        l->st.overflow++;
+        return;
+    }
+
+    uint64_t sent = now; /* when the last bit is on the wire */
+    if (rate > 0) {
+        if (!link_busy(l, now)) {
+            l->busy_us = now;
+            l->busy_rem = 0;
+        } else {
+            /* It waits; it is held from here on, so wait_count < capacity and, by the
+             * check above, < queue_limit: the ring has room. */
+            uint64_t start = l->busy_us + (l->busy_rem > 0);
+            l->waiting[(l->wait_head + l->wait_count) % l->wait_cap] = start;
+            l->wait_count++;
+        }
+        /* len * 8 * 10^6 <= 2048 * 8 * 10^6 < 2^35: no overflow. */
+        uint64_t bit_us = (uint64_t)len * 8u * 1000000u;
+        l->busy_us += bit_us / rate;
+        l->busy_rem += bit_us % rate;
+        if (l->busy_rem >= rate) {
+            l->busy_rem -= rate;
+            l->busy_us++;
+        }
+        sent = l->busy_us + (l->busy_rem > 0);
+    }
+
+    uint64_t due = sent;
+    if (imp->reorder > 0.0 && bernoulli(l, imp->reorder)) {
+        l->st.reordered++;
+    } else {
+        uint64_t d = imp->delay_us;
+        if (imp->jitter_us > 0) {
+            /* Uniform integer offset in [-jitter, +jitter]; both bounded by an hour. */
+            uint64_t span = 2 * imp->jitter_us + 1;
+            int64_t off = (int64_t)rudp_prng_below(&l->rng, span) - (int64_t)imp->jitter_us;
+            int64_t sum = (int64_t)d + off;
+            d = sum > 0 ? (uint64_t)sum : 0;
+        }
+        due = add_sat(sent, d);
+    }
+
+    uint32_t slot = l->free_slots[--l->nfree];
+    uint8_t *dst = l->slab + (size_t)slot * RUDP_SIM_MAX_DGRAM;
+    if (len > 0) {
+        memcpy(dst, data, len);
+    }
+    if (len > 0 && bernoulli(l, imp->corrupt)) {
+        uint64_t bit = rudp_prng_below(&l->rng, (uint64_t)len * 8);
+        dst[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        l->st.corrupted++;
+    }
+    heap_push(l, (struct sim_item){ .due = due, .order = l->order++, .slot = slot,
+                                    .len = (uint32_t)len });
+}
+
+int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data, size_t len)
+{
+    if (link == NULL || (data == NULL && len > 0)) {
+        return RUDP_EINVAL;
+    }
+    if (len > RUDP_SIM_MAX_DGRAM) {
+        return RUDP_EMSGSIZE;
+    }
+    if (now_us < link->last_now) {
+        now_us = link->last_now;
+    }
+    link->last_now = now_us;
+    link->st.in++;
+
+    int copies = 1;
+    if (bernoulli(link, link->imp.dup)) {
+        copies = 2;
+        link->st.duplicated++;
+    }
+    for (int i = 0; i < copies; i++) {
+        if (loss_event(link)) {
+            link->st.lost++;
+            continue;
+        }
+        enqueue_copy(link, now_us, data, len);
+    }
+    return 0;
+}
+
+int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t cap,
+                      size_t *len)
+{
+    if (link == NULL || len == NULL || (buf == NULL && cap > 0)) {
+        return RUDP_EINVAL;
+    }
+    if (now_us < link->last_now) {
+        now_us = link->last_now;
+    }
+    link->last_now = now_us;
+    *len = 0;
+    if (link->count == 0 || link->heap[0].due > now_us) {
+        return 0;
+    }
+    const struct sim_item *top = &link->heap[0];
+    if (top->len > cap) {
+        *len = top->len;
+        return RUDP_EBUFSIZE;
+    }
+    if (top->len > 0) {
+        memcpy(buf, link->slab + (size_t)top->slot * RUDP_SIM_MAX_DGRAM, top->len);
+    }
+    *len = top->len;
+    link->free_slots[link->nfree++] = top->slot;
+    heap_pop(link);
+    link->st.delivered++;
+    return 1;
+}
+
+uint64_t rudp_sim_link_next(const rudp_sim_link_t *link)
+{
+    if (link == NULL || link->count == 0) {
+        return UINT64_MAX;
+    }
+    return link->heap[0].due;
+}
+
+void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st)
+{
+    if (link == NULL || st == NULL) {
+        return;
+    }
+    *st = link->st;
+    st->held = link->count;
+}
+
+/* ---- parsing tc-netem's vocabulary ---- */
+
+/* Parses the decimal number in [s, end): digits, optionally '.' and 1..frac digits, into
+ * an integer scaled by 10^frac (so "1.5" with frac 3 is 1500). Fixed point keeps the result
+ * exact and the parser free of strtod's locale, exponents, "inf" and leading spaces.
+ * Returns 0 and sets *out if the text is well formed and the value at most max. */
+static int parse_fixed(const char *s, const char *end, unsigned frac, uint64_t max,
+                       uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned int_digits = 0;
+    unsigned frac_digits = 0;
+    int seen_dot = 0;
+
+    if (s == end) {
+        return -1;
+    }
+    for (; s < end; s++) {
+        if (*s == '.') {
+            if (seen_dot || int_digits == 0 || frac == 0) {
+                return -1;
+            }
+            seen_dot = 1;
+            continue;
+        }
+        if (*s < '0' || *s > '9') {
+            return -1;
+        }
+        if (seen_dot) {
+            if (++frac_digits > frac) {
+                return -1;
+            }
+        } else {
+            int_digits++;
+        }
+        /* max is far below UINT64_MAX / 10 for every caller, so this cannot wrap. */
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > max) {
+            return -1;
+        }
+    }
+    if (seen_dot && frac_digits == 0) {
+        return -1; /* "5." */
+    }
+    for (; frac_digits < frac; frac_digits++) {
+        v *= 10;
+        if (v > max) {
+            return -1;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+enum { MAX_FIELDS = 4, PCT_FRAC = 6 };
+#define PCT_SCALE 1e8 /* 100 % times 10^PCT_FRAC */
+
+/* Splits value at commas into between min and max non-empty fields. */
+static int split_fields(const char *value, int min, int max, const char *start[MAX_FIELDS],
+                        const char *stop[MAX_FIELDS])
+{
+    int n = 0;
+    const char *p = value;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        const char *e = comma ? comma : p + strlen(p);
+        if (n == max || e == p) {
+            return -1;
+        }
+        start[n] = p;
+        stop[n] = e;
+        n++;
+        if (comma == NULL) {
+            break;
+        }
+        p = comma + 1;
+    }
+    return n >= min ? n : -1;
+}
+
+/* A percentage 0..100 with up to 6 decimals and an optional '%', as a probability. */
+static int parse_pct(const char *s, const char *e, double *out)
+{
+    uint64_t v;
+    if (e > s && e[-1] == '%') {
+        e--;
+    }
+    if (parse_fixed(s, e, PCT_FRAC, 100000000u, &v) != 0) {
+        return -1;
+    }
+    *out = (double)v / PCT_SCALE;
+    return 0;
+}
+
+/* Milliseconds with up to 3 decimals, at most an hour, as microseconds. */
+static int parse_ms(const char *s, const char *e, uint64_t *out)
+{
+    return parse_fixed(s, e, 3, MAX_DELAY_US, out);
+}
+
+int rudp_impair_parse(rudp_impair_t *imp, const char *key, const char *value)
+{
+    if (imp == NULL || key == NULL || value == NULL) {
+        return RUDP_EINVAL;
+    }
+    rudp_impair_t t = *imp; /* commit only on success */
+    const char *s[MAX_FIELDS];
+    const char *e[MAX_FIELDS];
+    int n;
+    uint64_t u;
+
+    if (strcmp(key, "loss") == 0) {
+        if ((n = split_fields(value, 1, 2, s, e)) < 0 || parse_pct(s[0], e[0], &t.loss) != 0) {
+            return RUDP_EINVAL;
+        }
+        t.loss_corr = 0.0;
+        if (n == 2 && parse_pct(s[1], e[1], &t.loss_corr) != 0) {
+            return RUDP_EINVAL;
+        }
+        /* netem keeps one loss model: the last one given wins. */
+        t.ge_p = t.ge_r = t.ge_h = t.ge_good_loss = 0.0;
+    } else if (strcmp(key, "loss-burst") == 0) {
+        double bad_loss = 1.0, good_loss = 0.0;
+        if ((n = split_fields(value, 2, 4, s, e)) < 0 || parse_pct(s[0], e[0], &t.ge_p) != 0 ||
+            parse_pct(s[1], e[1], &t.ge_r) != 0 ||
+            (n >= 3 && parse_pct(s[2], e[2], &bad_loss) != 0) ||
+            (n >= 4 && parse_pct(s[3], e[3], &good_loss) != 0)) {
+            return RUDP_EINVAL;
+        }
+        t.ge_h = 1.0 - bad_loss;
+        t.ge_good_loss = good_loss;
+        t.loss = t.loss_corr = 0.0;
+    } else if (strcmp(key, "delay") == 0) {
+        if ((n = split_fields(value, 1, 2, s, e)) < 0 || parse_ms(s[0], e[0], &t.delay_us) != 0) {
+            return RUDP_EINVAL;
+        }
+        t.jitter_us = 0;
+        if (n == 2 && parse_ms(s[1], e[1], &t.jitter_us) != 0) {
+            return RUDP_EINVAL;
+        }
+    } else if (strcmp(key, "dup") == 0 || strcmp(key, "reorder") == 0 ||
+               strcmp(key, "corrupt") == 0) {
+        double p;
+        if (split_fields(value, 1, 1, s, e) < 0 || parse_pct(s[0], e[0], &p) != 0) {
+            return RUDP_EINVAL;
+        }
+        if (key[0] == 'd') {
+            t.dup = p;
+        } else if (key[0] == 'r') {
+            t.reorder = p;
+        } else {
+            t.corrupt = p;
+        }
+    } else if (strcmp(key, "rate") == 0) {
+        /* kbit/s, at most 10^9 (a Tbit/s) */
+        if (split_fields(value, 1, 1, s, e) < 0 ||
+            parse_fixed(s[0], e[0], 0, UINT64_C(1000000000), &u) != 0) {
+            return RUDP_EINVAL;
+        }
+        t.rate_bps = u * 1000u;
+    } else if (strcmp(key, "limit") == 0) {
+        if (split_fields(value, 1, 1, s, e) < 0 ||
+            parse_fixed(s[0], e[0], 0, UINT32_MAX, &u) != 0) {
+            return RUDP_EINVAL;
+        }
+        t.queue_limit = (uint32_t)u;
+    } else {
+        return RUDP_EINVAL;
+    }
+    *imp = t;
+    return 0;
+}
