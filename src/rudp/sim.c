@@ -35,9 +35,9 @@
  *
  * Where we differ from netem, and why
  * - Loss correlation: netem blends each uniform draw with the previous one
- *   (next = (1-rho) * U + rho * last) and compares that with the loss probability; the
- *   blend narrows the distribution, so the real loss rate drifts away from the configured
- *   one as rho grows (tc-netem(8) warns its correlation is not a true correlation). We use
+ *   (next = (1-rho) * U + rho * last, get_crandom()) and compares that with the loss
+ *   probability; the blend is no longer uniform (it clusters around 1/2), so with rho > 0
+ *   the real loss rate falls below the configured one whenever that is under 50%. We use
  *   a two-state Markov chain instead: P(loss | previous lost) = p + rho (1 - p),
  *   P(loss | previous delivered) = p (1 - rho). Its average loss stays exactly p and the
  *   lag-1 correlation of the loss indicator is exactly rho.
