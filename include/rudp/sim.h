@@ -79,8 +79,8 @@ typedef struct rudp_sim_stats {
  * bytes; nothing is allocated after this call. The link draws all randomness from a PRNG
  * seeded with `seed`, so the same seed, impairment and calls give the same result.
  * Returns 0, RUDP_EINVAL (NULL out or imp, capacity 0 or above RUDP_SIM_MAX_CAPACITY, a
- * probability outside 0..1 or NaN, reorder without delay, a rate above 2^62 bit/s, delay
- * plus jitter above an hour) or RUDP_ENOMEM. */
+ * probability outside 0..1 or NaN, reorder without delay, a rate above 2^62 bit/s, a
+ * delay or a jitter above an hour) or RUDP_ENOMEM. */
 int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t seed,
                       uint32_t capacity);
 /* Frees the link and every datagram still in it; NULL is fine. */
@@ -115,7 +115,8 @@ void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st);
  *   "rate"       "KBIT"                   kbit/s (1000 bit/s), integer, 0 = unlimited
  *   "limit"      "PACKETS"                queue_limit, integer
  * Numbers are plain decimals: no sign, exponent, spaces or trailing text; percentages are
- * 0..100, delays at most 3600000 ms. Returns 0, or RUDP_EINVAL for an unknown key or any
+ * 0..100 with up to 6 decimals and an optional '%' (as tc writes them), delays at most
+ * 3600000 ms. Returns 0, or RUDP_EINVAL for an unknown key or any
  * bad value, in which case *imp is unchanged. */
 int rudp_impair_parse(rudp_impair_t *imp, const char *key, const char *value);
 
