@@ -1,0 +1,83 @@
+/* rudp wire format v1: one fixed 36-byte header, a SACK bitmap, the payload and a
+ * CRC32C trailer, all in network byte order. docs/protocol.md is the normative text. */
+#ifndef RUDP_WIRE_H
+#define RUDP_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RUDP_VERSION 1u
+#define RUDP_HEADER_SIZE 36u
+#define RUDP_TRAILER_SIZE 4u       /* CRC32C */
+#define RUDP_MAX_PAYLOAD 1200u     /* one message per datagram; larger is RUDP_EMSGSIZE */
+#define RUDP_MAX_WINDOW 1024u      /* packets; the SACK bitmap covers a whole window */
+#define RUDP_MAX_SACK_BYTES (RUDP_MAX_WINDOW / 8u)
+#define RUDP_COOKIE_SIZE 16u
+#define RUDP_MAX_DATAGRAM \
+    (RUDP_HEADER_SIZE + RUDP_MAX_SACK_BYTES + RUDP_MAX_PAYLOAD + RUDP_TRAILER_SIZE)
+
+typedef enum rudp_type {
+    RUDP_T_INITIAL = 1, /* client -> server: open, optionally echoing a cookie */
+    RUDP_T_RETRY = 2,   /* server -> client: stateless cookie challenge */
+    RUDP_T_ACCEPT = 3,  /* server -> client: connection created */
+    RUDP_T_DATA = 4,    /* one message, one sequence number */
+    RUDP_T_ACK = 5,     /* acknowledgement only */
+    RUDP_T_FIN = 6,     /* end of this direction's stream; takes a sequence number */
+    RUDP_T_RESET = 7,   /* the connection is gone; payload is one reason byte */
+} rudp_type_t;
+
+#define RUDP_F_ACK 0x01u /* ack, sack, ts_echo and ack_delay carry meaning */
+#define RUDP_F_KNOWN (RUDP_F_ACK)
+
+/* Reasons carried by RESET. */
+typedef enum rudp_reset_reason {
+    RUDP_RESET_UNKNOWN = 0, /* no connection with this ID */
+    RUDP_RESET_FULL = 1,    /* the server is at its client limit */
+    RUDP_RESET_ABORT = 2,   /* the peer aborted (dead-peer limit, protocol error) */
+} rudp_reset_reason_t;
+
+typedef struct rudp_hdr {
+    uint8_t version;
+    uint8_t type;
+    uint8_t flags;
+    uint8_t sack_len;       /* bytes of SACK bitmap, 0..RUDP_MAX_SACK_BYTES */
+    uint64_t cid;           /* connection ID, chosen at random by the client */
+    uint32_t seq;           /* DATA/FIN: this packet's sequence; INITIAL/ACCEPT: the ISN */
+    uint32_t ack;           /* next sequence expected from the peer (cumulative) */
+    uint32_t ts;            /* sender's clock, microseconds, low 32 bits */
+    uint32_t ts_echo;       /* ts of the packet that triggered this ACK */
+    uint32_t ack_delay;     /* microseconds between that packet's arrival and this ACK */
+    uint16_t rwnd;          /* packets the receiver can still take from seq `ack` on */
+    uint16_t payload_len;
+    const uint8_t *sack;    /* bit i (MSB first) set: seq ack+1+i received */
+    const uint8_t *payload;
+} rudp_hdr_t;
+
+/* Size of the datagram rudp_wire_encode() would write for h. */
+size_t rudp_wire_size(const rudp_hdr_t *h);
+
+/* Writes h (with version forced to RUDP_VERSION) and its CRC into buf.
+ * Returns the length, or RUDP_EINVAL (bad type/flags/sack_len/payload for the type),
+ * RUDP_EMSGSIZE (payload over RUDP_MAX_PAYLOAD), RUDP_EBUFSIZE (cap too small). */
+int rudp_wire_encode(const rudp_hdr_t *h, uint8_t *buf, size_t cap);
+
+/* Parses and checks a datagram: length fields against the real length, version, type,
+ * flags, per-type payload rules, CRC. On success h->sack/h->payload point into buf.
+ * Returns 0, RUDP_EMALFORMED, RUDP_EVERSION or RUDP_ECHECKSUM. */
+int rudp_wire_decode(rudp_hdr_t *h, const uint8_t *buf, size_t len);
+
+/* Reads the connection ID without any other check, for demultiplexing.
+ * Returns 0 or RUDP_EMALFORMED when len is too short. */
+int rudp_wire_peek_cid(const uint8_t *buf, size_t len, uint64_t *cid);
+
+/* A short name for a packet type ("DATA"), "?" when unknown. */
+const char *rudp_wire_type_name(unsigned type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,109 @@
+/* Layout of a connection, private to the engine and its tests. */
+#ifndef RUDP_CONN_INTERNAL_H
+#define RUDP_CONN_INTERNAL_H
+
+#include "rudp/conn.h"
+#include "rtt.h"
+
+/* Send-slot states. A slot holds one DATA or FIN from rudp_conn_send() until the
+ * peer's cumulative ACK passes it. */
+enum {
+    SLOT_QUEUED = 0,   /* never sent */
+    SLOT_INFLIGHT = 1, /* sent, no verdict yet */
+    SLOT_LOST = 2,     /* declared lost, waiting to be sent again */
+    SLOT_ACKED = 3,    /* selectively acknowledged, kept until the cumulative ACK */
+};
+
+struct rudp_snd_slot {
+    uint8_t *data;
+    uint32_t len;
+    uint8_t type;      /* RUDP_T_DATA or RUDP_T_FIN */
+    uint8_t state;
+    uint8_t why;       /* for LOST: the RUDP_WHY_* that declared it */
+    uint8_t probe;     /* resent by the probe timer: excluded from loss scans once */
+    uint32_t retx;     /* transmissions after the first */
+    uint32_t last_ts;  /* wire timestamp of the latest transmission */
+    uint64_t sent_time;
+    uint64_t tx_index; /* order of the latest transmission across the connection */
+};
+
+struct rudp_rcv_slot {
+    uint8_t *data;
+    uint32_t len;
+    uint8_t present;
+    uint8_t fin;
+};
+
+struct rudp_conn {
+    rudp_config_t cfg;
+    rudp_allocator_t alloc;
+    rudp_state_t state;
+    int error;
+    int is_server;
+    uint64_t cid;
+
+    /* handshake */
+    uint32_t isn_local;
+    uint8_t cookie[RUDP_COOKIE_SIZE];
+    int have_cookie;
+    int accept_pending;   /* server: (re)send ACCEPT */
+    uint64_t hs_next;     /* client: when to (re)send INITIAL */
+    uint32_t hs_sent;     /* client: INITIALs sent */
+    int reset_pending;
+    uint8_t reset_reason;
+
+    /* sender */
+    struct rudp_snd_slot *snd;
+    uint32_t snd_cap;
+    uint32_t snd_head;    /* slot of snd_una */
+    uint32_t snd_una;     /* oldest sequence not cumulatively acknowledged */
+    uint32_t snd_new;     /* next sequence never sent */
+    uint32_t snd_nxt;     /* next sequence to assign */
+    uint32_t in_flight;   /* slots INFLIGHT */
+    uint64_t bytes_in_flight;
+    uint32_t lost;        /* slots LOST */
+    uint32_t peer_rwnd;
+    uint64_t tx_counter;
+    uint64_t largest_acked_tx;
+    int fin_queued;
+    uint32_t fin_seq;
+
+    /* timers (µs, 0 = not armed) */
+    uint64_t last_eliciting_sent;
+    uint32_t pto_count;
+    uint64_t loss_time;
+    int probe_pending;
+    uint64_t last_recv;
+    uint64_t drain_until;
+
+    /* congestion control, bytes (RFC 9002 §7) */
+    uint64_t cwnd;
+    uint64_t ssthresh;
+    uint64_t recovery_start;
+    int recovered_once;
+
+    /* receiver */
+    struct rudp_rcv_slot *rcv;
+    uint32_t rcv_cap;
+    uint32_t rcv_head;    /* slot of rcv_read */
+    uint32_t rcv_read;    /* next sequence for the application */
+    uint32_t rcv_nxt;     /* first sequence not yet received */
+    uint32_t rcv_high;    /* one past the highest sequence received */
+    int peer_fin;         /* the peer's FIN is in order (rcv_nxt passed it) */
+    uint32_t peer_fin_seq;
+    int eof_read;         /* the application saw the end of the peer's stream */
+    uint32_t last_rwnd;   /* receive window last advertised */
+
+    /* acknowledgement state */
+    int have_echo;
+    uint32_t echo_ts;
+    uint64_t echo_arrival;
+    uint32_t unacked_rx;  /* ack-eliciting packets received since our last ACK */
+    int ack_now;
+    uint64_t ack_deadline;
+
+    rudp_rtt_t rtt;
+    rudp_stats_t st;
+};
+
+#endif
