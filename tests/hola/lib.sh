@@ -1,0 +1,106 @@
+# lib.sh: helpers the end-to-end scripts source. Every server runs in the background
+# with -P 0 --port-file (the kernel picks a free port: no two runs can fight over one),
+# every wait is bounded, and the EXIT trap kills whatever is still running.
+# Usage from a test: . lib.sh; hola_init "$@"   (arguments: hola-server hola-client)
+
+set -u
+
+hola_init() {
+    SERVER=${1:?usage: $0 HOLA_SERVER HOLA_CLIENT}
+    CLIENT=${2:?usage: $0 HOLA_SERVER HOLA_CLIENT}
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/hola-test.XXXXXX")
+    HOLA_PIDS=()
+    trap hola_cleanup EXIT
+    # Fixed UTF-8 locale-independent behaviour: the programs do not depend on the locale,
+    # but the prompt language does; tests set LANG themselves where it matters.
+    export LC_ALL= LC_MESSAGES= LANG=C.UTF-8
+}
+
+hola_cleanup() {
+    local p
+    for p in "${HOLA_PIDS[@]}"; do
+        kill -CONT "$p" 2>/dev/null
+        kill "$p" 2>/dev/null
+    done
+    for p in "${HOLA_PIDS[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+
+fail() {
+    echo "FAIL: $*" >&2
+    local f
+    for f in "$TMP"/*.out "$TMP"/*.err; do
+        [ -s "$f" ] || continue
+        echo "--- ${f##*/}" >&2
+        head -c 4000 "$f" >&2
+    done
+    exit 1
+}
+
+ok() { echo "ok: $*"; }
+
+# start_server TAG [OPTIONS...]: starts hola-server, waits (at most 10 s) for its port
+# file; sets PORT and PID. Output goes to $TMP/TAG.out and $TMP/TAG.err.
+start_server() {
+    local tag=$1; shift
+    rm -f "$TMP/$tag.port"
+    "$SERVER" -P 0 --port-file "$TMP/$tag.port" "$@" >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
+    PID=$!
+    HOLA_PIDS+=("$PID")
+    local i
+    for i in $(seq 100); do
+        if [ -s "$TMP/$tag.port" ]; then
+            PORT=$(cat "$TMP/$tag.port")
+            return 0
+        fi
+        kill -0 "$PID" 2>/dev/null || fail "$tag: server exited before listening"
+        sleep 0.1
+    done
+    fail "$tag: server did not write its port file within 10 s"
+}
+
+# wait_exit PID [SECONDS]: waits (bounded) for a process to end; sets STATUS.
+wait_exit() {
+    local pid=$1 secs=${2:-10} i
+    for i in $(seq $((secs * 20))); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        fail "process $pid still running after ${secs} s"
+    fi
+    STATUS=0
+    wait "$pid" || STATUS=$?
+}
+
+# free_port PROTO: a port nothing listens on: a server is started on a kernel-chosen port
+# and stopped again, so the port was free a moment ago and is free now.
+free_port() {
+    start_server "free-$1" -p "$1"
+    local pid=$PID
+    kill "$pid"
+    wait_exit "$pid" 5
+    FREE_PORT=$PORT
+}
+
+# expect_eq WHAT FILE EXPECTED_TEXT
+expect_eq() {
+    local what=$1 file=$2 want=$3
+    if [ "$(cat "$file")" != "$want" ]; then
+        echo "expected:" >&2; printf '%s\n' "$want" >&2
+        echo "got:" >&2; cat "$file" >&2
+        fail "$what"
+    fi
+}
+
+# expect_one_line WHAT FILE PATTERN: FILE holds exactly one line, matching PATTERN (grep -E).
+expect_one_line() {
+    local what=$1 file=$2 pattern=$3
+    [ "$(wc -l <"$file")" -eq 1 ] || fail "$what: expected one line on stderr"
+    grep -Eq -- "$pattern" "$file" || fail "$what: stderr does not match /$pattern/"
+}
+
+# The names the practice uses, plus one with the letter ñ twice over.
+NAMES=("Julián Alcibar Zubillaga" "Yanina De Luna Ocampo" "Jacob Salinas Velázquez" "Ñandú")

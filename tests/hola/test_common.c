@@ -1,0 +1,152 @@
+/* test_common.c: the small shared modules: option values (protocol, port, numbers),
+ * address formatting, the prompt's language choice and the --stats JSON line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "addr.h"
+#include "i18n.h"
+#include "opts.h"
+#include "stats.h"
+
+static void test_proto(void **state)
+{
+    enum hola_proto p;
+    struct hola_err e;
+    (void)state;
+
+    assert_int_equal(hola_opts_proto("tcp", &p, &e), 0);
+    assert_int_equal(p, HOLA_PROTO_TCP);
+    assert_int_equal(hola_opts_proto("udp", &p, &e), 0);
+    assert_int_equal(p, HOLA_PROTO_UDP);
+    assert_string_equal(hola_opts_proto_name(HOLA_PROTO_UDP), "udp");
+
+    assert_int_equal(hola_opts_proto("rudp", &p, &e), -1);
+    assert_non_null(strstr(e.msg, "not available in this build"));
+    assert_int_equal(hola_opts_proto("TCP", &p, &e), -1);
+    assert_non_null(strstr(e.msg, "unknown protocol"));
+    assert_int_equal(hola_opts_proto("", &p, &e), -1);
+}
+
+static void test_port(void **state)
+{
+    uint16_t port;
+    struct hola_err e;
+    (void)state;
+
+    assert_int_equal(hola_opts_port("7000", false, &port, &e), 0);
+    assert_int_equal(port, 7000);
+    assert_int_equal(hola_opts_port("65535", false, &port, &e), 0);
+    assert_int_equal(hola_opts_port("0", true, &port, &e), 0);
+    assert_int_equal(port, 0);
+    assert_int_equal(hola_opts_port("0", false, &port, &e), -1);
+    assert_int_equal(hola_opts_port("65536", true, &port, &e), -1);
+    assert_int_equal(hola_opts_port("-1", true, &port, &e), -1);
+    assert_int_equal(hola_opts_port(" 80", true, &port, &e), -1);
+    assert_int_equal(hola_opts_port("80x", true, &port, &e), -1);
+    assert_int_equal(hola_opts_port("", true, &port, &e), -1);
+    assert_int_equal(hola_opts_port("99999999999999999999999", true, &port, &e), -1);
+    assert_non_null(strstr(e.msg, "out of range"));
+}
+
+static void test_addr_format(void **state)
+{
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+    char out[HOLA_ADDR_STRLEN];
+    (void)state;
+
+    memset(&in4, 0, sizeof in4);
+    in4.sin_family = AF_INET;
+    in4.sin_port = htons(7000);
+    inet_pton(AF_INET, "127.0.0.1", &in4.sin_addr);
+    hola_addr_format((struct sockaddr *)&in4, sizeof in4, out, sizeof out);
+    assert_string_equal(out, "127.0.0.1:7000");
+    assert_int_equal(hola_addr_port((struct sockaddr *)&in4), 7000);
+
+    memset(&in6, 0, sizeof in6);
+    in6.sin6_family = AF_INET6;
+    in6.sin6_port = htons(65535);
+    inet_pton(AF_INET6, "::1", &in6.sin6_addr);
+    hola_addr_format((struct sockaddr *)&in6, sizeof in6, out, sizeof out);
+    assert_string_equal(out, "[::1]:65535");
+
+    /* A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; show them as IPv4. */
+    inet_pton(AF_INET6, "::ffff:192.0.2.7", &in6.sin6_addr);
+    hola_addr_format((struct sockaddr *)&in6, sizeof in6, out, sizeof out);
+    assert_string_equal(out, "192.0.2.7:65535");
+}
+
+static void test_addr_resolve(void **state)
+{
+    struct addrinfo *ai;
+    struct hola_err e;
+    char out[HOLA_ADDR_STRLEN];
+    (void)state;
+
+    assert_int_equal(hola_addr_resolve("127.0.0.1", 9, SOCK_DGRAM, 0, &ai, &e), 0);
+    hola_addr_format(ai->ai_addr, ai->ai_addrlen, out, sizeof out);
+    assert_string_equal(out, "127.0.0.1:9");
+    freeaddrinfo(ai);
+    assert_int_equal(hola_addr_resolve("::1", 9, SOCK_STREAM, 0, &ai, &e), 0);
+    hola_addr_format(ai->ai_addr, ai->ai_addrlen, out, sizeof out);
+    assert_string_equal(out, "[::1]:9");
+    freeaddrinfo(ai);
+    assert_int_equal(hola_addr_resolve("not an address", 9, SOCK_STREAM, 0, &ai, &e), -1);
+    assert_non_null(strstr(e.msg, "cannot resolve not an address"));
+}
+
+static void test_lang(void **state)
+{
+    (void)state;
+    assert_int_equal(hola_i18n_lang_from(NULL, NULL, NULL), HOLA_LANG_EN);
+    assert_int_equal(hola_i18n_lang_from(NULL, NULL, "es_AR.UTF-8"), HOLA_LANG_ES);
+    assert_int_equal(hola_i18n_lang_from(NULL, "es_ES.UTF-8", "en_US.UTF-8"), HOLA_LANG_ES);
+    assert_int_equal(hola_i18n_lang_from(NULL, "en_US.UTF-8", "es_MX.UTF-8"), HOLA_LANG_EN);
+    assert_int_equal(hola_i18n_lang_from("C", "es_ES", "es_ES"), HOLA_LANG_EN);
+    assert_int_equal(hola_i18n_lang_from("", "", "es"), HOLA_LANG_ES);
+    assert_string_equal(hola_i18n_msg(HOLA_LANG_ES, HOLA_MSG_HOW_MANY), "¿Cuántos nombres? ");
+    assert_string_equal(hola_i18n_msg(HOLA_LANG_EN, HOLA_MSG_NAME), "Name");
+}
+
+static void test_stats(void **state)
+{
+    struct hola_stats st;
+    char out[256];
+    (void)state;
+
+    hola_stats_start(&st, "udp", "client");
+    st.start_us = 1000;
+    st.sent = 4;
+    st.received = 3;
+    st.lost = 1;
+    hola_stats_format(&st, 1000 + 12345, out, sizeof out);
+    assert_string_equal(out, "{\"proto\":\"udp\",\"role\":\"client\",\"sent\":4,"
+                             "\"received\":3,\"lost\":1,\"elapsed_ms\":12.345}");
+    hola_stats_start(&st, "tcp", "server");
+    st.start_us = 0;
+    st.clients = 2;
+    hola_stats_format(&st, 5000000, out, sizeof out);
+    assert_string_equal(out, "{\"proto\":\"tcp\",\"role\":\"server\",\"sent\":0,"
+                             "\"received\":0,\"lost\":0,\"rejected\":0,\"clients\":2,"
+                             "\"elapsed_ms\":5000.000}");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proto),
+        cmocka_unit_test(test_port),
+        cmocka_unit_test(test_addr_format),
+        cmocka_unit_test(test_addr_resolve),
+        cmocka_unit_test(test_lang),
+        cmocka_unit_test(test_stats),
+    };
+    return cmocka_run_group_tests_name("hola common", tests, NULL, NULL);
+}
