@@ -14,6 +14,7 @@ need_build_tools
 need pc:cmocka libcmocka-dev
 need nc netcat-openbsd
 need ip iproute2
+need script bsdutils
 install_missing
 
 total_ok=0 total_fail=0 total_skip=0

@@ -25,6 +25,17 @@ hola_cleanup() {
     for p in "${HOLA_PIDS[@]}"; do
         wait "$p" 2>/dev/null
     done
+    # A sanitizer report in any program's stderr fails the test, even from a server that
+    # was killed here and whose exit status nobody checks.
+    local bad
+    bad=$(grep -l -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' \
+        "$TMP"/*.err 2>/dev/null)
+    if [ -n "$bad" ]; then
+        echo "FAIL: sanitizer report in ${bad//$TMP\//}" >&2
+        cat $bad >&2
+        rm -rf "$TMP"
+        exit 1
+    fi
     rm -rf "$TMP"
 }
 
