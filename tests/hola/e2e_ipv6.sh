@@ -15,7 +15,7 @@ for proto in tcp udp; do
     start_server "v6$proto" -p "$proto" -b ::1 --count 4
     grep -q "listening on \[::1\]:$PORT ($proto)" "$TMP/v6$proto.err" ||
         fail "$proto: listening line does not show [::1]:$PORT"
-    timeout 20 "$CLIENT" -p "$proto" -H ::1 -P "$PORT" "${NAMES[@]}" \
+    timeout 20 "$CLIENT" -p "$proto" -t 5000 -H ::1 -P "$PORT" "${NAMES[@]}" \
         >"$TMP/v6$proto-c.out" 2>"$TMP/v6$proto-c.err" || fail "$proto client over ::1"
     expect_eq "$proto over ::1" "$TMP/v6$proto-c.out" "$greetings"
     wait_exit "$PID"

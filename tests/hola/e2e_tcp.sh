@@ -82,11 +82,11 @@ ok "tcp: SIGTERM ends the server cleanly with --stats"
 if command -v script >/dev/null 2>&1; then
     start_server ask -p tcp --count 2
     printf '2\nAna\nÑandú\n' | LANG=es_AR.UTF-8 timeout 20 script -qec \
-        "'$CLIENT' -P $PORT" /dev/null >"$TMP/ask.out" 2>&1 || fail "interactive client"
-    tr -d '\r' <"$TMP/ask.out" >"$TMP/ask.txt"
-    grep -q '¿Cuántos nombres?' "$TMP/ask.txt" || fail "no Spanish prompt"
-    grep -q 'Nombre 2:' "$TMP/ask.txt" || fail "no 'Nombre 2:' prompt"
-    grep -q '^Hola Ñandú$' "$TMP/ask.txt" || fail "no reply in the interactive run"
+        "'$CLIENT' -P $PORT" /dev/null >"$TMP/tty.out" 2>&1 || fail "interactive client"
+    tr -d '\r' <"$TMP/tty.out" >"$TMP/tty.txt"
+    grep -q '¿Cuántos nombres?' "$TMP/tty.txt" || fail "no Spanish prompt"
+    grep -q 'Nombre 2:' "$TMP/tty.txt" || fail "no 'Nombre 2:' prompt"
+    grep -q '^Hola Ñandú$' "$TMP/tty.txt" || fail "no reply in the interactive run"
     wait_exit "$PID"
     ok "tcp: interactive prompt in Spanish"
 else

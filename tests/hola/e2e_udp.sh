@@ -7,7 +7,7 @@ hola_init "$@"
 greetings=$(printf 'Hola %s\n' "${NAMES[@]}")
 
 start_server count -p udp --count 4
-timeout 20 "$CLIENT" -p udp -P "$PORT" -H 127.0.0.1 "${NAMES[@]}" >"$TMP/c1.out" 2>"$TMP/c1.err" ||
+timeout 20 "$CLIENT" -p udp -t 5000 -P "$PORT" -H 127.0.0.1 "${NAMES[@]}" >"$TMP/c1.out" 2>"$TMP/c1.err" ||
     fail "client exited with $?"
 expect_eq "client prints the four replies" "$TMP/c1.out" "$greetings"
 expect_one_line "client report" "$TMP/c1.err" '^hola-client: udp: sent 4, answered 4, lost 0$'
@@ -17,7 +17,7 @@ expect_eq "server stdout is the greetings (no Conectado for UDP)" "$TMP/count.ou
 ok "udp: four names, both sides, --count"
 
 start_server main -p udp --stats
-"$CLIENT" -p udp -P "$PORT" --lockstep --stats "${NAMES[@]}" >"$TMP/c2.out" 2>"$TMP/c2.err" ||
+"$CLIENT" -p udp -t 5000 -P "$PORT" --lockstep --stats "${NAMES[@]}" >"$TMP/c2.out" 2>"$TMP/c2.err" ||
     fail "lockstep client exited with $?"
 expect_eq "lockstep replies" "$TMP/c2.out" "$greetings"
 [ "$(wc -l <"$TMP/c2.err")" -eq 2 ] || fail "expected the report and the stats line"
@@ -25,7 +25,7 @@ grep -Eq '^\{"proto":"udp","role":"client","sent":4,"received":4,"lost":0,"elaps
     "$TMP/c2.err" || fail "client --stats line"
 ok "udp: --lockstep and --stats"
 
-printf '%s\n' "${NAMES[@]}" | "$CLIENT" -p udp -P "$PORT" >"$TMP/c3.out" 2>"$TMP/c3.err" ||
+printf '%s\n' "${NAMES[@]}" | "$CLIENT" -p udp -t 5000 -P "$PORT" >"$TMP/c3.out" 2>"$TMP/c3.err" ||
     fail "stdin client exited with $?"
 expect_eq "names from stdin" "$TMP/c3.out" "$greetings"
 ok "udp: names from standard input"
@@ -47,7 +47,7 @@ grep -q '"sent":2,"received":0,"lost":2' "$TMP/c4.err" || fail "stats with lost 
 ok "udp: lost replies are reported by name, exit 3"
 
 # The stopped server then reads the two queued datagrams: still serving.
-"$CLIENT" -p udp -P "$PORT" Beto >"$TMP/c5.out" 2>"$TMP/c5.err" || fail "client after resume"
+"$CLIENT" -p udp -t 5000 -P "$PORT" Beto >"$TMP/c5.out" 2>"$TMP/c5.err" || fail "client after resume"
 expect_eq "served after SIGCONT" "$TMP/c5.out" "Hola Beto"
 
 kill -INT "$PID"
