@@ -447,6 +447,16 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     uint32_t seq = h->seq;
     if (rudp_seq_lt(seq, c->rcv_nxt) ||
         ((uint32_t)(seq - c->rcv_read) < c->rcv_cap && rcv_slot(c, seq)->present)) {
+        if (c->state == RUDP_STATE_DRAINING && h->type == RUDP_T_FIN) {
+            /* Our ACK of the peer's FIN was lost and the peer's next try comes after
+             * its backed-off timeout: stay long enough to answer that one too. */
+            uint64_t stay = 3 * pto_base(c);
+            for (uint32_t i = 0; i < c->drain_fins && stay < 8 * c->cfg.max_rto; i++)
+                stay *= 2;
+            c->drain_fins++;
+            if (now + stay > c->drain_until)
+                c->drain_until = now + stay;
+        }
         c->st.duplicates++;
         c->ack_now = 1; /* the sender may have lost our ACK: tell it again now */
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_DUPLICATE);
@@ -632,6 +642,8 @@ uint64_t rudp_conn_next_timeout(const rudp_conn_t *c)
         return c->reset_pending ? 0 : UINT64_MAX;
     case RUDP_STATE_HANDSHAKE:
         CONSIDER(c->hs_next);
+        if (c->cfg.dead_timeout)
+            CONSIDER(c->last_recv + c->cfg.dead_timeout);
         break;
     case RUDP_STATE_DRAINING:
         CONSIDER(c->drain_until);
@@ -654,8 +666,21 @@ uint64_t rudp_conn_next_timeout(const rudp_conn_t *c)
     return t;
 }
 
+/* Everything but our FIN is acknowledged and the peer's FIN is in: the peer has all
+ * our data and we have all of its. Only the peer's knowledge that we are done is
+ * missing, which no number of messages can guarantee (the two generals); TCP's
+ * LAST-ACK state gives up the same way. */
+static int only_our_fin_left(const rudp_conn_t *c)
+{
+    return c->fin_queued && c->peer_fin && c->snd_una == c->fin_seq;
+}
+
 static void fail(rudp_conn_t *c, int err, uint64_t now)
 {
+    if (only_our_fin_left(c)) {
+        set_state(c, RUDP_STATE_CLOSED, 0, now);
+        return;
+    }
     c->reset_pending = 1;
     c->reset_reason = RUDP_RESET_ABORT;
     set_state(c, RUDP_STATE_CLOSED, err, now);
@@ -669,7 +694,8 @@ static void on_timers(rudp_conn_t *c, uint64_t now)
         return;
     }
     if (c->state == RUDP_STATE_HANDSHAKE) {
-        if (c->hs_sent > c->cfg.max_retries ||
+        /* Give up when the timer for another try fires and the tries are spent. */
+        if ((now >= c->hs_next && c->hs_sent > c->cfg.max_retries) ||
             (c->cfg.dead_timeout && now >= c->last_recv + c->cfg.dead_timeout))
             set_state(c, RUDP_STATE_CLOSED, RUDP_ETIMEDOUT, now);
         return;

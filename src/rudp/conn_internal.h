@@ -75,6 +75,7 @@ struct rudp_conn {
     int probe_pending;
     uint64_t last_recv;
     uint64_t drain_until;
+    uint32_t drain_fins;  /* peer FINs answered while draining */
 
     /* congestion control, bytes (RFC 9002 §7) */
     uint64_t cwnd;

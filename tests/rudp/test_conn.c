@@ -1,0 +1,510 @@
+/* The connection engine, case by case: handshake, ordering, duplicates, windows, timers,
+ * resets and limits. Datagrams are carried by hand so each case controls every one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conn_internal.h"
+#include "rudp/error.h"
+#include "rudp/listen.h"
+#include "rudp/wire.h"
+
+#define ADDR "127.0.0.1:5555"
+#define CISN 100u
+#define SISN 9000u
+
+static void *t_alloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return test_malloc(n);
+}
+
+static void t_free(void *ctx, void *p)
+{
+    (void)ctx;
+    test_free(p);
+}
+
+static const rudp_allocator_t test_allocator = { t_alloc, t_free, NULL };
+
+typedef struct pair {
+    rudp_conn_t *c, *s;
+    rudp_listener_t l;
+    uint64_t now;
+} pair_t;
+
+static void cfg_init(rudp_config_t *cfg)
+{
+    rudp_config_default(cfg);
+    cfg->allocator = &test_allocator;
+}
+
+/* Runs INITIAL -> RETRY -> INITIAL(cookie) -> ACCEPT by hand. */
+static void handshake(pair_t *p, const rudp_config_t *ccfg, const rudp_config_t *scfg)
+{
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 1, 2, 3 };
+    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
+    rudp_listen_init(&p->l, key, 0);
+    p->now = 1000;
+    assert_int_equal(rudp_conn_new_client(&p->c, ccfg, 0xC1D, CISN, p->now), 0);
+    assert_int_equal(rudp_conn_state(p->c), RUDP_STATE_HANDSHAKE);
+
+    int n = rudp_conn_prepare(p->c, p->now, buf, sizeof buf);
+    assert_true(n > 0);
+    rudp_hdr_t h;
+    size_t rl = 0;
+    p->now += 50;
+    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h,
+                                       reply, sizeof reply, &rl), RUDP_LISTEN_REPLY);
+    p->now += 50;
+    assert_int_equal(rudp_conn_input(p->c, reply, rl, p->now), 0);
+    n = rudp_conn_prepare(p->c, p->now, buf, sizeof buf);
+    assert_true(n > 0);
+    p->now += 50;
+    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h,
+                                       reply, sizeof reply, &rl), RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_conn_new_server(&p->s, scfg, &h, SISN, p->now), 0);
+    n = rudp_conn_prepare(p->s, p->now, buf, sizeof buf);
+    assert_true(n > 0);
+    p->now += 50;
+    assert_int_equal(rudp_conn_input(p->c, buf, (size_t)n, p->now), 0);
+    assert_int_equal(rudp_conn_state(p->c), RUDP_STATE_ESTABLISHED);
+    assert_int_equal(rudp_conn_state(p->s), RUDP_STATE_ESTABLISHED);
+}
+
+static void pair_free(pair_t *p)
+{
+    rudp_conn_free(p->c);
+    rudp_conn_free(p->s);
+}
+
+/* Moves every datagram each side has ready to the other, `rounds` times. */
+static void exchange(pair_t *p, int rounds)
+{
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    for (int r = 0; r < rounds; r++) {
+        int n;
+        while ((n = rudp_conn_prepare(p->c, p->now, buf, sizeof buf)) > 0)
+            rudp_conn_input(p->s, buf, (size_t)n, p->now + 50);
+        while ((n = rudp_conn_prepare(p->s, p->now, buf, sizeof buf)) > 0)
+            rudp_conn_input(p->c, buf, (size_t)n, p->now + 50);
+        p->now += 100;
+    }
+}
+
+/* Encodes a DATA packet as the client would send it. */
+static size_t make_data(uint8_t *buf, uint32_t seq, const char *text, uint32_t ts)
+{
+    rudp_hdr_t h = { .type = RUDP_T_DATA, .cid = 0xC1D, .seq = seq, .ack = SISN, .ts = ts,
+                     .payload_len = (uint16_t)strlen(text), .payload = (const uint8_t *)text };
+    int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+static void test_handshake_and_first_rtt_sample(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    /* The RETRY's echo replaced the 1 s guess: the client's RTO is now RTT-based. */
+    rudp_stats_t st;
+    rudp_conn_stats(p.c, &st);
+    assert_true(st.srtt > 0 && st.srtt <= 100);
+    assert_true(st.rto < 10000);
+    pair_free(&p);
+}
+
+static void test_messages_delivered_in_order(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    const char *names[] = { "Julián Alcibar Zubillaga", "Yanina De Luna Ocampo",
+                            "Jacob Salinas Velázquez", "Ñandú" };
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(rudp_conn_send(p.c, names[i], strlen(names[i]), p.now), 0);
+    assert_int_equal(rudp_conn_unacked(p.c), 4);
+    exchange(&p, 3);
+    char out[RUDP_MAX_PAYLOAD];
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rudp_conn_peek_size(p.s), (int)strlen(names[i]));
+        int n = rudp_conn_recv(p.s, out, sizeof out);
+        assert_int_equal(n, (int)strlen(names[i]));
+        assert_memory_equal(out, names[i], (size_t)n);
+    }
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), RUDP_EAGAIN);
+    exchange(&p, 20); /* delayed ACK timer */
+    assert_int_equal(rudp_conn_unacked(p.c), 0);
+    pair_free(&p);
+}
+
+static void test_message_size_limits(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    static uint8_t big[RUDP_MAX_PAYLOAD + 1];
+    assert_int_equal(rudp_conn_send(p.c, big, RUDP_MAX_PAYLOAD + 1, p.now), RUDP_EMSGSIZE);
+    assert_int_equal(rudp_conn_send(p.c, big, RUDP_MAX_PAYLOAD, p.now), 0);
+    assert_int_equal(rudp_conn_send(p.c, "", 0, p.now), 0); /* empty messages are messages */
+    exchange(&p, 3);
+    uint8_t out[RUDP_MAX_PAYLOAD];
+    assert_int_equal(rudp_conn_recv(p.s, out, 10), RUDP_EBUFSIZE); /* stays queued */
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), RUDP_MAX_PAYLOAD);
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), 0);
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), RUDP_EAGAIN);
+    pair_free(&p);
+}
+
+static void test_send_queue_full_is_eagain(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.window = 4;
+    cfg.send_queue = 2;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    assert_int_equal(rudp_conn_send_space(p.c), 6);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(rudp_conn_send(p.c, "x", 1, p.now), 0);
+    assert_int_equal(rudp_conn_send_space(p.c), 0);
+    assert_int_equal(rudp_conn_send(p.c, "x", 1, p.now), RUDP_EAGAIN);
+    /* The FIN still fits: close never fails for lack of room. */
+    assert_int_equal(rudp_conn_close(p.c, p.now), 0);
+    assert_int_equal(rudp_conn_send(p.c, "x", 1, p.now), RUDP_ECLOSED);
+    pair_free(&p);
+}
+
+/* The receiver takes packets in any order, keeps each once, and delivers in order. */
+static void test_reorder_and_duplicates(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    static const struct { uint32_t off; const char *text; } arrivals[] = {
+        { 2, "c" }, { 0, "a" }, { 2, "c" }, { 3, "d" }, { 1, "b" }, { 0, "a" }, { 3, "d" },
+    };
+    for (size_t i = 0; i < sizeof arrivals / sizeof arrivals[0]; i++) {
+        size_t n = make_data(buf, CISN + arrivals[i].off, arrivals[i].text, (uint32_t)(p.now + i));
+        assert_int_equal(rudp_conn_input(p.s, buf, n, p.now + i), 0);
+    }
+    char out[8];
+    const char *want = "abcd";
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), 1);
+        assert_int_equal(out[0], want[i]);
+    }
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), RUDP_EAGAIN);
+    rudp_stats_t st;
+    rudp_conn_stats(p.s, &st);
+    assert_int_equal(st.duplicates, 3);
+    assert_int_equal(st.out_of_order, 2); /* "c" and "d" arrived ahead of the gap */
+    assert_int_equal(st.delivered, 4);
+    pair_free(&p);
+}
+
+/* An ACK after gaps carries the cumulative point and a bitmap of what is beyond it. */
+static void test_sack_bitmap(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    /* Received: +0, +2, +3, +9. Missing: +1, +4..+8. */
+    const uint32_t offs[] = { 0, 2, 3, 9 };
+    for (int i = 0; i < 4; i++) {
+        size_t n = make_data(buf, CISN + offs[i], "n", (uint32_t)p.now);
+        assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), 0);
+    }
+    /* The first prepare may carry the ACCEPT retransmission state; find the ACK. */
+    rudp_hdr_t h;
+    int n;
+    do {
+        n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf);
+        assert_true(n > 0);
+        assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    } while (h.type != RUDP_T_ACK);
+    assert_int_equal(h.ack, CISN + 1);
+    assert_true(h.flags & RUDP_F_ACK);
+    /* Bits for +2..+9: i = seq - (ack + 1) -> +2 is bit 0, +3 bit 1, +9 bit 7. */
+    assert_int_equal(h.sack_len, 1);
+    assert_int_equal(h.sack[0], 0xC1);
+    assert_int_equal(h.rwnd, cfg.window - 1); /* "n" at +0 is held until read */
+    pair_free(&p);
+}
+
+/* Window 1 is stop-and-wait: one packet in flight, the next only after its ACK. */
+static void test_window_one_is_stop_and_wait(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.window = 1;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rudp_conn_send(p.c, "z", 1, p.now), 0);
+    assert_true(rudp_conn_prepare(p.c, p.now, buf, sizeof buf) > 0);
+    assert_int_equal(rudp_conn_prepare(p.c, p.now, buf, sizeof buf), 0);
+    assert_int_equal(p.c->in_flight, 1);
+    pair_free(&p);
+}
+
+/* With nobody answering, each probe timeout doubles (RFC 6298 §5.5) and the
+ * connection ends with RUDP_ETIMEDOUT after max_retries. */
+static void test_backoff_and_dead_peer(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.max_retries = 5;
+    cfg.dead_timeout = 0;
+    cfg.idle_timeout = 0;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    assert_int_equal(rudp_conn_send(p.c, "lost", 4, p.now), 0);
+    assert_true(rudp_conn_prepare(p.c, p.now, buf, sizeof buf) > 0);
+    uint64_t last = p.now, prev_gap = 0;
+    int retransmissions = 0, n = 0;
+    for (int i = 0; i < 50 && rudp_conn_state(p.c) != RUDP_STATE_CLOSED; i++) {
+        uint64_t t = rudp_conn_next_timeout(p.c);
+        assert_true(t != UINT64_MAX && t > last);
+        n = rudp_conn_prepare(p.c, t, buf, sizeof buf);
+        assert_true(n > 0);
+        if (rudp_conn_state(p.c) == RUDP_STATE_CLOSED)
+            break;
+        uint64_t gap = t - last;
+        if (prev_gap)
+            assert_int_equal(gap, 2 * prev_gap);
+        prev_gap = gap;
+        last = t;
+        retransmissions++;
+    }
+    assert_int_equal(retransmissions, 5);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(p.c), RUDP_ETIMEDOUT);
+    assert_int_equal(rudp_conn_send(p.c, "x", 1, last), RUDP_ETIMEDOUT);
+    /* The timeout that ended it also told the peer, once. */
+    rudp_hdr_t h;
+    assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    assert_int_equal(h.type, RUDP_T_RESET);
+    assert_int_equal(rudp_conn_prepare(p.c, last, buf, sizeof buf), 0);
+    pair_free(&p);
+}
+
+/* No server at all: the client's INITIALs back off and it gives up cleanly. */
+static void test_handshake_gives_up(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.max_retries = 4;
+    cfg.dead_timeout = 0;
+    rudp_conn_t *c;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 1, 1, 0), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int sent = 0;
+    uint64_t now = 0;
+    for (int i = 0; i < 20 && rudp_conn_state(c) != RUDP_STATE_CLOSED; i++) {
+        if (rudp_conn_prepare(c, now, buf, sizeof buf) > 0)
+            sent++;
+        now = rudp_conn_next_timeout(c);
+        if (now == UINT64_MAX)
+            break;
+    }
+    assert_int_equal(rudp_conn_state(c), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(c), RUDP_ETIMEDOUT);
+    assert_int_equal(sent, 5); /* the first INITIAL and 4 retries */
+    /* 1 + 2 + 4 + 4 + 4 s (capped at max_rto 4 s) = 15 s of trying. */
+    assert_true(now == UINT64_MAX);
+    rudp_conn_free(c);
+}
+
+static void test_reset_from_peer(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    rudp_conn_abort(p.s, p.now);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(rudp_conn_input(p.c, buf, (size_t)n, p.now), 0);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(p.c), RUDP_ERESET);
+    char out[4];
+    assert_int_equal(rudp_conn_recv(p.c, out, sizeof out), RUDP_ERESET);
+    pair_free(&p);
+}
+
+/* A full server answers a validated client with RESET(FULL): the client reports a
+ * refusal, not a timeout. */
+static void test_refused_when_full(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    rudp_conn_t *c;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 77, 1, 0), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(c, 0, buf, sizeof buf);
+    rudp_hdr_t h;
+    assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    n = rudp_listen_refuse(&h, 10, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(rudp_conn_input(c, buf, (size_t)n, 10), 0);
+    assert_int_equal(rudp_conn_error(c), RUDP_EREFUSED);
+    rudp_conn_free(c);
+}
+
+/* Garbage and other connections' packets are counted and dropped, never delivered. */
+static void test_garbage_dropped(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    size_t n = make_data(buf, CISN, "ok", 1);
+    buf[n - 1] ^= 1;
+    assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), RUDP_ECHECKSUM);
+    assert_int_equal(rudp_conn_input(p.s, buf, 3, p.now), RUDP_EMALFORMED);
+    rudp_hdr_t h = { .type = RUDP_T_DATA, .cid = 0xBAD, .seq = CISN, .payload_len = 1,
+                     .payload = (const uint8_t *)"x" };
+    n = (size_t)rudp_wire_encode(&h, buf, sizeof buf);
+    assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), RUDP_ESTATE);
+    rudp_stats_t st;
+    rudp_conn_stats(p.s, &st);
+    assert_int_equal(st.corrupt, 2);
+    assert_int_equal(st.dropped, 1);
+    char out[4];
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), RUDP_EAGAIN);
+    pair_free(&p);
+}
+
+/* Packets beyond the receive window are dropped but answered with the window, and
+ * reading reopens it. */
+static void test_receive_window(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.window = 4;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    for (uint32_t i = 0; i < 5; i++) {
+        size_t n = make_data(buf, CISN + i, "w", (uint32_t)p.now);
+        rudp_conn_input(p.s, buf, n, p.now);
+    }
+    rudp_stats_t st;
+    rudp_conn_stats(p.s, &st);
+    assert_int_equal(st.dropped, 1);
+    /* The answer advertises a closed window. */
+    rudp_hdr_t h;
+    int n;
+    do {
+        n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf);
+        assert_true(n > 0);
+        assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    } while (h.type != RUDP_T_ACK);
+    assert_int_equal(h.ack, CISN + 4);
+    assert_int_equal(h.rwnd, 0);
+    assert_int_equal(rudp_conn_prepare(p.s, p.now, buf, sizeof buf), 0);
+    /* Reading one message reopens the window, and the engine says so unasked. */
+    char out[4];
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), 1);
+    n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    assert_int_equal(h.type, RUDP_T_ACK);
+    assert_int_equal(h.rwnd, 1);
+    size_t m = make_data(buf, CISN + 4, "w", (uint32_t)p.now);
+    assert_int_equal(rudp_conn_input(p.s, buf, m, p.now), 0);
+    rudp_conn_stats(p.s, &st);
+    assert_int_equal(st.dropped, 1);
+    pair_free(&p);
+}
+
+/* Idle connections are reclaimed. */
+static void test_idle_timeout(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.idle_timeout = 5000000;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint64_t t = rudp_conn_next_timeout(p.s);
+    assert_true(t <= p.now + 5000000);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    rudp_conn_prepare(p.s, p.now + 5000000, buf, sizeof buf);
+    assert_int_equal(rudp_conn_state(p.s), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(p.s), RUDP_ETIMEDOUT);
+    pair_free(&p);
+}
+
+static void test_config_validation(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    rudp_conn_t *c = NULL;
+    cfg_init(&cfg);
+    cfg.window = 0;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 1, 1, 0), RUDP_EINVAL);
+    cfg_init(&cfg);
+    cfg.window = RUDP_MAX_WINDOW + 1;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 1, 1, 0), RUDP_EINVAL);
+    cfg_init(&cfg);
+    cfg.max_rto = cfg.initial_rto - 1;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 1, 1, 0), RUDP_EINVAL);
+    cfg_init(&cfg);
+    cfg.window = RUDP_MAX_WINDOW;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 1, 1, 0), 0);
+    assert_non_null(c);
+    rudp_conn_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_and_first_rtt_sample),
+        cmocka_unit_test(test_messages_delivered_in_order),
+        cmocka_unit_test(test_message_size_limits),
+        cmocka_unit_test(test_send_queue_full_is_eagain),
+        cmocka_unit_test(test_reorder_and_duplicates),
+        cmocka_unit_test(test_sack_bitmap),
+        cmocka_unit_test(test_window_one_is_stop_and_wait),
+        cmocka_unit_test(test_backoff_and_dead_peer),
+        cmocka_unit_test(test_handshake_gives_up),
+        cmocka_unit_test(test_reset_from_peer),
+        cmocka_unit_test(test_refused_when_full),
+        cmocka_unit_test(test_garbage_dropped),
+        cmocka_unit_test(test_receive_window),
+        cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_config_validation),
+    };
+    return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
+}
