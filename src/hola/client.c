@@ -286,6 +286,10 @@ int main(int argc, char **argv)
         if (runners[i].proto == cfg.proto)
             rc = runners[i].run(&cfg, &names, &st, &e);
     st.lost = st.sent - st.received;
+    /* Replies are the client's output: failing to write them is an error, not a detail
+     * (SIGPIPE is ignored, so a closed pipe shows up here). */
+    if (rc >= 0 && (fflush(stdout) != 0 || ferror(stdout)))
+        rc = hola_err_set(&e, "standard output: %s", strerror(errno ? errno : EIO));
     if (stats)
         hola_stats_print(&st, stderr);
     hola_names_free(&names);

@@ -15,6 +15,9 @@
 
 /* Larger than any UDP payload. */
 #define DGRAM_MAX 65536
+/* Lost names listed by name in the report; beyond that, counted ("and N more") so one
+ * line stays readable when thousands are lost. */
+#define REPORT_MAX_NAMES 50
 
 struct udp_client {
     const struct hola_client_cfg *cfg;
@@ -24,6 +27,7 @@ struct udp_client {
     bool *answered;
     size_t sent;        /* names sent so far: 0..sent-1 */
     size_t answered_n;
+    size_t first_open;  /* every name before this one is answered */
     bool refused;       /* an ICMP port unreachable came back */
     char where[HOLA_ADDR_STRLEN + 256];
     char buf[DGRAM_MAX];
@@ -63,10 +67,14 @@ static void take_reply(struct udp_client *u, const char *r, size_t n)
     if (n > 0 && r[n - 1] == '\n')
         n--;
     if (n >= 5 && memcmp(r, "Hola ", 5) == 0) {
-        for (size_t i = 0; i < u->sent; i++) {
+        /* Replies mostly come in order: starting at the first unanswered name keeps
+         * matching a long list linear instead of quadratic. */
+        for (size_t i = u->first_open; i < u->sent; i++) {
             if (!u->answered[i] && u->names->len[i] == n - 5 &&
                 memcmp(u->names->v[i], r + 5, n - 5) == 0) {
                 u->answered[i] = true;
+                while (u->first_open < u->sent && u->answered[u->first_open])
+                    u->first_open++;
                 u->answered_n++;
                 u->st->received++;
                 hola_client_print_reply(r, n);
@@ -160,13 +168,17 @@ static void report(const struct udp_client *u)
     fprintf(stderr, "hola-client: udp: sent %zu, answered %zu, lost %zu", u->sent,
             u->answered_n, lost);
     const char *sep = ": ";
-    for (size_t i = 0; i < u->sent; i++) {
+    size_t listed = 0;
+    for (size_t i = 0; i < u->sent && listed < REPORT_MAX_NAMES; i++) {
         if (!u->answered[i]) {
             hola_names_preview(u->names->v[i], u->names->len[i], preview, sizeof preview);
             fprintf(stderr, "%s%s", sep, preview);
             sep = ", ";
+            listed++;
         }
     }
+    if (listed < lost)
+        fprintf(stderr, " and %zu more", lost - listed);
     if (u->sent < u->names->n)
         fprintf(stderr, "; %zu not sent", u->names->n - u->sent);
     fputc('\n', stderr);

@@ -113,7 +113,7 @@ bool hola_server_signalled(struct hola_server *srv)
 
 bool hola_server_done(const struct hola_server *srv)
 {
-    return srv->cfg.count > 0 && srv->greeted >= srv->cfg.count;
+    return (srv->cfg.count > 0 && srv->greeted >= srv->cfg.count) || srv->stdout_errno != 0;
 }
 
 size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, char *reply,
@@ -125,7 +125,8 @@ size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, 
     memcpy(reply + 5, name, len);
     fwrite(reply, 1, len + 5, stdout);
     fputc('\n', stdout);
-    fflush(stdout);
+    if (fflush(stdout) != 0 && srv->stdout_errno == 0)
+        srv->stdout_errno = errno ? errno : EIO;
     srv->greeted++;
     srv->stats.received++;
     return len + 5;
@@ -312,6 +313,8 @@ int main(int argc, char **argv)
         hola_stats_print(&srv.stats, stderr);
     close(sig_pipe[0]);
     close(sig_pipe[1]);
+    if (rc == 0 && srv.stdout_errno != 0)
+        rc = hola_err_set(&e, "standard output: %s", strerror(srv.stdout_errno));
     if (rc != 0) {
         fprintf(stderr, "hola-server: %s\n", e.msg);
         return 1;

@@ -23,6 +23,7 @@ struct hola_server {
     struct hola_server_cfg cfg;
     int stop_fd;           /* readable once SIGINT or SIGTERM arrived (self-pipe) */
     unsigned long greeted;
+    int stdout_errno;      /* nonzero once writing a line to stdout failed */
     struct hola_stats stats;
 };
 
@@ -33,7 +34,8 @@ int hola_server_open(struct hola_server *srv, int socktype, struct hola_err *e);
 /* True once the SIGINT/SIGTERM self-pipe is readable; empties it. */
 bool hola_server_signalled(struct hola_server *srv);
 
-/* True once --count names have been greeted. */
+/* True once --count names have been greeted, or standard output failed (the lines there
+ * are the server's record: it stops rather than serve without it). */
 bool hola_server_done(const struct hola_server *srv);
 
 /* Prints "Hola <name>" on stdout (flushed: tests and pipes read it at once), counts it,

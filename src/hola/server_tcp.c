@@ -250,7 +250,8 @@ static void accept_all(struct tcp_server *ts)
         ts->conns[ts->nconns++] = c;
         ts->srv->stats.clients++;
         printf("Conectado a %s\n", c->peer);
-        fflush(stdout);
+        if (fflush(stdout) != 0 && ts->srv->stdout_errno == 0)
+            ts->srv->stdout_errno = errno ? errno : EIO;
     }
 }
 
