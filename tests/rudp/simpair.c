@@ -44,12 +44,38 @@ static size_t make_reply(const uint8_t *msg, size_t len, uint8_t *out)
 struct side_links {
     rudp_sim_link_t *c2s, *s2c;
     uint64_t n_c2s, n_s2c;
+    simpair_result_t *res;
 };
+
+/* Wraps the caller's trace hook to note when each name first left the client. */
+struct tx_watch {
+    rudp_trace_fn user_fn;
+    void *user;
+    uint32_t isn, msgs;
+    uint64_t *first_tx;
+    simpair_result_t *res;
+};
+
+static void watch_trace(void *u, const rudp_event_t *ev)
+{
+    struct tx_watch *w = u;
+    if (ev->kind == RUDP_EV_SEND && ev->type == RUDP_T_DATA) {
+        uint32_t i = ev->seq - w->isn;
+        if (i < w->msgs)
+            w->first_tx[i] = ev->now;
+        if (i == 0)
+            w->res->first_data_time = ev->now;
+    }
+    if (w->user_fn)
+        w->user_fn(w->user, ev);
+}
 
 static void push(const simpair_opts_t *o, struct side_links *l, int to_server, uint64_t now,
                  const uint8_t *d, size_t n)
 {
     uint64_t k = to_server ? l->n_c2s++ : l->n_s2c++;
+    if (to_server && n > 1 && d[1] == RUDP_T_DATA)
+        l->res->client_data_tx++;
     int (*drop)(void *, uint64_t, const uint8_t *, size_t) = to_server ? o->drop_c2s : o->drop_s2c;
     if (drop && drop(o->drop_user, k, d, n))
         return;
@@ -62,7 +88,7 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
 {
     memset(res, 0, sizeof *res);
     res->ok = 1;
-    struct side_links l = { 0 };
+    struct side_links l = { .res = res };
     rudp_conn_t *client = NULL, *server = NULL;
     uint8_t key[RUDP_COOKIE_KEY_SIZE];
     for (unsigned i = 0; i < sizeof key; i++)
@@ -70,16 +96,19 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
     rudp_listener_t listener;
     rudp_listen_init(&listener, key, 0);
 
-    int rc = rudp_sim_link_new(&l.c2s, &o->c2s, o->seed * 2 + 1, 4096);
+    int rc = rudp_sim_link_new(&l.c2s, &o->c2s, o->seed * 2 + 1, 1024);
     if (!rc)
-        rc = rudp_sim_link_new(&l.s2c, &o->s2c, o->seed * 2 + 2, 4096);
+        rc = rudp_sim_link_new(&l.s2c, &o->s2c, o->seed * 2 + 2, 1024);
     rudp_config_t ccfg = o->client_cfg, scfg = o->server_cfg;
     if (o->allocator)
         ccfg.allocator = scfg.allocator = o->allocator;
+    uint64_t *sent_at = calloc(o->msgs ? o->msgs : 1, sizeof *sent_at);
+    struct tx_watch watch = { ccfg.trace, ccfg.trace_user, o->client_isn, o->msgs, sent_at, res };
+    ccfg.trace = watch_trace;
+    ccfg.trace_user = &watch;
     if (!rc)
         rc = rudp_conn_new_client(&client, &ccfg, 0x1122334455667788ull ^ o->seed, o->client_isn, 0);
     res->latency = calloc(o->msgs ? o->msgs : 1, sizeof *res->latency);
-    uint64_t *sent_at = calloc(o->msgs ? o->msgs : 1, sizeof *sent_at);
     if (!rc && (!res->latency || !sent_at))
         rc = RUDP_ENOMEM;
     if (rc) {
@@ -149,7 +178,7 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
             size_t len = make_msg(o, next_send, msg);
             if (rudp_conn_send(client, msg, len, now) != 0)
                 break;
-            sent_at[next_send++] = now;
+            next_send++;
         }
         uint32_t want = o->pattern == SIMPAIR_ONEWAY ? 0 : o->msgs;
         if (!client_closed && next_send == o->msgs && res->client_got >= want) {
@@ -174,6 +203,8 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
                 res->server_got++;
                 if (o->pattern == SIMPAIR_ONEWAY) {
                     res->last_reply_time = now;
+                    if (i < o->msgs)
+                        res->latency[i] = now - sent_at[i];
                 } else {
                     size_t rl = make_reply(msg, (size_t)r, buf);
                     /* The reply queue is as large as the window, so this fits. */

@@ -46,7 +46,10 @@ typedef struct simpair_result {
     rudp_stats_t cst, sst;
     rudp_listener_t listener;
     rudp_sim_stats_t c2s_stats, s2c_stats;
-    uint64_t *latency;        /* per name, µs from send() to its reply (caller frees) */
+    uint64_t *latency;        /* per name, µs from its first transmission to its reply
+                                 (one-way runs: to its arrival); the caller frees it */
+    uint64_t client_data_tx;  /* DATA datagrams the client put on the link */
+    uint64_t first_data_time; /* µs when the client's first DATA left */
     uint64_t steps;
 } simpair_result_t;
 

@@ -268,8 +268,9 @@ static void test_window_one_is_stop_and_wait(void **state)
     pair_free(&p);
 }
 
-/* With nobody answering, each probe timeout doubles (RFC 6298 §5.5) and the
- * connection ends with RUDP_ETIMEDOUT after max_retries. */
+/* With nobody answering, the first probe comes one PTO after the second (a tail loss
+ * probe), then each timeout doubles (RFC 6298 §5.5), and the connection ends with
+ * RUDP_ETIMEDOUT after max_retries. */
 static void test_backoff_and_dead_peer(void **state)
 {
     (void)state;
@@ -293,7 +294,9 @@ static void test_backoff_and_dead_peer(void **state)
         if (rudp_conn_state(p.c) == RUDP_STATE_CLOSED)
             break;
         uint64_t gap = t - last;
-        if (prev_gap)
+        if (retransmissions == 1)
+            assert_int_equal(gap, prev_gap);
+        else if (prev_gap)
             assert_int_equal(gap, 2 * prev_gap);
         prev_gap = gap;
         last = t;
@@ -334,7 +337,6 @@ static void test_handshake_gives_up(void **state)
     assert_int_equal(rudp_conn_state(c), RUDP_STATE_CLOSED);
     assert_int_equal(rudp_conn_error(c), RUDP_ETIMEDOUT);
     assert_int_equal(sent, 5); /* the first INITIAL and 4 retries */
-    /* 1 + 2 + 4 + 4 + 4 s (capped at max_rto 4 s) = 15 s of trying. */
     assert_true(now == UINT64_MAX);
     rudp_conn_free(c);
 }
