@@ -56,6 +56,7 @@ typedef enum rudp_event_kind {
 
 typedef struct rudp_event {
     rudp_event_kind_t kind;
+    uint64_t cid;      /* the connection it happened on */
     uint64_t now;      /* µs, the time passed to the call that caused it */
     uint8_t type;      /* packet type, when a packet is involved */
     uint32_t seq;

@@ -121,6 +121,7 @@ static void trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t 
         return;
     rudp_event_t ev = {
         .kind = kind,
+        .cid = c->cid,
         .now = now,
         .type = type,
         .seq = seq,

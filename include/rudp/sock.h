@@ -1,0 +1,126 @@
+/* rudp over a real UDP socket: the one part of librudp that touches sockets, the clock
+ * and the system's random source. A rudp_sock_t is one UDP socket: a client holding
+ * one connection, or a server demultiplexing many by connection ID. It feeds datagrams
+ * and the monotonic time into the engines and sleeps exactly until the earliest engine
+ * deadline. Single-threaded: all calls on one rudp_sock_t from one thread. */
+#ifndef RUDP_SOCK_H
+#define RUDP_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rudp/conn.h"
+#include "rudp/listen.h"
+#include "rudp/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RUDP_SOCK_DEFAULT_MAX_CLIENTS 1024u
+#define RUDP_SOCK_MAX_CLIENTS 65536u
+
+typedef struct rudp_sock rudp_sock_t;
+
+typedef struct rudp_sock_config {
+    rudp_config_t conn;        /* settings for every connection (trace hook included) */
+    uint32_t max_clients;      /* server: connections held at once, 1..RUDP_SOCK_MAX_CLIENTS;
+                                  a validated client beyond it gets RESET(FULL) */
+    int family;                /* AF_UNSPEC (default), AF_INET or AF_INET6 */
+    int impair_on;             /* apply `impair` to every outgoing datagram */
+    rudp_impair_t impair;      /* built-in impairment, netem semantics (rudp/sim.h) */
+    uint64_t seed;             /* impairment seed; 0 = from the system's random source */
+    const char *pcap_path;     /* write every datagram sent and received, with IP/UDP
+                                  headers, as pcap (LINKTYPE_RAW); NULL = none */
+} rudp_sock_config_t;
+
+typedef enum rudp_sock_event_kind {
+    RUDP_SOCK_EV_CONNECTED = 1, /* client: the handshake completed */
+    RUDP_SOCK_EV_ACCEPTED = 2,  /* server: a validated client got a connection */
+    RUDP_SOCK_EV_READABLE = 3,  /* messages wait: call rudp_conn_recv() until RUDP_EAGAIN */
+    RUDP_SOCK_EV_CLOSED = 4,    /* the connection ended; error 0 = cleanly. The rudp_conn_t
+                                   stays valid until the callback returns, then is freed */
+} rudp_sock_event_kind_t;
+
+typedef struct rudp_sock_event {
+    rudp_sock_event_kind_t kind;
+    rudp_conn_t *conn;
+    const struct sockaddr *peer; /* the connection's peer address */
+    socklen_t peer_len;
+    int error;                   /* CLOSED: rudp_conn_error() of the connection */
+} rudp_sock_event_t;
+
+typedef void (*rudp_sock_cb)(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev);
+
+/* Counters of the socket as a whole (the engines keep their own, see rudp_conn_stats). */
+typedef struct rudp_sock_stats {
+    uint64_t datagrams_in, datagrams_out;
+    uint64_t bytes_in, bytes_out;
+    uint64_t accepted;          /* server: connections created */
+    uint64_t refused_full;      /* server: validated clients refused at max_clients */
+    uint64_t wrong_address;     /* datagrams whose connection ID belongs to another peer */
+    uint64_t send_errors;       /* sendto/sendmmsg failures other than EAGAIN */
+    uint64_t active;            /* connections held now */
+    rudp_listener_t listener;   /* server: the front door's counters */
+    rudp_sim_stats_t impair;    /* built-in impairment's counters */
+} rudp_sock_stats_t;
+
+/* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap. */
+void rudp_sock_config_default(rudp_sock_config_t *cfg);
+
+/* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected
+ * UDP socket and starts the handshake. Events go to cb(user, ...).
+ * Returns 0, RUDP_EADDR (cannot resolve), RUDP_ESYS (socket/connect failed; errno
+ * tells), RUDP_EINVAL or RUDP_ENOMEM. */
+int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
+                     const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
+
+/* Binds host:port (host NULL: every address, IPv6 dual-stack where available; port "0":
+ * the kernel picks one). Returns as rudp_sock_client(). */
+int rudp_sock_server(rudp_sock_t **out, const char *host, const char *port,
+                     const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
+
+/* Closes the socket and frees every connection (without telling peers; call
+ * rudp_sock_close() and step until CLOSED events for a graceful end). NULL is fine. */
+void rudp_sock_free(rudp_sock_t *s);
+
+/* Waits up to timeout_ms (-1: until the next engine deadline or datagram, however
+ * long) for datagrams, feeds them in, runs due timers, reports events through the
+ * callback and sends everything the engines have ready. An interrupting signal ends the
+ * wait early and returns 0, so callers can check their flags.
+ * Returns 0, or RUDP_ESYS for a socket error that ends the socket's use. */
+int rudp_sock_step(rudp_sock_t *s, int timeout_ms);
+
+/* Queues a message on a connection (see rudp_conn_send) and sends at once what the
+ * window allows. Returns as rudp_conn_send(). */
+int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len);
+
+/* Closes this side's stream (see rudp_conn_close) and sends the FIN when it can. */
+int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c);
+
+/* Client: its one connection (NULL once freed after CLOSED). */
+rudp_conn_t *rudp_sock_conn(rudp_sock_t *s);
+
+/* The bound local port, for servers started on port "0". */
+int rudp_sock_local_port(const rudp_sock_t *s);
+
+/* The socket's file descriptor, for callers that poll other descriptors too. */
+int rudp_sock_fd(const rudp_sock_t *s);
+
+/* Milliseconds until the earliest engine deadline (0: work is due now; -1: none). */
+int rudp_sock_timeout_ms(const rudp_sock_t *s);
+
+/* The driver's monotonic clock, µs: the `now` the engines see. */
+uint64_t rudp_sock_now(const rudp_sock_t *s);
+
+void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
+
+/* Fills buf with n bytes from the system's random source (getrandom, /dev/urandom).
+ * Returns 0 or RUDP_ESYS. */
+int rudp_random_bytes(void *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
