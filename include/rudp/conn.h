@@ -83,6 +83,8 @@ typedef struct rudp_config {
                                    RUDP_ETIMEDOUT; default 10 s; 0 = only max_retries */
     uint64_t idle_timeout;      /* µs with nothing received before the connection is
                                    closed with RUDP_ETIMEDOUT; default 30 s; 0 = never */
+    int coalesce;               /* pack several queued messages into one datagram
+                                   (RUDP_F_COALESCED); 0 (default): one per datagram */
     const rudp_allocator_t *allocator; /* NULL: malloc/free */
     rudp_trace_fn trace;        /* NULL: no trace */
     void *trace_user;

@@ -30,8 +30,12 @@ typedef enum rudp_type {
     RUDP_T_RESET = 7,   /* the connection is gone; payload is one reason byte */
 } rudp_type_t;
 
-#define RUDP_F_ACK 0x01u /* ack, sack, ts_echo and ack_delay carry meaning */
-#define RUDP_F_KNOWN (RUDP_F_ACK)
+#define RUDP_F_ACK 0x01u       /* ack, sack, ts_echo and ack_delay carry meaning */
+#define RUDP_F_COALESCED 0x02u /* DATA only: the payload is records of (u16 length,
+                                  bytes), one message each, taking consecutive
+                                  sequence numbers from seq on */
+#define RUDP_F_KNOWN (RUDP_F_ACK | RUDP_F_COALESCED)
+#define RUDP_RECORD_HEADER 2u   /* the length prefix of a coalesced record */
 
 /* Reasons carried by RESET. */
 typedef enum rudp_reset_reason {
@@ -69,6 +73,11 @@ int rudp_wire_encode(const rudp_hdr_t *h, uint8_t *buf, size_t cap);
  * flags, per-type payload rules, CRC. On success h->sack/h->payload point into buf.
  * Returns 0, RUDP_EMALFORMED, RUDP_EVERSION or RUDP_ECHECKSUM. */
 int rudp_wire_decode(rudp_hdr_t *h, const uint8_t *buf, size_t len);
+
+/* Walks the records of a decoded DATA datagram with RUDP_F_COALESCED (decode has
+ * already checked that they fill the payload exactly). Start with *off = 0. Returns 1
+ * and sets *msg and *len for the next record, 0 when there are no more. */
+int rudp_wire_record(const rudp_hdr_t *h, size_t *off, const uint8_t **msg, size_t *len);
 
 /* Reads the connection ID without any other check, for demultiplexing.
  * Returns 0 or RUDP_EMALFORMED when len is too short. */

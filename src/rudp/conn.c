@@ -297,7 +297,7 @@ static void on_packet_lost(rudp_conn_t *c, struct rudp_snd_slot *s, uint32_t seq
     s->state = SLOT_LOST;
     s->why = (uint8_t)why;
     c->in_flight--;
-    c->bytes_in_flight -= wire_len(s->len);
+    c->bytes_in_flight -= s->wire_bytes;
     c->lost++;
     trace(c, RUDP_EV_LOSS, now, s->type, seq, s->len, why);
     /* RFC 9002 §7.3.2: one reduction per round trip; losses of packets sent before
@@ -318,7 +318,7 @@ static void on_packet_acked(rudp_conn_t *c, struct rudp_snd_slot *s, uint32_t se
 {
     if (s->state == SLOT_INFLIGHT) {
         c->in_flight--;
-        c->bytes_in_flight -= wire_len(s->len);
+        c->bytes_in_flight -= s->wire_bytes;
     } else if (s->state == SLOT_LOST) {
         c->lost--; /* the "lost" copy arrived after all */
     }
@@ -333,7 +333,7 @@ static void on_packet_acked(rudp_conn_t *c, struct rudp_snd_slot *s, uint32_t se
     trace(c, RUDP_EV_ACK, now, s->type, seq, s->len, 0);
 
     if (c->cfg.cc == RUDP_CC_NEWRENO && !(c->recovered_once && s->sent_time <= c->recovery_start)) {
-        uint64_t bytes = wire_len(s->len);
+        uint64_t bytes = s->wire_bytes;
         if (c->cwnd < c->ssthresh)
             c->cwnd += bytes; /* slow start */
         else
@@ -449,7 +449,9 @@ static void note_echo(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     }
 }
 
-static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
+/* Takes one message (or FIN) at h->seq. `counts` is 0 for all but the last record of a
+ * coalesced datagram, so the ACK policy counts datagrams, not messages. */
+static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64_t now)
 {
     uint32_t seq = h->seq;
     if (rudp_seq_lt(seq, c->rcv_nxt) ||
@@ -505,6 +507,8 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     }
     if (had_gap)
         c->ack_now = 1; /* a gap filled: release the sender's recovery at once */
+    if (!counts)
+        return;
     if (++c->unacked_rx >= 2)
         c->ack_now = 1;
     else if (!c->ack_deadline)
@@ -604,7 +608,19 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         process_ack(c, &h, now);
     if (h.type == RUDP_T_DATA || h.type == RUDP_T_FIN) {
         note_echo(c, &h, now);
-        receive_data(c, &h, now);
+        if (!(h.flags & RUDP_F_COALESCED)) {
+            receive_data(c, &h, 1, now);
+            return 0;
+        }
+        rudp_hdr_t one = h;
+        size_t off = 0, mlen;
+        const uint8_t *msg;
+        for (uint32_t seq = h.seq; rudp_wire_record(&h, &off, &msg, &mlen); seq++) {
+            one.seq = seq;
+            one.payload = mlen ? msg : NULL;
+            one.payload_len = (uint16_t)mlen;
+            receive_data(c, &one, off == h.payload_len, now);
+        }
     }
     return 0;
 }
@@ -747,30 +763,25 @@ static int emit(rudp_conn_t *c, rudp_hdr_t *h, uint8_t *buf, size_t cap, uint64_
     return n;
 }
 
-static int send_slot(rudp_conn_t *c, uint32_t seq, int why, uint8_t *buf, size_t cap,
-                     uint64_t now)
+/* Records one transmission of a slot that went out in the datagram stamped ts. */
+static void mark_sent(rudp_conn_t *c, uint32_t seq, uint32_t wire_bytes, int why, uint32_t ts,
+                      uint64_t now)
 {
     struct rudp_snd_slot *s = snd_slot(c, seq);
-    uint8_t sack[RUDP_MAX_SACK_BYTES];
-    rudp_hdr_t h = { .type = s->type, .seq = seq, .payload_len = (uint16_t)s->len,
-                     .payload = s->len ? s->data : NULL };
-    fill_ack(c, &h, sack, now);
-    int n = emit(c, &h, buf, cap, now);
-    if (n < 0)
-        return n;
     if (s->state == SLOT_LOST)
         c->lost--;
-    if (s->state != SLOT_INFLIGHT) {
+    if (s->state == SLOT_INFLIGHT)
+        c->bytes_in_flight -= s->wire_bytes;
+    else
         c->in_flight++;
-        c->bytes_in_flight += wire_len(s->len);
-    }
+    c->bytes_in_flight += wire_bytes;
     int first = s->state == SLOT_QUEUED && seq == c->snd_new;
     s->state = SLOT_INFLIGHT;
+    s->wire_bytes = wire_bytes;
     s->sent_time = now;
-    s->last_ts = h.ts;
-    s->tx_index = ++c->tx_counter;
+    s->last_ts = ts;
+    s->tx_index = c->tx_counter; /* one index per datagram: thresholds count datagrams */
     c->last_eliciting_sent = now;
-    c->st.data_sent++;
     if (first) {
         c->snd_new++;
         trace(c, RUDP_EV_SEND, now, s->type, seq, s->len, 0);
@@ -781,6 +792,69 @@ static int send_slot(rudp_conn_t *c, uint32_t seq, int why, uint8_t *buf, size_t
         else
             c->st.retransmits_fast++;
         trace(c, RUDP_EV_RETRANSMIT, now, s->type, seq, s->len, why);
+    }
+}
+
+/* Whether slot seq may join a coalesced datagram that already holds `bytes` of
+ * payload: same kind of send (new or lost), a plain message, and room for it. */
+static int can_join(const rudp_conn_t *c, uint32_t seq, int state, size_t bytes, uint64_t wire)
+{
+    if (rudp_seq_ge(seq, state == SLOT_QUEUED ? c->snd_nxt : c->snd_new))
+        return 0;
+    const struct rudp_snd_slot *s = &c->snd[(c->snd_head + (seq - c->snd_una)) % c->snd_cap];
+    if (s->state != state || s->type != RUDP_T_DATA ||
+        bytes + RUDP_RECORD_HEADER + s->len > RUDP_MAX_PAYLOAD)
+        return 0;
+    if (state == SLOT_QUEUED && !peer_window_allows(c, seq))
+        return 0;
+    return c->cfg.cc == RUDP_CC_NONE ||
+           c->bytes_in_flight + wire + RUDP_RECORD_HEADER + s->len <= c->cwnd;
+}
+
+/* Sends slot seq, and with coalescing the consecutive slots in the same state after
+ * it that fit, as one datagram. */
+static int send_slot(rudp_conn_t *c, uint32_t seq, int why, uint8_t *buf, size_t cap,
+                     uint64_t now)
+{
+    struct rudp_snd_slot *s = snd_slot(c, seq);
+    uint8_t sack[RUDP_MAX_SACK_BYTES];
+    uint8_t packed[RUDP_MAX_PAYLOAD];
+    rudp_hdr_t h = { .type = s->type, .seq = seq, .payload_len = (uint16_t)s->len,
+                     .payload = s->len ? s->data : NULL };
+    uint32_t count = 1;
+    int state = s->state;
+    if (c->cfg.coalesce && s->type == RUDP_T_DATA && state != SLOT_INFLIGHT &&
+        s->len + RUDP_RECORD_HEADER <= RUDP_MAX_PAYLOAD &&
+        can_join(c, seq + 1, state, s->len + RUDP_RECORD_HEADER,
+                 wire_len(s->len + RUDP_RECORD_HEADER))) {
+        size_t off = 0;
+        uint32_t q = seq;
+        count = 0;
+        do {
+            const struct rudp_snd_slot *m = snd_slot(c, q);
+            packed[off] = (uint8_t)(m->len >> 8);
+            packed[off + 1] = (uint8_t)m->len;
+            memcpy(packed + off + RUDP_RECORD_HEADER, m->data, m->len);
+            off += RUDP_RECORD_HEADER + m->len;
+            count++;
+            q++;
+        } while (can_join(c, q, state, off, wire_len((uint32_t)off)));
+        h.flags = RUDP_F_COALESCED;
+        h.payload = packed;
+        h.payload_len = (uint16_t)off;
+    }
+    fill_ack(c, &h, sack, now);
+    int n = emit(c, &h, buf, cap, now);
+    if (n < 0)
+        return n;
+    c->tx_counter++;
+    c->st.data_sent++;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t len = snd_slot(c, seq + i)->len;
+        uint32_t share = h.flags & RUDP_F_COALESCED ? RUDP_RECORD_HEADER + len : len;
+        if (i == 0)
+            share += RUDP_HEADER_SIZE + RUDP_TRAILER_SIZE;
+        mark_sent(c, seq + i, share, why, h.ts, now);
     }
     return n;
 }

@@ -22,6 +22,7 @@ struct rudp_snd_slot {
     uint8_t why;       /* for LOST: the RUDP_WHY_* that declared it */
     uint8_t probe;     /* resent by the probe timer: excluded from loss scans once */
     uint32_t retx;     /* transmissions after the first */
+    uint32_t wire_bytes; /* its share of the datagram it last went out in */
     uint32_t last_ts;  /* wire timestamp of the latest transmission */
     uint64_t sent_time;
     uint64_t tx_index; /* order of the latest transmission across the connection */

@@ -23,6 +23,36 @@ static int payload_ok(unsigned type, size_t len)
     }
 }
 
+/* Coalesced payloads must be whole records, at least one, filling it exactly. */
+static int records_ok(const uint8_t *p, size_t len)
+{
+    size_t off = 0, count = 0;
+    while (off < len) {
+        if (len - off < RUDP_RECORD_HEADER)
+            return 0;
+        size_t n = rudp_get16(p + off);
+        off += RUDP_RECORD_HEADER;
+        if (n > len - off)
+            return 0;
+        off += n;
+        count++;
+    }
+    return count > 0;
+}
+
+int rudp_wire_record(const rudp_hdr_t *h, size_t *off, const uint8_t **msg, size_t *len)
+{
+    if (*off + RUDP_RECORD_HEADER > h->payload_len)
+        return 0;
+    size_t n = rudp_get16(h->payload + *off);
+    if (n > h->payload_len - *off - RUDP_RECORD_HEADER)
+        return 0;
+    *msg = h->payload + *off + RUDP_RECORD_HEADER;
+    *len = n;
+    *off += RUDP_RECORD_HEADER + n;
+    return 1;
+}
+
 size_t rudp_wire_size(const rudp_hdr_t *h)
 {
     return RUDP_HEADER_SIZE + (size_t)h->sack_len + h->payload_len + RUDP_TRAILER_SIZE;
@@ -35,6 +65,9 @@ int rudp_wire_encode(const rudp_hdr_t *h, uint8_t *buf, size_t cap)
     if (!payload_ok(h->type, h->payload_len) || (h->flags & ~RUDP_F_KNOWN) ||
         h->sack_len > RUDP_MAX_SACK_BYTES || (h->sack_len && !(h->flags & RUDP_F_ACK)) ||
         (h->sack_len && !h->sack) || (h->payload_len && !h->payload))
+        return RUDP_EINVAL;
+    if ((h->flags & RUDP_F_COALESCED) &&
+        (h->type != RUDP_T_DATA || !records_ok(h->payload, h->payload_len)))
         return RUDP_EINVAL;
     size_t n = rudp_wire_size(h);
     if (cap < n)
@@ -89,6 +122,10 @@ int rudp_wire_decode(rudp_hdr_t *h, const uint8_t *buf, size_t len)
         return RUDP_EMALFORMED;
     /* Exact length: a datagram longer or shorter than its fields say is not ours. */
     if (rudp_wire_size(h) != len)
+        return RUDP_EMALFORMED;
+    if ((h->flags & RUDP_F_COALESCED) &&
+        (h->type != RUDP_T_DATA ||
+         !records_ok(buf + RUDP_HEADER_SIZE + h->sack_len, h->payload_len)))
         return RUDP_EMALFORMED;
     size_t body = len - RUDP_TRAILER_SIZE;
     if (rudp_crc32c(0, buf, body) != rudp_get32(buf + body))

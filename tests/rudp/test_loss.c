@@ -244,6 +244,7 @@ static void test_random_hostile_links(void **state)
         o.client_cfg.window = o.server_cfg.window = 1 + (uint32_t)rudp_prng_below(&g, 64);
         if (rudp_prng_below(&g, 2))
             o.client_cfg.cc = o.server_cfg.cc = RUDP_CC_NONE;
+        o.client_cfg.coalesce = o.server_cfg.coalesce = (int)rudp_prng_below(&g, 2);
         random_impair(&g, &o.c2s);
         random_impair(&g, &o.s2c);
         char label[64];
