@@ -559,6 +559,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
                     rudp_rtt_sample(&c->rtt, sample, 0, c->cfg.max_ack_delay);
             }
             c->hs_next = now; /* answer with the cookie at once */
+            c->hs_answer = 1;
             c->pto_count = 0;
             return 0;
         }
@@ -934,8 +935,10 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
         int n = emit(c, &h, buf, cap, now);
         if (n < 0)
             return n;
-        trace(c, c->hs_sent ? RUDP_EV_RETRANSMIT : RUDP_EV_SEND, now, RUDP_T_INITIAL,
-              c->isn_local, h.payload_len, c->hs_sent ? RUDP_WHY_TIMEOUT : 0);
+        int retry = c->hs_sent && !c->hs_answer;
+        trace(c, retry ? RUDP_EV_RETRANSMIT : RUDP_EV_SEND, now, RUDP_T_INITIAL, c->isn_local,
+              h.payload_len, retry ? RUDP_WHY_TIMEOUT : 0);
+        c->hs_answer = 0;
         c->hs_sent++;
         /* Only a timeout backs off; the reply to a RETRY is not a retransmission. */
         c->hs_next = now + pto_backed_off(c);

@@ -50,6 +50,7 @@ struct rudp_conn {
     int accept_pending;   /* server: (re)send ACCEPT */
     uint64_t hs_next;     /* client: when to (re)send INITIAL */
     uint32_t hs_sent;     /* client: INITIALs sent */
+    int hs_answer;        /* client: the next INITIAL answers a RETRY (not a retry) */
     int reset_pending;
     uint8_t reset_reason;
 

@@ -566,6 +566,172 @@ static void test_coalesced_records_checked(void **state)
     assert_int_equal(rudp_wire_encode(&h, buf, sizeof buf), RUDP_EINVAL);
 }
 
+/* ACK policy (RFC 9002 §6.2.1 / RFC 5681 §4.2): one packet waits up to
+ * max_ack_delay, a second one is acknowledged at once, and so are gaps. */
+static void test_ack_policy(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.max_ack_delay = 2000;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    /* Flush the ACCEPT-time state first. */
+    while (rudp_conn_prepare(p.s, p.now, buf, sizeof buf) > 0) {
+    }
+    size_t n = make_data(buf, CISN, "a", (uint32_t)p.now);
+    assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), 0);
+    assert_int_equal(rudp_conn_prepare(p.s, p.now, buf, sizeof buf), 0);
+    assert_int_equal(rudp_conn_next_timeout(p.s), p.now + 2000);
+    assert_true(rudp_conn_prepare(p.s, p.now + 2000, buf, sizeof buf) > 0);
+
+    /* Two in order: at once. */
+    n = make_data(buf, CISN + 1, "b", (uint32_t)p.now);
+    rudp_conn_input(p.s, buf, n, p.now);
+    n = make_data(buf, CISN + 2, "c", (uint32_t)p.now);
+    rudp_conn_input(p.s, buf, n, p.now);
+    assert_true(rudp_conn_prepare(p.s, p.now, buf, sizeof buf) > 0);
+    assert_int_equal(rudp_conn_prepare(p.s, p.now, buf, sizeof buf), 0);
+
+    /* A gap: at once, even for a single packet. */
+    n = make_data(buf, CISN + 5, "f", (uint32_t)p.now);
+    rudp_conn_input(p.s, buf, n, p.now);
+    assert_true(rudp_conn_prepare(p.s, p.now, buf, sizeof buf) > 0);
+    /* A duplicate: at once. */
+    n = make_data(buf, CISN, "a", (uint32_t)p.now);
+    rudp_conn_input(p.s, buf, n, p.now);
+    assert_true(rudp_conn_prepare(p.s, p.now, buf, sizeof buf) > 0);
+    pair_free(&p);
+}
+
+/* Trace collector for the loss-detection cases. */
+struct seen {
+    int fast, time, timeout_retx;
+    uint32_t lost_seq;
+};
+
+static void collect(void *user, const rudp_event_t *ev)
+{
+    struct seen *s = user;
+    if (ev->kind == RUDP_EV_LOSS) {
+        s->lost_seq = ev->seq;
+        if (ev->reason == RUDP_WHY_FAST)
+            s->fast++;
+        if (ev->reason == RUDP_WHY_TIME)
+            s->time++;
+    }
+    if (ev->kind == RUDP_EV_RETRANSMIT && ev->reason == RUDP_WHY_TIMEOUT)
+        s->timeout_retx++;
+}
+
+/* Moves the client's datagrams to the server except those whose index is in drop. */
+static void deliver_except(pair_t *p, uint32_t count, uint32_t drop)
+{
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    for (uint32_t i = 0; i < count; i++) {
+        int n = rudp_conn_prepare(p->c, p->now, buf, sizeof buf);
+        assert_true(n > 0);
+        if (i != drop)
+            rudp_conn_input(p->s, buf, (size_t)n, p->now + 50);
+    }
+}
+
+/* Packet threshold (RFC 9002 §6.1.1): three later packets acknowledged make a
+ * missing one lost, with no timer involved. */
+static void test_fast_loss_by_packet_threshold(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.trace = collect;
+    cfg.trace_user = &seen;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    for (int i = 0; i < 6; i++)
+        rudp_conn_send(p.c, "x", 1, p.now);
+    deliver_except(&p, 6, 1);
+    p.now += 100;
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int n;
+    while ((n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf)) > 0)
+        rudp_conn_input(p.c, buf, (size_t)n, p.now);
+    assert_int_equal(seen.fast, 1);
+    assert_int_equal(seen.lost_seq, CISN + 1);
+    /* The retransmission goes out now, not after a timeout. */
+    n = rudp_conn_prepare(p.c, p.now, buf, sizeof buf);
+    rudp_hdr_t h;
+    assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    assert_int_equal(h.seq, CISN + 1);
+    rudp_stats_t st;
+    rudp_conn_stats(p.c, &st);
+    assert_int_equal(st.retransmits_fast, 1);
+    assert_int_equal(st.retransmits_timeout, 0);
+    pair_free(&p);
+}
+
+/* Time threshold (RFC 9002 §6.1.2): with fewer than three later packets acked, the
+ * missing one is lost once 9/8 RTT have passed since it was sent. */
+static void test_loss_by_time_threshold(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.trace = collect;
+    cfg.trace_user = &seen;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    rudp_conn_send(p.c, "x", 1, p.now);
+    rudp_conn_send(p.c, "y", 1, p.now);
+    deliver_except(&p, 2, 0);
+    p.now += 100;
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int n;
+    while ((n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf)) > 0)
+        rudp_conn_input(p.c, buf, (size_t)n, p.now);
+    assert_int_equal(seen.fast + seen.time, 0);
+    /* The loss timer, not the probe timer, is armed next. */
+    uint64_t t = rudp_conn_next_timeout(p.c);
+    assert_true(t > p.now && t < p.now + RUDP_GRANULARITY_US + 1);
+    rudp_conn_prepare(p.c, t, buf, sizeof buf);
+    assert_int_equal(seen.time, 1);
+    assert_int_equal(seen.lost_seq, CISN);
+    assert_int_equal(seen.timeout_retx, 0);
+    pair_free(&p);
+}
+
+/* A retransmission the peer did not need is found through the timestamp echo
+ * (RFC 3522's Eifel detection) and counted as spurious. */
+static void test_spurious_retransmission_detected(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM], ack[RUDP_MAX_DATAGRAM];
+    rudp_conn_send(p.c, "late", 4, p.now);
+    int n = rudp_conn_prepare(p.c, p.now, buf, sizeof buf);
+    rudp_conn_input(p.s, buf, (size_t)n, p.now + 50);
+    /* The server's ACK is held back (a slow path), the client times out... */
+    int an = 0;
+    for (int i = 0; i < 4 && an <= 0; i++)
+        an = rudp_conn_prepare(p.s, p.now + 50 + 1000u * (unsigned)(i + 1), ack, sizeof ack);
+    assert_true(an > 0);
+    uint64_t t = rudp_conn_next_timeout(p.c);
+    n = rudp_conn_prepare(p.c, t, buf, sizeof buf);
+    assert_true(n > 0);
+    /* ...and then the ACK of the original arrives. */
+    assert_int_equal(rudp_conn_input(p.c, ack, (size_t)an, t + 10), 0);
+    rudp_stats_t st;
+    rudp_conn_stats(p.c, &st);
+    assert_int_equal(st.retransmits_timeout, 1);
+    assert_int_equal(st.spurious, 1);
+    pair_free(&p);
+}
+
 static void test_config_validation(void **state)
 {
     (void)state;
@@ -604,6 +770,10 @@ int main(void)
         cmocka_unit_test(test_garbage_dropped),
         cmocka_unit_test(test_receive_window),
         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_ack_policy),
+        cmocka_unit_test(test_fast_loss_by_packet_threshold),
+        cmocka_unit_test(test_loss_by_time_threshold),
+        cmocka_unit_test(test_spurious_retransmission_detected),
         cmocka_unit_test(test_coalesced_messages),
         cmocka_unit_test(test_coalesced_records_checked),
         cmocka_unit_test(test_config_validation),
