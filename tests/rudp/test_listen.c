@@ -239,7 +239,7 @@ static void test_initial_with_cookie_is_accepted(void **state)
     uint8_t reply[RUDP_MAX_DATAGRAM];
     size_t n;
     memset(&hdr, 0, sizeof hdr);
-    assert_int_equal(feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, 1000500, &hdr,
+    assert_int_equal(feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, 1000750, &hdr,
                           reply, &n),
                      RUDP_LISTEN_ACCEPT);
     assert_int_equal(hdr.type, RUDP_T_INITIAL);
