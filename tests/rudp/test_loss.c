@@ -12,23 +12,12 @@
 
 #include <cmocka.h>
 
+#include "test_alloc.h"
+
 #include "rudp/error.h"
 #include "rudp/wire.h"
 #include "simpair.h"
 
-static void *t_alloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    return test_malloc(n);
-}
-
-static void t_free(void *ctx, void *p)
-{
-    (void)ctx;
-    test_free(p);
-}
-
-static const rudp_allocator_t test_allocator = { t_alloc, t_free, NULL };
 
 /* Patient settings for hostile links: losses that long would end a real connection
  * are part of the test here, so only the message checks can fail a run. */
