@@ -14,6 +14,8 @@ need_build_tools
 need pc:cmocka libcmocka-dev
 need nc netcat-openbsd
 need ip iproute2
+need nft nftables
+need ping iputils-ping
 need script bsdutils
 install_missing
 
