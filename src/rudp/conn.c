@@ -550,6 +550,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         if (h.type == RUDP_T_RETRY) {
             memcpy(c->cookie, h.payload, RUDP_COOKIE_SIZE);
             c->have_cookie = 1;
+            c->cookie_sent = 0;
             c->last_recv = now;
             /* The RETRY echoes our INITIAL's timestamp: the first RTT sample, which
              * lowers the 1 s initial timeout before any data is at stake. */
@@ -598,9 +599,11 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         return 0;
     case RUDP_T_RETRY:
     case RUDP_T_ACCEPT:
-        /* Late handshake duplicates: the ACK part is still news. */
-        if (h.flags & RUDP_F_ACK)
-            process_ack(c, &h, now);
+        /* Late handshake duplicates carry nothing current: a RETRY's window is always
+         * 0 (the listener keeps no state), an ACCEPT's is stale. Using either would
+         * close the send window until the next probe. */
+        c->st.dropped++;
+        trace(c, RUDP_EV_DROP, now, h.type, h.seq, h.payload_len, RUDP_WHY_STALE);
         return 0;
     default:
         break;
@@ -926,6 +929,12 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
     case RUDP_STATE_HANDSHAKE: {
         if (now < c->hs_next)
             return 0;
+        int retry = c->hs_sent && !c->hs_answer;
+        /* A cookie sent twice without an answer is dropped and the exchange starts
+         * over: the server may have restarted with a new key, or our address changed,
+         * and it would drop that cookie forever. Once is kept: plain loss is likelier. */
+        if (retry && c->have_cookie && c->cookie_sent >= 2)
+            c->have_cookie = 0;
         rudp_hdr_t h = { .type = RUDP_T_INITIAL, .seq = c->isn_local,
                          .rwnd = (uint16_t)rwnd_now(c) };
         if (c->have_cookie) {
@@ -935,7 +944,8 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
         int n = emit(c, &h, buf, cap, now);
         if (n < 0)
             return n;
-        int retry = c->hs_sent && !c->hs_answer;
+        if (c->have_cookie)
+            c->cookie_sent++;
         trace(c, retry ? RUDP_EV_RETRANSMIT : RUDP_EV_SEND, now, RUDP_T_INITIAL, c->isn_local,
               h.payload_len, retry ? RUDP_WHY_TIMEOUT : 0);
         c->hs_answer = 0;

@@ -47,6 +47,7 @@ struct rudp_conn {
     uint32_t isn_local;
     uint8_t cookie[RUDP_COOKIE_SIZE];
     int have_cookie;
+    uint32_t cookie_sent; /* INITIALs that carried the current cookie */
     int accept_pending;   /* server: (re)send ACCEPT */
     uint64_t hs_next;     /* client: when to (re)send INITIAL */
     uint32_t hs_sent;     /* client: INITIALs sent */

@@ -92,7 +92,8 @@ int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, cons
                 return RUDP_LISTEN_ACCEPT;
             if (rc == RUDP_ECOOKIE) {
                 /* Forged or replayed from elsewhere: a fresh challenge would only help
-                 * a guesser, and the real client will time out and retry. */
+                 * a guesser. An honest client whose cookie went stale (server restart,
+                 * new address) times out and retries without it (see conn.c). */
                 l->cookies_bad++;
                 return RUDP_LISTEN_DROP;
             }

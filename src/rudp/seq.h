@@ -1,6 +1,7 @@
 /* Serial-number arithmetic for 32-bit sequence numbers (RFC 1982 §3.2): a is "before"
- * b when b - a, taken modulo 2^32, lies in (0, 2^31). Valid while windows stay far
- * below 2^31, which RUDP_MAX_WINDOW guarantees. */
+ * b when b - a, taken modulo 2^32, lies in (0, 2^31). RFC 1982 leaves a distance of
+ * exactly 2^31 undefined; these functions then call each "before" the other. Windows
+ * never come near that: RUDP_MAX_WINDOW is 1024. */
 #ifndef RUDP_SEQ_H
 #define RUDP_SEQ_H
 

@@ -723,6 +723,65 @@ static void test_spurious_retransmission_detected(void **state)
     pair_free(&p);
 }
 
+/* Regression: a duplicate RETRY arriving after the handshake (its window field is
+ * always 0) closed the send window until the next probe timeout. */
+static void test_regression_late_retry_keeps_window(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    uint8_t cookie[RUDP_COOKIE_SIZE] = { 0 };
+    rudp_hdr_t r = { .type = RUDP_T_RETRY, .flags = RUDP_F_ACK, .cid = 0xC1D,
+                     .payload_len = RUDP_COOKIE_SIZE, .payload = cookie };
+    int n = rudp_wire_encode(&r, buf, sizeof buf);
+    assert_int_equal(rudp_conn_input(p.c, buf, (size_t)n, p.now), 0);
+    assert_int_equal(p.c->peer_rwnd, cfg.window);
+    assert_int_equal(rudp_conn_send(p.c, "x", 1, p.now), 0);
+    assert_true(rudp_conn_prepare(p.c, p.now, buf, sizeof buf) > 0);
+    pair_free(&p);
+}
+
+/* Regression: a client whose cookie went stale (the server restarted with a new key)
+ * resent it forever and could only time out. It now drops a cookie sent twice in vain
+ * and asks for a fresh one. */
+static void test_regression_stale_cookie_recovers(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    uint8_t key_a[RUDP_COOKIE_KEY_SIZE] = { 0xA }, key_b[RUDP_COOKIE_KEY_SIZE] = { 0xB };
+    rudp_listener_t before, after;
+    rudp_listen_init(&before, key_a, 0);
+    rudp_listen_init(&after, key_b, 0);
+    rudp_conn_t *c;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 42, 7, 0), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
+    rudp_hdr_t h;
+    size_t rl;
+    uint64_t now = 0;
+    int n = rudp_conn_prepare(c, now, buf, sizeof buf);
+    assert_int_equal(rudp_listen_input(&before, buf, (size_t)n, ADDR, strlen(ADDR), now, &h,
+                                       reply, sizeof reply, &rl), RUDP_LISTEN_REPLY);
+    rudp_conn_input(c, reply, rl, now + 10);
+    /* The server restarts: every INITIAL now meets the listener with key B. */
+    int verdict = RUDP_LISTEN_DROP;
+    for (int i = 0; i < 6 && verdict != RUDP_LISTEN_ACCEPT; i++) {
+        now = rudp_conn_next_timeout(c);
+        n = rudp_conn_prepare(c, now, buf, sizeof buf);
+        assert_true(n > 0);
+        verdict = rudp_listen_input(&after, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
+                                    sizeof reply, &rl);
+        if (verdict == RUDP_LISTEN_REPLY)
+            rudp_conn_input(c, reply, rl, now + 10);
+    }
+    assert_int_equal(verdict, RUDP_LISTEN_ACCEPT);
+    assert_int_equal(after.cookies_bad, 2);
+    rudp_conn_free(c);
+}
+
 static void test_config_validation(void **state)
 {
     (void)state;
@@ -765,6 +824,8 @@ int main(void)
         cmocka_unit_test(test_fast_loss_by_packet_threshold),
         cmocka_unit_test(test_loss_by_time_threshold),
         cmocka_unit_test(test_spurious_retransmission_detected),
+        cmocka_unit_test(test_regression_late_retry_keeps_window),
+        cmocka_unit_test(test_regression_stale_cookie_recovers),
         cmocka_unit_test(test_coalesced_messages),
         cmocka_unit_test(test_coalesced_records_checked),
         cmocka_unit_test(test_config_validation),
