@@ -64,6 +64,9 @@ typedef struct rudp_sock_stats {
     uint64_t active;            /* connections held now */
     rudp_listener_t listener;   /* server: the front door's counters */
     rudp_sim_stats_t impair;    /* built-in impairment's counters */
+    uint64_t send_dropped;      /* listener replies dropped: the send queue was full */
+    uint64_t impair_seed;       /* the seed in use (drawn at random when config said 0),
+                                   to reproduce a run with --seed */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap. */
