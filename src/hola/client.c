@@ -3,6 +3,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,34 +41,94 @@ static const char usage_text[] =
     "connected socket (so an ICMP \"port unreachable\" is reported, not waited out), waits\n"
     "for the replies, never retransmits, and then reports on standard error how many\n"
     "names were sent, answered and lost, and which were lost (the first 50 by name, the\n"
-    "rest as a count).\n"
+    "rest as a count). rudp (the reliable layer over UDP) sends one message per name,\n"
+    "as many at once as --window allows, retransmits what is lost, and ends once every\n"
+    "reply has arrived and both sides have closed the connection; if the server cannot\n"
+    "be reached, is full, resets the connection or stops answering, one line says which.\n"
     "\n"
     "Options:\n"
-    "  -p, --proto PROTO   transport: tcp (default) or udp\n"
+    "  -p, --proto PROTO   transport: tcp (default), udp or rudp\n"
     "  -H, --host HOST     server host name or address (default localhost); e.g.\n"
     "                      127.0.0.1, ::1\n"
     "  -P, --port PORT     server port (default 7000)\n"
     "  -t, --timeout MS    how long to wait for the server, in milliseconds. UDP: for\n"
     "                      replies after the last datagram is sent (per name with\n"
     "                      --lockstep); default 1000. TCP: to connect, and for each\n"
-    "                      reply; default 5000\n"
+    "                      reply; default 5000. rudp has its own limit instead: see\n"
+    "                      --max-retries and --dead-timeout\n"
     "  -l, --lockstep      send one name, wait for its reply, then the next (default:\n"
-    "                      send them all, then collect the replies)\n"
+    "                      send them all (rudp: as many as the window holds), then\n"
+    "                      collect the replies)\n"
     "      --stats         at exit, print one line of JSON with counters to stderr:\n"
     "                      {\"proto\":\"udp\",\"role\":\"client\",\"sent\":N,\"received\":N,\n"
-    "                      \"lost\":N,\"elapsed_ms\":X}\n"
+    "                      \"lost\":N,\"elapsed_ms\":X}; with rudp also the engine's\n"
+    "                      retransmits_timeout, retransmits_fast, spurious, duplicates,\n"
+    "                      out_of_order, corrupt, srtt_us, rttvar_us, min_rtt_us, rto_us,\n"
+    "                      cwnd, packet and datagram counts; with an impairment,\n"
+    "                      impair_lost, impair_duplicated, impair_corrupted...\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Exit status:\n"
-    "  0  every name was answered\n"
-    "  1  an error: server not reachable, a refused name, a timeout (TCP)...\n"
+    "  0  every name was answered (rudp: and the connection closed cleanly)\n"
+    "  1  an error: server not reachable, server full, connection reset, peer not\n"
+    "     answering (rudp), a refused name, a timeout (TCP), SIGINT or SIGTERM...\n"
     "  2  a bad option or argument, or a name that is too long or not UTF-8\n"
     "  3  UDP: some names got no reply before the timeout\n"
     "\n"
     "Examples:\n"
     "  hola-client -p tcp -P 7000 \"Julián Alcibar Zubillaga\" \"Yanina De Luna Ocampo\"\n"
-    "  printf 'Ana\\nÑandú\\n' | hola-client -p udp -H ::1 --stats\n";
+    "  printf 'Ana\\nÑandú\\n' | hola-client -p udp -H ::1 --stats\n"
+    "  seq -f 'Nombre %g' 500 | hola-client -p rudp --loss 20 --trace --stats\n"
+    "  hola-client -p rudp --window 1 --lockstep --max-retries 3 --dead-timeout 2000 Ana\n";
+
+/* SIGINT/SIGTERM: a flag for the loops with finite poll() timeouts, and a self-pipe so
+ * rudp's loop, which may sleep until the next engine deadline, wakes up at once. */
+static volatile sig_atomic_t interrupted;
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char b = (char)sig;
+
+    interrupted = 1;
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* a full pipe already says "stop" */
+    }
+    errno = saved;
+}
+
+int hola_client_stop_fd(void)
+{
+    return sig_pipe[0];
+}
+
+bool hola_client_interrupted(void)
+{
+    return interrupted != 0;
+}
+
+static void setup_signals(void)
+{
+    struct sigaction sa;
+
+    /* A server that closes early must cost an EPIPE error, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe(sig_pipe) != 0)
+        return; /* then the default action: the program ends at once, without --stats */
+    for (int i = 0; i < 2; i++)
+        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: poll() returns EINTR, and the loops look at the flag. */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static int usage_error(const char *msg)
 {
@@ -203,6 +264,7 @@ static const struct {
 } runners[] = {
     { HOLA_PROTO_TCP, hola_client_tcp_run },
     { HOLA_PROTO_UDP, hola_client_udp_run },
+    { HOLA_PROTO_RUDP, hola_client_rudp_run },
 };
 
 int main(int argc, char **argv)
@@ -216,15 +278,18 @@ int main(int argc, char **argv)
         { "stats", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        HOLA_NETOPTS_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
-    struct hola_client_cfg cfg = { HOLA_PROTO_TCP, "localhost", HOLA_DEFAULT_PORT, 0, false };
+    struct hola_client_cfg cfg = { .proto = HOLA_PROTO_TCP, .host = "localhost",
+                                   .port = HOLA_DEFAULT_PORT };
     struct hola_names names = { NULL, NULL, 0, 0 };
     struct hola_stats st;
     struct hola_err e = { "" };
     bool stats = false;
     int c;
 
+    hola_netopts_init(&cfg.net);
     opterr = 0; /* one message of ours instead of getopt's */
     while ((c = getopt_long(argc, argv, ":p:H:P:t:lhV", longopts, NULL)) != -1) {
         switch (c) {
@@ -251,15 +316,29 @@ int main(int argc, char **argv)
             break;
         case 'h':
             fputs(usage_text, stdout);
+            fputs(hola_netopts_help_rudp, stdout);
+            fputc('\n', stdout);
+            fputs(hola_netopts_help_impair, stdout);
+            fputs(usage_tail, stdout);
             return 0;
         case 'V':
             printf("hola-client %s\n", HOLA_VERSION);
             return 0;
-        default:
-            hola_opts_getopt_error(c, optopt, argv, optind, &e);
+        default: {
+            int r = hola_netopts_parse(&cfg.net, c, optarg, &e);
+            if (r == 0)
+                break;
+            if (r > 0)
+                hola_opts_getopt_error(c, optopt, argv, optind, &e);
             return usage_error(e.msg);
         }
+        }
     }
+    if (hola_netopts_check(&cfg.net, cfg.proto, &e) != 0)
+        return usage_error(e.msg);
+    if (cfg.proto == HOLA_PROTO_RUDP && cfg.timeout_ms != 0)
+        return usage_error("--timeout does not apply to rudp: it retransmits until "
+                           "--max-retries or --dead-timeout gives the server up");
     if (cfg.timeout_ms == 0)
         cfg.timeout_ms = cfg.proto == HOLA_PROTO_UDP ? DEFAULT_TIMEOUT_UDP
                                                      : DEFAULT_TIMEOUT_TCP;
@@ -279,8 +358,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* A server that closes early must cost an EPIPE error, not a silent death. */
-    signal(SIGPIPE, SIG_IGN);
+    setup_signals();
     hola_stats_start(&st, hola_opts_proto_name(cfg.proto), "client");
     rc = -1;
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "names.h"
+#include "netopts.h"
 #include "opts.h"
 #include "stats.h"
 
@@ -18,6 +19,7 @@ struct hola_client_cfg {
     uint16_t port;
     unsigned long timeout_ms;
     bool lockstep; /* one name at a time, each waiting for its reply */
+    struct hola_netopts net; /* rudp's engine, trace, pcap; the impairment (udp, rudp) */
 };
 
 /* Exit status when some UDP replies never came (the report says which). */
@@ -29,6 +31,14 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
                         struct hola_stats *st, struct hola_err *e);
 int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_names *names,
                         struct hola_stats *st, struct hola_err *e);
+int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_names *names,
+                         struct hola_stats *st, struct hola_err *e);
+
+/* SIGINT and SIGTERM: a descriptor that becomes readable when one arrives (for poll()),
+ * and whether one has arrived. The runs stop with an "interrupted" error, so main still
+ * prints --stats. */
+int hola_client_stop_fd(void);
+bool hola_client_interrupted(void);
 
 /* Writes a reply and a newline on stdout, flushed so a reader sees it as it comes. */
 void hola_client_print_reply(const char *s, size_t n);

@@ -35,7 +35,7 @@ static int connect_one(const struct addrinfo *ai, unsigned long timeout_ms)
     for (;;) {
         struct pollfd p = { .fd = fd, .events = POLLOUT };
         int n = poll(&p, 1, hola_client_ms_left(deadline));
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR && !hola_client_interrupted())
             continue;
         if (n < 0)
             goto fail;
@@ -75,6 +75,8 @@ static int connect_server(const struct hola_client_cfg *cfg, struct hola_err *e)
             err = errno;
     }
     freeaddrinfo(list);
+    if (fd < 0 && hola_client_interrupted())
+        return hola_err_set(e, "interrupted while connecting to %s (tcp)", where);
     if (fd < 0)
         return hola_err_set(e, "server not reachable at %s (tcp): %s", where,
                             err == ETIMEDOUT ? "no answer within the timeout" : strerror(err));
@@ -131,6 +133,10 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         if (q.off < allowed)
             p.events |= POLLOUT;
         int n = poll(&p, 1, hola_client_ms_left(deadline));
+        if (n < 0 && errno == EINTR && hola_client_interrupted()) {
+            hola_err_set(e, "interrupted after %zu of %zu replies", replies, names->n);
+            goto out;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {

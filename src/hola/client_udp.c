@@ -10,8 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+
 #include "addr.h"
 #include "client.h"
+#include "impair.h"
 
 /* Larger than any UDP payload. */
 #define DGRAM_MAX 65536
@@ -29,6 +32,7 @@ struct udp_client {
     size_t answered_n;
     size_t first_open;  /* every name before this one is answered */
     bool refused;       /* an ICMP port unreachable came back */
+    struct hola_impair *impair; /* --loss, --delay...: NULL when none */
     char where[HOLA_ADDR_STRLEN + 256];
     char buf[DGRAM_MAX];
 };
@@ -111,20 +115,57 @@ static int drain(struct udp_client *u, struct hola_err *e)
     }
 }
 
-/* Waits for replies until `done` holds or the deadline passes. */
-static int wait_replies(struct udp_client *u, uint64_t deadline_us, size_t until,
+/* Sends the datagrams the impairment has made due. -1 once the port is unreachable. */
+static int flush_impair(struct udp_client *u, bool *sent, struct hola_err *e)
+{
+    int n = hola_impair_flush(u->impair, u->fd);
+
+    if (n > 0 && sent != NULL)
+        *sent = true;
+    if (n >= 0 || errno == EAGAIN)
+        return 0;
+    if (errno == ECONNREFUSED) {
+        u->refused = true;
+        return -1;
+    }
+    return hola_err_set(e, "sending to %s: %s", u->where, strerror(errno));
+}
+
+static int interrupted(const struct udp_client *u, struct hola_err *e)
+{
+    return hola_err_set(e, "interrupted after %zu of %zu replies", u->answered_n,
+                        u->names->n);
+}
+
+/* Waits for replies until every one came, or name `until` is answered, or wait_us pass
+ * after the last datagram left (a datagram held back by --delay leaves later). */
+static int wait_replies(struct udp_client *u, uint64_t wait_us, size_t until,
                         struct hola_err *e)
 {
+    uint64_t deadline_us = hola_stats_now_us() + wait_us;
+
     while (u->answered_n < u->names->n && !(until < u->sent && u->answered[until])) {
         struct pollfd p = { .fd = u->fd, .events = POLLIN };
-        int n = poll(&p, 1, hola_client_ms_left(deadline_us));
-        if (n < 0 && errno == EINTR)
+        int timeout = hola_client_ms_left(deadline_us);
+        int due = hola_impair_timeout_ms(u->impair);
+        if (due >= 0 && due < timeout)
+            timeout = due;
+        if (timeout == 0 && hola_impair_empty(u->impair))
+            return 0;
+        int n = poll(&p, 1, timeout);
+        if (n < 0 && errno == EINTR) {
+            if (hola_client_interrupted())
+                return interrupted(u, e);
             continue;
+        }
         if (n < 0)
             return hola_err_set(e, "poll: %s", strerror(errno));
-        if (n == 0)
-            return 0;
-        if (drain(u, e) != 0)
+        bool sent = false;
+        if (flush_impair(u, &sent, e) != 0)
+            return -1;
+        if (sent)
+            deadline_us = hola_stats_now_us() + wait_us;
+        if (n > 0 && drain(u, e) != 0)
             return -1;
     }
     return 0;
@@ -132,9 +173,19 @@ static int wait_replies(struct udp_client *u, uint64_t deadline_us, size_t until
 
 static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
 {
+    /* The impairment's queue is full (a long --delay or a slow --rate): let it drain
+     * rather than overflow it, reading replies meanwhile. */
+    while (hola_impair_room(u->impair) == 0) {
+        struct pollfd p = { .fd = u->fd, .events = POLLIN };
+        int t = hola_impair_timeout_ms(u->impair);
+        if (poll(&p, 1, t < 0 ? 10 : t) < 0 && errno == EINTR && hola_client_interrupted())
+            return interrupted(u, e);
+        if (flush_impair(u, NULL, e) != 0 || ((p.revents & POLLIN) && drain(u, e) != 0))
+            return -1;
+    }
     for (;;) {
-        ssize_t n = send(u->fd, u->names->v[i], u->names->len[i], 0);
-        if (n >= 0)
+        if (hola_impair_sendto(u->impair, u->fd, u->names->v[i], u->names->len[i], NULL,
+                               0) == 0)
             break;
         if (errno == EINTR)
             continue;
@@ -148,6 +199,8 @@ static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
             struct pollfd p = { .fd = u->fd, .events = POLLOUT | POLLIN };
             if (poll(&p, 1, 1000) < 0 && errno != EINTR)
                 return hola_err_set(e, "poll: %s", strerror(errno));
+            if (hola_client_interrupted())
+                return interrupted(u, e);
             if ((p.revents & POLLIN) && drain(u, e) != 0)
                 return -1;
             continue;
@@ -205,6 +258,13 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
     }
     if (open_socket(u, e) != 0)
         goto out;
+    if (cfg->net.impair_on) {
+        uint64_t seed = hola_netopts_seed(&cfg->net);
+        if (hola_impair_new(&u->impair, &cfg->net.impair, seed, e) != 0)
+            goto out;
+        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n",
+                seed);
+    }
 
     int r = 0;
     for (size_t i = 0; i < names->n && r == 0; i++) {
@@ -212,11 +272,10 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         /* Pipelined: pick up replies between sends so our receive buffer never fills.
          * Lockstep: wait for this name's reply (or the timeout) before the next. */
         if (r == 0)
-            r = cfg->lockstep ? wait_replies(u, hola_stats_now_us() + wait_us, i, e)
-                              : drain(u, e);
+            r = cfg->lockstep ? wait_replies(u, wait_us, i, e) : drain(u, e);
     }
     if (r == 0 && !cfg->lockstep)
-        r = wait_replies(u, hola_stats_now_us() + wait_us, names->n, e);
+        r = wait_replies(u, wait_us, names->n, e);
 
     if (u->refused && u->answered_n == 0) {
         hola_err_set(e, "server not reachable at %s (udp): nothing listens on that port "
@@ -232,6 +291,8 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
     else
         rc = u->answered_n == names->n ? 0 : HOLA_CLIENT_LOST;
 out:
+    hola_impair_add_stats(u->impair, st);
+    hola_impair_free(u->impair);
     if (u->fd >= 0)
         close(u->fd);
     free(u->answered);

@@ -11,14 +11,7 @@ static const struct {
 } protos[] = {
     { "tcp", HOLA_PROTO_TCP },
     { "udp", HOLA_PROTO_UDP },
-};
-
-/* Names that are known but not part of this build: a clearer message than "unknown". */
-static const struct {
-    const char *name;
-    const char *why;
-} planned[] = {
-    { "rudp", "rudp (the reliable layer over UDP) is not available in this build" },
+    { "rudp", HOLA_PROTO_RUDP },
 };
 
 int hola_opts_proto(const char *s, enum hola_proto *out, struct hola_err *e)
@@ -28,11 +21,6 @@ int hola_opts_proto(const char *s, enum hola_proto *out, struct hola_err *e)
             *out = protos[i].proto;
             return 0;
         }
-    }
-    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++) {
-        if (strcmp(s, planned[i].name) == 0)
-            return hola_err_set(e, "--proto %s: %s; use %s", s, planned[i].why,
-                                hola_opts_proto_list());
     }
     return hola_err_set(e, "--proto '%s': unknown protocol; use %s", s,
                         hola_opts_proto_list());
@@ -48,7 +36,7 @@ const char *hola_opts_proto_name(enum hola_proto p)
 
 const char *hola_opts_proto_list(void)
 {
-    return "tcp or udp";
+    return "tcp, udp or rudp";
 }
 
 int hola_opts_ulong(const char *s, const char *what, unsigned long min, unsigned long max,

@@ -9,17 +9,18 @@
 #include "error.h"
 
 /* One entry per transport with its own server_<proto>.c and client_<proto>.c. A new one
- * (rudp) is added here, in opts.c's table, and in the two programs' dispatch tables. */
+ * is added here, in opts.c's table, and in the two programs' dispatch tables. */
 enum hola_proto {
     HOLA_PROTO_TCP,
     HOLA_PROTO_UDP,
+    HOLA_PROTO_RUDP, /* rudp (src/rudp) over UDP: reliable, ordered, one name a message */
 };
 
 #define HOLA_DEFAULT_PORT 7000
 
 int hola_opts_proto(const char *s, enum hola_proto *out, struct hola_err *e);
 const char *hola_opts_proto_name(enum hola_proto p);
-/* "tcp|udp": the accepted spellings, for --help and messages. */
+/* "tcp, udp or rudp": the accepted spellings, for --help and messages. */
 const char *hola_opts_proto_list(void);
 
 /* A decimal port 1..65535, or 0 too when allow_zero (a server asking the kernel to pick). */

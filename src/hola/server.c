@@ -25,30 +25,52 @@ static const char usage_text[] =
     "\n"
     "For TCP, each connection is announced on standard output as\n"
     "\"Conectado a ADDR:PORT\"; the client sends one name per line (\"\\n\" or \"\\r\\n\"), so\n"
-    "nc and telnet work as clients. For UDP, each datagram carries one name. For every name\n"
-    "the server prints \"Hola <name>\" on standard output and sends \"Hola <name>\" back (a\n"
-    "line for TCP; one datagram for UDP, ending in a newline when the request did).\n"
-    "Names are UTF-8, at most 512 bytes once surrounding whitespace is trimmed; empty\n"
-    "lines are skipped. An invalid name is answered with a line starting \"error:\"; a\n"
-    "TCP line or name that is too long also closes that connection. Many clients are\n"
-    "served at once, from one poll() loop.\n"
+    "nc and telnet work as clients. For UDP, each datagram carries one name. For rudp (the\n"
+    "reliable layer over UDP, see docs/protocol.md), each connection is announced like a\n"
+    "TCP one and each message carries one name; lost, duplicated, reordered or corrupted\n"
+    "datagrams are repaired underneath, so every name is greeted exactly once, in order,\n"
+    "and the server ends its side of a connection when the client has ended its own.\n"
+    "For every name the server prints \"Hola <name>\" on standard output and sends \"Hola\n"
+    "<name>\" back (a line for TCP; one datagram for UDP, ending in a newline when the\n"
+    "request did; one message for rudp). Names are UTF-8, at most 512 bytes once\n"
+    "surrounding whitespace is trimmed; empty lines are skipped. An invalid name is\n"
+    "answered with a line starting \"error:\"; a TCP line or name that is too long also\n"
+    "closes that connection. Many clients are served at once, from one poll() loop.\n"
     "\n"
     "Standard output carries only the \"Conectado a\" and \"Hola\" lines; the listening\n"
-    "address, errors and --stats go to standard error.\n"
+    "address, errors, --trace and --stats go to standard error.\n"
     "\n"
     "Options:\n"
-    "  -p, --proto PROTO     transport: tcp (default) or udp\n"
+    "  -p, --proto PROTO     transport: tcp (default), udp or rudp\n"
     "  -P, --port PORT       port to listen on (default 7000); 0 lets the kernel pick\n"
     "                        a free one: see --port-file\n"
     "  -b, --bind ADDR       local address or host name to listen on (default: every\n"
     "                        address, IPv6 and IPv4 alike); e.g. 127.0.0.1, ::1\n"
     "  -c, --count N         exit after greeting N names (default: run until SIGINT or\n"
-    "                        SIGTERM)\n"
+    "                        SIGTERM); replies already given are still delivered\n"
     "      --port-file FILE  once listening, write the port number to FILE (written to a\n"
     "                        temporary file, then renamed: readers never see half a file)\n"
-    "      --stats           at exit, print one line of JSON with counters to stderr\n"
+    "      --stats           at exit, print one line of JSON with counters to stderr:\n"
+    "                        proto, role, sent, received, lost, rejected, clients,\n"
+    "                        elapsed_ms; with rudp also the engines' counters summed\n"
+    "                        over every connection (retransmits_timeout,\n"
+    "                        retransmits_fast, spurious, duplicates, out_of_order,\n"
+    "                        corrupt, min_rtt_us; srtt_us, rttvar_us, rto_us, cwnd of\n"
+    "                        the last connection to end) and the socket's (accepted,\n"
+    "                        refused_full, wrong_address, datagrams_in/out, the\n"
+    "                        handshake's retries_sent, cookies_bad, resets_sent...);\n"
+    "                        with an impairment, impair_lost, impair_duplicated...\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
+    "\n";
+
+static const char usage_max_clients[] =
+    "      --max-clients N   connections served at once: 1..65536 (default 1024); a\n"
+    "                        client beyond that is refused (it reports \"server full\")\n"
+    "                        instead of waiting in silence. Each connection buffers\n"
+    "                        at most --window messages each way\n";
+
+static const char usage_tail[] =
     "\n"
     "Exit status:\n"
     "  0  stopped by --count, SIGINT or SIGTERM (a second signal stops at once)\n"
@@ -57,7 +79,8 @@ static const char usage_text[] =
     "\n"
     "Examples:\n"
     "  hola-server -p tcp -P 7000 --count 3\n"
-    "  hola-server -p udp -b ::1 -P 0 --port-file /tmp/hola.port\n";
+    "  hola-server -p udp -b ::1 -P 0 --port-file /tmp/hola.port\n"
+    "  hola-server -p rudp --trace --loss 20 --delay 5 --stats\n";
 
 static int sig_pipe[2] = { -1, -1 };
 
@@ -206,21 +229,28 @@ int hola_server_open(struct hola_server *srv, int socktype, struct hola_err *e)
     if (fd < 0)
         return hola_err_set(e, "cannot listen on %s (%s): %s", where, proto, strerror(err));
 
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-        err = errno;
-        close(fd);
-        return hola_err_set(e, "getsockname: %s", strerror(err));
-    }
-    hola_addr_format((struct sockaddr *)&ss, sl, where, sizeof where);
-    fprintf(stderr, "hola-server: listening on %s (%s)\n", where, proto);
-    if (srv->cfg.port_file != NULL &&
-        write_port_file(srv->cfg.port_file, hola_addr_port((struct sockaddr *)&ss), e) != 0) {
+    if (hola_server_announce(srv, fd, e) != 0) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int hola_server_announce(struct hola_server *srv, int fd, struct hola_err *e)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char where[HOLA_ADDR_STRLEN];
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return hola_err_set(e, "getsockname: %s", strerror(errno));
+    hola_addr_format((struct sockaddr *)&ss, sl, where, sizeof where);
+    fprintf(stderr, "hola-server: listening on %s (%s)\n", where,
+            hola_opts_proto_name(srv->cfg.proto));
+    if (srv->cfg.port_file != NULL &&
+        write_port_file(srv->cfg.port_file, hola_addr_port((struct sockaddr *)&ss), e) != 0)
+        return -1;
+    return 0;
 }
 
 static const struct {
@@ -229,6 +259,7 @@ static const struct {
 } runners[] = {
     { HOLA_PROTO_TCP, hola_server_tcp_run },
     { HOLA_PROTO_UDP, hola_server_udp_run },
+    { HOLA_PROTO_RUDP, hola_server_rudp_run },
 };
 
 static int usage_error(const char *msg)
@@ -248,6 +279,8 @@ int main(int argc, char **argv)
         { "stats", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        HOLA_NETOPTS_LONGOPTS,
+        HOLA_NETOPTS_SERVER_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     struct hola_server srv;
@@ -258,6 +291,7 @@ int main(int argc, char **argv)
     memset(&srv, 0, sizeof srv);
     srv.cfg.proto = HOLA_PROTO_TCP;
     srv.cfg.port = HOLA_DEFAULT_PORT;
+    hola_netopts_init(&srv.cfg.net);
     opterr = 0; /* one message of ours instead of getopt's */
     while ((c = getopt_long(argc, argv, ":p:P:b:c:hV", longopts, NULL)) != -1) {
         switch (c) {
@@ -284,15 +318,27 @@ int main(int argc, char **argv)
             break;
         case 'h':
             fputs(usage_text, stdout);
+            fputs(hola_netopts_help_rudp, stdout);
+            fputs(usage_max_clients, stdout);
+            fputc('\n', stdout);
+            fputs(hola_netopts_help_impair, stdout);
+            fputs(usage_tail, stdout);
             return 0;
         case 'V':
             printf("hola-server %s\n", HOLA_VERSION);
             return 0;
-        default:
-            hola_opts_getopt_error(c, optopt, argv, optind, &e);
+        default: {
+            int r = hola_netopts_parse(&srv.cfg.net, c, optarg, &e);
+            if (r == 0)
+                break;
+            if (r > 0)
+                hola_opts_getopt_error(c, optopt, argv, optind, &e);
             return usage_error(e.msg);
         }
+        }
     }
+    if (hola_netopts_check(&srv.cfg.net, srv.cfg.proto, &e) != 0)
+        return usage_error(e.msg);
     if (optind < argc) {
         snprintf(e.msg, sizeof e.msg, "unexpected argument '%s'", argv[optind]);
         return usage_error(e.msg);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "netopts.h"
 #include "opts.h"
 #include "stats.h"
 
@@ -17,6 +18,7 @@ struct hola_server_cfg {
     uint16_t port;         /* 0: the kernel picks one (see port_file) */
     unsigned long count;   /* stop after this many names; 0: run until a signal */
     const char *port_file; /* NULL, or where to write the bound port once listening */
+    struct hola_netopts net; /* rudp's engine, trace, pcap; the impairment (udp, rudp) */
 };
 
 struct hola_server {
@@ -30,6 +32,10 @@ struct hola_server {
 /* Creates, binds (and for TCP, listens on) the server socket, non-blocking; announces the
  * address on stderr and writes the port file. Returns the descriptor, or -1 with e set. */
 int hola_server_open(struct hola_server *srv, int socktype, struct hola_err *e);
+
+/* Announces the bound address of fd on stderr ("listening on ...") and writes the port
+ * file. Returns 0, or -1 with e set. */
+int hola_server_announce(struct hola_server *srv, int fd, struct hola_err *e);
 
 /* True once the SIGINT/SIGTERM self-pipe is readable; empties it. */
 bool hola_server_signalled(struct hola_server *srv);
@@ -50,5 +56,10 @@ size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, 
 /* One per protocol. Return 0 after a clean stop (signal or --count), -1 with e set. */
 int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e);
 int hola_server_udp_run(struct hola_server *srv, struct hola_err *e);
+int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e);
+
+/* How long a stopping server (--count reached, or a first SIGINT/SIGTERM) keeps going
+ * to deliver the replies already given; a second signal stops at once. */
+#define HOLA_SERVER_STOP_US 2000000u
 
 #endif

@@ -7,20 +7,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+
 #include "addr.h"
+#include "impair.h"
 #include "names.h"
 #include "server.h"
 
 /* Larger than any UDP payload (65,507 bytes over IPv4), so no datagram is ever cut. */
 #define DGRAM_MAX 65536
 
+/* With --loss, --delay...: the replies go through this (NULL: straight out). */
+static struct hola_impair *impair;
+
 static void reply_to(int fd, const char *data, size_t n, const struct sockaddr *to,
                      socklen_t tolen, const char *peer)
 {
     /* Fire and forget: UDP promises nothing, and a reply lost in our own send buffer is
      * the same lesson as one lost on the wire. The error is still reported. */
-    if (sendto(fd, data, n, 0, to, tolen) < 0)
+    if (hola_impair_sendto(impair, fd, data, n, to, tolen) < 0)
         fprintf(stderr, "hola-server: %s: reply not sent: %s\n", peer, strerror(errno));
+}
+
+/* Sends the delayed replies that are due; errors concern one peer, not the server. */
+static void flush_impair(int fd)
+{
+    while (hola_impair_flush(impair, fd) < 0 && errno != EAGAIN)
+        fprintf(stderr, "hola-server: delayed reply not sent: %s\n", strerror(errno));
 }
 
 static void handle_datagram(struct hola_server *srv, int fd, const char *buf, size_t n,
@@ -63,15 +76,26 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
 
     if (fd < 0)
         return -1;
+    if (srv->cfg.net.impair_on) {
+        uint64_t seed = hola_netopts_seed(&srv->cfg.net);
+        if (hola_impair_new(&impair, &srv->cfg.net.impair, seed, e) != 0) {
+            close(fd);
+            return -1;
+        }
+        fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n", seed);
+    }
     while (!hola_server_done(srv)) {
         struct pollfd pfd[2] = {
             { .fd = srv->stop_fd, .events = POLLIN },
             { .fd = fd, .events = POLLIN },
         };
-        if (poll(pfd, 2, -1) < 0) {
-            if (errno == EINTR)
+        int ready = poll(pfd, 2, hola_impair_timeout_ms(impair));
+        int err = errno;
+        flush_impair(fd);
+        if (ready < 0) {
+            if (err == EINTR)
                 continue;
-            rc = hola_err_set(e, "poll: %s", strerror(errno));
+            rc = hola_err_set(e, "poll: %s", strerror(err));
             break;
         }
         if ((pfd[0].revents & POLLIN) && hola_server_signalled(srv))
@@ -96,6 +120,19 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
             handle_datagram(srv, fd, buf, (size_t)n, (struct sockaddr *)&ss, sl);
         }
     }
+    /* Replies still held by --delay or --rate leave before the server does (bounded, and
+     * a second signal stops at once). */
+    uint64_t stop_us = hola_stats_now_us() + HOLA_SERVER_STOP_US;
+    while (!hola_impair_empty(impair) && hola_stats_now_us() < stop_us) {
+        struct pollfd p = { .fd = srv->stop_fd, .events = POLLIN };
+        int t = hola_impair_timeout_ms(impair);
+        if (poll(&p, 1, t < 0 || t > 100 ? 100 : t) > 0 && hola_server_signalled(srv))
+            break;
+        flush_impair(fd);
+    }
+    hola_impair_add_stats(impair, &srv->stats);
+    hola_impair_free(impair);
+    impair = NULL;
     close(fd);
     return rc;
 }

@@ -31,20 +31,32 @@ int hola_stats_format(const struct hola_stats *st, uint64_t now_us, char *out, s
         return snprintf(out, cap,
                         "{\"proto\":\"%s\",\"role\":\"server\",\"sent\":%llu,"
                         "\"received\":%llu,\"lost\":%llu,\"rejected\":%llu,"
-                        "\"clients\":%llu,\"elapsed_ms\":%llu.%03llu}",
+                        "\"clients\":%llu,\"elapsed_ms\":%llu.%03llu%s}",
                         st->proto, st->sent, st->received, st->lost, st->rejected,
                         st->clients, (unsigned long long)(us / 1000),
-                        (unsigned long long)(us % 1000));
+                        (unsigned long long)(us % 1000), st->extra);
     return snprintf(out, cap,
                     "{\"proto\":\"%s\",\"role\":\"%s\",\"sent\":%llu,\"received\":%llu,"
-                    "\"lost\":%llu,\"elapsed_ms\":%llu.%03llu}",
+                    "\"lost\":%llu,\"elapsed_ms\":%llu.%03llu%s}",
                     st->proto, st->role, st->sent, st->received, st->lost,
-                    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+                    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000),
+                    st->extra);
+}
+
+void hola_stats_add(struct hola_stats *st, const char *key, unsigned long long value)
+{
+    size_t room = sizeof st->extra - st->extra_len;
+    int n = snprintf(st->extra + st->extra_len, room, ",\"%s\":%llu", key, value);
+
+    if (n > 0 && (size_t)n < room)
+        st->extra_len += (size_t)n;
+    else
+        st->extra[st->extra_len] = '\0';
 }
 
 void hola_stats_print(const struct hola_stats *st, FILE *f)
 {
-    char line[512];
+    char line[4096];
 
     hola_stats_format(st, hola_stats_now_us(), line, sizeof line);
     fprintf(f, "%s\n", line);

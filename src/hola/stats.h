@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 struct hola_stats {
-    const char *proto;        /* "tcp", "udp" */
+    const char *proto;        /* "tcp", "udp", "rudp" */
     const char *role;         /* "server", "client" */
     unsigned long long sent;      /* names (client) or replies (server) sent */
     unsigned long long received;  /* replies (client) or names (server) received */
@@ -15,7 +15,15 @@ struct hola_stats {
     unsigned long long rejected;  /* server: invalid names answered with an error */
     unsigned long long clients;   /* server, tcp: connections accepted */
     uint64_t start_us;
+    /* More "key":value pairs, each with its leading comma, appended after elapsed_ms:
+     * rudp's engine and socket counters, the impairment's (hola_stats_add). */
+    char extra[3072];
+    size_t extra_len;
 };
+
+/* Appends "key":value to the line (dropped when it would not fit; the buffer is sized
+ * for every counter the programs add). */
+void hola_stats_add(struct hola_stats *st, const char *key, unsigned long long value);
 
 /* Microseconds on CLOCK_MONOTONIC: immune to wall-clock jumps. */
 uint64_t hola_stats_now_us(void);

@@ -52,8 +52,26 @@ run_fail "missing value" 2 'option --port needs a value' "$CLIENT" --port
 run_fail "bad port" 2 "^hola-server: --port '70000': out of range" "$SERVER" -P 70000
 run_fail "bad count" 2 "^hola-server: --count 'x'" "$SERVER" --count x
 run_fail "bad timeout" 2 "^hola-client: --timeout '0'" "$CLIENT" --timeout 0 Ana
-run_fail "unknown proto" 2 "unknown protocol; use tcp or udp" "$CLIENT" -p sctp Ana
-run_fail "rudp not built" 2 "rudp .* not available in this build" "$SERVER" --proto rudp
+run_fail "unknown proto" 2 "unknown protocol; use tcp, udp or rudp" "$CLIENT" -p sctp Ana
+# The rudp and impairment options: refused where the protocol cannot honour them, and
+# every bad value named.
+run_fail "loss with tcp (client)" 2 '^hola-client: --loss needs udp or rudp: TCP runs in the kernel; use scripts/hola-lab for kernel-level loss' \
+    "$CLIENT" -p tcp --loss 10 Ana
+run_fail "delay with tcp (server)" 2 '^hola-server: --delay needs udp or rudp: TCP runs in the kernel' \
+    "$SERVER" --delay 5
+run_fail "window with udp" 2 '^hola-client: --window needs --proto rudp' "$CLIENT" -p udp --window 4 Ana
+run_fail "trace with tcp" 2 '^hola-server: --trace needs --proto rudp' "$SERVER" --trace
+run_fail "max-clients on the client" 2 'unknown option --max-clients' "$CLIENT" -p rudp --max-clients 3 Ana
+run_fail "bad window" 2 "^hola-client: --window '0': out of range \(1 to 1024\)" "$CLIENT" -p rudp --window 0 Ana
+run_fail "bad window (big)" 2 "^hola-server: --window '1025': out of range" "$SERVER" -p rudp --window 1025
+run_fail "bad cc" 2 "^hola-client: --cc 'cubic': use newreno or none" "$CLIENT" -p rudp --cc cubic Ana
+run_fail "bad trace" 2 "^hola-client: --trace='xml'" "$CLIENT" -p rudp --trace=xml Ana
+run_fail "bad loss" 2 "^hola-client: --loss '120': expected PCT or PCT,CORR" "$CLIENT" -p udp --loss 120 Ana
+run_fail "bad delay" 2 "^hola-server: --delay 'soon': expected MS or MS,JITTER" "$SERVER" -p rudp --delay soon
+run_fail "reorder without delay" 2 '^hola-client: --reorder needs --delay' "$CLIENT" -p udp --reorder 5 Ana
+run_fail "bad max-clients" 2 "^hola-server: --max-clients '0': out of range" "$SERVER" -p rudp --max-clients 0
+run_fail "timeout with rudp" 2 '^hola-client: --timeout does not apply to rudp' "$CLIENT" -p rudp -t 100 Ana
+run_fail "bad seed" 2 "^hola-client: --seed '0': out of range" "$CLIENT" -p udp --seed 0 Ana
 run_fail "unresolvable host" 1 '^hola-client: cannot resolve no-such-host\.invalid' \
     "$CLIENT" -H no-such-host.invalid -P 7 Ana
 
@@ -68,6 +86,12 @@ for prog in "$SERVER" "$CLIENT"; do
     grep -q "^Usage: $name" "$TMP/help.out" || fail "$name --help: no usage line"
     grep -q -- '--proto' "$TMP/help.out" || fail "$name --help: --proto not documented"
     grep -q 'Exit status' "$TMP/help.out" || fail "$name --help: exit status not documented"
+    for opt in --window --cc --max-retries --dead-timeout --trace --pcap --loss --loss-burst \
+        --delay --dup --reorder --corrupt --rate --seed --stats --lockstep --count \
+        --max-clients; do
+        case "$name:$opt" in hola-server:--lockstep | hola-client:--count | hola-client:--max-clients) continue ;; esac
+        grep -q -- "$opt" "$TMP/help.out" || fail "$name --help: $opt not documented"
+    done
     "$prog" --version >"$TMP/ver.out" 2>&1 || fail "$name --version"
     grep -Eq "^$name [0-9]+\.[0-9]+\.[0-9]+$" "$TMP/ver.out" || fail "$name --version"
 done

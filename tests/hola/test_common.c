@@ -27,8 +27,9 @@ static void test_proto(void **state)
     assert_int_equal(p, HOLA_PROTO_UDP);
     assert_string_equal(hola_opts_proto_name(HOLA_PROTO_UDP), "udp");
 
-    assert_int_equal(hola_opts_proto("rudp", &p, &e), -1);
-    assert_non_null(strstr(e.msg, "not available in this build"));
+    assert_int_equal(hola_opts_proto("rudp", &p, &e), 0);
+    assert_int_equal(p, HOLA_PROTO_RUDP);
+    assert_string_equal(hola_opts_proto_name(HOLA_PROTO_RUDP), "rudp");
     assert_int_equal(hola_opts_proto("TCP", &p, &e), -1);
     assert_non_null(strstr(e.msg, "unknown protocol"));
     assert_int_equal(hola_opts_proto("", &p, &e), -1);

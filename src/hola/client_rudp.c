@@ -1,0 +1,268 @@
+/* client_rudp.c: hola-client over rudp: one connection, one message per name. Pipelined
+ * by default (as many names in flight as the window and send queue take), or --lockstep
+ * (one name, then its reply). After the last name the client ends its stream, as the TCP
+ * client half-closes; it succeeds once every reply has arrived and the connection has
+ * closed with no error. Every other ending is one line naming the cause. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rudp/sock.h"
+
+#include "addr.h"
+#include "client.h"
+#include "trace.h"
+
+struct rudp_client {
+    const struct hola_client_cfg *cfg;
+    const struct hola_names *names;
+    struct hola_stats *st;
+    rudp_sock_t *sock;
+    rudp_conn_t *conn;     /* set on CONNECTED; NULL again after CLOSED */
+    rudp_config_t engine;  /* as configured: for the dead-peer message */
+    size_t next;           /* names queued so far */
+    size_t replies;
+    bool called_close;
+    bool closed;           /* CLOSED arrived */
+    int close_error;       /* its error */
+    bool failed;           /* a cause is in err already (refused name, early end) */
+    struct hola_err err;
+    struct hola_trace trace;
+    char where[HOLA_ADDR_STRLEN + 256];
+    uint8_t buf[RUDP_MAX_PAYLOAD];
+};
+
+static void end_stream(struct rudp_client *rc)
+{
+    if (!rc->called_close && rc->conn != NULL) {
+        rc->called_close = true;
+        rudp_sock_close(rc->sock, rc->conn);
+    }
+}
+
+/* Records the first failure and ends our side, so the connection winds down. */
+static void fail_with(struct rudp_client *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fail_with(struct rudp_client *rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!rc->failed) {
+        rc->failed = true;
+        va_start(ap, fmt);
+        vsnprintf(rc->err.msg, sizeof rc->err.msg, fmt, ap);
+        va_end(ap);
+    }
+    end_stream(rc);
+}
+
+/* Queues names while the connection takes them: all the window allows, or with
+ * --lockstep only the one whose reply is awaited. Ends our stream after the last. */
+static void pump(struct rudp_client *rc)
+{
+    const struct hola_names *names = rc->names;
+
+    if (rc->conn == NULL || rc->failed)
+        return;
+    while (rc->next < names->n && (!rc->cfg->lockstep || rc->next == rc->replies) &&
+           rudp_conn_send_space(rc->conn) > 0) {
+        int r = rudp_sock_send(rc->sock, rc->conn, names->v[rc->next], names->len[rc->next]);
+        if (r == RUDP_EAGAIN)
+            return;
+        if (r != 0) {
+            /* The connection failed: its CLOSED event says why. */
+            return;
+        }
+        rc->next++;
+        rc->st->sent++;
+    }
+    if (rc->next == names->n)
+        end_stream(rc);
+}
+
+static void read_replies(struct rudp_client *rc)
+{
+    for (;;) {
+        int n = rudp_conn_recv(rc->conn, rc->buf, sizeof rc->buf);
+        if (n == RUDP_EAGAIN)
+            return;
+        if (n == RUDP_ECLOSED) {
+            if (rc->replies < rc->names->n)
+                fail_with(rc, "the server closed the connection after %zu of %zu replies",
+                          rc->replies, rc->names->n);
+            return;
+        }
+        if (n < 0)
+            return; /* the connection's error: CLOSED follows */
+        const char *r = (const char *)rc->buf;
+        if (n >= 6 && memcmp(r, "error:", 6) == 0) {
+            fail_with(rc, "the server refused name %zu: %.*s", rc->replies + 1,
+                      n > 300 ? 300 : n, r);
+            continue;
+        }
+        if (rc->replies >= rc->names->n || rc->failed) {
+            if (!rc->failed)
+                fail_with(rc, "the server sent more replies than names");
+            continue;
+        }
+        hola_client_print_reply(r, (size_t)n);
+        rc->replies++;
+        rc->st->received++;
+    }
+}
+
+static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+{
+    struct rudp_client *rc = user;
+    rudp_stats_t es;
+
+    (void)s;
+    switch (ev->kind) {
+    case RUDP_SOCK_EV_CONNECTED:
+        rc->conn = ev->conn;
+        break;
+    case RUDP_SOCK_EV_READABLE:
+        rc->conn = ev->conn;
+        read_replies(rc);
+        break;
+    case RUDP_SOCK_EV_CLOSED:
+        /* The connection is freed when this returns: take its counters now. */
+        rudp_conn_stats(ev->conn, &es);
+        hola_stats_add_engine(rc->st, &es);
+        rc->closed = true;
+        rc->close_error = ev->error;
+        rc->conn = NULL;
+        return;
+    case RUDP_SOCK_EV_ACCEPTED:
+        return;
+    }
+    pump(rc);
+}
+
+/* The one line for a connection that did not end well. */
+static int closing_error(struct rudp_client *rc, struct hola_err *e)
+{
+    char limit[64];
+    size_t got = rc->replies, want = rc->names->n;
+
+    switch (rc->close_error) {
+    case 0:
+        break;
+    case RUDP_EUNREACH:
+        return hola_err_set(e, "server not reachable at %s (rudp): nothing listens on that "
+                               "port (ICMP port unreachable)", rc->where);
+    case RUDP_ETIMEDOUT:
+        hola_netopts_dead_limit(&rc->engine, limit, sizeof limit);
+        return hola_err_set(e, "peer not answering after %s: gave %s (rudp) up with %zu of "
+                               "%zu replies", limit, rc->where, got, want);
+    case RUDP_EREFUSED:
+        return hola_err_set(e, "server full: connection refused by %s (rudp)", rc->where);
+    case RUDP_ERESET:
+        return hola_err_set(e, "connection reset by server %s (rudp) after %zu of %zu "
+                               "replies", rc->where, got, want);
+    default:
+        return hola_err_set(e, "connection to %s (rudp) ended: %s (%zu of %zu replies)",
+                            rc->where, rudp_strerror(rc->close_error), got, want);
+    }
+    if (rc->failed) {
+        *e = rc->err;
+        return -1;
+    }
+    if (got < want)
+        return hola_err_set(e, "the server closed the connection after %zu of %zu replies",
+                            got, want);
+    return 0;
+}
+
+static int open_sock(struct rudp_client *rc, struct hola_err *e)
+{
+    const struct hola_netopts *net = &rc->cfg->net;
+    rudp_sock_config_t cfg;
+    char port[8];
+
+    rudp_sock_config_default(&cfg);
+    cfg.conn = net->engine;
+    if (net->trace != HOLA_TRACE_OFF) {
+        hola_trace_init(&rc->trace, net->trace, "client", stderr);
+        cfg.conn.trace = hola_trace_event;
+        cfg.conn.trace_user = &rc->trace;
+    }
+    if (net->impair_on) {
+        cfg.impair_on = 1;
+        cfg.impair = net->impair;
+        cfg.seed = hola_netopts_seed(net);
+        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n",
+                cfg.seed);
+    }
+    cfg.pcap_path = net->pcap;
+    rc->engine = cfg.conn;
+    snprintf(port, sizeof port, "%u", (unsigned)rc->cfg->port);
+    int r = rudp_sock_client(&rc->sock, rc->cfg->host, port, &cfg, on_event, rc);
+    if (r == RUDP_EADDR)
+        return hola_err_set(e, "cannot resolve %s (rudp)", rc->cfg->host);
+    if (r == RUDP_ESYS)
+        return hola_err_set(e, "cannot open a UDP socket to %s (rudp): %s", rc->where,
+                            strerror(errno));
+    if (r != 0)
+        return hola_err_set(e, "cannot start rudp to %s: %s", rc->where, rudp_strerror(r));
+    return 0;
+}
+
+int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_names *names,
+                         struct hola_stats *st, struct hola_err *e)
+{
+    struct rudp_client *rc = calloc(1, sizeof *rc);
+    int result = -1;
+
+    if (rc == NULL)
+        return hola_err_set(e, "out of memory");
+    rc->cfg = cfg;
+    rc->names = names;
+    rc->st = st;
+    hola_client_where(cfg, rc->where, sizeof rc->where);
+    if (open_sock(rc, e) != 0)
+        goto out;
+
+    while (!rc->closed) {
+        struct pollfd pfd[2] = {
+            { .fd = hola_client_stop_fd(), .events = POLLIN },
+            { .fd = rudp_sock_fd(rc->sock), .events = POLLIN },
+        };
+        if (poll(pfd, 2, rudp_sock_timeout_ms(rc->sock)) < 0 && errno != EINTR) {
+            hola_err_set(e, "poll: %s", strerror(errno));
+            goto out;
+        }
+        if (hola_client_interrupted()) {
+            /* Tell the server at once (RESET) rather than leave it retransmitting. */
+            if (rc->conn != NULL) {
+                rudp_stats_t es;
+                rudp_conn_stats(rc->conn, &es);
+                hola_stats_add_engine(st, &es);
+                rudp_conn_abort(rc->conn, rudp_sock_now(rc->sock));
+                rudp_sock_step(rc->sock, 0);
+            }
+            hola_err_set(e, "interrupted after %zu of %zu replies", rc->replies, names->n);
+            goto out;
+        }
+        int r = rudp_sock_step(rc->sock, 0);
+        if (r != 0) {
+            hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
+            goto out;
+        }
+    }
+    result = closing_error(rc, e);
+
+out:
+    if (rc->sock != NULL) {
+        rudp_sock_stats_t ss;
+        rudp_sock_stats(rc->sock, &ss);
+        hola_stats_add_sock(st, &ss, false, cfg->net.impair_on);
+    }
+    rudp_sock_free(rc->sock);
+    free(rc);
+    return result;
+}

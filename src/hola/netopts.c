@@ -1,0 +1,206 @@
+/* netopts.c: parsing and checking of the rudp and impairment options; see netopts.h. */
+#include "netopts.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "rudp/sock.h"
+
+#include "stats.h"
+
+const char hola_netopts_help_rudp[] =
+    "rudp options (--proto rudp):\n"
+    "      --window N        packets in flight, and receive slots, per connection:\n"
+    "                        1..1024 (default 64); 1 is stop-and-wait (rdt 3.0)\n"
+    "      --cc ALGO         congestion control: newreno (default: slow start, halve\n"
+    "                        the window on loss) or none (only --window limits sending)\n"
+    "      --max-retries N   give the peer up as dead after N timeouts in a row with\n"
+    "                        no answer: 1..100 (default 8)\n"
+    "      --dead-timeout MS ... or after MS milliseconds without progress while\n"
+    "                        waiting on it, whichever comes first (default 10000; 0:\n"
+    "                        only --max-retries counts)\n"
+    "      --trace[=json]    print every engine event on standard error: time (ms since\n"
+    "                        the first event), side, direction (→ sent, ← received),\n"
+    "                        packet type, seq, ack, length, and why a packet was sent\n"
+    "                        again (timeout with the RTO in force, or fast: 3 later\n"
+    "                        packets acked / 9/8 RTT passed); =json: JSON lines\n"
+    "      --pcap FILE       write every datagram sent and received to FILE (pcap, with\n"
+    "                        IP and UDP headers): open it in Wireshark or tshark\n";
+
+const char hola_netopts_help_impair[] =
+    "Impairment (udp and rudp; applied to the datagrams THIS process sends, as tc-netem\n"
+    "would on its way out; no root needed; give them to both programs to impair both\n"
+    "directions; percentages are 0..100 with up to 6 decimals):\n"
+    "      --loss PCT[,CORR]     lose PCT% of datagrams at random; CORR%: how much each\n"
+    "                            draw follows the previous one (bursts, same average)\n"
+    "      --loss-burst P,R      Gilbert-Elliott burst loss: P% chance per datagram to\n"
+    "                            enter the bad state, R% to leave it; every datagram\n"
+    "                            in the bad state is lost (mean burst 100/R datagrams)\n"
+    "      --delay MS[,JITTER]   hold each datagram MS milliseconds (+-JITTER, uniform;\n"
+    "                            jitter reorders, as in netem); up to 3 decimals\n"
+    "      --dup PCT             send PCT% of datagrams twice\n"
+    "      --reorder PCT         send PCT% at once, overtaking the delayed ones (needs\n"
+    "                            --delay)\n"
+    "      --corrupt PCT         flip one random bit in PCT% of datagrams\n"
+    "      --rate KBIT           serialize at KBIT kbit/s (a queue of 1000 datagrams,\n"
+    "                            then tail drop)\n"
+    "      --seed N              seed of the impairment's random numbers: the same seed\n"
+    "                            and options lose the same datagrams (default: a random\n"
+    "                            seed, printed on standard error so a run can be redone)\n";
+
+void hola_netopts_init(struct hola_netopts *o)
+{
+    memset(o, 0, sizeof *o);
+    rudp_config_default(&o->engine);
+    o->max_clients = RUDP_SOCK_DEFAULT_MAX_CLIENTS;
+}
+
+/* What each impairment option's value looks like, for the message. */
+static const struct {
+    int code;
+    const char *opt;
+    const char *key;
+    const char *form;
+} impair_opts[] = {
+    { HOLA_OPT_LOSS, "--loss", "loss", "PCT or PCT,CORR (percent, 0..100)" },
+    { HOLA_OPT_LOSS_BURST, "--loss-burst", "loss-burst", "P,R (percent, 0..100)" },
+    { HOLA_OPT_DELAY, "--delay", "delay", "MS or MS,JITTER (milliseconds, up to 3600000)" },
+    { HOLA_OPT_DUP, "--dup", "dup", "PCT (percent, 0..100)" },
+    { HOLA_OPT_REORDER, "--reorder", "reorder", "PCT (percent, 0..100)" },
+    { HOLA_OPT_CORRUPT, "--corrupt", "corrupt", "PCT (percent, 0..100)" },
+    { HOLA_OPT_RATE, "--rate", "rate", "KBIT (kbit/s, a whole number; 0: unlimited)" },
+};
+
+static int parse_impair(struct hola_netopts *o, int c, const char *arg, struct hola_err *e)
+{
+    for (size_t i = 0; i < sizeof impair_opts / sizeof impair_opts[0]; i++) {
+        if (impair_opts[i].code != c)
+            continue;
+        if (rudp_impair_parse(&o->impair, impair_opts[i].key, arg) != 0)
+            return hola_err_set(e, "%s '%s': expected %s", impair_opts[i].opt, arg,
+                                impair_opts[i].form);
+        o->impair_on = true;
+        if (o->impairment == NULL)
+            o->impairment = impair_opts[i].opt;
+        return 0;
+    }
+    return 1;
+}
+
+static void note_rudp_only(struct hola_netopts *o, const char *opt)
+{
+    if (o->rudp_only == NULL)
+        o->rudp_only = opt;
+}
+
+int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct hola_err *e)
+{
+    unsigned long v;
+
+    switch (c) {
+    case HOLA_OPT_WINDOW:
+        if (hola_opts_ulong(arg, "--window", 1, RUDP_MAX_WINDOW, &v, e) != 0)
+            return -1;
+        o->engine.window = (uint32_t)v;
+        note_rudp_only(o, "--window");
+        return 0;
+    case HOLA_OPT_CC:
+        if (strcmp(arg, "newreno") == 0)
+            o->engine.cc = RUDP_CC_NEWRENO;
+        else if (strcmp(arg, "none") == 0)
+            o->engine.cc = RUDP_CC_NONE;
+        else
+            return hola_err_set(e, "--cc '%s': use newreno or none", arg);
+        note_rudp_only(o, "--cc");
+        return 0;
+    case HOLA_OPT_MAX_RETRIES:
+        if (hola_opts_ulong(arg, "--max-retries", 1, HOLA_MAX_RETRIES_MAX, &v, e) != 0)
+            return -1;
+        o->engine.max_retries = (uint32_t)v;
+        note_rudp_only(o, "--max-retries");
+        return 0;
+    case HOLA_OPT_DEAD_TIMEOUT:
+        if (hola_opts_ulong(arg, "--dead-timeout", 0, HOLA_DEAD_TIMEOUT_MAX, &v, e) != 0)
+            return -1;
+        o->engine.dead_timeout = (uint64_t)v * 1000u;
+        note_rudp_only(o, "--dead-timeout");
+        return 0;
+    case HOLA_OPT_MAX_CLIENTS:
+        if (hola_opts_ulong(arg, "--max-clients", 1, RUDP_SOCK_MAX_CLIENTS, &v, e) != 0)
+            return -1;
+        o->max_clients = (uint32_t)v;
+        note_rudp_only(o, "--max-clients");
+        return 0;
+    case HOLA_OPT_TRACE:
+        if (arg == NULL || strcmp(arg, "text") == 0)
+            o->trace = HOLA_TRACE_TEXT;
+        else if (strcmp(arg, "json") == 0)
+            o->trace = HOLA_TRACE_JSON;
+        else
+            return hola_err_set(e, "--trace='%s': use --trace or --trace=json", arg);
+        note_rudp_only(o, "--trace");
+        return 0;
+    case HOLA_OPT_PCAP:
+        if (arg[0] == '\0')
+            return hola_err_set(e, "--pcap: the file name is empty");
+        o->pcap = arg;
+        note_rudp_only(o, "--pcap");
+        return 0;
+    case HOLA_OPT_SEED: {
+        /* 64 bits: hola_opts_ulong takes unsigned long, which is 64-bit on the Linux
+         * targets; 0 is refused because it means "draw one" to the driver. */
+        if (hola_opts_ulong(arg, "--seed", 1, (unsigned long)-1, &v, e) != 0)
+            return -1;
+        o->seed = (uint64_t)v;
+        if (o->impairment == NULL)
+            o->impairment = "--seed";
+        return 0;
+    }
+    default:
+        return parse_impair(o, c, arg, e);
+    }
+}
+
+int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto,
+                       struct hola_err *e)
+{
+    if (proto == HOLA_PROTO_TCP && o->impairment != NULL)
+        return hola_err_set(e, "%s needs udp or rudp: TCP runs in the kernel; use "
+                               "scripts/hola-lab for kernel-level loss", o->impairment);
+    if (proto != HOLA_PROTO_RUDP && o->rudp_only != NULL)
+        return hola_err_set(e, "%s needs --proto rudp (%s has no window, retransmissions "
+                               "or engine trace)", o->rudp_only,
+                            hola_opts_proto_name(proto));
+    if (o->impair.reorder > 0 && o->impair.delay_us == 0)
+        return hola_err_set(e, "--reorder needs --delay: a reordered datagram overtakes "
+                               "delayed ones (as in netem)");
+    return 0;
+}
+
+uint64_t hola_netopts_seed(const struct hola_netopts *o)
+{
+    uint64_t seed = o->seed;
+
+    if (seed != 0)
+        return seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = hola_stats_now_us() ^ ((uint64_t)getpid() << 32);
+    /* Shown to users to repeat a run: keep it short enough to type. */
+    seed %= 1000000000u;
+    return seed != 0 ? seed : 1;
+}
+
+void hola_netopts_dead_limit(const rudp_config_t *cfg, char *out, size_t cap)
+{
+    unsigned long long ms = cfg->dead_timeout / 1000u;
+
+    if (cfg->dead_timeout == 0)
+        snprintf(out, cap, "%u retries", (unsigned)cfg->max_retries);
+    else if (ms % 1000u == 0)
+        snprintf(out, cap, "%u retries / %llu s", (unsigned)cfg->max_retries, ms / 1000u);
+    else
+        snprintf(out, cap, "%u retries / %llu.%03llu s", (unsigned)cfg->max_retries,
+                 ms / 1000u, ms % 1000u);
+}

@@ -1,0 +1,108 @@
+/* netopts.h: the options both programs take beyond the practice's own: rudp's engine
+ * settings (--window, --cc, --max-retries, --dead-timeout, --max-clients), what to show
+ * of it (--trace, --pcap), and the built-in impairment (--loss, --delay, ...) that makes
+ * this process's outgoing datagrams suffer like a bad network, in tc-netem's words. */
+#ifndef HOLA_NETOPTS_H
+#define HOLA_NETOPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rudp/conn.h"
+#include "rudp/sim.h"
+
+#include "error.h"
+#include "opts.h"
+
+enum hola_trace_mode {
+    HOLA_TRACE_OFF,
+    HOLA_TRACE_TEXT, /* --trace: one aligned line per engine event */
+    HOLA_TRACE_JSON, /* --trace=json: one JSON object per line */
+};
+
+/* getopt_long codes of these options: above every short option's character. */
+enum {
+    HOLA_OPT_WINDOW = 0x100,
+    HOLA_OPT_CC,
+    HOLA_OPT_MAX_RETRIES,
+    HOLA_OPT_DEAD_TIMEOUT,
+    HOLA_OPT_MAX_CLIENTS,
+    HOLA_OPT_TRACE,
+    HOLA_OPT_PCAP,
+    HOLA_OPT_LOSS,
+    HOLA_OPT_LOSS_BURST,
+    HOLA_OPT_DELAY,
+    HOLA_OPT_DUP,
+    HOLA_OPT_REORDER,
+    HOLA_OPT_CORRUPT,
+    HOLA_OPT_RATE,
+    HOLA_OPT_SEED,
+};
+
+/* Entries for both programs' struct option tables. */
+#define HOLA_NETOPTS_LONGOPTS                                             \
+    { "window", required_argument, NULL, HOLA_OPT_WINDOW },               \
+    { "cc", required_argument, NULL, HOLA_OPT_CC },                       \
+    { "max-retries", required_argument, NULL, HOLA_OPT_MAX_RETRIES },     \
+    { "dead-timeout", required_argument, NULL, HOLA_OPT_DEAD_TIMEOUT },   \
+    { "trace", optional_argument, NULL, HOLA_OPT_TRACE },                 \
+    { "pcap", required_argument, NULL, HOLA_OPT_PCAP },                   \
+    { "loss", required_argument, NULL, HOLA_OPT_LOSS },                   \
+    { "loss-burst", required_argument, NULL, HOLA_OPT_LOSS_BURST },       \
+    { "delay", required_argument, NULL, HOLA_OPT_DELAY },                 \
+    { "dup", required_argument, NULL, HOLA_OPT_DUP },                     \
+    { "reorder", required_argument, NULL, HOLA_OPT_REORDER },             \
+    { "corrupt", required_argument, NULL, HOLA_OPT_CORRUPT },             \
+    { "rate", required_argument, NULL, HOLA_OPT_RATE },                   \
+    { "seed", required_argument, NULL, HOLA_OPT_SEED }
+
+/* Only hola-server has a client limit. */
+#define HOLA_NETOPTS_SERVER_LONGOPTS \
+    { "max-clients", required_argument, NULL, HOLA_OPT_MAX_CLIENTS }
+
+#define HOLA_MAX_RETRIES_MAX 100
+#define HOLA_DEAD_TIMEOUT_MAX 3600000UL /* ms: an hour */
+
+struct hola_netopts {
+    /* rudp's engine; the rest of rudp_config_t keeps the library's defaults. */
+    rudp_config_t engine;
+    uint32_t max_clients;       /* server: default RUDP_SOCK_DEFAULT_MAX_CLIENTS */
+    enum hola_trace_mode trace;
+    const char *pcap;           /* NULL: none */
+    /* The impairment of this process's outgoing datagrams. */
+    bool impair_on;
+    rudp_impair_t impair;
+    uint64_t seed;              /* 0: not given (a random one is drawn and printed) */
+    /* The first option given that only rudp has, and the first impairment option: named
+     * in the message when the protocol cannot honour them. */
+    const char *rudp_only;
+    const char *impairment;
+};
+
+/* Fills o with the defaults: rudp_config_default(), 1024 clients, no trace, no pcap, no
+ * impairment. */
+void hola_netopts_init(struct hola_netopts *o);
+
+/* Parses one of the options above (c is its HOLA_OPT_* code, arg getopt's optarg).
+ * Returns 0, -1 with a message naming the option and the value, or 1 when c is not
+ * one of these options. */
+int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct hola_err *e);
+
+/* After parsing: refuses options the protocol cannot honour (impairment with tcp, engine
+ * options without rudp) and impossible combinations (--reorder without --delay).
+ * Returns 0 or -1 with e set. */
+int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto,
+                       struct hola_err *e);
+
+/* The seed to use: the one given, else a fresh random one (never 0). */
+uint64_t hola_netopts_seed(const struct hola_netopts *o);
+
+/* Writes the dead-peer limit as the client reports it: "8 retries / 10 s". */
+void hola_netopts_dead_limit(const rudp_config_t *cfg, char *out, size_t cap);
+
+/* The option help text shared by both programs (the rudp and impairment sections). */
+extern const char hola_netopts_help_rudp[];
+extern const char hola_netopts_help_impair[];
+
+#endif

@@ -1,0 +1,309 @@
+/* server_rudp.c: hola-server over rudp: one UDP socket, many connections (the driver in
+ * src/rudp demultiplexes them by connection ID), one name per message, one reply message
+ * per name. --count, SIGINT and SIGTERM end every stream after the replies already
+ * queued (later names are read and dropped unanswered) and wait, bounded, for the
+ * connections to close. The engine already hides loss, duplication and reordering, so every name
+ * arrives here once and in order: a duplicate shows only in --trace and --stats.
+ *
+ * Backpressure: a name is read only when its reply can be queued at once
+ * (rudp_conn_send_space() > 0); otherwise it stays in the engine, whose receive window
+ * then slows the client down, and READABLE comes again once replies are acknowledged. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rudp/sock.h"
+
+#include "addr.h"
+#include "names.h"
+#include "server.h"
+#include "trace.h"
+
+struct rconn {
+    rudp_conn_t *conn;
+    uint64_t cid;
+    bool closing;          /* rudp_sock_close() called */
+    char peer[HOLA_ADDR_STRLEN];
+};
+
+struct rudp_server {
+    struct hola_server *srv;
+    rudp_sock_t *sock;
+    struct rconn *v;       /* live connections, unordered */
+    size_t n, cap;
+    bool stopping;
+    struct hola_trace trace;
+    rudp_stats_t engine;   /* connections that ended, summed */
+    bool any_engine;
+    uint8_t buf[RUDP_MAX_PAYLOAD];
+};
+
+static struct rconn *find(struct rudp_server *rs, const rudp_conn_t *conn)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->v[i].conn == conn)
+            return &rs->v[i];
+    return NULL;
+}
+
+static const char *peer_of(void *ctx, uint64_t cid)
+{
+    struct rudp_server *rs = ctx;
+
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->v[i].cid == cid)
+            return rs->v[i].peer;
+    return NULL;
+}
+
+static void on_accepted(struct rudp_server *rs, const rudp_sock_event_t *ev)
+{
+    struct hola_server *srv = rs->srv;
+
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 64;
+        struct rconn *v = realloc(rs->v, cap * sizeof *v);
+        if (v == NULL) {
+            fprintf(stderr, "hola-server: out of memory: refusing a connection\n");
+            rudp_conn_abort(ev->conn, rudp_sock_now(rs->sock));
+            return;
+        }
+        rs->v = v;
+        rs->cap = cap;
+    }
+    struct rconn *c = &rs->v[rs->n++];
+    memset(c, 0, sizeof *c);
+    c->conn = ev->conn;
+    c->cid = rudp_conn_cid(ev->conn);
+    hola_addr_format(ev->peer, ev->peer_len, c->peer, sizeof c->peer);
+    srv->stats.clients++;
+    printf("Conectado a %s\n", c->peer);
+    if (fflush(stdout) != 0 && srv->stdout_errno == 0)
+        srv->stdout_errno = errno ? errno : EIO;
+    if (rs->stopping) {
+        c->closing = true;
+        rudp_sock_close(rs->sock, c->conn);
+    }
+}
+
+static void end_stream(struct rudp_server *rs, struct rconn *c)
+{
+    if (!c->closing) {
+        c->closing = true;
+        rudp_sock_close(rs->sock, c->conn);
+    }
+}
+
+/* Greets (or refuses) one received name and queues the reply. */
+static void handle_name(struct rudp_server *rs, struct rconn *c, size_t n)
+{
+    struct hola_server *srv = rs->srv;
+    const char *name = (const char *)rs->buf;
+    struct hola_name_check chk = hola_names_check(name, n);
+    char reply[HOLA_REPLY_MAX + HOLA_ERR_MAX];
+    size_t len;
+
+    if (chk.status == HOLA_NAME_EMPTY)
+        return;
+    if (chk.status == HOLA_NAME_OK) {
+        len = hola_server_greet(srv, name + chk.start, chk.len, reply, sizeof reply);
+    } else {
+        char why[HOLA_ERR_MAX];
+        hola_names_describe(name, &chk, why, sizeof why);
+        fprintf(stderr, "hola-server: %s: %s\n", c->peer, why);
+        srv->stats.rejected++;
+        int r = snprintf(reply, sizeof reply, "error: %s%s",
+                         chk.status == HOLA_NAME_TOO_LONG ? "name " : "", why);
+        len = r < 0 ? 0 : (size_t)r >= sizeof reply ? sizeof reply - 1 : (size_t)r;
+    }
+    int rc = rudp_sock_send(rs->sock, c->conn, reply, len);
+    if (rc == 0)
+        srv->stats.sent++;
+    else
+        fprintf(stderr, "hola-server: %s: reply not queued: %s\n", c->peer,
+                rudp_strerror(rc));
+}
+
+/* READABLE: reads names while their replies fit; at the end of the client's stream,
+ * ends ours. Once --count is reached (stopping), names are read and dropped unanswered,
+ * so the connections can still close cleanly. */
+static void serve(struct rudp_server *rs, struct rconn *c)
+{
+    for (;;) {
+        bool done = hola_server_done(rs->srv) || rs->stopping;
+        if (!done && rudp_conn_send_space(c->conn) == 0)
+            return;
+        int n = rudp_conn_recv(c->conn, rs->buf, sizeof rs->buf);
+        if (n == RUDP_EAGAIN)
+            return;
+        if (n == RUDP_ECLOSED) {
+            end_stream(rs, c);
+            return;
+        }
+        if (n < 0)
+            return; /* the connection's error: CLOSED follows */
+        if (!done)
+            handle_name(rs, c, (size_t)n);
+    }
+}
+
+static void on_closed(struct rudp_server *rs, const rudp_sock_event_t *ev)
+{
+    struct rconn *c = find(rs, ev->conn);
+    rudp_stats_t one;
+
+    rudp_conn_stats(ev->conn, &one);
+    hola_engine_stats_accumulate(&rs->engine, &one);
+    rs->any_engine = true;
+    if (ev->error != 0)
+        fprintf(stderr, "hola-server: %s: connection ended: %s\n",
+                c != NULL ? c->peer : "?", rudp_strerror(ev->error));
+    if (c != NULL)
+        *c = rs->v[--rs->n];
+}
+
+static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+{
+    struct rudp_server *rs = user;
+    struct rconn *c;
+
+    (void)s;
+    switch (ev->kind) {
+    case RUDP_SOCK_EV_ACCEPTED:
+        on_accepted(rs, ev);
+        break;
+    case RUDP_SOCK_EV_READABLE:
+        if ((c = find(rs, ev->conn)) != NULL)
+            serve(rs, c);
+        break;
+    case RUDP_SOCK_EV_CLOSED:
+        on_closed(rs, ev);
+        break;
+    case RUDP_SOCK_EV_CONNECTED:
+        break;
+    }
+}
+
+/* Stopping: end every connection's stream after the replies already queued. */
+static void stop_all(struct rudp_server *rs)
+{
+    rs->stopping = true;
+    for (size_t i = 0; i < rs->n; i++)
+        end_stream(rs, &rs->v[i]);
+}
+
+static int open_sock(struct rudp_server *rs, struct hola_err *e)
+{
+    struct hola_server *srv = rs->srv;
+    const struct hola_netopts *net = &srv->cfg.net;
+    rudp_sock_config_t cfg;
+    char port[8];
+
+    rudp_sock_config_default(&cfg);
+    cfg.conn = net->engine;
+    cfg.max_clients = net->max_clients;
+    if (net->trace != HOLA_TRACE_OFF) {
+        hola_trace_init(&rs->trace, net->trace, "server", stderr);
+        rs->trace.peer_of = peer_of;
+        rs->trace.peer_ctx = rs;
+        cfg.conn.trace = hola_trace_event;
+        cfg.conn.trace_user = &rs->trace;
+    }
+    if (net->impair_on) {
+        cfg.impair_on = 1;
+        cfg.impair = net->impair;
+        cfg.seed = hola_netopts_seed(net);
+        fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n",
+                cfg.seed);
+    }
+    cfg.pcap_path = net->pcap;
+    snprintf(port, sizeof port, "%u", (unsigned)srv->cfg.port);
+    int rc = rudp_sock_server(&rs->sock, srv->cfg.bind, port, &cfg, on_event, rs);
+    if (rc != 0) {
+        int err = errno;
+        const char *where = srv->cfg.bind ? srv->cfg.bind : "every address";
+        if (rc == RUDP_ESYS)
+            return hola_err_set(e, "cannot listen on %s port %s (rudp): %s", where, port,
+                                strerror(err));
+        return hola_err_set(e, "cannot listen on %s port %s (rudp): %s", where, port,
+                            rudp_strerror(rc));
+    }
+    return hola_server_announce(srv, rudp_sock_fd(rs->sock), e);
+}
+
+static void add_stats(struct rudp_server *rs)
+{
+    struct hola_server *srv = rs->srv;
+    rudp_sock_stats_t ss;
+
+    /* Connections still open at exit count too. */
+    for (size_t i = 0; i < rs->n; i++) {
+        rudp_stats_t one;
+        rudp_conn_stats(rs->v[i].conn, &one);
+        hola_engine_stats_accumulate(&rs->engine, &one);
+    }
+    hola_stats_add_engine(&srv->stats, &rs->engine);
+    rudp_sock_stats(rs->sock, &ss);
+    hola_stats_add_sock(&srv->stats, &ss, true, srv->cfg.net.impair_on);
+}
+
+int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
+{
+    struct rudp_server *rs = calloc(1, sizeof *rs);
+    uint64_t stop_us = 0; /* nonzero once stopping: when to give up */
+    int rc = 0;
+
+    if (rs == NULL)
+        return hola_err_set(e, "out of memory");
+    rs->srv = srv;
+    if (open_sock(rs, e) != 0) {
+        rudp_sock_free(rs->sock);
+        free(rs);
+        return -1;
+    }
+
+    for (;;) {
+        uint64_t now = hola_stats_now_us();
+        if (stop_us == 0 && hola_server_done(srv)) {
+            stop_us = now + HOLA_SERVER_STOP_US;
+            stop_all(rs);
+        }
+        if (stop_us != 0 && (rs->n == 0 || now >= stop_us))
+            break;
+
+        int timeout = rudp_sock_timeout_ms(rs->sock);
+        if (stop_us != 0) {
+            int left = (int)((stop_us - now + 999) / 1000);
+            if (timeout < 0 || timeout > left)
+                timeout = left;
+        }
+        struct pollfd pfd[2] = {
+            { .fd = srv->stop_fd, .events = POLLIN },
+            { .fd = rudp_sock_fd(rs->sock), .events = POLLIN },
+        };
+        if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+            rc = hola_err_set(e, "poll: %s", strerror(errno));
+            break;
+        }
+        if ((pfd[0].revents & POLLIN) && hola_server_signalled(srv)) {
+            if (stop_us != 0)
+                break; /* a second signal: stop now */
+            stop_us = hola_stats_now_us() + HOLA_SERVER_STOP_US;
+            stop_all(rs);
+        }
+        int r = rudp_sock_step(rs->sock, 0);
+        if (r != 0) {
+            rc = hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
+            break;
+        }
+    }
+
+    add_stats(rs);
+    rudp_sock_free(rs->sock);
+    free(rs->v);
+    free(rs);
+    return rc;
+}
