@@ -17,6 +17,7 @@ need ip iproute2
 need nft nftables
 need ping iputils-ping
 need script bsdutils
+need tshark tshark
 install_missing
 
 total_ok=0 total_fail=0 total_skip=0
