@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dissector.sh: tshark reads rudp captures through tools/wireshark/hola-rudp.lua and the
-# decoded fields are compared exactly, over a pcap of known datagrams (gen_pcap, built on
-# the real encoder).
+# decoded fields are compared exactly: first a pcap of known datagrams (gen_pcap, built on
+# the real encoder), then the capture hola-server and hola-client write with --pcap.
 # Usage: dissector.sh GEN_PCAP HOLA_RUDP_LUA HOLA_SERVER HOLA_CLIENT
 # Exit 77 (skip) only when tshark is not installed; scripts/test.sh installs it.
 GEN=${1:?usage: $0 GEN_PCAP HOLA_RUDP_LUA HOLA_SERVER HOLA_CLIENT}
@@ -157,3 +157,39 @@ ts -r "$TMP/gen.pcap" -o hola_rudp.heuristic:FALSE -o hola_rudp.port:0 \
         'rudp version 72 (unknown)')"
 ok "port preference and -d udp.port==PORT,hola_rudp (Decode As)"
 check_stderr
+
+# ---- 3. a real exchange: hola-server and hola-client -p rudp --pcap on loopback --------
+
+start_server live -p rudp --pcap "$TMP/server.pcap" --count ${#NAMES[@]}
+timeout 20 "$CLIENT" -p rudp -H 127.0.0.1 -P "$PORT" --pcap "$TMP/client.pcap" "${NAMES[@]}" \
+    >"$TMP/client.out" 2>"$TMP/client.err" || fail "hola-client -p rudp exited with $?"
+wait_exit "$PID"
+[ "$STATUS" -eq 0 ] || fail "server exit status $STATUS after --count"
+
+greetings=$(printf 'Hola %s\n' "${NAMES[@]}")
+names=$(printf '%s\n' "${NAMES[@]}")
+for side in client server; do
+    pcap="$TMP/$side.pcap"
+    # Every datagram decoded, every CRC good.
+    total=$(ts -r "$pcap" -T fields -e frame.number | wc -l)
+    good=$(ts -r "$pcap" -Y 'hola_rudp.crc.status == 1' -T fields -e frame.number | wc -l)
+    [ "$total" -gt 0 ] && [ "$total" -eq "$good" ] ||
+        fail "$side.pcap: $good of $total frames decoded with a good CRC"
+    # The handshake and the close are there.
+    types=$(ts -r "$pcap" -T fields -e hola_rudp.type | sort -un | tr '\n' ' ')
+    case $types in
+        "1 2 3 4 "*6*) ;;
+        *) fail "$side.pcap: packet types $types, expected INITIAL RETRY ACCEPT DATA ... FIN" ;;
+    esac
+    # The names going to the server and the greetings coming back, in order (messages
+    # from the server's port are the greetings).
+    # A retransmission (a slow machine can cause one) repeats a seq: keep first copies.
+    ts -r "$pcap" -Y "hola_rudp.type == 4 && udp.dstport == $PORT" -T fields \
+        -e hola_rudp.seq -e hola_rudp.message | awk -F '\t' '!seen[$1]++ { print $2 }' |
+        expect "$side.pcap: names sent" "$names"
+    ts -r "$pcap" -Y "hola_rudp.type == 4 && udp.srcport == $PORT" -T fields \
+        -e hola_rudp.seq -e hola_rudp.message | awk -F '\t' '!seen[$1]++ { print $2 }' |
+        expect "$side.pcap: greetings" "$greetings"
+done
+check_stderr
+ok "hola --pcap captures (client and server): names, greetings, handshake, FIN, good CRCs"
