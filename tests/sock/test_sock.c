@@ -50,6 +50,11 @@ static void names_run(uint32_t names, uint32_t window, int lockstep, int impaire
         patient(&ccfg);
         hostile(&scfg, 11);
         hostile(&ccfg, 12);
+        /* If every ACK of the server's FIN is lost after the client has drained, only
+         * the server's retry limit ends it (cleanly: the peer had everything, see
+         * only_our_fin_left in conn.c); keep that wait short. */
+        scfg.conn.max_retries = 12;
+        scfg.conn.max_rto = 500000;
     }
     h_server_t *srv = calloc(1, sizeof *srv);
     h_client_t cl = { .lockstep = lockstep };
@@ -58,8 +63,9 @@ static void names_run(uint32_t names, uint32_t window, int lockstep, int impaire
     assert_int_equal(h_client_open(&cl, 1, names, NULL, rudp_sock_local_port(srv->sock), &ccfg), 0);
     int rc = h_run(srv, &cl, 1, limit_ms, NULL, NULL);
     /* The client is done; let the server see the last ACK of its FIN (bounded). */
-    for (int i = 0; i < 2000 && srv->closed < 1; i++)
-        rudp_sock_step(srv->sock, 1);
+    uint64_t end = h_now_us() + 12000000u;
+    for (int i = 0; i < 100000 && srv->closed < 1 && h_now_us() < end; i++)
+        rudp_sock_step(srv->sock, 5);
     rudp_sock_stats_t cst, sst;
     rudp_sock_stats(cl.sock, &cst);
     rudp_sock_stats(srv->sock, &sst);
@@ -113,6 +119,390 @@ static void test_names_hostile_lockstep(void **state)
     names_run(200, 64, 1, 1, 60000);
 }
 
+static void test_fifty_clients(void **state)
+{
+    (void)state;
+    enum { N = 50, NAMES = 40 };
+    rudp_sock_config_t scfg, ccfg;
+    rudp_sock_config_default(&scfg);
+    rudp_sock_config_default(&ccfg);
+    patient(&scfg);
+    patient(&ccfg);
+    scfg.impair_on = ccfg.impair_on = 1;
+    scfg.impair.loss = ccfg.impair.loss = 0.05;
+    scfg.seed = 21;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    h_client_t *cl = calloc(N, sizeof *cl);
+    assert_non_null(srv);
+    assert_non_null(cl);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", &scfg), 0);
+    int port = rudp_sock_local_port(srv->sock);
+    for (uint32_t i = 0; i < N; i++) {
+        ccfg.seed = 100 + i;
+        assert_int_equal(h_client_open(&cl[i], i, NAMES, NULL, port, &ccfg), 0);
+    }
+    int rc = h_run(srv, cl, N, 60000, NULL, NULL);
+    for (int i = 0; i < 3000 && srv->closed < N; i++)
+        rudp_sock_step(srv->sock, 1);
+    assert_int_equal(rc, 0);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(cl[i].error, 0);
+        assert_false(cl[i].bad);
+        assert_int_equal(cl[i].got, NAMES);
+        rudp_sock_free(cl[i].sock);
+    }
+    assert_false(srv->bad);
+    assert_int_equal(srv->names, N * NAMES);
+    assert_int_equal(srv->accepted, N);
+    assert_int_equal(srv->closed, N);
+    rudp_sock_stats_t st;
+    rudp_sock_stats(srv->sock, &st);
+    assert_int_equal(st.active, 0);
+    assert_true(st.impair.lost > 0);
+    rudp_sock_free(srv->sock);
+    free(cl);
+    free(srv);
+}
+
+static void test_max_clients_refused(void **state)
+{
+    (void)state;
+    rudp_sock_config_t scfg, ccfg;
+    rudp_sock_config_default(&scfg);
+    rudp_sock_config_default(&ccfg);
+    scfg.max_clients = 2;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    h_client_t cl[3];
+    memset(cl, 0, sizeof cl);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", &scfg), 0);
+    int port = rudp_sock_local_port(srv->sock);
+    /* Two clients connect and hold their connections (they have names left to send
+     * only once the third has been refused). */
+    for (uint32_t i = 0; i < 2; i++)
+        assert_int_equal(h_client_open(&cl[i], i, 0, NULL, port, &ccfg), 0);
+    cl[0].closing = cl[1].closing = 1; /* hold: the harness must not close them yet */
+    for (int i = 0; i < 2000 && !(cl[0].connected && cl[1].connected && srv->accepted == 2); i++) {
+        rudp_sock_step(srv->sock, 0);
+        rudp_sock_step(cl[0].sock, 0);
+        rudp_sock_step(cl[1].sock, 1);
+    }
+    assert_int_equal(srv->accepted, 2);
+    assert_int_equal(h_client_open(&cl[2], 2, 5, NULL, port, &ccfg), 0);
+    for (int i = 0; i < 3000 && !cl[2].closed; i++) {
+        rudp_sock_step(srv->sock, 0);
+        rudp_sock_step(cl[2].sock, 1);
+    }
+    assert_true(cl[2].closed);
+    assert_int_equal(cl[2].error, RUDP_EREFUSED);
+    assert_null(rudp_sock_conn(cl[2].sock));
+    rudp_sock_stats_t st;
+    rudp_sock_stats(srv->sock, &st);
+    assert_true(st.refused_full >= 1);
+    assert_int_equal(st.active, 2);
+    /* The two held clients still finish cleanly. */
+    cl[0].closing = cl[1].closing = 0;
+    assert_int_equal(h_run(srv, cl, 2, 10000, NULL, NULL), 0);
+    assert_int_equal(cl[0].error, 0);
+    assert_int_equal(cl[1].error, 0);
+    for (int i = 0; i < 3; i++)
+        rudp_sock_free(cl[i].sock);
+    rudp_sock_free(srv->sock);
+    free(srv);
+}
+
+/* A UDP port on loopback with nothing bound to it (bound, read, closed). */
+static int dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_unreachable(void **state)
+{
+    (void)state;
+    rudp_sock_config_t ccfg;
+    rudp_sock_config_default(&ccfg);
+    ccfg.conn.initial_rto = 50000;
+    ccfg.conn.max_rto = 100000;
+    ccfg.conn.max_retries = 3;
+    h_client_t cl;
+    memset(&cl, 0, sizeof cl);
+    assert_int_equal(h_client_open(&cl, 0, 3, NULL, dead_port(), &ccfg), 0);
+    uint64_t t0 = h_now_us();
+    assert_int_equal(h_run(NULL, &cl, 1, 5000, NULL, NULL), 0);
+    /* Loopback answers with ICMP port unreachable; without it, the handshake's own
+     * limit (4 tries, at most 100 ms apart) ends it as a timeout. */
+    assert_true(cl.error == RUDP_EUNREACH || cl.error == RUDP_ETIMEDOUT);
+    if (cl.error == RUDP_EUNREACH)
+        assert_true(cl.closed_at - t0 < 1000000);
+    printf("unreachable: %s after %llu us\n", rudp_strerror(cl.error),
+           (unsigned long long)(cl.closed_at - t0));
+    assert_null(rudp_sock_conn(cl.sock));
+    rudp_sock_free(cl.sock);
+}
+
+/* A relay between one client and the server, which also sends a copy of one
+ * client datagram to the server from a second socket: another address. */
+typedef struct relay {
+    int front, back, other;  /* client side; towards the server; the impostor */
+    struct sockaddr_in client, server;
+    int have_client, copies;
+} relay_t;
+
+static int udp_socket(struct sockaddr_in *bound)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    if (bound)
+        *bound = a;
+    return fd;
+}
+
+static void relay_pump(void *user)
+{
+    relay_t *r = user;
+    uint8_t buf[2048];
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_in from;
+        socklen_t len = sizeof from;
+        ssize_t n = recvfrom(r->front, buf, sizeof buf, 0, (struct sockaddr *)&from, &len);
+        if (n < 0)
+            break;
+        r->client = from;
+        r->have_client = 1;
+        sendto(r->back, buf, (size_t)n, 0, (struct sockaddr *)&r->server, sizeof r->server);
+        /* A DATA datagram (type byte 4) goes out a second time from the impostor. */
+        if (r->copies < 3 && n > 1 && buf[1] == 4) {
+            sendto(r->other, buf, (size_t)n, 0, (struct sockaddr *)&r->server, sizeof r->server);
+            r->copies++;
+        }
+    }
+    for (int i = 0; i < 64 && r->have_client; i++) {
+        ssize_t n = recv(r->back, buf, sizeof buf, 0);
+        if (n < 0)
+            break;
+        sendto(r->front, buf, (size_t)n, 0, (struct sockaddr *)&r->client, sizeof r->client);
+    }
+}
+
+static void test_wrong_address(void **state)
+{
+    (void)state;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", NULL), 0);
+    relay_t r = { 0 };
+    struct sockaddr_in front;
+    r.front = udp_socket(&front);
+    r.back = udp_socket(NULL);
+    r.other = udp_socket(NULL);
+    r.server.sin_family = AF_INET;
+    r.server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r.server.sin_port = htons((uint16_t)rudp_sock_local_port(srv->sock));
+    h_client_t cl;
+    memset(&cl, 0, sizeof cl);
+    assert_int_equal(h_client_open(&cl, 0, 50, NULL, ntohs(front.sin_port), NULL), 0);
+    assert_int_equal(h_run(srv, &cl, 1, 10000, relay_pump, &r), 0);
+    assert_int_equal(cl.error, 0);
+    assert_int_equal(cl.got, 50);
+    assert_false(srv->bad);
+    assert_int_equal(srv->names, 50); /* the copies were not taken as names */
+    rudp_sock_stats_t st;
+    rudp_sock_stats(srv->sock, &st);
+    assert_int_equal(r.copies, 3);
+    assert_int_equal(st.wrong_address, 3);
+    assert_int_equal(st.accepted, 1);
+    close(r.front);
+    close(r.back);
+    close(r.other);
+    rudp_sock_free(cl.sock);
+    rudp_sock_free(srv->sock);
+    free(srv);
+}
+
+static void test_server_dies_then_restarts(void **state)
+{
+    (void)state;
+    rudp_sock_config_t ccfg;
+    rudp_sock_config_default(&ccfg);
+    ccfg.conn.max_retries = 3;
+    ccfg.conn.initial_rto = 100000;
+    ccfg.conn.max_rto = 200000;
+    ccfg.conn.dead_timeout = 1000000;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", NULL), 0);
+    int port = rudp_sock_local_port(srv->sock);
+    h_client_t cl;
+    memset(&cl, 0, sizeof cl);
+    cl.lockstep = 1; /* slow enough that the server dies mid-run */
+    assert_int_equal(h_client_open(&cl, 0, 1000000, NULL, port, &ccfg), 0);
+    for (int i = 0; i < 100000 && cl.got < 20; i++) {
+        rudp_sock_step(srv->sock, 0);
+        rudp_sock_step(cl.sock, 1);
+    }
+    assert_int_equal(cl.got, 20);
+    rudp_sock_free(srv->sock); /* no RESET, no FIN: the server is just gone */
+    srv->sock = NULL;
+    uint64_t t0 = h_now_us();
+    assert_int_equal(h_run(NULL, &cl, 1, 10000, NULL, NULL), 0);
+    uint64_t took = cl.closed_at - t0;
+    printf("dead server detected after %llu us: %s\n", (unsigned long long)took,
+           rudp_strerror(cl.error));
+    assert_int_equal(cl.error, RUDP_ETIMEDOUT);
+    /* dead_timeout is 1 s; max_retries 3 at most 200 ms apart ends it sooner. */
+    assert_true(took <= 1100000);
+    rudp_sock_free(cl.sock);
+
+    /* A new server on the same port serves a new client. */
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    memset(srv, 0, sizeof *srv);
+    assert_int_equal(rudp_sock_server(&srv->sock, "127.0.0.1", p, NULL, h_server_cb, srv), 0);
+    memset(&cl, 0, sizeof cl);
+    assert_int_equal(h_client_open(&cl, 1, 30, NULL, port, NULL), 0);
+    assert_int_equal(h_run(srv, &cl, 1, 10000, NULL, NULL), 0);
+    assert_int_equal(cl.error, 0);
+    assert_int_equal(cl.got, 30);
+    rudp_sock_free(cl.sock);
+    rudp_sock_free(srv->sock);
+    free(srv);
+}
+
+/* Reads a pcap file back: global header, then every record's IP and UDP headers. */
+static void check_pcap(const char *path, int ip_version, int port_a, int port_b,
+                       uint32_t *records)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t gh[24];
+    assert_int_equal(fread(gh, 1, sizeof gh, f), sizeof gh);
+    uint32_t magic, linktype;
+    uint16_t major, minor;
+    memcpy(&magic, gh, 4);
+    memcpy(&major, gh + 4, 2);
+    memcpy(&minor, gh + 6, 2);
+    memcpy(&linktype, gh + 20, 4);
+    assert_int_equal(magic, 0xa1b2c3d4u);
+    assert_int_equal(major, 2);
+    assert_int_equal(minor, 4);
+    assert_int_equal(linktype, 101);
+    *records = 0;
+    uint32_t rec[4];
+    uint8_t pkt[2048];
+    while (fread(rec, 1, sizeof rec, f) == sizeof rec) {
+        assert_true(rec[2] == rec[3] && rec[2] <= sizeof pkt && rec[2] >= 28);
+        assert_int_equal(fread(pkt, 1, rec[2], f), rec[2]);
+        assert_int_equal(pkt[0] >> 4, ip_version);
+        size_t ip_len = ip_version == 4 ? 20 : 40;
+        assert_int_equal(pkt[ip_version == 4 ? 9 : 6], 17); /* UDP */
+        if (ip_version == 4) {
+            uint32_t sum = 0; /* the header checksums to 0xffff */
+            for (int i = 0; i < 20; i += 2)
+                sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+            while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+            assert_int_equal(sum, 0xffff);
+            assert_int_equal((pkt[2] << 8 | pkt[3]), rec[2]);
+        }
+        int sp = pkt[ip_len] << 8 | pkt[ip_len + 1], dp = pkt[ip_len + 2] << 8 | pkt[ip_len + 3];
+        assert_true((sp == port_a && dp == port_b) || (sp == port_b && dp == port_a));
+        assert_int_equal((pkt[ip_len + 4] << 8 | pkt[ip_len + 5]), rec[2] - ip_len);
+        assert_int_equal(pkt[ip_len + 8], 1); /* rudp version */
+        (*records)++;
+    }
+    fclose(f);
+}
+
+static void test_pcap(void **state)
+{
+    (void)state;
+    char spath[] = "/tmp/hola-sock-srv-XXXXXX", cpath[] = "/tmp/hola-sock-cli-XXXXXX";
+    int fd = mkstemp(spath);
+    assert_true(fd >= 0);
+    close(fd);
+    fd = mkstemp(cpath);
+    assert_true(fd >= 0);
+    close(fd);
+    rudp_sock_config_t scfg, ccfg;
+    rudp_sock_config_default(&scfg);
+    rudp_sock_config_default(&ccfg);
+    scfg.pcap_path = spath;
+    ccfg.pcap_path = cpath;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    assert_int_equal(h_server_open(srv, NULL, &scfg), 0); /* wildcard: pktinfo path */
+    int port = rudp_sock_local_port(srv->sock);
+    h_client_t cl;
+    memset(&cl, 0, sizeof cl);
+    assert_int_equal(h_client_open(&cl, 0, 20, NULL, port, &ccfg), 0);
+    assert_int_equal(h_run(srv, &cl, 1, 10000, NULL, NULL), 0);
+    for (int i = 0; i < 2000 && srv->closed < 1; i++)
+        rudp_sock_step(srv->sock, 1);
+    rudp_sock_stats_t cst, sst;
+    rudp_sock_stats(cl.sock, &cst);
+    rudp_sock_stats(srv->sock, &sst);
+    struct sockaddr_in6 local;
+    socklen_t len = sizeof local;
+    assert_int_equal(getsockname(rudp_sock_fd(cl.sock), (struct sockaddr *)&local, &len), 0);
+    int cport = ntohs(local.sin6_family == AF_INET6 ? local.sin6_port
+                                                     : ((struct sockaddr_in *)&local)->sin_port);
+    rudp_sock_free(cl.sock);
+    rudp_sock_free(srv->sock);
+    uint32_t nc, ns;
+    check_pcap(cpath, 4, port, cport, &nc);
+    check_pcap(spath, 4, port, cport, &ns);
+    assert_int_equal(nc, cst.datagrams_in + cst.datagrams_out);
+    assert_int_equal(ns, sst.datagrams_in + sst.datagrams_out);
+    assert_true(nc > 40);
+    const char *keep = getenv("HOLA_KEEP_PCAP");
+    if (keep && *keep) {
+        printf("pcap kept: %s %s\n", cpath, spath);
+    } else {
+        unlink(cpath);
+        unlink(spath);
+    }
+    free(srv);
+}
+
+static void test_bad_config(void **state)
+{
+    (void)state;
+    rudp_sock_config_t cfg;
+    rudp_sock_t *s = NULL;
+    rudp_sock_config_default(&cfg);
+    cfg.max_clients = 0;
+    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    cfg.max_clients = RUDP_SOCK_MAX_CLIENTS + 1;
+    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    rudp_sock_config_default(&cfg);
+    cfg.conn.window = 0;
+    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(rudp_sock_client(&s, "127.0.0.1", "9", &cfg, NULL, NULL), RUDP_EINVAL);
+    rudp_sock_config_default(&cfg);
+    cfg.impair_on = 1;
+    cfg.impair.loss = 1.5;
+    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    rudp_sock_config_default(&cfg);
+    cfg.family = 12345;
+    assert_int_equal(rudp_sock_client(&s, "127.0.0.1", "9", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(rudp_sock_client(&s, "no-such-host.invalid", "9", NULL, NULL, NULL),
+                     RUDP_EADDR);
+    assert_null(s);
+    rudp_sock_free(NULL);
+    uint8_t r1[16], r2[16];
+    assert_int_equal(rudp_random_bytes(r1, sizeof r1), 0);
+    assert_int_equal(rudp_random_bytes(r2, sizeof r2), 0);
+    assert_memory_not_equal(r1, r2, sizeof r1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +510,13 @@ int main(void)
         cmocka_unit_test(test_names_hostile),
         cmocka_unit_test(test_names_hostile_window1),
         cmocka_unit_test(test_names_hostile_lockstep),
+        cmocka_unit_test(test_fifty_clients),
+        cmocka_unit_test(test_max_clients_refused),
+        cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_wrong_address),
+        cmocka_unit_test(test_server_dies_then_restarts),
+        cmocka_unit_test(test_pcap),
+        cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("sock", tests, NULL, NULL);
 }
