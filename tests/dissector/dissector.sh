@@ -17,8 +17,9 @@ if ! command -v tshark >/dev/null 2>&1; then
     exit 77
 fi
 
-# tshark as root prints a warning on stderr and still runs -X lua_script (Wireshark 4.0's
-# init.lua sets run_user_scripts_when_superuser = true; tools/wireshark/README.md). The
+# tshark as root prints a warning on stderr and still runs -X lua_script because Wireshark
+# 4.0's init.lua sets run_user_scripts_when_superuser = true; with false it would skip the
+# script silently, hence the -G protocols check below (tools/wireshark/README.md). The
 # stderr of every run is kept, so a Lua error in the script fails the test by name.
 ts() {
     tshark -n -X lua_script:"$LUA" "$@" 2>>"$TMP/tshark.err"
@@ -44,7 +45,7 @@ expect() {
 
 tshark -v 2>/dev/null | head -n1
 tshark -G protocols -X lua_script:"$LUA" 2>>"$TMP/tshark.err" | grep -q '^hola rudp.*hola_rudp$' ||
-    fail "tshark did not load $LUA (Lua disabled? see tools/wireshark/README.md)"
+    fail "tshark did not load $LUA: Lua is disabled, or this is root and init.lua sets run_user_scripts_when_superuser = false (tools/wireshark/README.md)"
 check_stderr
 ok "tshark loads the dissector"
 
