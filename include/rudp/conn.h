@@ -74,6 +74,12 @@ typedef struct rudp_config {
     uint32_t window;            /* packets in flight and receive buffer slots,
                                    1..RUDP_MAX_WINDOW; 1 is stop-and-wait. Default 64 */
     uint32_t send_queue;        /* messages accepted beyond the window; default 64 */
+    uint32_t max_message;       /* largest message this side sends or accepts, bytes,
+                                   1..RUDP_MAX_PAYLOAD (default). Each connection holds
+                                   (2·window + send_queue + 1) buffers of this size, so
+                                   a server of short messages saves memory by lowering
+                                   it. Both ends must agree: a longer message from the
+                                   peer is dropped and counted, never cut. */
     rudp_cc_t cc;               /* default RUDP_CC_NEWRENO */
     uint64_t initial_rto;       /* µs, timeout before any RTT sample; default 1 s */
     uint64_t max_rto;           /* µs, cap on the backed-off timeout; default 4 s */

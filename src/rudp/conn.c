@@ -39,6 +39,7 @@ void rudp_config_default(rudp_config_t *cfg)
     *cfg = (rudp_config_t){
         .window = 64,
         .send_queue = 64,
+        .max_message = RUDP_MAX_PAYLOAD,
         .cc = RUDP_CC_NEWRENO,
         .initial_rto = 1000000,
         .max_rto = 4000000,
@@ -65,6 +66,7 @@ static int config_ok(const rudp_config_t *cfg)
 {
     return cfg->window >= 1 && cfg->window <= RUDP_MAX_WINDOW &&
            cfg->send_queue <= 65536 && cfg->initial_rto >= RUDP_GRANULARITY_US &&
+           cfg->max_message >= 1 && cfg->max_message <= RUDP_MAX_PAYLOAD &&
            cfg->max_rto >= cfg->initial_rto && cfg->max_retries >= 1 &&
            (cfg->cc == RUDP_CC_NEWRENO || cfg->cc == RUDP_CC_NONE) &&
            cfg->max_ack_delay <= 1000000 &&
@@ -85,7 +87,7 @@ static int conn_alloc(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t now)
     uint32_t rcv_cap = cfg->window;
     size_t size = sizeof(rudp_conn_t) + snd_cap * sizeof(struct rudp_snd_slot) +
                   rcv_cap * sizeof(struct rudp_rcv_slot) +
-                  ((size_t)snd_cap + rcv_cap) * RUDP_MAX_PAYLOAD;
+                  ((size_t)snd_cap + rcv_cap) * cfg->max_message;
     uint8_t *mem = a.alloc(a.ctx, size);
     if (!mem)
         return RUDP_ENOMEM;
@@ -100,9 +102,9 @@ static int conn_alloc(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t now)
     c->snd_cap = snd_cap;
     c->rcv_cap = rcv_cap;
     for (uint32_t i = 0; i < snd_cap; i++)
-        c->snd[i].data = arena + (size_t)i * RUDP_MAX_PAYLOAD;
+        c->snd[i].data = arena + (size_t)i * cfg->max_message;
     for (uint32_t i = 0; i < rcv_cap; i++)
-        c->rcv[i].data = arena + ((size_t)snd_cap + i) * RUDP_MAX_PAYLOAD;
+        c->rcv[i].data = arena + ((size_t)snd_cap + i) * cfg->max_message;
 
     rudp_rtt_init(&c->rtt, cfg->initial_rto);
     c->cwnd = INITIAL_CWND;
@@ -480,6 +482,11 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
         c->st.dropped++;
         c->ack_now = 1; /* a window probe: answer with the current window */
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_WINDOW);
+        return;
+    }
+    if (h->payload_len > c->cfg.max_message) {
+        c->st.dropped++;
+        trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_EMSGSIZE);
         return;
     }
     struct rudp_rcv_slot *r = rcv_slot(c, seq);
@@ -978,7 +985,7 @@ static int queue_slot(rudp_conn_t *c, uint8_t type, const void *msg, size_t len)
 int rudp_conn_send(rudp_conn_t *c, const void *msg, size_t len, uint64_t now)
 {
     (void)now;
-    if (len > RUDP_MAX_PAYLOAD)
+    if (len > c->cfg.max_message)
         return RUDP_EMSGSIZE;
     if (len && !msg)
         return RUDP_EINVAL;

@@ -782,6 +782,37 @@ static void test_regression_stale_cookie_recovers(void **state)
     rudp_conn_free(c);
 }
 
+/* A smaller max_message shrinks the connection and is enforced both ways. */
+static void test_max_message(void **state)
+{
+    (void)state;
+    rudp_config_t small, big;
+    cfg_init(&small);
+    cfg_init(&big);
+    small.max_message = 16;
+    pair_t p = { 0 };
+    handshake(&p, &big, &small); /* the server takes at most 16 bytes */
+    assert_int_equal(rudp_conn_send(p.s, "seventeen bytes!!", 17, p.now), RUDP_EMSGSIZE);
+    assert_int_equal(rudp_conn_send(p.s, "sixteen bytes!!!", 16, p.now), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    size_t n = make_data(buf, CISN, "seventeen bytes!!", (uint32_t)p.now);
+    assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), 0);
+    char out[32];
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), RUDP_EAGAIN);
+    rudp_stats_t st;
+    rudp_conn_stats(p.s, &st);
+    assert_int_equal(st.dropped, 1);
+    n = make_data(buf, CISN, "sixteen bytes!!!", (uint32_t)p.now);
+    assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), 0);
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), 16);
+    pair_free(&p);
+    small.max_message = 0;
+    rudp_conn_t *c = NULL;
+    assert_int_equal(rudp_conn_new_client(&c, &small, 1, 1, 0), RUDP_EINVAL);
+    small.max_message = RUDP_MAX_PAYLOAD + 1;
+    assert_int_equal(rudp_conn_new_client(&c, &small, 1, 1, 0), RUDP_EINVAL);
+}
+
 static void test_config_validation(void **state)
 {
     (void)state;
@@ -828,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_regression_stale_cookie_recovers),
         cmocka_unit_test(test_coalesced_messages),
         cmocka_unit_test(test_coalesced_records_checked),
+        cmocka_unit_test(test_max_message),
         cmocka_unit_test(test_config_validation),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
