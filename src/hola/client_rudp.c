@@ -184,6 +184,8 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
     rudp_sock_config_t cfg;
     char port[8];
 
+    if (hola_netopts_open_pcap(net, e) != 0)
+        return -1;
     rudp_sock_config_default(&cfg);
     cfg.conn = net->engine;
     if (net->trace != HOLA_TRACE_OFF) {

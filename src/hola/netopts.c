@@ -1,6 +1,7 @@
 /* netopts.c: parsing and checking of the rudp and impairment options; see netopts.h. */
 #include "netopts.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -176,6 +177,18 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto,
     if (o->impair.reorder > 0 && o->impair.delay_us == 0)
         return hola_err_set(e, "--reorder needs --delay: a reordered datagram overtakes "
                                "delayed ones (as in netem)");
+    return 0;
+}
+
+int hola_netopts_open_pcap(const struct hola_netopts *o, struct hola_err *e)
+{
+    FILE *f;
+
+    if (o->pcap == NULL)
+        return 0;
+    if ((f = fopen(o->pcap, "w")) == NULL)
+        return hola_err_set(e, "--pcap %s: %s", o->pcap, strerror(errno));
+    fclose(f);
     return 0;
 }
 

@@ -95,6 +95,10 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
 int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto,
                        struct hola_err *e);
 
+/* With --pcap: creates (truncates) the file now, so a bad path is reported as such
+ * rather than as a socket error. Returns 0 or -1 with e set. */
+int hola_netopts_open_pcap(const struct hola_netopts *o, struct hola_err *e);
+
 /* The seed to use: the one given, else a fresh random one (never 0). */
 uint64_t hola_netopts_seed(const struct hola_netopts *o);
 

@@ -202,6 +202,8 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
     rudp_sock_config_t cfg;
     char port[8];
 
+    if (hola_netopts_open_pcap(net, e) != 0)
+        return -1;
     rudp_sock_config_default(&cfg);
     cfg.conn = net->engine;
     cfg.max_clients = net->max_clients;

@@ -71,6 +71,8 @@ run_fail "bad delay" 2 "^hola-server: --delay 'soon': expected MS or MS,JITTER" 
 run_fail "reorder without delay" 2 '^hola-client: --reorder needs --delay' "$CLIENT" -p udp --reorder 5 Ana
 run_fail "bad max-clients" 2 "^hola-server: --max-clients '0': out of range" "$SERVER" -p rudp --max-clients 0
 run_fail "timeout with rudp" 2 '^hola-client: --timeout does not apply to rudp' "$CLIENT" -p rudp -t 100 Ana
+run_fail "pcap in a missing directory" 1 "^hola-client: --pcap $TMP/nodir/x.pcap: No such file or directory$" \
+    "$CLIENT" -p rudp -P 1 --pcap "$TMP/nodir/x.pcap" Ana
 run_fail "bad seed" 2 "^hola-client: --seed '0': out of range" "$CLIENT" -p udp --seed 0 Ana
 run_fail "unresolvable host" 1 '^hola-client: cannot resolve no-such-host\.invalid' \
     "$CLIENT" -H no-such-host.invalid -P 7 Ana

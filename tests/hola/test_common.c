@@ -14,6 +14,7 @@
 #include "i18n.h"
 #include "opts.h"
 #include "stats.h"
+#include "trace.h"
 
 static void test_proto(void **state)
 {
@@ -139,6 +140,55 @@ static void test_stats(void **state)
                              "\"elapsed_ms\":5000.000}");
 }
 
+static void test_stats_extra(void **state)
+{
+    struct hola_stats st;
+    char out[512];
+    (void)state;
+
+    hola_stats_start(&st, "rudp", "client");
+    st.start_us = 0;
+    hola_stats_add(&st, "retransmits_timeout", 3);
+    hola_stats_add(&st, "srtt_us", 1234);
+    hola_stats_format(&st, 1500, out, sizeof out);
+    assert_string_equal(out, "{\"proto\":\"rudp\",\"role\":\"client\",\"sent\":0,"
+                             "\"received\":0,\"lost\":0,\"elapsed_ms\":1.500,"
+                             "\"retransmits_timeout\":3,\"srtt_us\":1234}");
+}
+
+static void test_trace(void **state)
+{
+    struct hola_trace t;
+    char out[512];
+    rudp_event_t ev = { .kind = RUDP_EV_RETRANSMIT, .cid = 0x1234, .now = 5000 + 12345,
+                        .type = RUDP_T_DATA, .seq = 1003, .ack = 5002, .len = 11,
+                        .reason = RUDP_WHY_TIMEOUT, .rto = 1200 };
+    (void)state;
+
+    hola_trace_init(&t, HOLA_TRACE_TEXT, "client", stderr);
+    t.started = true;
+    t.t0 = 5000;
+    hola_trace_format(&t, &ev, out, sizeof out);
+    assert_string_equal(out, "    12.345 ms  client   → DATA     seq=1003 ack=5002 len=11  "
+                             "RETRANSMIT (timeout, rto=1.200 ms)");
+    ev.reason = RUDP_WHY_FAST;
+    hola_trace_format(&t, &ev, out, sizeof out);
+    assert_non_null(strstr(out, "RETRANSMIT (fast: 3 later packets acked)"));
+    ev.kind = RUDP_EV_RECV;
+    hola_trace_format(&t, &ev, out, sizeof out);
+    assert_string_equal(out, "    12.345 ms  client   ← DATA     seq=1003 ack=5002 len=11");
+
+    t.mode = HOLA_TRACE_JSON;
+    ev.kind = RUDP_EV_RETRANSMIT;
+    ev.reason = RUDP_WHY_TIME;
+    hola_trace_format(&t, &ev, out, sizeof out);
+    assert_string_equal(out, "{\"t_ms\":12.345,\"side\":\"client\",\"peer\":\"\","
+                             "\"cid\":\"0000000000001234\",\"event\":\"retransmit\","
+                             "\"dir\":\"sent\",\"type\":\"DATA\",\"seq\":1003,\"ack\":5002,"
+                             "\"len\":11,\"reason\":\"fast_9_8_rtt\",\"rto_ms\":1.200,"
+                             "\"cwnd\":0,\"in_flight\":0}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +198,8 @@ int main(void)
         cmocka_unit_test(test_addr_resolve),
         cmocka_unit_test(test_lang),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_stats_extra),
+        cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests_name("hola common", tests, NULL, NULL);
 }
