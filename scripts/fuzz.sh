@@ -9,7 +9,8 @@
 #   --merge    afterwards, add the inputs that found new coverage to tests/fuzz/corpus
 #   TARGET     wire, conn, listen, linebuf (default: all)
 # Environment: FUZZ_TIME, FUZZ_BUILD (build directory, default build-fuzz),
-#   FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2").
+#   FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2"), FUZZ_TOLERATE (known
+#   open bugs the targets should look past, see tests/fuzz/open/README).
 # A crash is replayed with: build-fuzz/tests/fuzz/fuzz_TARGET build-fuzz/artifacts/TARGET/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
         --time) time_per=$2; shift 2 ;;
         --time=*) time_per=${1#--time=}; shift ;;
         --merge) merge=1; shift ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac

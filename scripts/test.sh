@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian/Ubuntu machine: installs what is missing,
-# builds, runs `meson test`, then again under AddressSanitizer and UBSan.
+# builds, runs `meson test`, then again under AddressSanitizer and UBSan, then each
+# libFuzzer target for a minute (scripts/fuzz.sh).
 # Usage: scripts/test.sh [--quick] [meson test arguments...]
-#   --quick   skip the sanitizer build
+#   --quick   skip the sanitizer build and the fuzzers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -18,6 +19,13 @@ need nft nftables
 need ping iputils-ping
 need script bsdutils
 need tshark tshark
+if [ $quick -eq 0 ]; then
+    # scripts/fuzz.sh: clang links -fsanitize=fuzzer only with libFuzzer's runtime, which
+    # Debian/Ubuntu ship in libclang-rt-N-dev, merely recommended by clang.
+    need clang clang
+    echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' |
+        clang -x c - -fsanitize=fuzzer -o /dev/null 2>/dev/null || need libFuzzer libclang-rt-dev
+fi
 install_missing
 
 total_ok=0 total_fail=0 total_skip=0
@@ -47,6 +55,18 @@ if [ $quick -eq 0 ]; then
     configure_build build-sanitize -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         run_suite build-sanitize "$@" || status=1
+
+    # Every fuzz target for FUZZ_TIME seconds (default 60); one count per target.
+    rm -f build-fuzz/fuzz-results
+    fuzz_rc=0
+    bash scripts/fuzz.sh || fuzz_rc=$?
+    if [ $fuzz_rc -eq 77 ]; then
+        total_skip=$((total_skip + 1))
+    else
+        read -r f_ok f_fail _ <build-fuzz/fuzz-results 2>/dev/null || f_ok=0 f_fail=0
+        [ $fuzz_rc -eq 0 ] || { status=1; [ "$f_fail" -gt 0 ] || f_fail=1; }
+        total_ok=$((total_ok + f_ok)) total_fail=$((total_fail + f_fail))
+    fi
 fi
 
 echo "tests: $total_ok passed, $total_fail failed, $total_skip skipped"
