@@ -966,6 +966,8 @@ int rudp_sock_timeout_ms(const rudp_sock_t *s)
 {
     if (!s)
         return -1;
+    if (s->tx_blocked)
+        return 1; /* callers polling only POLLIN must still come back to flush */
     uint64_t t = next_deadline(s);
     if (t == UINT64_MAX)
         return -1;

@@ -169,6 +169,10 @@ static void cli_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
     }
 }
 
+/* Datagrams the rudp client sent and received per name, last run: what reliability
+ * costs on the wire (raw UDP: exactly 1 and 1). */
+static double rudp_out_per_name, rudp_in_per_name;
+
 static double run_rudp(uint32_t names, const rudp_sock_config_t *cfg)
 {
     int port;
@@ -189,6 +193,10 @@ static double run_rudp(uint32_t names, const rudp_sock_config_t *cfg)
         rudp_sock_step(c.sock, 100);
         cli_top_up(&c);
     }
+    rudp_sock_stats_t st;
+    rudp_sock_stats(c.sock, &st);
+    rudp_out_per_name = (double)st.datagrams_out / names;
+    rudp_in_per_name = (double)st.datagrams_in / names;
     rudp_sock_free(c.sock);
     int status = 0;
     if (!c.closed)
@@ -470,7 +478,9 @@ int main(int argc, char **argv)
         if (lost > lost_max)
             lost_max = lost;
         printf("bench=sock run=%d names=%u rudp_names_per_s=%.0f raw_udp_names_per_s=%.0f "
-               "raw_udp_lost=%u\n", r + 1, names, rv[r], uv[r], lost);
+               "raw_udp_lost=%u rudp_client_dgrams_out_per_name=%.2f "
+               "rudp_client_dgrams_in_per_name=%.2f\n",
+               r + 1, names, rv[r], uv[r], lost, rudp_out_per_name, rudp_in_per_name);
         fflush(stdout);
     }
     double rm = median(rv, runs), um = median(uv, runs);

@@ -422,6 +422,35 @@ static void check_pcap(const char *path, int ip_version, int port_a, int port_b,
     fclose(f);
 }
 
+/* Where tshark is installed, it must read every record as UDP with a good checksum.
+ * Returns 0 (also when tshark is missing) or -1. */
+static int tshark_check(const char *path, uint32_t records)
+{
+    if (system("command -v tshark >/dev/null 2>&1") != 0)
+        return 0;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "tshark -r '%s' -o udp.check_checksum:TRUE -o ip.check_checksum:TRUE "
+             "-T fields -e udp.srcport -e udp.checksum.status -e ip.checksum.status 2>/dev/null",
+             path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    char line[128];
+    uint32_t good = 0, lines = 0;
+    while (fgets(line, sizeof line, p)) {
+        unsigned port, udp_ok, ip_ok;
+        lines++;
+        if (sscanf(line, "%u %u %u", &port, &udp_ok, &ip_ok) == 3 && port > 0 && udp_ok == 1 &&
+            ip_ok == 1)
+            good++;
+    }
+    int rc = pclose(p);
+    printf("tshark: %u of %u records are UDP with good checksums (%u written)\n", good, lines,
+           records);
+    return rc == 0 && good == records && lines == records ? 0 : -1;
+}
+
 static void test_pcap(void **state)
 {
     (void)state;
@@ -462,6 +491,8 @@ static void test_pcap(void **state)
     assert_int_equal(nc, cst.datagrams_in + cst.datagrams_out);
     assert_int_equal(ns, sst.datagrams_in + sst.datagrams_out);
     assert_true(nc > 40);
+    assert_int_equal(tshark_check(cpath, nc), 0);
+    assert_int_equal(tshark_check(spath, ns), 0);
     const char *keep = getenv("HOLA_KEEP_PCAP");
     if (keep && *keep) {
         printf("pcap kept: %s %s\n", cpath, spath);
