@@ -384,7 +384,8 @@ static void to_server(const uint8_t *b, size_t len, int genuine)
                               sizeof scratch, &rlen);
     if (v == RUDP_LISTEN_REPLY) {
         FUZZ_CHECK(rlen <= 3 * len, "listener replied %zu bytes to %zu", rlen, len);
-        enqueue(&w.s2c, scratch, rlen, 1);
+        /* Provoked by a forgery (a spoofed source, in real life): counts as one. */
+        enqueue(&w.s2c, scratch, rlen, genuine);
     } else if (v == RUDP_LISTEN_ACCEPT && !w.sv.c) {
         int rc = rudp_conn_new_server(&w.sv.c, &w.scfg, &h, w.server_isn, w.now);
         FUZZ_CHECK(rc == 0, "server connection: %d", rc);
@@ -399,8 +400,20 @@ static void to_client(const uint8_t *b, size_t len, int genuine)
     feed(&w.cl, b, len, genuine);
 }
 
+static int verbose = -1;
+
 static void route(int c2s, const uint8_t *b, size_t len, int genuine)
 {
+    if (verbose < 0)
+        verbose = getenv("FUZZ_VERBOSE") != NULL;
+    if (verbose) {
+        rudp_hdr_t h;
+        int rc = rudp_wire_decode(&h, b, len);
+        fprintf(stderr, "  t=%llu %s %s %zu bytes: %s seq %u ack %u%s\n",
+                (unsigned long long)w.now, c2s ? "c->s" : "s->c", genuine ? "genuine" : "forged",
+                len, rc ? "undecodable" : rudp_wire_type_name(h.type), rc ? 0 : (unsigned)h.seq,
+                rc ? 0 : (unsigned)h.ack, rc == 0 && h.cid != CID ? " (other cid)" : "");
+    }
     if (c2s)
         to_server(b, len, genuine);
     else
@@ -688,6 +701,8 @@ static void clean_finish(void)
         recv_some(&w.cl, ~0u);
         recv_some(&w.sv, ~0u);
         pump_all();
+        if (w.tainted) /* a forgery still in flight arrived */
+            return;
         if (w.cl.excused || w.sv.excused || excusable(&w.cl, &w.ccfg, start, cpto, chs) ||
             excusable(&w.sv, &w.scfg, start, spto, 0))
             return;
@@ -779,7 +794,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         run_op(&in);
     clean_finish();
 
-    static int verbose = -1;
     if (verbose < 0)
         verbose = getenv("FUZZ_VERBOSE") != NULL;
     if (verbose)
