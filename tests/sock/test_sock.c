@@ -503,6 +503,40 @@ static void test_pcap(void **state)
     free(srv);
 }
 
+static void test_vanished_client_reclaimed(void **state)
+{
+    (void)state;
+    rudp_sock_config_t scfg;
+    rudp_sock_config_default(&scfg);
+    scfg.conn.idle_timeout = 300000;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", &scfg), 0);
+    h_client_t cl;
+    memset(&cl, 0, sizeof cl);
+    assert_int_equal(h_client_open(&cl, 0, 1, NULL, rudp_sock_local_port(srv->sock), NULL), 0);
+    cl.closing = 1; /* connect, then say nothing */
+    for (int i = 0; i < 2000 && !(cl.connected && srv->accepted == 1); i++) {
+        rudp_sock_step(srv->sock, 0);
+        rudp_sock_step(cl.sock, 1);
+    }
+    assert_true(cl.connected);
+    rudp_sock_free(cl.sock); /* gone without a word */
+    rudp_sock_stats_t st;
+    rudp_sock_stats(srv->sock, &st);
+    assert_int_equal(st.active, 1);
+    uint64_t t0 = h_now_us();
+    for (int i = 0; i < 300 && srv->closed == 0; i++)
+        rudp_sock_step(srv->sock, 10);
+    uint64_t took = h_now_us() - t0;
+    assert_int_equal(srv->closed, 1);
+    assert_int_equal(srv->closed_clean, 0);
+    assert_true(took >= 250000 && took < 1000000);
+    rudp_sock_stats(srv->sock, &st);
+    assert_int_equal(st.active, 0);
+    rudp_sock_free(srv->sock);
+    free(srv);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -547,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_wrong_address),
         cmocka_unit_test(test_server_dies_then_restarts),
         cmocka_unit_test(test_pcap),
+        cmocka_unit_test(test_vanished_client_reclaimed),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("sock", tests, NULL, NULL);
