@@ -111,6 +111,7 @@ static int conn_alloc(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t now)
     c->ssthresh = UINT64_MAX;
     c->peer_rwnd = 1;
     c->last_recv = now;
+    c->latest_now = now;
     c->last_rwnd = rcv_cap;
     *out = c;
     return 0;
@@ -535,8 +536,15 @@ static void on_reset(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     set_state(c, RUDP_STATE_CLOSED, err, now);
 }
 
+static void see_time(rudp_conn_t *c, uint64_t now)
+{
+    if (now > c->latest_now)
+        c->latest_now = now;
+}
+
 int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t now)
 {
+    see_time(c, now);
     rudp_hdr_t h;
     int rc = rudp_wire_decode(&h, dgram, len);
     if (rc) {
@@ -919,6 +927,7 @@ static int prepare_established(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_
 
 int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
 {
+    see_time(c, now);
     on_timers(c, now);
     switch (c->state) {
     case RUDP_STATE_CLOSED:
@@ -984,7 +993,7 @@ static int queue_slot(rudp_conn_t *c, uint8_t type, const void *msg, size_t len)
 
 int rudp_conn_send(rudp_conn_t *c, const void *msg, size_t len, uint64_t now)
 {
-    (void)now;
+    see_time(c, now);
     if (len > c->cfg.max_message)
         return RUDP_EMSGSIZE;
     if (len && !msg)
@@ -1066,7 +1075,7 @@ int rudp_conn_recv(rudp_conn_t *c, void *buf, size_t cap)
     c->rcv_head = (c->rcv_head + 1) % c->rcv_cap;
     c->rcv_read++;
     c->st.delivered++;
-    trace(c, RUDP_EV_DELIVER, c->last_recv, RUDP_T_DATA, c->rcv_read - 1, (uint32_t)n, 0);
+    trace(c, RUDP_EV_DELIVER, c->latest_now, RUDP_T_DATA, c->rcv_read - 1, (uint32_t)n, 0);
     /* A window we advertised as closed must be reopened by an ACK; the sender's
      * persist probe only covers this ACK getting lost. */
     if (c->last_rwnd == 0)

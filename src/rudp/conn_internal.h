@@ -77,6 +77,7 @@ struct rudp_conn {
     uint64_t loss_time;
     int probe_pending;
     uint64_t last_recv;
+    uint64_t latest_now;  /* the latest time any call passed in: recv() has none */
     uint64_t drain_until;
     uint32_t drain_fins;  /* peer FINs answered while draining */
 
