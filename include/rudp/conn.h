@@ -60,7 +60,8 @@ typedef struct rudp_event {
     uint64_t now;      /* µs, the time passed to the call that caused it */
     uint8_t type;      /* packet type, when a packet is involved */
     uint32_t seq;
-    uint32_t ack;
+    uint32_t ack;      /* RECV: the packet's ack field; else the next sequence this
+                          side expects (what it acknowledges when it sends) */
     uint32_t len;      /* payload bytes */
     int reason;
     uint64_t rto;      /* the probe timeout in force, µs */

@@ -117,8 +117,10 @@ static int conn_alloc(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t now)
     return 0;
 }
 
-static void trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t type,
-                  uint32_t seq, uint32_t len, int reason)
+/* Reports one event; `ack` is the packet's own ack field for packets (sent or
+ * received), else the next sequence number we expect. */
+static void trace_ack(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t type,
+                      uint32_t seq, uint32_t ack, uint32_t len, int reason)
 {
     if (!c->cfg.trace)
         return;
@@ -128,7 +130,7 @@ static void trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t 
         .now = now,
         .type = type,
         .seq = seq,
-        .ack = c->rcv_nxt,
+        .ack = ack,
         .len = len,
         .reason = reason,
         .rto = rudp_rtt_pto(&c->rtt, c->cfg.max_ack_delay),
@@ -136,6 +138,12 @@ static void trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t 
         .in_flight = c->in_flight,
     };
     c->cfg.trace(c->cfg.trace_user, &ev);
+}
+
+static void trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t type,
+                  uint32_t seq, uint32_t len, int reason)
+{
+    trace_ack(c, kind, now, type, seq, c->rcv_nxt, len, reason);
 }
 
 static void set_state(rudp_conn_t *c, rudp_state_t s, int error, uint64_t now)
@@ -559,7 +567,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
     }
     c->st.packets_received++;
     c->st.bytes_received += len;
-    trace(c, RUDP_EV_RECV, now, h.type, h.seq, h.payload_len, 0);
+    trace_ack(c, RUDP_EV_RECV, now, h.type, h.seq, h.ack, h.payload_len, 0);
 
     if (c->state == RUDP_STATE_HANDSHAKE) {
         if (h.type == RUDP_T_RETRY) {
