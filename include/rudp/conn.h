@@ -4,6 +4,8 @@
 #ifndef RUDP_CONN_H
 #define RUDP_CONN_H
 
+#include "rudp/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,81 +118,81 @@ typedef struct rudp_stats {
 typedef struct rudp_conn rudp_conn_t;
 
 /* Fills *cfg with the defaults above. */
-void rudp_config_default(rudp_config_t *cfg);
+RUDP_API void rudp_config_default(rudp_config_t *cfg);
 
 /* Client side. `cid` and `isn` must come from a good random source (the engine has
  * none). The first rudp_conn_prepare() emits the INITIAL.
  * Returns 0, RUDP_EINVAL (config out of range) or RUDP_ENOMEM. */
-int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t cid,
+RUDP_API int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t cid,
                          uint32_t isn, uint64_t now);
 
 /* Server side, for a client whose INITIAL carried a valid cookie (see rudp/listen.h):
  * `hdr` is that INITIAL. The connection starts established and answers with ACCEPT.
  * Returns 0, RUDP_EINVAL or RUDP_ENOMEM. */
-int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp_hdr_t *initial,
+RUDP_API int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp_hdr_t *initial,
                          uint32_t isn, uint64_t now);
 
 /* Frees everything the connection owns. NULL is allowed. */
-void rudp_conn_free(rudp_conn_t *c);
+RUDP_API void rudp_conn_free(rudp_conn_t *c);
 
 /* Feeds one received datagram. Garbage, duplicates and datagrams for another
  * connection are dropped and counted, never delivered.
  * Returns 0 when the datagram was used, or the reason it was dropped (RUDP_ECHECKSUM,
  * RUDP_EMALFORMED, RUDP_EVERSION, RUDP_ESTATE); the connection is unharmed either way. */
-int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t now);
+RUDP_API int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t now);
 
 /* Runs due timers, then writes the next datagram to send into buf (cap >=
  * RUDP_MAX_DATAGRAM is always enough). Call until it returns 0.
  * Returns the datagram's length, 0 when nothing is to be sent now, or RUDP_EBUFSIZE. */
-int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap);
+RUDP_API int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap);
 
 /* Absolute time (µs) at which rudp_conn_prepare() must next be called even if no
  * datagram arrives; UINT64_MAX when no timer runs. */
-uint64_t rudp_conn_next_timeout(const rudp_conn_t *c);
+RUDP_API uint64_t rudp_conn_next_timeout(const rudp_conn_t *c);
 
 /* Queues one message (0..RUDP_MAX_PAYLOAD bytes, copied). Returns 0, RUDP_EMSGSIZE,
  * RUDP_EAGAIN (window and send queue full: retry after the peer acknowledges),
  * RUDP_ECLOSED (rudp_conn_close() was called) or the connection's error once closed. */
-int rudp_conn_send(rudp_conn_t *c, const void *msg, size_t len, uint64_t now);
+RUDP_API int rudp_conn_send(rudp_conn_t *c, const void *msg, size_t len, uint64_t now);
 
 /* How many more messages rudp_conn_send() would accept now (0 when it would say
  * RUDP_EAGAIN or the stream is closed). */
-uint32_t rudp_conn_send_space(const rudp_conn_t *c);
+RUDP_API uint32_t rudp_conn_send_space(const rudp_conn_t *c);
 
 /* Takes the next in-order message into buf. Returns its length, RUDP_EAGAIN (none
  * ready), RUDP_EBUFSIZE (cap too small; the message stays queued), RUDP_ECLOSED (the
  * peer finished its stream and everything was read) or the connection's error. */
-int rudp_conn_recv(rudp_conn_t *c, void *buf, size_t cap);
+RUDP_API int rudp_conn_recv(rudp_conn_t *c, void *buf, size_t cap);
 
 /* Length of the next in-order message, or the code rudp_conn_recv() would return. */
-int rudp_conn_peek_size(const rudp_conn_t *c);
+RUDP_API int rudp_conn_peek_size(const rudp_conn_t *c);
 
 /* Ends this side's stream after the queued messages (a FIN takes the next sequence
  * number). The peer may keep sending until it closes too. Returns 0 or RUDP_ESTATE. */
-int rudp_conn_close(rudp_conn_t *c, uint64_t now);
+RUDP_API int rudp_conn_close(rudp_conn_t *c, uint64_t now);
 
 /* Drops the connection at once; the next prepare emits one RESET to the peer. */
-void rudp_conn_abort(rudp_conn_t *c, uint64_t now);
+RUDP_API void rudp_conn_abort(rudp_conn_t *c, uint64_t now);
 
-rudp_state_t rudp_conn_state(const rudp_conn_t *c);
+RUDP_API rudp_state_t rudp_conn_state(const rudp_conn_t *c);
 
 /* Why the connection closed: 0 (cleanly), RUDP_ETIMEDOUT, RUDP_ERESET, RUDP_EREFUSED. */
-int rudp_conn_error(const rudp_conn_t *c);
+RUDP_API int rudp_conn_error(const rudp_conn_t *c);
 
 /* True once both streams ended and every message was acknowledged and read:
  * the application's work is done (the engine may still drain late FINs). */
-int rudp_conn_done(const rudp_conn_t *c);
+RUDP_API int rudp_conn_done(const rudp_conn_t *c);
 
 /* Messages queued by rudp_conn_send() and not yet acknowledged. */
-uint32_t rudp_conn_unacked(const rudp_conn_t *c);
+RUDP_API uint32_t rudp_conn_unacked(const rudp_conn_t *c);
 
-uint64_t rudp_conn_cid(const rudp_conn_t *c);
+RUDP_API uint64_t rudp_conn_cid(const rudp_conn_t *c);
 
-void rudp_conn_stats(const rudp_conn_t *c, rudp_stats_t *out);
+RUDP_API void rudp_conn_stats(const rudp_conn_t *c, rudp_stats_t *out);
 
 /* A short name for a state / an event kind, for traces. */
-const char *rudp_state_name(rudp_state_t s);
-const char *rudp_event_name(rudp_event_kind_t k);
+RUDP_API const char *rudp_state_name(rudp_state_t s);
+RUDP_API const char *rudp_event_name(rudp_event_kind_t k);
 
 #ifdef __cplusplus
 }

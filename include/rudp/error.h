@@ -3,6 +3,8 @@
 #ifndef RUDP_ERROR_H
 #define RUDP_ERROR_H
 
+#include "rudp/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,7 +31,7 @@ typedef enum rudp_err {
 } rudp_err_t;
 
 /* A short English sentence for a code; never NULL, also for unknown codes. */
-const char *rudp_strerror(int code);
+RUDP_API const char *rudp_strerror(int code);
 
 #ifdef __cplusplus
 }

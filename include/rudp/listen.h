@@ -3,6 +3,8 @@
 #ifndef RUDP_LISTEN_H
 #define RUDP_LISTEN_H
 
+#include "rudp/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +36,7 @@ typedef enum rudp_listen_verdict {
 } rudp_listen_verdict_t;
 
 /* Sets the key and the cookie lifetime (0: RUDP_DEFAULT_COOKIE_LIFETIME); clears counters. */
-void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
+RUDP_API void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
                       uint64_t cookie_lifetime);
 
 /* Handles a datagram whose connection ID matches no connection. `addr` is any byte
@@ -44,20 +46,20 @@ void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE
  * Returns a rudp_listen_verdict_t (with *reply_len set for REPLY and *hdr decoded for
  * ACCEPT), or a negative RUDP_E* code for a datagram that failed the wire checks
  * (nothing is sent for those). */
-int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
+RUDP_API int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
                       size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply,
                       size_t cap, size_t *reply_len);
 
 /* Writes a RESET with reason RUDP_RESET_FULL for a validated client that cannot be
  * taken (the server is at its limit). Returns the length or RUDP_EBUFSIZE. */
-int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, size_t cap);
+RUDP_API int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, size_t cap);
 
 /* Cookie primitives, exposed for tests: the cookie is the issue time (8 bytes) and a
  * SipHash-2-4 MAC over (address, connection ID, issue time). */
-void rudp_cookie_make(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
+RUDP_API void rudp_cookie_make(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
                       uint64_t cid, uint64_t issued, uint8_t out[RUDP_COOKIE_SIZE]);
 /* Returns 0, or RUDP_ECOOKIE (bad MAC) / RUDP_ETIMEDOUT (expired or from the future). */
-int rudp_cookie_check(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
+RUDP_API int rudp_cookie_check(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
                       uint64_t cid, uint64_t now, uint64_t lifetime,
                       const uint8_t cookie[RUDP_COOKIE_SIZE]);
 

@@ -3,6 +3,8 @@
 #ifndef RUDP_SIM_H
 #define RUDP_SIM_H
 
+#include "rudp/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,13 +22,13 @@ typedef struct rudp_prng {
 } rudp_prng_t;
 
 /* Fills the state from four splitmix64 outputs of seed (any seed, 0 included). */
-void rudp_prng_seed(rudp_prng_t *rng, uint64_t seed);
+RUDP_API void rudp_prng_seed(rudp_prng_t *rng, uint64_t seed);
 /* The next 64 random bits. */
-uint64_t rudp_prng_next(rudp_prng_t *rng);
+RUDP_API uint64_t rudp_prng_next(rudp_prng_t *rng);
 /* A uniform double in [0, 1) from the top 53 bits of one draw (never 1.0). */
-double rudp_prng_unit(rudp_prng_t *rng);
+RUDP_API double rudp_prng_unit(rudp_prng_t *rng);
 /* A uniform integer in [0, n), without modulo bias (rejection); 0 when n is 0 or 1. */
-uint64_t rudp_prng_below(rudp_prng_t *rng, uint64_t n);
+RUDP_API uint64_t rudp_prng_below(rudp_prng_t *rng, uint64_t n);
 
 /* ---- Impairment: one direction of a path, in tc-netem's vocabulary ----
  * Probabilities are 0..1; times are microseconds, as everywhere in rudp. An all-zero
@@ -81,30 +83,30 @@ typedef struct rudp_sim_stats {
  * Returns 0, RUDP_EINVAL (NULL out or imp, capacity 0 or above RUDP_SIM_MAX_CAPACITY, a
  * probability outside 0..1 or NaN, reorder without delay, a rate above 2^62 bit/s, a
  * delay or a jitter above an hour) or RUDP_ENOMEM. */
-int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t seed,
+RUDP_API int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t seed,
                       uint32_t capacity);
 /* Frees the link and every datagram still in it; NULL is fine. */
-void rudp_sim_link_free(rudp_sim_link_t *link);
+RUDP_API void rudp_sim_link_free(rudp_sim_link_t *link);
 
 /* Offers one datagram to the link at time now_us (µs; a time earlier than a previous call
  * is treated as that previous time). The link may lose, duplicate, corrupt, delay or drop
  * it; each of those is counted, and all of them return 0. Returns 0, RUDP_EINVAL (NULL
  * link, or NULL data with len > 0) or RUDP_EMSGSIZE (len > RUDP_SIM_MAX_DGRAM). */
-int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data, size_t len);
+RUDP_API int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data, size_t len);
 
 /* Copies out the earliest datagram due at or before now_us (ties in the order they were
  * pushed). Returns 1 and sets *len, 0 if none is due, RUDP_EINVAL (NULL link or len, NULL
  * buf with cap > 0) or RUDP_EBUFSIZE if cap is too small: then *len is the size needed
  * and the datagram stays in the link. */
-int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t cap,
+RUDP_API int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t cap,
                       size_t *len);
 
 /* The time the earliest held datagram is due, UINT64_MAX if the link is empty: the
  * simulator's clock jumps there. */
-uint64_t rudp_sim_link_next(const rudp_sim_link_t *link);
+RUDP_API uint64_t rudp_sim_link_next(const rudp_sim_link_t *link);
 
 /* Copies the counters into *st. */
-void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st);
+RUDP_API void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st);
 
 /* Sets one impairment from tc-netem's vocabulary, for command-line use. Keys and values:
  *   "loss"       "PCT" or "PCT,CORR"      random loss, correlation (percent); clears ge_*
@@ -118,7 +120,7 @@ void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st);
  * 0..100 with up to 6 decimals and an optional '%' (as tc writes them), delays at most
  * 3600000 ms. Returns 0, or RUDP_EINVAL for an unknown key or any
  * bad value, in which case *imp is unchanged. */
-int rudp_impair_parse(rudp_impair_t *imp, const char *key, const char *value);
+RUDP_API int rudp_impair_parse(rudp_impair_t *imp, const char *key, const char *value);
 
 #ifdef __cplusplus
 }

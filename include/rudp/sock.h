@@ -6,6 +6,8 @@
 #ifndef RUDP_SOCK_H
 #define RUDP_SOCK_H
 
+#include "rudp/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -70,58 +72,58 @@ typedef struct rudp_sock_stats {
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap. */
-void rudp_sock_config_default(rudp_sock_config_t *cfg);
+RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
 
 /* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected
  * UDP socket and starts the handshake. Events go to cb(user, ...).
  * Returns 0, RUDP_EADDR (cannot resolve), RUDP_ESYS (socket/connect failed; errno
  * tells), RUDP_EINVAL or RUDP_ENOMEM. */
-int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
+RUDP_API int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
                      const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
 
 /* Binds host:port (host NULL: every address, IPv6 dual-stack where available; port "0":
  * the kernel picks one). Returns as rudp_sock_client(). */
-int rudp_sock_server(rudp_sock_t **out, const char *host, const char *port,
+RUDP_API int rudp_sock_server(rudp_sock_t **out, const char *host, const char *port,
                      const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
 
 /* Closes the socket and frees every connection (without telling peers; call
  * rudp_sock_close() and step until CLOSED events for a graceful end). NULL is fine. */
-void rudp_sock_free(rudp_sock_t *s);
+RUDP_API void rudp_sock_free(rudp_sock_t *s);
 
 /* Waits up to timeout_ms (-1: until the next engine deadline or datagram, however
  * long) for datagrams, feeds them in, runs due timers, reports events through the
  * callback and sends everything the engines have ready. An interrupting signal ends the
  * wait early and returns 0, so callers can check their flags.
  * Returns 0, or RUDP_ESYS for a socket error that ends the socket's use. */
-int rudp_sock_step(rudp_sock_t *s, int timeout_ms);
+RUDP_API int rudp_sock_step(rudp_sock_t *s, int timeout_ms);
 
 /* Queues a message on a connection (see rudp_conn_send) and sends at once what the
  * window allows. Returns as rudp_conn_send(). */
-int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len);
+RUDP_API int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len);
 
 /* Closes this side's stream (see rudp_conn_close) and sends the FIN when it can. */
-int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c);
+RUDP_API int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c);
 
 /* Client: its one connection (NULL once freed after CLOSED). */
-rudp_conn_t *rudp_sock_conn(rudp_sock_t *s);
+RUDP_API rudp_conn_t *rudp_sock_conn(rudp_sock_t *s);
 
 /* The bound local port, for servers started on port "0". */
-int rudp_sock_local_port(const rudp_sock_t *s);
+RUDP_API int rudp_sock_local_port(const rudp_sock_t *s);
 
 /* The socket's file descriptor, for callers that poll other descriptors too. */
-int rudp_sock_fd(const rudp_sock_t *s);
+RUDP_API int rudp_sock_fd(const rudp_sock_t *s);
 
 /* Milliseconds until the earliest engine deadline (0: work is due now; -1: none). */
-int rudp_sock_timeout_ms(const rudp_sock_t *s);
+RUDP_API int rudp_sock_timeout_ms(const rudp_sock_t *s);
 
 /* The driver's monotonic clock, µs: the `now` the engines see. */
-uint64_t rudp_sock_now(const rudp_sock_t *s);
+RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 
-void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
+RUDP_API void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
 
 /* Fills buf with n bytes from the system's random source (getrandom, /dev/urandom).
  * Returns 0 or RUDP_ESYS. */
-int rudp_random_bytes(void *buf, size_t n);
+RUDP_API int rudp_random_bytes(void *buf, size_t n);
 
 #ifdef __cplusplus
 }

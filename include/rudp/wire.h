@@ -3,6 +3,8 @@
 #ifndef RUDP_WIRE_H
 #define RUDP_WIRE_H
 
+#include "rudp/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,29 +64,29 @@ typedef struct rudp_hdr {
 } rudp_hdr_t;
 
 /* Size of the datagram rudp_wire_encode() would write for h. */
-size_t rudp_wire_size(const rudp_hdr_t *h);
+RUDP_API size_t rudp_wire_size(const rudp_hdr_t *h);
 
 /* Writes h (with version forced to RUDP_VERSION) and its CRC into buf.
  * Returns the length, or RUDP_EINVAL (bad type/flags/sack_len/payload for the type),
  * RUDP_EMSGSIZE (payload over RUDP_MAX_PAYLOAD), RUDP_EBUFSIZE (cap too small). */
-int rudp_wire_encode(const rudp_hdr_t *h, uint8_t *buf, size_t cap);
+RUDP_API int rudp_wire_encode(const rudp_hdr_t *h, uint8_t *buf, size_t cap);
 
 /* Parses and checks a datagram: length fields against the real length, version, type,
  * flags, per-type payload rules, CRC. On success h->sack/h->payload point into buf.
  * Returns 0, RUDP_EMALFORMED, RUDP_EVERSION or RUDP_ECHECKSUM. */
-int rudp_wire_decode(rudp_hdr_t *h, const uint8_t *buf, size_t len);
+RUDP_API int rudp_wire_decode(rudp_hdr_t *h, const uint8_t *buf, size_t len);
 
 /* Walks the records of a decoded DATA datagram with RUDP_F_COALESCED (decode has
  * already checked that they fill the payload exactly). Start with *off = 0. Returns 1
  * and sets *msg and *len for the next record, 0 when there are no more. */
-int rudp_wire_record(const rudp_hdr_t *h, size_t *off, const uint8_t **msg, size_t *len);
+RUDP_API int rudp_wire_record(const rudp_hdr_t *h, size_t *off, const uint8_t **msg, size_t *len);
 
 /* Reads the connection ID without any other check, for demultiplexing.
  * Returns 0 or RUDP_EMALFORMED when len is too short. */
-int rudp_wire_peek_cid(const uint8_t *buf, size_t len, uint64_t *cid);
+RUDP_API int rudp_wire_peek_cid(const uint8_t *buf, size_t len, uint64_t *cid);
 
 /* A short name for a packet type ("DATA"), "?" when unknown. */
-const char *rudp_wire_type_name(unsigned type);
+RUDP_API const char *rudp_wire_type_name(unsigned type);
 
 #ifdef __cplusplus
 }
