@@ -94,6 +94,7 @@ struct entry {
     uint8_t key_len;
     uint8_t touched;   /* in the list of connections that got input this batch */
     uint8_t connected_sent, eof_sent, unreach;
+    uint8_t spun;      /* the engine said "due now" yet had nothing: see service() */
     uint8_t key[KEY_MAX];
     addr_t peer;
     addr_t local;      /* where the peer's datagrams arrive: the source we send from */
@@ -644,7 +645,8 @@ static void service(rudp_sock_t *s, struct entry *e, uint64_t now)
     uint64_t next = rudp_conn_next_timeout(c);
     /* "Due now" right after prepare() said "nothing": the engine would make us spin,
      * so look again a microsecond later at the earliest. */
-    if (next <= now && rudp_conn_state(c) != RUDP_STATE_CLOSED)
+    e->spun = next <= now && rudp_conn_state(c) != RUDP_STATE_CLOSED;
+    if (e->spun)
         next = now + 1;
     set_deadline(s, e, next);
 }
@@ -947,6 +949,23 @@ static void on_refused(rudp_sock_t *s)
 
 /* ---- the step ------------------------------------------------------------------------ */
 
+/* The client's deadline as the engine sees it now. The application may have called
+ * rudp_conn_abort() or rudp_conn_recv() (reopening a closed window) on its own, which
+ * the heap cannot know of; for one connection asking again costs nothing. (A server's
+ * connections are re-keyed after every callback, so calls made there are seen.) */
+static uint64_t client_deadline(const rudp_sock_t *s)
+{
+    const struct entry *e = s->client;
+    if (!e)
+        return UINT64_MAX;
+    if (e->spun)
+        return e->deadline;
+    if (rudp_conn_state(e->conn) == RUDP_STATE_CLOSED)
+        return 0; /* its CLOSED event is due */
+    uint64_t t = rudp_conn_next_timeout(e->conn);
+    return t < e->deadline ? t : e->deadline;
+}
+
 static uint64_t next_deadline(const rudp_sock_t *s)
 {
     if (s->tx_blocked)
@@ -954,6 +973,9 @@ static uint64_t next_deadline(const rudp_sock_t *s)
     if (s->tx_n > 0)
         return 0;
     uint64_t t = s->heap_n ? s->heap[0]->deadline : UINT64_MAX;
+    uint64_t c = client_deadline(s);
+    if (c < t)
+        t = c;
     if (s->link) {
         uint64_t l = rudp_sim_link_next(s->link);
         if (l < t)
@@ -982,6 +1004,11 @@ int rudp_sock_step(rudp_sock_t *s, int timeout_ms)
 {
     if (!s || s->in_step)
         return RUDP_EINVAL;
+    if (s->client) {
+        uint64_t t = client_deadline(s);
+        if (t != s->client->deadline)
+            set_deadline(s, s->client, t);
+    }
     uint64_t now = clock_us();
     uint64_t until = next_deadline(s);
     uint64_t wait = until == UINT64_MAX ? UINT64_MAX : (until > now ? until - now : 0);

@@ -537,6 +537,36 @@ static void test_vanished_client_reclaimed(void **state)
     free(srv);
 }
 
+/* The CLI aborts on SIGINT with rudp_conn_abort() outside any callback, then steps
+ * once: the RESET must leave and CLOSED come in that one step. */
+static void test_abort_outside_callback(void **state)
+{
+    (void)state;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", NULL), 0);
+    h_client_t cl;
+    memset(&cl, 0, sizeof cl);
+    assert_int_equal(h_client_open(&cl, 0, 1, NULL, rudp_sock_local_port(srv->sock), NULL), 0);
+    cl.closing = 1; /* connect, then say nothing */
+    for (int i = 0; i < 2000 && !(cl.connected && srv->accepted == 1); i++) {
+        rudp_sock_step(srv->sock, 0);
+        rudp_sock_step(cl.sock, 1);
+    }
+    assert_true(cl.connected);
+    rudp_conn_abort(rudp_sock_conn(cl.sock), rudp_sock_now(cl.sock));
+    assert_int_equal(rudp_sock_timeout_ms(cl.sock), 0);
+    assert_int_equal(rudp_sock_step(cl.sock, 0), 0);
+    assert_true(cl.closed);
+    assert_int_equal(cl.error, RUDP_ECLOSED);
+    assert_null(rudp_sock_conn(cl.sock));
+    for (int i = 0; i < 200 && srv->closed == 0; i++)
+        rudp_sock_step(srv->sock, 5);
+    assert_int_equal(srv->closed, 1); /* the RESET arrived */
+    rudp_sock_free(cl.sock);
+    rudp_sock_free(srv->sock);
+    free(srv);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -582,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_server_dies_then_restarts),
         cmocka_unit_test(test_pcap),
         cmocka_unit_test(test_vanished_client_reclaimed),
+        cmocka_unit_test(test_abort_outside_callback),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("sock", tests, NULL, NULL);
