@@ -697,7 +697,7 @@ static int excusable(const struct side *s, const rudp_config_t *cfg, uint64_t st
     if (!s->c || rudp_conn_error(s->c) != RUDP_ETIMEDOUT)
         return 0;
     uint64_t limit = cfg->idle_timeout > cfg->dead_timeout ? cfg->idle_timeout : cfg->dead_timeout;
-    return pto0 + 1 > cfg->max_retries || hs0 + 1 > cfg->max_retries || w.now - start < limit;
+    return pto0 + 1 > cfg->max_retries || hs0 + 1 > cfg->max_retries || w.now - start <= limit;
 }
 
 /* With nothing forged and both sides sound, a clean link must finish the job. */
