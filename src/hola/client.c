@@ -65,7 +65,12 @@ static const char usage_text[] =
     "                      retransmits_timeout, retransmits_fast, spurious, duplicates,\n"
     "                      out_of_order, corrupt, srtt_us, rttvar_us, min_rtt_us, rto_us,\n"
     "                      cwnd, packet and datagram counts; with an impairment,\n"
-    "                      impair_lost, impair_duplicated, impair_corrupted...\n"
+    "                      impair_lost, impair_duplicated, impair_corrupted...; at\n"
+    "                      the end, for every protocol, lat_p50_us and lat_p99_us\n"
+    "                      (from handing a name to the transport to reading its\n"
+    "                      reply, median and 99th percentile), dup (replies that\n"
+    "                      came twice) and out_of_order (replies after a later\n"
+    "                      name's; rudp: reply_out_of_order)\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n";

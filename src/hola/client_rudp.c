@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "replies.h"
 #include "trace.h"
 
 struct rudp_client {
@@ -24,6 +25,7 @@ struct rudp_client {
     rudp_sock_t *sock;
     rudp_conn_t *conn;     /* set on CONNECTED; NULL again after CLOSED */
     rudp_config_t engine;  /* as configured: for the dead-peer message */
+    struct hola_replies rep; /* latency per name; replies twice or out of order */
     size_t next;           /* names queued so far */
     size_t replies;
     bool called_close;
@@ -77,6 +79,7 @@ static void pump(struct rudp_client *rc)
             /* The connection failed: its CLOSED event says why. */
             return;
         }
+        hola_replies_sent(&rc->rep, rc->next, hola_stats_now_us());
         rc->next++;
         rc->st->sent++;
     }
@@ -109,6 +112,9 @@ static void read_replies(struct rudp_client *rc)
                 fail_with(rc, "the server sent more replies than names");
             continue;
         }
+        /* rudp delivers each message once, in order: anything else is counted
+         * (dup, reply_out_of_order), never hidden. */
+        hola_replies_match(&rc->rep, r, (size_t)n, hola_stats_now_us());
         hola_client_print_reply(r, (size_t)n);
         rc->replies++;
         rc->st->received++;
@@ -226,6 +232,10 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
     rc->names = names;
     rc->st = st;
     hola_client_where(cfg, rc->where, sizeof rc->where);
+    if (hola_replies_init(&rc->rep, names, e) != 0) {
+        free(rc);
+        return -1;
+    }
     if (open_sock(rc, e) != 0)
         goto out;
 
@@ -264,6 +274,11 @@ out:
         rudp_sock_stats(rc->sock, &ss);
         hola_stats_add_sock(st, &ss, false, cfg->net.impair_on);
     }
+    /* The engine's out_of_order counts packets that arrived ahead of a gap (repaired
+     * below the application); this one counts replies the application saw out of
+     * order. */
+    hola_replies_add_stats(&rc->rep, st, "reply_out_of_order");
+    hola_replies_free(&rc->rep);
     rudp_sock_free(rc->sock);
     free(rc);
     return result;

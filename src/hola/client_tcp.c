@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "client.h"
 #include "linebuf.h"
+#include "replies.h"
 
 /* Connects to one resolved address within timeout_ms; the descriptor (non-blocking), or
  * -1 with errno set (ETIMEDOUT when the time ran out). */
@@ -115,13 +116,18 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
 {
     struct outq q = { NULL, 0, 0, NULL, 0 };
     struct hola_linebuf in;
+    struct hola_replies rep;
     size_t replies = 0;
     size_t allowed;   /* bytes of q that may be sent now: all, or up to one name ahead */
     int rc = -1;
     bool shut = false;
 
-    if (hola_linebuf_init(&in, HOLA_LINE_MAX) != 0)
+    if (hola_replies_init(&rep, names, e) != 0)
+        return -1;
+    if (hola_linebuf_init(&in, HOLA_LINE_MAX) != 0) {
+        hola_replies_free(&rep);
         return hola_err_set(e, "out of memory");
+    }
     int fd = connect_server(cfg, e);
     if (fd < 0 || build_queue(&q, names, e) != 0)
         goto out;
@@ -158,6 +164,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
             if (w > 0)
                 q.off += (size_t)w;
             while (q.next < names->n && q.ends[q.next] <= q.off) {
+                hola_replies_sent(&rep, q.next, hola_stats_now_us());
                 q.next++;
                 st->sent++;
             }
@@ -201,6 +208,10 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
                              (int)(len > 300 ? 300 : len), line);
                 goto out;
             }
+            /* TCP delivers in order: a reply that greets no waiting name, or not the
+             * next one, would be a bug somewhere; --stats counts it (dup,
+             * out_of_order) rather than hide it. */
+            hola_replies_match(&rep, line, len, hola_stats_now_us());
             hola_client_print_reply(line, len);
             replies++;
             st->received++;
@@ -210,6 +221,8 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
 out:
     if (fd >= 0)
         close(fd);
+    hola_replies_add_stats(&rep, st, "out_of_order");
+    hola_replies_free(&rep);
     hola_linebuf_free(&in);
     free(q.buf);
     free(q.ends);

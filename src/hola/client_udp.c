@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "client.h"
 #include "impair.h"
+#include "replies.h"
 
 /* Larger than any UDP payload. */
 #define DGRAM_MAX 65536
@@ -27,10 +28,9 @@ struct udp_client {
     const struct hola_names *names;
     struct hola_stats *st;
     int fd;
-    bool *answered;
+    struct hola_replies rep; /* which names are answered, latency, dup, out of order */
     size_t sent;        /* names sent so far: 0..sent-1 */
     size_t answered_n;
-    size_t first_open;  /* every name before this one is answered */
     bool refused;       /* an ICMP port unreachable came back */
     struct hola_impair *impair; /* --loss, --delay...: NULL when none */
     char where[HOLA_ADDR_STRLEN + 256];
@@ -71,19 +71,11 @@ static void take_reply(struct udp_client *u, const char *r, size_t n)
     if (n > 0 && r[n - 1] == '\n')
         n--;
     if (n >= 5 && memcmp(r, "Hola ", 5) == 0) {
-        /* Replies mostly come in order: starting at the first unanswered name keeps
-         * matching a long list linear instead of quadratic. */
-        for (size_t i = u->first_open; i < u->sent; i++) {
-            if (!u->answered[i] && u->names->len[i] == n - 5 &&
-                memcmp(u->names->v[i], r + 5, n - 5) == 0) {
-                u->answered[i] = true;
-                while (u->first_open < u->sent && u->answered[u->first_open])
-                    u->first_open++;
-                u->answered_n++;
-                u->st->received++;
-                hola_client_print_reply(r, n);
-                return;
-            }
+        if (hola_replies_match(&u->rep, r, n, hola_stats_now_us()) >= 0) {
+            u->answered_n++;
+            u->st->received++;
+            hola_client_print_reply(r, n);
+            return;
         }
         /* A datagram can arrive twice; the second copy answers nothing new. */
         fprintf(stderr, "hola-client: ignoring a reply that matches no waiting name\n");
@@ -144,7 +136,8 @@ static int wait_replies(struct udp_client *u, uint64_t wait_us, size_t until,
 {
     uint64_t deadline_us = hola_stats_now_us() + wait_us;
 
-    while (u->answered_n < u->names->n && !(until < u->sent && u->answered[until])) {
+    while (u->answered_n < u->names->n &&
+           !(until < u->sent && hola_replies_is_answered(&u->rep, until))) {
         struct pollfd p = { .fd = u->fd, .events = POLLIN };
         int timeout = hola_client_ms_left(deadline_us);
         int due = hola_impair_timeout_ms(u->impair);
@@ -207,6 +200,7 @@ static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
         }
         return hola_err_set(e, "sending to %s: %s", u->where, strerror(errno));
     }
+    hola_replies_sent(&u->rep, i, hola_stats_now_us());
     u->sent++;
     u->st->sent++;
     return 0;
@@ -223,7 +217,7 @@ static void report(const struct udp_client *u)
     const char *sep = ": ";
     size_t listed = 0;
     for (size_t i = 0; i < u->sent && listed < REPORT_MAX_NAMES; i++) {
-        if (!u->answered[i]) {
+        if (!hola_replies_is_answered(&u->rep, i)) {
             hola_names_preview(u->names->v[i], u->names->len[i], preview, sizeof preview);
             fprintf(stderr, "%s%s", sep, preview);
             sep = ", ";
@@ -251,11 +245,8 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
     u->st = st;
     u->fd = -1;
     hola_client_where(cfg, u->where, sizeof u->where);
-    u->answered = calloc(names->n, sizeof *u->answered);
-    if (u->answered == NULL) {
-        hola_err_set(e, "out of memory");
+    if (hola_replies_init(&u->rep, names, e) != 0)
         goto out;
-    }
     if (open_socket(u, e) != 0)
         goto out;
     if (cfg->net.impair_on) {
@@ -292,10 +283,12 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         rc = u->answered_n == names->n ? 0 : HOLA_CLIENT_LOST;
 out:
     hola_impair_add_stats(u->impair, st);
+    if (u->rep.sent_us != NULL)
+        hola_replies_add_stats(&u->rep, st, "out_of_order");
+    hola_replies_free(&u->rep);
     hola_impair_free(u->impair);
     if (u->fd >= 0)
         close(u->fd);
-    free(u->answered);
     free(u);
     return rc;
 }

@@ -22,6 +22,9 @@ const char hola_netopts_help_rudp[] =
     "      --dead-timeout MS ... or after MS milliseconds without progress while\n"
     "                        waiting on it, whichever comes first (default 10000; 0:\n"
     "                        only --max-retries counts)\n"
+    "      --coalesce        let the engine pack several queued names (or replies) into\n"
+    "                        one datagram, message boundaries kept (default: off, one\n"
+    "                        message per datagram, as the class sees it in a capture)\n"
     "      --trace[=json]    print every engine event on standard error: time (ms since\n"
     "                        the first event), side, direction (→ sent, ← received),\n"
     "                        packet type, seq, ack, length, and why a packet was sent\n"
@@ -55,6 +58,7 @@ void hola_netopts_init(struct hola_netopts *o)
 {
     memset(o, 0, sizeof *o);
     rudp_config_default(&o->engine);
+    o->engine.max_message = HOLA_RUDP_MAX_MESSAGE;
     o->max_clients = RUDP_SOCK_DEFAULT_MAX_CLIENTS;
 }
 
@@ -133,6 +137,10 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
             return -1;
         o->max_clients = (uint32_t)v;
         note_rudp_only(o, "--max-clients");
+        return 0;
+    case HOLA_OPT_COALESCE:
+        o->engine.coalesce = 1;
+        note_rudp_only(o, "--coalesce");
         return 0;
     case HOLA_OPT_TRACE:
         if (arg == NULL || strcmp(arg, "text") == 0)

@@ -38,6 +38,7 @@ enum {
     HOLA_OPT_CORRUPT,
     HOLA_OPT_RATE,
     HOLA_OPT_SEED,
+    HOLA_OPT_COALESCE,
 };
 
 /* Entries for both programs' struct option tables. */
@@ -55,17 +56,25 @@ enum {
     { "reorder", required_argument, NULL, HOLA_OPT_REORDER },             \
     { "corrupt", required_argument, NULL, HOLA_OPT_CORRUPT },             \
     { "rate", required_argument, NULL, HOLA_OPT_RATE },                   \
-    { "seed", required_argument, NULL, HOLA_OPT_SEED }
+    { "seed", required_argument, NULL, HOLA_OPT_SEED },                   \
+    { "coalesce", no_argument, NULL, HOLA_OPT_COALESCE }
 
 /* Only hola-server has a client limit. */
 #define HOLA_NETOPTS_SERVER_LONGOPTS \
     { "max-clients", required_argument, NULL, HOLA_OPT_MAX_CLIENTS }
 
+/* rudp's max_message in both programs: a name is at most 512 bytes (HOLA_NAME_MAX) and
+ * a reply at most 518 ("Hola " + name + a newline); 520 instead of the library's 1200
+ * shrinks every connection's buffers (2·window + send_queue + 1 of them) by more than
+ * half. Both ends must agree: a longer message is dropped by the engine, never cut. */
+#define HOLA_RUDP_MAX_MESSAGE 520u
+
 #define HOLA_MAX_RETRIES_MAX 100
 #define HOLA_DEAD_TIMEOUT_MAX 3600000UL /* ms: an hour */
 
 struct hola_netopts {
-    /* rudp's engine; the rest of rudp_config_t keeps the library's defaults. */
+    /* rudp's engine; the rest of rudp_config_t keeps the library's defaults, except
+     * max_message (HOLA_RUDP_MAX_MESSAGE). */
     rudp_config_t engine;
     uint32_t max_clients;       /* server: default RUDP_SOCK_DEFAULT_MAX_CLIENTS */
     enum hola_trace_mode trace;
@@ -80,8 +89,8 @@ struct hola_netopts {
     const char *impairment;
 };
 
-/* Fills o with the defaults: rudp_config_default(), 1024 clients, no trace, no pcap, no
- * impairment. */
+/* Fills o with the defaults: rudp_config_default() with max_message
+ * HOLA_RUDP_MAX_MESSAGE, no coalescing, 1024 clients, no trace, no pcap, no impairment. */
 void hola_netopts_init(struct hola_netopts *o);
 
 /* Parses one of the options above (c is its HOLA_OPT_* code, arg getopt's optarg).

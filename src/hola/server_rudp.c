@@ -118,6 +118,10 @@ static void handle_name(struct rudp_server *rs, struct rconn *c, size_t n)
         int r = snprintf(reply, sizeof reply, "error: %s%s",
                          chk.status == HOLA_NAME_TOO_LONG ? "name " : "", why);
         len = r < 0 ? 0 : (size_t)r >= sizeof reply ? sizeof reply - 1 : (size_t)r;
+        /* The engine takes at most max_message bytes: a long error is cut (its end is
+         * the least useful part), so the client still learns why. */
+        if (len > HOLA_RUDP_MAX_MESSAGE)
+            len = HOLA_RUDP_MAX_MESSAGE;
     }
     int rc = rudp_sock_send(rs->sock, c->conn, reply, len);
     if (rc == 0)

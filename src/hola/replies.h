@@ -1,0 +1,54 @@
+/* replies.h: what hola-client learns about each name's reply, the same way for every
+ * protocol: which name a reply greets, when the name was handed to the transport and
+ * when its reply was read (per-name latency), and replies that came twice or out of
+ * the order the names were sent in. Behind --stats' lat_p50_us, lat_p99_us, dup and
+ * out_of_order. */
+#ifndef HOLA_REPLIES_H
+#define HOLA_REPLIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "names.h"
+#include "stats.h"
+
+struct hola_replies {
+    const struct hola_names *names;
+    uint64_t *sent_us;     /* when name i was first handed to the transport; 0: not yet */
+    uint64_t *lat_us;      /* reply time minus sent_us[i] of answered names, in order */
+    bool *answered;
+    size_t n_lat;          /* answered names (entries of lat_us) */
+    size_t first_open;     /* every name before this one is answered */
+    size_t highest;        /* 1 + the highest index answered so far */
+    unsigned long long dup;          /* replies to a name already answered */
+    unsigned long long out_of_order; /* replies that came after a later name's reply */
+};
+
+/* Sizes the tracker for names. Returns 0 or -1 with e set (out of memory). */
+int hola_replies_init(struct hola_replies *r, const struct hola_names *names,
+                      struct hola_err *e);
+void hola_replies_free(struct hola_replies *r);
+
+/* Name i was handed to the transport at now_us (send(), sendto(), rudp_sock_send()).
+ * Only the first call per name counts: latency is from the first attempt. */
+void hola_replies_sent(struct hola_replies *r, size_t i, uint64_t now_us);
+
+/* A reply text (without its newline) read at now_us. Finds the name it greets: the
+ * first sent, unanswered name with that text. Returns its index; -1 when it greets a
+ * name already answered (counted in dup) or no name sent (the caller reports it). */
+long hola_replies_match(struct hola_replies *r, const char *reply, size_t len,
+                        uint64_t now_us);
+
+bool hola_replies_is_answered(const struct hola_replies *r, size_t i);
+
+/* Latency percentile p (0..100, nearest rank) over the answered names, µs; 0 when none. */
+uint64_t hola_replies_percentile(const struct hola_replies *r, unsigned p);
+
+/* Appends lat_p50_us, lat_p99_us, dup and OOO_KEY (out_of_order; rudp, whose engine
+ * already reports a packet-level out_of_order, passes reply_out_of_order). */
+void hola_replies_add_stats(const struct hola_replies *r, struct hola_stats *st,
+                            const char *ooo_key);
+
+#endif
