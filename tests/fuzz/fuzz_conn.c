@@ -160,6 +160,7 @@ static struct side *peer_of(struct side *s) { return s == &w.cl ? &w.sv : &w.cl;
  * FUZZ_TOLERATE (comma-separated). Unset in CI and in the replay tests. */
 #define TOLERATE_IDLE_DEAD 1u /* tests/fuzz/open/conn/dead-timeout-after-idle */
 #define TOLERATE_FIN_WINDOW 2u /* tests/fuzz/open/conn/clean-close-fin-refused */
+#define TOLERATE_DRAIN 4u      /* tests/fuzz/open/conn/drain-ends-before-peer-retransmits */
 
 static unsigned tolerated(void)
 {
@@ -171,6 +172,8 @@ static unsigned tolerated(void)
             mask |= TOLERATE_IDLE_DEAD;
         if (e && strstr(e, "fin-window"))
             mask |= TOLERATE_FIN_WINDOW;
+        if (e && strstr(e, "drain"))
+            mask |= TOLERATE_DRAIN;
         once = 1;
     }
     return mask;
@@ -696,6 +699,10 @@ static int excusable(const struct side *s, const rudp_config_t *cfg, uint64_t st
 {
     if (!s->c || rudp_conn_error(s->c) != RUDP_ETIMEDOUT)
         return 0;
+    const struct side *p = peer_of((struct side *)s);
+    if ((tolerated() & TOLERATE_DRAIN) && p->c && rudp_conn_state(p->c) == RUDP_STATE_CLOSED &&
+        rudp_conn_error(p->c) == 0)
+        return 1; /* the peer drained and left before our retransmission came */
     uint64_t limit = cfg->idle_timeout > cfg->dead_timeout ? cfg->idle_timeout : cfg->dead_timeout;
     return pto0 + 1 > cfg->max_retries || hs0 + 1 > cfg->max_retries || w.now - start <= limit;
 }
