@@ -174,6 +174,11 @@ RUDP_API int rudp_conn_close(rudp_conn_t *c, uint64_t now);
 /* Drops the connection at once; the next prepare emits one RESET to the peer. */
 RUDP_API void rudp_conn_abort(rudp_conn_t *c, uint64_t now);
 
+/* Ends the connection with `error` (a negative RUDP_E* code, e.g. RUDP_EUNREACH when
+ * the driver learns that nothing listens at the peer) and sends nothing: there is
+ * nobody to tell. rudp_conn_error() then returns `error`. */
+RUDP_API void rudp_conn_fail(rudp_conn_t *c, int error, uint64_t now);
+
 RUDP_API rudp_state_t rudp_conn_state(const rudp_conn_t *c);
 
 /* Why the connection closed: 0 (cleanly), RUDP_ETIMEDOUT, RUDP_ERESET, RUDP_EREFUSED. */

@@ -91,7 +91,12 @@ static int conn_alloc(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t now)
     uint8_t *mem = a.alloc(a.ctx, size);
     if (!mem)
         return RUDP_ENOMEM;
-    memset(mem, 0, size);
+    /* Only the struct and the slot arrays need zeroes. The payload buffers are written
+     * before they are read, and leaving them untouched keeps the pages of an idle or
+     * lightly used connection out of resident memory. */
+    size_t meta = sizeof(rudp_conn_t) + snd_cap * sizeof(struct rudp_snd_slot) +
+                  rcv_cap * sizeof(struct rudp_rcv_slot);
+    memset(mem, 0, meta);
 
     rudp_conn_t *c = (rudp_conn_t *)(void *)mem;
     c->cfg = *cfg;
@@ -1043,6 +1048,14 @@ void rudp_conn_abort(rudp_conn_t *c, uint64_t now)
     c->reset_pending = c->state != RUDP_STATE_HANDSHAKE || c->hs_sent > 0;
     c->reset_reason = RUDP_RESET_ABORT;
     set_state(c, RUDP_STATE_CLOSED, RUDP_ECLOSED, now);
+}
+
+void rudp_conn_fail(rudp_conn_t *c, int error, uint64_t now)
+{
+    if (c->state == RUDP_STATE_CLOSED)
+        return;
+    c->reset_pending = 0;
+    set_state(c, RUDP_STATE_CLOSED, error < 0 ? error : RUDP_ECLOSED, now);
 }
 
 int rudp_conn_peek_size(const rudp_conn_t *c)

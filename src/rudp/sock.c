@@ -699,7 +699,7 @@ static void settle(rudp_sock_t *s, struct entry *e, int got_input)
     /* An unreachable peer gets no RESET: nothing listens there. */
     if (rudp_conn_state(c) == RUDP_STATE_CLOSED &&
         (e->unreach || rudp_conn_next_timeout(c) == UINT64_MAX)) {
-        emit(s, e, RUDP_SOCK_EV_CLOSED, e->unreach ? RUDP_EUNREACH : rudp_conn_error(c));
+        emit(s, e, RUDP_SOCK_EV_CLOSED, rudp_conn_error(c));
         entry_free(s, e);
     }
 }
@@ -943,7 +943,7 @@ static void on_refused(rudp_sock_t *s)
     if (rudp_conn_state(e->conn) != RUDP_STATE_HANDSHAKE)
         return; /* counted in send_errors; the dead-peer limit decides (see the top) */
     e->unreach = 1;
-    rudp_conn_abort(e->conn, clock_us());
+    rudp_conn_fail(e->conn, RUDP_EUNREACH, clock_us());
     settle(s, e, 0);
 }
 
