@@ -1,0 +1,142 @@
+/* compare.h: hola-compare, the same names over tcp, udp and rudp under the same
+ * impairment, side by side. compare.c holds main (options, the lab, the plan of runs),
+ * compare_run.c one run (spawning hola-server and hola-client, bounded waits, their
+ * --stats, the kernel's counters), compare_out.c the outputs (table, CSV, JSON, SVG). */
+#ifndef HOLA_COMPARE_H
+#define HOLA_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define HOLA_COMPARE_MAX_SETTINGS 32
+#define HOLA_COMPARE_PATH_MAX 4096
+
+/* The protocol rows, in table order. */
+enum hola_compare_variant {
+    HOLA_COMPARE_TCP,
+    HOLA_COMPARE_UDP,
+    HOLA_COMPARE_RUDP,
+    HOLA_COMPARE_RUDP_W1,       /* rudp --window 1: stop-and-wait */
+    HOLA_COMPARE_RUDP_COALESCE, /* rudp --coalesce */
+    HOLA_COMPARE_VARIANTS
+};
+
+enum hola_compare_pattern {
+    HOLA_COMPARE_LOCKSTEP,
+    HOLA_COMPARE_PIPELINED,
+    HOLA_COMPARE_PATTERNS
+};
+
+/* One impairment setting, in hola-compare's own syntax ("none", "loss=10,delay=5").
+ * Values are kept as the user typed them, so they reach hola-lab and the programs
+ * unchanged. */
+struct hola_compare_setting {
+    char text[128];      /* as given, normalised: "none" or "loss=10,delay=5" */
+    char loss[16], delay[16], jitter[16], dup[16], reorder[16], corrupt[16], rate[16];
+    double loss_pct;     /* x axis of the SVG */
+};
+
+/* Where a run's packet counts come from. */
+enum hola_compare_counters {
+    HOLA_COMPARE_CNT_PROGRAM, /* the programs' --stats (udp, rudp) */
+    HOLA_COMPARE_CNT_NETNS,   /* /proc/net/snmp of the lab's two namespaces (tcp) */
+    HOLA_COMPARE_CNT_HOST,    /* /proc/net/snmp of the host: may include other traffic */
+};
+
+struct hola_compare_result {
+    int variant, pattern, setting;
+    bool done;             /* the run happened (false: skipped after an interruption) */
+    bool failed;           /* the client failed (not udp's "some replies lost") */
+    char error[256];       /* why, one line */
+    unsigned long long delivered, lost, dup, ooo;
+    unsigned long long sent;    /* datagrams or segments, both directions */
+    unsigned long long retx;    /* retransmissions, both directions */
+    unsigned long long time_us; /* the client's elapsed time */
+    unsigned long long p50_us, p99_us;
+    enum hola_compare_counters counters;
+    char unimpaired[128];  /* tcp: the knobs it did not get ("" = all); udp/rudp: "" */
+    char builtin[128];     /* knobs given to the programs' built-in impairment */
+};
+
+struct hola_compare_opts {
+    unsigned long names;
+    bool patterns[HOLA_COMPARE_PATTERNS];
+    bool variants[HOLA_COMPARE_VARIANTS];
+    unsigned long window;       /* 0: the engine's default */
+    struct hola_compare_setting settings[HOLA_COMPARE_MAX_SETTINGS];
+    size_t n_settings;
+    bool lab;
+    const char *lab_script;     /* --lab-script */
+    const char *bin_dir;        /* --bin-dir */
+    unsigned long run_timeout_s;
+    unsigned long udp_wait_ms;  /* 0: derived from the setting */
+    uint64_t seed;
+    bool seed_given;
+    bool csv, json, quiet;
+    const char *svg;
+    /* Resolved. */
+    char server[HOLA_COMPARE_PATH_MAX], client[HOLA_COMPARE_PATH_MAX];
+    char lab_path[HOLA_COMPARE_PATH_MAX];
+    char self[HOLA_COMPARE_PATH_MAX];
+};
+
+/* The environment of one run: loopback, or one side of the lab. */
+struct hola_compare_env {
+    const char *server_addr;   /* 127.0.0.1 or HOLA_LAB_SERVER_ADDR */
+    const char *srv_prefix;    /* NULL, or HOLA_LAB_SRV */
+    const char *cli_prefix;    /* NULL, or HOLA_LAB_CLI */
+    const char *tmpdir;        /* scratch files of the runs */
+    const char *names_file;
+    char unapplied[256];       /* knobs the kernel did not apply (lab), hola-lab's form */
+    char applied[256];
+};
+
+/* Names of the rows and patterns, as the table, CSV and JSON print them. */
+extern const char *const hola_compare_variant_names[HOLA_COMPARE_VARIANTS];
+extern const char *const hola_compare_pattern_names[HOLA_COMPARE_PATTERNS];
+
+/* SIGINT/SIGTERM arrived: stop starting runs, end the running ones. */
+bool hola_compare_interrupted(void);
+
+/* Runs one variant × pattern under setting s; fills r. Returns 0 when the run ended
+ * (r->failed may be set), -1 with e set when hola-compare itself cannot go on (a
+ * program cannot be started, interrupted). */
+int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compare_env *env,
+                     const struct hola_compare_setting *s, int variant, int pattern,
+                     struct hola_compare_result *r, struct hola_err *e);
+
+/* Spawns argv with stdin/stdout/stderr from/to the given files (NULL: /dev/null).
+ * Returns the pid or -1 with e set. */
+pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out,
+                         const char *err, struct hola_err *e);
+
+/* Waits for pid at most timeout_ms (then SIGTERM, 2 s later SIGKILL, always reaped).
+ * Returns the exit status (128+N for a signal), or -2 when the time ran out. */
+int hola_compare_wait(pid_t pid, unsigned long timeout_ms);
+
+/* dst = src, cut to cap (always terminated). */
+void hola_compare_copy(char *dst, size_t cap, const char *src);
+/* out = a + b; -1 (out empty) when it would not fit. */
+int hola_compare_join(char *out, size_t cap, const char *a, const char *b);
+
+/* Outputs. */
+void hola_compare_print_table(const struct hola_compare_opts *o,
+                              const struct hola_compare_result *r, size_t n, FILE *f);
+void hola_compare_print_csv(const struct hola_compare_opts *o,
+                            const struct hola_compare_result *r, size_t n, FILE *f);
+void hola_compare_print_json(const struct hola_compare_opts *o,
+                             const struct hola_compare_result *r, size_t n, FILE *f);
+int hola_compare_write_svg(const struct hola_compare_opts *o,
+                           const struct hola_compare_result *r, size_t n, const char *path,
+                           struct hola_err *e);
+
+/* One result as a line for the lab worker to hand to the outer process, and back. */
+void hola_compare_result_write(const struct hola_compare_result *r, FILE *f);
+int hola_compare_result_read(const char *line, struct hola_compare_result *r);
+
+#endif
