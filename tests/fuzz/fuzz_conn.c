@@ -751,6 +751,12 @@ static void clean_finish(void)
             break;
         if (w.c2s.n || w.s2c.n)
             continue;
+        /* Also open: a side gave up on its lost FIN as if only the ACK were missing;
+         * its peer, without idle timeout, would wait for it forever. */
+        if ((tolerated() & TOLERATE_FIN_WINDOW) && w.sv.c &&
+            ((finished(&w.cl) && w.cl.c->fin_queued && !w.sv.c->peer_fin) ||
+             (finished(&w.sv) && w.sv.c->fin_queued && !w.cl.c->peer_fin)))
+            return;
         uint64_t t = next_wake();
         FUZZ_CHECK(t != UINT64_MAX, "clean link: both sides wait for nothing (client %s, server %s)",
                    rudp_state_name(rudp_conn_state(w.cl.c)),
