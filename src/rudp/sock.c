@@ -1066,20 +1066,25 @@ static struct entry *entry_of(const rudp_sock_t *s, const rudp_conn_t *c)
     return e && e->conn == c ? e : NULL;
 }
 
-/* After the application queued something: hand it to the socket now. Outside a step
- * the ring is flushed at once; inside one (a callback) the step's end flushes it, so
- * replies written in callbacks leave in one sendmmsg(). */
+/* After the application queued something: hand it to the socket. Outside a step the
+ * datagrams are prepared and sent at once; inside one (a callback) the step does both
+ * after the callbacks. */
 static void push_now(rudp_sock_t *s, struct entry *e)
 {
     uint64_t now = clock_us();
+    if (s->in_step) {
+        /* Inside a callback: only mark the connection due. The step prepares its
+         * datagrams once the callbacks are done, so messages queued together can
+         * share datagrams (coalescing) and replies leave in one sendmmsg(). */
+        set_deadline(s, e, now);
+        return;
+    }
     service(s, e, now);
-    if (!s->in_step) {
-        impair_pop(s, now);
-        tx_flush(s);
-        if (s->pcap && s->pcap_dirty) {
-            rudp_pcap_flush(s->pcap);
-            s->pcap_dirty = 0;
-        }
+    impair_pop(s, now);
+    tx_flush(s);
+    if (s->pcap && s->pcap_dirty) {
+        rudp_pcap_flush(s->pcap);
+        s->pcap_dirty = 0;
     }
 }
 

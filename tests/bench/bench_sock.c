@@ -2,13 +2,16 @@
  *   1. 100 000 names pipelined over rudp, and over raw UDP with the same batching
  *      (recvmmsg/sendmmsg) and the same window of outstanding names but no reliability;
  *      names per second for both and their ratio (medians of --runs runs);
- *   2. 1000 concurrent clients x 100 names at 5% built-in loss against one server:
+ *   2. the same names over rudp with coalescing (window 1024) against TCP with
+ *      TCP_NODELAY, one send() per name as the application hands them over;
+ *   3. 1000 concurrent clients x 100 names at 5% built-in loss against one server:
  *      how many complete, and the server's peak resident memory.
  *   bench_sock [--quick] [--runs N] [--names N] [--clients N] [--server-window N]
  * Prints `bench=sock ...` lines (see docs/api-sock.md "Benchmarks"). */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, wait4 */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,6 +211,143 @@ static double run_rudp(uint32_t names, const rudp_sock_config_t *cfg)
         return -1;
     }
     return names / ((double)(c.t_last - t0) / 1e6);
+}
+
+/* ---- TCP with TCP_NODELAY: one name per send(), replies read in large batches ------ */
+
+static int tcp_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Answers every line with "Hola <line>", one write per name, as hola-server does. */
+static void tcp_server_child(int port_fd, const rudp_sock_config_t *cfg, uint32_t clients,
+                             uint32_t limit_s)
+{
+    (void)cfg;
+    (void)clients;
+    alarm(limit_s);
+    int port, lfd = tcp_listener(&port);
+    if (lfd < 0 || write(port_fd, &port, sizeof port) != (ssize_t)sizeof port)
+        _exit(2);
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        _exit(2);
+    nodelay(fd);
+    static char in[1 << 16], out[(1 << 16) * 2];
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = read(fd, in + have, sizeof in - have);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        size_t start = 0, o = 0;
+        for (size_t i = 0; i < have; i++) {
+            if (in[i] != '\n')
+                continue;
+            memcpy(out, "Hola ", 5);
+            memcpy(out + 5, in + start, i - start + 1);
+            o = 5 + i - start + 1;
+            start = i + 1;
+            if (write_all(fd, out, o) != 0)
+                _exit(1);
+        }
+        memmove(in, in + start, have - start);
+        have -= start;
+    }
+    _exit(0);
+}
+
+static double run_tcp(uint32_t names)
+{
+    int port;
+    pid_t pid = spawn(tcp_server_child, NULL, 1, 120, &port);
+    if (pid < 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    uint64_t t0 = now_us();
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    nodelay(fd);
+    static char out[1 << 16], in[1 << 16];
+    uint32_t sent = 0, got = 0;
+    size_t pending = 0, off = 0;
+    int bad = 0;
+    uint64_t end = t0 + 120000000u;
+    while (got < names && now_us() < end) {
+        /* One name per send(), as the application hands them over one by one (the
+         * rudp client calls rudp_sock_send once per name too), as many as the socket
+         * takes before it would block; the kernel may still merge them. */
+        while (sent < names || pending) {
+            if (!pending) {
+                int n = make_name(sent++, out);
+                out[n] = '\n';
+                pending = (size_t)n + 1;
+                off = 0;
+            }
+            ssize_t w = send(fd, out + off, pending - off, MSG_DONTWAIT);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+            if (off == pending)
+                pending = 0;
+        }
+        struct pollfd pf = { .fd = fd, .events = POLLIN | (pending ? POLLOUT : 0) };
+        if (poll(&pf, 1, 100) < 0 && errno != EINTR)
+            break;
+        if (pf.revents & (POLLIN | POLLHUP)) {
+            ssize_t r;
+            while ((r = recv(fd, in, sizeof in, MSG_DONTWAIT)) > 0)
+                for (ssize_t i = 0; i < r; i++)
+                    got += in[i] == '\n';
+            if (r == 0)
+                break;
+        }
+    }
+    uint64_t t1 = now_us();
+    close(fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (got != names || bad) {
+        fprintf(stderr, "bench_sock: tcp run incomplete: got %u of %u\n", got, names);
+        return -1;
+    }
+    return names / ((double)(t1 - t0) / 1e6);
 }
 
 /* ---- raw UDP: the same names, batching and window, no reliability ------------------ */
@@ -487,6 +627,30 @@ int main(int argc, char **argv)
     printf("bench=sock names=%u rudp_names_per_s=%.0f raw_udp_names_per_s=%.0f ratio=%.2f "
            "window=%u runs=%d raw_udp_lost_max=%u\n",
            names, rm, um, rm / um, cfg.conn.window, runs, lost_max);
+    fflush(stdout);
+
+    /* --coalesce against TCP with TCP_NODELAY, interleaved in the same run. */
+    /* Coalescing packs many short names per datagram, so the window, which counts
+     * messages, is opened to its maximum to keep datagrams full. */
+    rudp_sock_config_t ccfg = cfg;
+    ccfg.conn.coalesce = 1;
+    ccfg.conn.window = RUDP_MAX_WINDOW;
+    ccfg.conn.send_queue = RUDP_MAX_WINDOW;
+    double cv[MAX_RUNS], tv[MAX_RUNS];
+    for (int r = 0; r < runs; r++) {
+        cv[r] = run_rudp(names, &ccfg);
+        tv[r] = run_tcp(names);
+        if (cv[r] <= 0 || tv[r] <= 0)
+            return 1;
+        printf("bench=sock run=%d names=%u rudp_coalesce_names_per_s=%.0f "
+               "tcp_nodelay_names_per_s=%.0f rudp_client_dgrams_out_per_name=%.3f\n",
+               r + 1, names, cv[r], tv[r], rudp_out_per_name);
+        fflush(stdout);
+    }
+    double cm = median(cv, runs), tm = median(tv, runs);
+    printf("bench=sock names=%u rudp_coalesce_names_per_s=%.0f tcp_nodelay_names_per_s=%.0f "
+           "ratio=%.2f runs=%d\n",
+           names, cm, tm, cm / tm, runs);
     fflush(stdout);
 
     uint32_t completed = 0;
