@@ -104,7 +104,10 @@ typedef struct rudp_stats {
     uint64_t packets_received, bytes_received; /* valid datagrams */
     uint64_t data_sent;                        /* DATA/FIN transmissions, first or not */
     uint64_t retransmits_timeout, retransmits_fast;
-    uint64_t spurious;           /* retransmissions the peer turned out not to need */
+    uint64_t spurious;           /* retransmissions the peer turned out not to need
+                                    (RFC 3522: the original had arrived) */
+    uint64_t premature;          /* of those, the ones whose timer fired while the ACK
+                                    was already on its way: a timeout set too short */
     uint64_t duplicates;         /* DATA/FIN received twice */
     uint64_t out_of_order;       /* DATA/FIN received ahead of a gap */
     uint64_t corrupt;            /* dropped for a bad checksum or malformed */

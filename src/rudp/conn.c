@@ -340,9 +340,17 @@ static void on_packet_acked(rudp_conn_t *c, struct rudp_snd_slot *s, uint32_t se
     }
     /* Eifel (RFC 3522) by timestamp echo: if the ACK was triggered by a packet sent
      * before our latest retransmission of seq, the peer already had seq: that
-     * retransmission was not needed. */
-    if (s->retx && (int32_t)(h->ts_echo - s->last_ts) < 0)
+     * retransmission was not needed. Not all of those are the timer's fault: when a
+     * request's reply is lost, resending the request is the only move, and the
+     * peer's own retransmission of the reply may cross it. The timer was premature
+     * only if this ACK had left the peer before we retransmitted, which, with the
+     * one-way delay taken as half the minimum RTT, means it arrived sooner than
+     * that after the retransmission. */
+    if (s->retx && (int32_t)(h->ts_echo - s->last_ts) < 0) {
         c->st.spurious++;
+        if (now - s->sent_time < c->rtt.min / 2)
+            c->st.premature++;
+    }
     s->state = SLOT_ACKED;
     if (s->tx_index > c->largest_acked_tx)
         c->largest_acked_tx = s->tx_index;

@@ -51,10 +51,11 @@ static int run_names(simpair_pattern_t pattern, double p, uint32_t msgs)
     double bound = pattern == SIMPAIR_LOCKSTEP ? 1.0 / ((1 - p) * (1 - p)) : 1.0 / (1 - p);
     double p50 = pct(r.latency, msgs, 0.50) / rtt, p99 = pct(r.latency, msgs, 0.99) / rtt;
     printf("pattern=%s loss=%.2f msgs=%u delivered=%u in_order=%s tx_per_msg=%.3f bound=%.3f "
-           "spurious=%.4f p50_rtt=%.2f p99_rtt=%.2f\n",
+           "spurious=%.4f premature=%.4f p50_rtt=%.2f p99_rtt=%.2f\n",
            pattern == SIMPAIR_LOCKSTEP ? "lockstep" : "pipelined", p, msgs, r.server_got,
            r.ok ? "yes" : "no", (double)r.client_data_tx / msgs, bound,
-           r.cst.data_sent ? (double)r.cst.spurious / (double)r.cst.data_sent : 0.0, p50, p99);
+           r.cst.data_sent ? (double)r.cst.spurious / (double)r.cst.data_sent : 0.0,
+           r.cst.data_sent ? (double)r.cst.premature / (double)r.cst.data_sent : 0.0, p50, p99);
     if (!r.ok)
         fprintf(stderr, "bench_sim: run failed: %s\n", r.why);
     free(r.latency);

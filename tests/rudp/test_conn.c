@@ -720,6 +720,42 @@ static void test_spurious_retransmission_detected(void **state)
     rudp_conn_stats(p.c, &st);
     assert_int_equal(st.retransmits_timeout, 1);
     assert_int_equal(st.spurious, 1);
+    /* It came 10 µs after the retransmission, far less than half the RTT: it had left
+     * the peer before the timer fired, so the timer was premature. */
+    assert_int_equal(st.premature, 1);
+    pair_free(&p);
+}
+
+/* A request whose reply was lost: resending it is right, though the peer's own
+ * retransmission of the reply crosses it. Spurious by RFC 3522, but not premature. */
+static void test_crossing_retransmission_not_premature(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
+    rudp_conn_send(p.c, "req", 3, p.now);
+    int n = rudp_conn_prepare(p.c, p.now, buf, sizeof buf);
+    rudp_conn_input(p.s, buf, (size_t)n, p.now + 50);
+    char out[8];
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), 3);
+    rudp_conn_send(p.s, "rep", 3, p.now + 50);
+    assert_true(rudp_conn_prepare(p.s, p.now + 50, reply, sizeof reply) > 0); /* lost */
+    /* The client times out and resends; that copy is lost too. */
+    uint64_t t = rudp_conn_next_timeout(p.c);
+    assert_true(rudp_conn_prepare(p.c, t, buf, sizeof buf) > 0);
+    /* The server times out and resends the reply, acknowledging the first request. */
+    uint64_t ts = rudp_conn_next_timeout(p.s);
+    int rn = rudp_conn_prepare(p.s, ts, reply, sizeof reply);
+    assert_true(rn > 0);
+    assert_true(ts + 50 - t > p.c->rtt.min / 2);
+    assert_int_equal(rudp_conn_input(p.c, reply, (size_t)rn, ts + 50), 0);
+    rudp_stats_t st;
+    rudp_conn_stats(p.c, &st);
+    assert_int_equal(st.spurious, 1);
+    assert_int_equal(st.premature, 0);
     pair_free(&p);
 }
 
@@ -855,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_fast_loss_by_packet_threshold),
         cmocka_unit_test(test_loss_by_time_threshold),
         cmocka_unit_test(test_spurious_retransmission_detected),
+        cmocka_unit_test(test_crossing_retransmission_not_premature),
         cmocka_unit_test(test_regression_late_retry_keeps_window),
         cmocka_unit_test(test_regression_stale_cookie_recovers),
         cmocka_unit_test(test_coalesced_messages),
