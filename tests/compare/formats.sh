@@ -60,5 +60,6 @@ expect_error 2 "choose one" --csv --json
 expect_error 2 "unknown row 'sctp'" --protos tcp,sctp
 expect_error 1 "hola-server and hola-client not found in /nonexistent" --bin-dir /nonexistent
 expect_error 1 "--svg /nonexistent/x.svg" --svg /nonexistent/x.svg -n 1
-"$COMPARE" --help | grep -q -- '--impair SPEC' || fail "--help"
+"$COMPARE" --help >"$TMP/help.txt" || fail "--help exited with $?"
+grep -q -- '--impair SPEC' "$TMP/help.txt" || fail "--help"
 ok "errors"

@@ -13,6 +13,10 @@ rc=$?
     skip "no way to drop packets here (no sch_netem, no nftables)"
 before=$(ip netns list 2>/dev/null | grep -c '^hola-lab-')
 
+# LeakSanitizer cannot stop the world inside the lab's PID namespace (it reports "does
+# not work under ptrace" at exit, now and then, failing the program): no leak checks in
+# here; the loopback tests keep them.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 n=50
 "$COMPARE" --lab --lab-script "$LAB" --csv -n $n --impair none --impair loss=10 --seed 9 \
     --timeout 60 >"$TMP/out.csv" 2>"$TMP/err.txt"
