@@ -27,6 +27,17 @@ typedef struct rudp_listener {
     uint64_t resets_sent;      /* RESETs for unknown connections */
     uint64_t garbage;          /* datagrams that failed the wire checks */
     uint64_t ignored;          /* valid datagrams needing no answer (RESET, ACK, ...) */
+    /* Added with the per-source rate limit (after the fields above, which keep their
+     * places): */
+    uint64_t checksum;         /* of garbage: a datagram whose only fault is its CRC */
+    uint64_t rate_limited;     /* valid datagrams left unanswered: `admit` said no */
+    /* Optional gate, asked after the wire checks and before any cookie is made or
+     * checked, so before any answer and any acceptance: nonzero admits the datagram,
+     * 0 drops it silently (counted in rate_limited). addr/addrlen are the caller's
+     * sender bytes given to rudp_listen_input(). NULL admits everything. Set it after
+     * rudp_listen_init(), which clears it. */
+    int (*admit)(void *user, const void *addr, size_t addrlen, uint64_t now);
+    void *admit_user;
 } rudp_listener_t;
 
 typedef enum rudp_listen_verdict {
@@ -53,6 +64,39 @@ RUDP_API int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t 
 /* Writes a RESET with reason RUDP_RESET_FULL for a validated client that cannot be
  * taken (the server is at its limit). Returns the length or RUDP_EBUFSIZE. */
 RUDP_API int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, size_t cap);
+
+/* Per-source rate limit for the front door: a fixed table of RUDP_RATE_SLOTS sources
+ * (4-way set-associative, sets chosen by a keyed SipHash of the source bytes, so a sender
+ * cannot aim at one set), each a GCRA token bucket (RFC 2697's single rate in its
+ * virtual-scheduling form: one time per source). A source with no entry gets a full
+ * bucket; a full set evicts its entry with the earliest theoretical arrival time, which
+ * is the one holding the least information (a bucket refilled by now is no different
+ * from a new one). Memory is fixed at init: no growth whatever the number of sources. */
+#define RUDP_RATE_WAYS 4u
+#define RUDP_RATE_SLOTS 4096u
+
+typedef struct rudp_rate_slot {
+    uint64_t id;  /* keyed hash of the source; 0: free */
+    uint64_t tat; /* theoretical arrival time of the next datagram, µs */
+} rudp_rate_slot_t;
+
+typedef struct rudp_ratelimit {
+    uint8_t key[RUDP_COOKIE_KEY_SIZE];
+    uint64_t interval;  /* µs per datagram at the sustained rate */
+    uint64_t tolerance; /* (burst - 1) x interval: how far ahead tat may run */
+    uint64_t admitted, limited, evicted;
+    rudp_rate_slot_t slot[RUDP_RATE_SLOTS];
+} rudp_ratelimit_t;
+
+/* rate: datagrams per second per source (>= 1); burst: how many may come at once from a
+ * source that was quiet (>= 1). Returns 0 or RUDP_EINVAL. */
+RUDP_API int rudp_ratelimit_init(rudp_ratelimit_t *r, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
+                                 uint32_t rate, uint32_t burst);
+
+/* Takes one token from the bucket of the source named by src (any bytes, e.g. an IPv4
+ * address or an IPv6 /64 prefix; at most 64). Returns 1 (admitted) or 0 (over the rate). */
+RUDP_API int rudp_ratelimit_admit(rudp_ratelimit_t *r, const void *src, size_t srclen,
+                                  uint64_t now);
 
 /* Cookie primitives, exposed for tests: the cookie is the issue time (8 bytes) and a
  * SipHash-2-4 MAC over (address, connection ID, issue time). */

@@ -22,6 +22,8 @@ extern "C" {
 
 #define RUDP_SOCK_DEFAULT_MAX_CLIENTS 1024u
 #define RUDP_SOCK_MAX_CLIENTS 65536u
+#define RUDP_SOCK_DEFAULT_HANDSHAKE_RATE 1000u /* per second per source /32 or /64 */
+#define RUDP_SOCK_MAX_HANDSHAKE_RATE 1000000u
 
 typedef struct rudp_sock rudp_sock_t;
 
@@ -35,6 +37,14 @@ typedef struct rudp_sock_config {
     uint64_t seed;             /* impairment seed; 0 = from the system's random source */
     const char *pcap_path;     /* write every datagram sent and received, with IP/UDP
                                   headers, as pcap (LINKTYPE_RAW); NULL = none */
+    uint32_t handshake_rate;   /* server: datagrams the front door answers (RETRY, RESET)
+                                  or accepts, per second per source address (IPv4 /32,
+                                  IPv6 /64); beyond it they are dropped unanswered and
+                                  counted. 0 = no limit; at most
+                                  RUDP_SOCK_MAX_HANDSHAKE_RATE. Datagrams of existing
+                                  connections never count */
+    uint32_t handshake_burst;  /* how many of those a quiet source may send at once;
+                                  0 = 2 x handshake_rate */
 } rudp_sock_config_t;
 
 typedef enum rudp_sock_event_kind {
@@ -69,9 +79,15 @@ typedef struct rudp_sock_stats {
     uint64_t send_dropped;      /* listener replies dropped: the send queue was full */
     uint64_t impair_seed;       /* the seed in use (drawn at random when config said 0),
                                    to reproduce a run with --seed */
+    /* Drops not already counted above or in `listener` (garbage, checksum, cookies_bad,
+     * cookies_expired, rate_limited, ignored; resets_sent for unknown connections): */
+    uint64_t oversized;         /* datagrams over RUDP_MAX_DATAGRAM (also in garbage) */
+    uint64_t rate_sources_evicted; /* rate-limit entries of still-limited sources pushed
+                                   out of the fixed table by other sources */
 } rudp_sock_stats_t;
 
-/* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap. */
+/* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,
+ * handshake_rate RUDP_SOCK_DEFAULT_HANDSHAKE_RATE with a burst of twice that. */
 RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
 
 /* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected

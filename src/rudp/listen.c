@@ -79,10 +79,22 @@ int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, cons
     int rc = rudp_wire_decode(hdr, dgram, len);
     if (rc) {
         l->garbage++;
+        if (rc == RUDP_ECHECKSUM)
+            l->checksum++;
         return rc;
     }
     if (addrlen > MAX_ADDR)
         return RUDP_EINVAL;
+    /* A RESET never answers a RESET, or two confused ends would ping-pong forever. */
+    if (hdr->type == RUDP_T_RESET || hdr->type == RUDP_T_RETRY || hdr->type == RUDP_T_ACCEPT) {
+        l->ignored++;
+        return RUDP_LISTEN_DROP;
+    }
+    /* Everything below answers or accepts: the gate goes first, before any MAC. */
+    if (l->admit && !l->admit(l->admit_user, addr, addrlen, now)) {
+        l->rate_limited++;
+        return RUDP_LISTEN_DROP;
+    }
 
     if (hdr->type == RUDP_T_INITIAL) {
         if (hdr->payload_len == RUDP_COOKIE_SIZE) {
@@ -118,15 +130,64 @@ int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, cons
         l->retries_sent++;
         return RUDP_LISTEN_REPLY;
     }
-    /* A RESET never answers a RESET, or two confused ends would ping-pong forever. */
-    if (hdr->type == RUDP_T_RESET || hdr->type == RUDP_T_RETRY || hdr->type == RUDP_T_ACCEPT) {
-        l->ignored++;
-        return RUDP_LISTEN_DROP;
-    }
     rc = write_reset(hdr, RUDP_RESET_UNKNOWN, now, reply, cap);
     if (rc < 0)
         return rc;
     *reply_len = (size_t)rc;
     l->resets_sent++;
     return RUDP_LISTEN_REPLY;
+}
+
+/* ---- per-source rate limit ------------------------------------------------------------- */
+
+int rudp_ratelimit_init(rudp_ratelimit_t *r, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
+                        uint32_t rate, uint32_t burst)
+{
+    if (!r || !key || rate == 0 || burst == 0)
+        return RUDP_EINVAL;
+    memset(r, 0, sizeof *r);
+    memcpy(r->key, key, RUDP_COOKIE_KEY_SIZE);
+    r->interval = 1000000u / rate;
+    if (r->interval == 0)
+        r->interval = 1;
+    r->tolerance = (uint64_t)(burst - 1) * r->interval;
+    return 0;
+}
+
+/* GCRA, virtual scheduling: a datagram at `now` conforms when the source's theoretical
+ * arrival time is at most `tolerance` ahead of now; it then pushes that time one interval
+ * further. A quiet source's tat falls behind now, which is a full bucket. */
+int rudp_ratelimit_admit(rudp_ratelimit_t *r, const void *src, size_t srclen, uint64_t now)
+{
+    if (srclen > MAX_ADDR)
+        srclen = MAX_ADDR;
+    uint64_t id = rudp_siphash24(r->key, src, srclen) | 1u; /* 0 marks a free slot */
+    const uint32_t sets = RUDP_RATE_SLOTS / RUDP_RATE_WAYS;
+    rudp_rate_slot_t *set = &r->slot[(uint32_t)(id >> 32) % sets * RUDP_RATE_WAYS];
+    rudp_rate_slot_t *e = NULL, *victim = &set[0];
+    for (uint32_t w = 0; w < RUDP_RATE_WAYS; w++) {
+        if (set[w].id == id) {
+            e = &set[w];
+            break;
+        }
+        if (set[w].id == 0 || (victim->id != 0 && set[w].tat < victim->tat))
+            victim = &set[w];
+    }
+    if (!e) {
+        /* The evicted source lost only the part of its bucket still spent: the victim is
+         * the set's least-spent entry, and one already refilled loses nothing. */
+        if (victim->id != 0 && victim->tat > now)
+            r->evicted++;
+        e = victim;
+        e->id = id;
+        e->tat = now;
+    }
+    uint64_t tat = e->tat > now ? e->tat : now;
+    if (tat - now > r->tolerance) {
+        r->limited++;
+        return 0;
+    }
+    e->tat = tat + r->interval;
+    r->admitted++;
+    return 1;
 }

@@ -138,6 +138,7 @@ struct rudp_sock {
     struct entry **touched;
     uint32_t n_touched;
     rudp_listener_t listener;
+    rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
     int refused; /* ECONNREFUSED seen on the connected socket */
 
     /* sending */
@@ -920,6 +921,7 @@ static int rx_all(rudp_sock_t *s)
         uint64_t now = clock_us();
         for (int i = 0; i < n; i++) {
             if (s->rx->trunc[i] || s->rx->len[i] > RUDP_MAX_DATAGRAM) {
+                s->st.oversized++; /* not in datagrams_in: never in the pcap either */
                 s->listener.garbage++; /* too large to be ours */
                 continue;
             }
@@ -1143,6 +1145,12 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
         return;
     *out = s->st;
     out->listener = s->listener;
+    /* Counters only: the cookie key and the gate stay inside. */
+    memset(out->listener.key, 0, sizeof out->listener.key);
+    out->listener.admit = NULL;
+    out->listener.admit_user = NULL;
+    if (s->rate)
+        out->rate_sources_evicted = s->rate->evicted;
     if (s->link) {
         rudp_sim_link_stats(s->link, &out->impair);
         out->impair.corrupted = s->corrupted;
@@ -1158,6 +1166,7 @@ void rudp_sock_config_default(rudp_sock_config_t *cfg)
     rudp_config_default(&cfg->conn);
     cfg->max_clients = RUDP_SOCK_DEFAULT_MAX_CLIENTS;
     cfg->family = AF_UNSPEC;
+    cfg->handshake_rate = RUDP_SOCK_DEFAULT_HANDSHAKE_RATE;
 }
 
 /* ---- creation and teardown ------------------------------------------------------------ */
@@ -1181,6 +1190,7 @@ void rudp_sock_free(rudp_sock_t *s)
         close(s->fd);
     rudp_pcap_close(s->pcap);
     rudp_sim_link_free(s->link);
+    free(s->rate);
     free(s->slots);
     free(s->heap);
     free(s->touched);
@@ -1194,6 +1204,9 @@ static int config_check(const rudp_sock_config_t *cfg, int server)
     if (cfg->family != AF_UNSPEC && cfg->family != AF_INET && cfg->family != AF_INET6)
         return RUDP_EINVAL;
     if (server && (cfg->max_clients < 1 || cfg->max_clients > RUDP_SOCK_MAX_CLIENTS))
+        return RUDP_EINVAL;
+    if (server && (cfg->handshake_rate > RUDP_SOCK_MAX_HANDSHAKE_RATE ||
+                   cfg->handshake_burst > RUDP_SOCK_MAX_HANDSHAKE_RATE))
         return RUDP_EINVAL;
     if (server) {
         /* A bad engine setting must fail here, not at the first client's handshake. */
@@ -1231,6 +1244,49 @@ static int open_socket(int family)
     return fd;
 }
 
+/* The listener's gate: one bucket per source host, IPv4 /32 or IPv6 /64 (with the scope,
+ * so link-local prefixes on two interfaces stay apart); the port does not count, or a
+ * flood would simply change ports. addr is addr_key()'s canonical form. */
+static int admit_source(void *user, const void *addr, size_t addrlen, uint64_t now)
+{
+    rudp_sock_t *s = user;
+    const uint8_t *k = addr;
+    uint8_t src[13];
+    size_t n;
+    if (addrlen == 7 && k[0] == 4) {
+        src[0] = 4;
+        memcpy(src + 1, k + 3, 4);
+        n = 5;
+    } else if (addrlen == 23 && k[0] == 6) {
+        src[0] = 6;
+        memcpy(src + 1, k + 3, 8);
+        memcpy(src + 9, k + 19, 4);
+        n = 13;
+    } else {
+        return 1; /* not an address this driver made: nothing to limit by */
+    }
+    return rudp_ratelimit_admit(s->rate, src, n, now);
+}
+
+static int rate_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
+{
+    uint8_t key[RUDP_COOKIE_KEY_SIZE];
+    s->rate = malloc(sizeof *s->rate);
+    if (!s->rate)
+        return RUDP_ENOMEM;
+    int rc = rudp_random_bytes(key, sizeof key);
+    uint32_t burst = cfg->handshake_burst;
+    if (burst == 0)
+        burst = cfg->handshake_rate > UINT32_MAX / 2 ? UINT32_MAX : 2 * cfg->handshake_rate;
+    if (!rc)
+        rc = rudp_ratelimit_init(s->rate, key, cfg->handshake_rate, burst);
+    if (!rc) {
+        s->listener.admit = admit_source;
+        s->listener.admit_user = s;
+    }
+    return rc;
+}
+
 static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg,
                     rudp_sock_cb cb, void *user)
 {
@@ -1265,6 +1321,8 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
             rc = rudp_random_bytes(&s->hash_key, sizeof s->hash_key);
         if (!rc)
             rudp_listen_init(&s->listener, key, 0);
+        if (!rc && cfg->handshake_rate)
+            rc = rate_open(s, cfg);
     }
     if (!rc && cfg->impair_on) {
         s->seed = cfg->seed;
