@@ -9,8 +9,7 @@
 #   --merge    afterwards, add the inputs that found new coverage to tests/fuzz/corpus
 #   TARGET     wire, conn, listen, linebuf (default: all)
 # Environment: FUZZ_TIME, FUZZ_BUILD (build directory, default build-fuzz),
-#   FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2"), FUZZ_TOLERATE (known
-#   open bugs the targets should look past, see tests/fuzz/open/README).
+#   FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2").
 # A crash is replayed with: build-fuzz/tests/fuzz/fuzz_TARGET build-fuzz/artifacts/TARGET/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."

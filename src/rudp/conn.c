@@ -265,6 +265,14 @@ static int outstanding(const rudp_conn_t *c)
     return c->in_flight > 0 || c->lost > 0 || c->snd_new != c->snd_nxt;
 }
 
+/* The dead-peer clock runs from the peer's last packet or from when we began waiting
+ * on it, whichever is later: a connection quiet for a while is not dead. */
+static uint64_t dead_deadline(const rudp_conn_t *c)
+{
+    uint64_t from = c->last_recv > c->wait_start ? c->last_recv : c->wait_start;
+    return from + c->cfg.dead_timeout;
+}
+
 /* ---- acknowledgements we send ---------------------------------------------------- */
 
 /* Fills the ACK fields of h: cumulative ack, a SACK bitmap reaching the highest packet
@@ -391,6 +399,24 @@ static void detect_losses(rudp_conn_t *c, uint64_t now)
     }
 }
 
+/* A window probe (a packet sent past the peer's receive window) that an ACK at least
+ * as new does not cover was refused by the peer, or lost. Waiting for a timeout would
+ * add nothing: it goes back in line, to be sent as soon as the window admits it. */
+static void requeue_refused(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
+{
+    for (uint32_t seq = c->snd_una; seq != c->snd_new; seq++) {
+        struct rudp_snd_slot *s = snd_slot(c, seq);
+        if (s->state == SLOT_INFLIGHT && s->beyond && (int32_t)(h->ts_echo - s->last_ts) >= 0) {
+            s->state = SLOT_LOST;
+            s->why = RUDP_WHY_WINDOW;
+            c->in_flight--;
+            c->bytes_in_flight -= s->wire_bytes;
+            c->lost++;
+            trace(c, RUDP_EV_LOSS, now, s->type, seq, s->len, RUDP_WHY_WINDOW);
+        }
+    }
+}
+
 /* Frees slots the cumulative ACK passed. */
 static void advance_una(rudp_conn_t *c, uint32_t ack)
 {
@@ -416,6 +442,11 @@ static void enter_draining_if_done(rudp_conn_t *c, uint64_t now)
 static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
     c->peer_rwnd = h->rwnd;
+    /* An ACK echoing our latest probe proves the peer alive and the path open both
+     * ways, even if it acknowledges nothing (a full receive window): like TCP's
+     * persist timer, probing then goes on without counting toward max_retries. */
+    if (c->silent_probes && (int32_t)(h->ts_echo - c->last_probe_ts) >= 0)
+        c->silent_probes = 0;
     /* An ACK for something never sent is forged or broken: ignore its ACK part. */
     if (rudp_seq_gt(h->ack, c->snd_new) || rudp_seq_lt(h->ack, c->snd_una - RUDP_MAX_WINDOW))
         return;
@@ -441,6 +472,7 @@ static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     }
     if (rudp_seq_gt(h->ack, c->snd_una))
         advance_una(c, h->ack);
+    requeue_refused(c, h, now);
     if (!newly) {
         /* The server's first sample: the client's first packets echo our ACCEPT. */
         if (!c->rtt.has_sample && (h->flags & RUDP_F_ACK)) {
@@ -456,6 +488,7 @@ static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     if (sample < 0x80000000u)
         rudp_rtt_sample(&c->rtt, sample, h->ack_delay, c->cfg.max_ack_delay);
     c->pto_count = 0;
+    c->silent_probes = 0;
     detect_losses(c, now);
     enter_draining_if_done(c, now);
 }
@@ -480,8 +513,9 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
     uint32_t seq = h->seq;
     if (rudp_seq_lt(seq, c->rcv_nxt) ||
         ((uint32_t)(seq - c->rcv_read) < c->rcv_cap && rcv_slot(c, seq)->present)) {
-        if (c->state == RUDP_STATE_DRAINING && h->type == RUDP_T_FIN) {
-            /* Our ACK of the peer's FIN was lost and the peer's next try comes after
+        if (c->state == RUDP_STATE_DRAINING) {
+            /* Our last ACK was lost and the peer is resending (its probe resends its
+             * oldest unacknowledged packet, DATA or FIN); its next try comes after
              * its backed-off timeout: stay long enough to answer that one too. */
             uint64_t stay = 3 * pto_base(c);
             for (uint32_t i = 0; i < c->drain_fins && stay < 8 * c->cfg.max_rto; i++)
@@ -495,7 +529,14 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_DUPLICATE);
         return;
     }
-    if (c->peer_fin && rudp_seq_gt(seq, c->peer_fin_seq)) {
+    /* The FIN is the stream's last number: nothing may follow it, and a FIN below
+     * data already received, or a second FIN elsewhere, is forged or broken. Without
+     * these checks a FIN filling a gap would let later data out after end of stream. */
+    int is_fin = h->type == RUDP_T_FIN;
+    if ((c->fin_known && (rudp_seq_gt(seq, c->peer_fin_seq) ||
+                          (seq == c->peer_fin_seq && !is_fin) ||
+                          (is_fin && seq != c->peer_fin_seq))) ||
+        (is_fin && rudp_seq_lt(seq + 1, c->rcv_high))) {
         c->st.dropped++;
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_STALE);
         return;
@@ -511,9 +552,13 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_EMSGSIZE);
         return;
     }
+    if (is_fin) {
+        c->fin_known = 1;
+        c->peer_fin_seq = seq;
+    }
     struct rudp_rcv_slot *r = rcv_slot(c, seq);
     r->present = 1;
-    r->fin = h->type == RUDP_T_FIN;
+    r->fin = (uint8_t)is_fin;
     r->len = h->payload_len;
     if (h->payload_len)
         memcpy(r->data, h->payload, h->payload_len);
@@ -529,8 +574,9 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
     while (rudp_seq_lt(c->rcv_nxt, c->rcv_high) && rcv_slot(c, c->rcv_nxt)->present) {
         if (rcv_slot(c, c->rcv_nxt)->fin) {
             c->peer_fin = 1;
-            c->peer_fin_seq = c->rcv_nxt;
             c->ack_now = 1;
+            c->rcv_nxt++;
+            break; /* nothing is stored past a FIN (see above) */
         }
         c->rcv_nxt++;
     }
@@ -682,14 +728,18 @@ static int can_send_now(const rudp_conn_t *c)
     uint32_t seq = c->snd_new;
     if (c->lost)
         seq = oldest_in_state(c, SLOT_LOST);
-    else if (c->snd_new == c->snd_nxt || !peer_window_allows(c, c->snd_new))
+    else if (c->snd_new == c->snd_nxt)
+        return 0;
+    if (!peer_window_allows(c, seq))
         return 0;
     return cwnd_allows(c, c->snd[(c->snd_head + (seq - c->snd_una)) % c->snd_cap].len);
 }
 
 static uint64_t pto_deadline(const rudp_conn_t *c)
 {
-    int blocked = c->snd_new != c->snd_nxt && !peer_window_allows(c, c->snd_new);
+    /* Armed while packets are in flight, and while something waits for a window
+     * the peer keeps closed (the persist probe: the update reopening it may be lost). */
+    int blocked = (c->lost || c->snd_new != c->snd_nxt) && !can_send_now(c);
     if (c->in_flight == 0 && !blocked)
         return 0;
     uint64_t from = c->last_eliciting_sent ? c->last_eliciting_sent : c->last_recv;
@@ -722,7 +772,7 @@ uint64_t rudp_conn_next_timeout(const rudp_conn_t *c)
         if (c->cfg.idle_timeout)
             CONSIDER(c->last_recv + c->cfg.idle_timeout);
         if (c->cfg.dead_timeout && outstanding(c))
-            CONSIDER(c->last_recv + c->cfg.dead_timeout);
+            CONSIDER(dead_deadline(c));
         break;
     }
 #undef CONSIDER
@@ -741,6 +791,10 @@ static int only_our_fin_left(const rudp_conn_t *c)
 static void fail(rudp_conn_t *c, int err, uint64_t now)
 {
     if (only_our_fin_left(c)) {
+        /* Our side is complete; a RESET still tells a peer that never got our FIN
+         * to stop waiting for it (a peer that did get it is draining and ignores it). */
+        c->reset_pending = 1;
+        c->reset_reason = RUDP_RESET_ABORT;
         set_state(c, RUDP_STATE_CLOSED, 0, now);
         return;
     }
@@ -769,7 +823,7 @@ static void on_timers(rudp_conn_t *c, uint64_t now)
         fail(c, RUDP_ETIMEDOUT, now);
         return;
     }
-    if (c->cfg.dead_timeout && outstanding(c) && now >= c->last_recv + c->cfg.dead_timeout) {
+    if (c->cfg.dead_timeout && outstanding(c) && now >= dead_deadline(c)) {
         fail(c, RUDP_ETIMEDOUT, now);
         return;
     }
@@ -781,7 +835,8 @@ static void on_timers(rudp_conn_t *c, uint64_t now)
     if (!c->loss_time && pto && now >= pto && !c->probe_pending) {
         c->st.timeouts++;
         trace(c, RUDP_EV_TIMEOUT, now, 0, c->snd_una, 0, RUDP_WHY_TIMEOUT);
-        if (++c->pto_count > c->cfg.max_retries) {
+        c->pto_count++;
+        if (++c->silent_probes > c->cfg.max_retries) {
             fail(c, RUDP_ETIMEDOUT, now);
             return;
         }
@@ -816,6 +871,7 @@ static void mark_sent(rudp_conn_t *c, uint32_t seq, uint32_t wire_bytes, int why
         c->in_flight++;
     c->bytes_in_flight += wire_bytes;
     int first = s->state == SLOT_QUEUED && seq == c->snd_new;
+    s->beyond = !peer_window_allows(c, seq);
     s->state = SLOT_INFLIGHT;
     s->wire_bytes = wire_bytes;
     s->sent_time = now;
@@ -921,13 +977,15 @@ static int prepare_established(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_
             uint32_t seq = oldest_in_state(c, SLOT_INFLIGHT);
             if (seq == c->snd_new)
                 seq = oldest_in_state(c, SLOT_LOST);
-            if (seq != c->snd_new || c->snd_new != c->snd_nxt)
+            if (seq != c->snd_new || c->snd_new != c->snd_nxt) {
+                c->last_probe_ts = (uint32_t)now;
                 return send_slot(c, seq, RUDP_WHY_TIMEOUT, buf, cap, now);
+            }
         }
         if (c->lost) {
             uint32_t seq = oldest_in_state(c, SLOT_LOST);
             struct rudp_snd_slot *s = snd_slot(c, seq);
-            if (cwnd_allows(c, s->len))
+            if (peer_window_allows(c, seq) && cwnd_allows(c, s->len))
                 return send_slot(c, seq, s->why, buf, cap, now);
         }
         if (c->snd_new != c->snd_nxt && peer_window_allows(c, c->snd_new) &&
@@ -1001,8 +1059,10 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
 
 /* ---- the application side ---------------------------------------------------------- */
 
-static int queue_slot(rudp_conn_t *c, uint8_t type, const void *msg, size_t len)
+static int queue_slot(rudp_conn_t *c, uint8_t type, const void *msg, size_t len, uint64_t now)
 {
+    if (!outstanding(c))
+        c->wait_start = now;
     struct rudp_snd_slot *s = snd_slot(c, c->snd_nxt);
     uint8_t *data = s->data; /* the slot's buffer is fixed; everything else starts over */
     *s = (struct rudp_snd_slot){ .data = data, .type = type, .len = (uint32_t)len };
@@ -1026,7 +1086,7 @@ int rudp_conn_send(rudp_conn_t *c, const void *msg, size_t len, uint64_t now)
     /* The last slot is kept for the FIN so close() can never fail for lack of room. */
     if (c->snd_nxt - c->snd_una >= c->snd_cap - 1)
         return RUDP_EAGAIN;
-    return queue_slot(c, RUDP_T_DATA, msg, len);
+    return queue_slot(c, RUDP_T_DATA, msg, len, now);
 }
 
 uint32_t rudp_conn_send_space(const rudp_conn_t *c)
@@ -1039,14 +1099,14 @@ uint32_t rudp_conn_send_space(const rudp_conn_t *c)
 
 int rudp_conn_close(rudp_conn_t *c, uint64_t now)
 {
-    (void)now;
+    see_time(c, now);
     if (c->state == RUDP_STATE_CLOSED || c->state == RUDP_STATE_DRAINING)
         return RUDP_ESTATE;
     if (c->fin_queued)
         return 0;
     c->fin_queued = 1;
     c->fin_seq = c->snd_nxt;
-    return queue_slot(c, RUDP_T_FIN, NULL, 0);
+    return queue_slot(c, RUDP_T_FIN, NULL, 0, now);
 }
 
 void rudp_conn_abort(rudp_conn_t *c, uint64_t now)

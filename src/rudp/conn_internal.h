@@ -20,7 +20,7 @@ struct rudp_snd_slot {
     uint8_t type;      /* RUDP_T_DATA or RUDP_T_FIN */
     uint8_t state;
     uint8_t why;       /* for LOST: the RUDP_WHY_* that declared it */
-    uint8_t probe;     /* resent by the probe timer: excluded from loss scans once */
+    uint8_t beyond;    /* last sent past the peer's window: a window probe */
     uint32_t retx;     /* transmissions after the first */
     uint32_t wire_bytes; /* its share of the datagram it last went out in */
     uint32_t last_ts;  /* wire timestamp of the latest transmission */
@@ -73,7 +73,11 @@ struct rudp_conn {
 
     /* timers (µs, 0 = not armed) */
     uint64_t last_eliciting_sent;
-    uint32_t pto_count;
+    uint32_t pto_count;   /* expiries since the last new ACK: the backoff */
+    uint32_t silent_probes; /* expiries since the peer last answered a probe: the
+                               dead-peer count (a zero-window answer is an answer) */
+    uint32_t last_probe_ts; /* wire timestamp of the latest probe */
+    uint64_t wait_start;  /* when this side last began waiting on the peer */
     uint64_t loss_time;
     int probe_pending;
     uint64_t last_recv;
@@ -95,6 +99,7 @@ struct rudp_conn {
     uint32_t rcv_nxt;     /* first sequence not yet received */
     uint32_t rcv_high;    /* one past the highest sequence received */
     int peer_fin;         /* the peer's FIN is in order (rcv_nxt passed it) */
+    int fin_known;        /* a FIN has arrived, in order or not, at peer_fin_seq */
     uint32_t peer_fin_seq;
     int eof_read;         /* the application saw the end of the peer's stream */
     uint32_t last_rwnd;   /* receive window last advertised */
