@@ -60,6 +60,7 @@ void hola_netopts_init(struct hola_netopts *o)
     rudp_config_default(&o->engine);
     o->engine.max_message = HOLA_RUDP_MAX_MESSAGE;
     o->max_clients = RUDP_SOCK_DEFAULT_MAX_CLIENTS;
+    o->handshake_rate = RUDP_SOCK_DEFAULT_HANDSHAKE_RATE;
 }
 
 /* What each impairment option's value looks like, for the message. */
@@ -137,6 +138,13 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
             return -1;
         o->max_clients = (uint32_t)v;
         note_rudp_only(o, "--max-clients");
+        return 0;
+    case HOLA_OPT_HANDSHAKE_RATE:
+        if (hola_opts_ulong(arg, "--handshake-rate", 0, RUDP_SOCK_MAX_HANDSHAKE_RATE, &v,
+                            e) != 0)
+            return -1;
+        o->handshake_rate = (uint32_t)v;
+        note_rudp_only(o, "--handshake-rate");
         return 0;
     case HOLA_OPT_COALESCE:
         o->engine.coalesce = 1;

@@ -39,6 +39,7 @@ enum {
     HOLA_OPT_RATE,
     HOLA_OPT_SEED,
     HOLA_OPT_COALESCE,
+    HOLA_OPT_HANDSHAKE_RATE,
 };
 
 /* Entries for both programs' struct option tables. */
@@ -60,8 +61,9 @@ enum {
     { "coalesce", no_argument, NULL, HOLA_OPT_COALESCE }
 
 /* Only hola-server has a client limit. */
-#define HOLA_NETOPTS_SERVER_LONGOPTS \
-    { "max-clients", required_argument, NULL, HOLA_OPT_MAX_CLIENTS }
+#define HOLA_NETOPTS_SERVER_LONGOPTS                                      \
+    { "max-clients", required_argument, NULL, HOLA_OPT_MAX_CLIENTS },     \
+    { "handshake-rate", required_argument, NULL, HOLA_OPT_HANDSHAKE_RATE }
 
 /* rudp's max_message in both programs: a name is at most 512 bytes (HOLA_NAME_MAX) and
  * a reply at most 518 ("Hola " + name + a newline); 520 instead of the library's 1200
@@ -77,6 +79,8 @@ struct hola_netopts {
      * max_message (HOLA_RUDP_MAX_MESSAGE). */
     rudp_config_t engine;
     uint32_t max_clients;       /* server: default RUDP_SOCK_DEFAULT_MAX_CLIENTS */
+    uint32_t handshake_rate;    /* server: per source; default
+                                   RUDP_SOCK_DEFAULT_HANDSHAKE_RATE, 0 = no limit */
     enum hola_trace_mode trace;
     const char *pcap;           /* NULL: none */
     /* The impairment of this process's outgoing datagrams. */

@@ -58,7 +58,10 @@ static const char usage_text[] =
     "                        corrupt, min_rtt_us; srtt_us, rttvar_us, rto_us, cwnd of\n"
     "                        the last connection to end) and the socket's (accepted,\n"
     "                        refused_full, wrong_address, datagrams_in/out, the\n"
-    "                        handshake's retries_sent, cookies_bad, resets_sent...);\n"
+    "                        handshake's retries_sent, cookies_bad, resets_sent...,\n"
+    "                        and what was dropped, by reason: garbage (of which\n"
+    "                        checksum, oversized), wrong_address, cookies_bad,\n"
+    "                        cookies_expired, rate_limited, refused_full);\n"
     "                        with an impairment, impair_lost, impair_duplicated...\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
@@ -68,7 +71,12 @@ static const char usage_max_clients[] =
     "      --max-clients N   connections served at once: 1..65536 (default 1024); a\n"
     "                        client beyond that is refused (it reports \"server full\")\n"
     "                        instead of waiting in silence. Each connection buffers\n"
-    "                        at most --window messages each way\n";
+    "                        at most --window messages each way\n"
+    "      --handshake-rate N  handshake datagrams (and others for no connection)\n"
+    "                        answered per second per source address (IPv4, IPv6 /64):\n"
+    "                        0..1000000 (default 1000, bursts of twice that; 0: no\n"
+    "                        limit). Beyond it they are dropped unanswered and counted\n"
+    "                        (rate_limited); open connections are never limited\n";
 
 static const char usage_tail[] =
     "\n"

@@ -211,6 +211,7 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
     rudp_sock_config_default(&cfg);
     cfg.conn = net->engine;
     cfg.max_clients = net->max_clients;
+    cfg.handshake_rate = net->handshake_rate;
     if (net->trace != HOLA_TRACE_OFF) {
         hola_trace_init(&rs->trace, net->trace, "server", stderr);
         rs->trace.peer_of = peer_of;

@@ -239,6 +239,11 @@ void hola_stats_add_sock(struct hola_stats *st, const rudp_sock_stats_t *s, bool
         hola_stats_add(st, "resets_sent", s->listener.resets_sent);
         hola_stats_add(st, "garbage", s->listener.garbage);
         hola_stats_add(st, "ignored", s->listener.ignored);
+        hola_stats_add(st, "checksum", s->listener.checksum);
+        hola_stats_add(st, "oversized", s->oversized);
+        hola_stats_add(st, "rate_limited", s->listener.rate_limited);
+        hola_stats_add(st, "rate_sources_evicted", s->rate_sources_evicted);
+        hola_stats_add(st, "send_dropped", s->send_dropped);
     }
     if (impair)
         hola_impair_add_sim_stats(&s->impair, st);
