@@ -97,7 +97,7 @@ static const char usage_options[] =
     "                        from it; default: random, printed in --json)\n"
     "      --csv             print CSV instead of the table (one header line)\n"
     "      --json            print JSON instead of the table\n"
-    "      --svg FILE        also write an SVG chart: delivered %% and completion time\n"
+    "      --svg FILE        also write an SVG chart: delivered % and completion time\n"
     "                        (log scale) against each setting's loss, one line per\n"
     "                        protocol (solid: lock-step, dashed: pipelined)\n"
     "  -q, --quiet           no progress line\n"
