@@ -19,6 +19,7 @@ need nft nftables
 need ping iputils-ping
 need script bsdutils
 need tshark tshark
+need groff groff-base
 if [ $quick -eq 0 ]; then
     # scripts/fuzz.sh: clang links -fsanitize=fuzzer only with libFuzzer's runtime, which
     # Debian/Ubuntu ship in libclang-rt-N-dev, merely recommended by clang.
