@@ -1,5 +1,7 @@
-/* rudp error codes: every library call returns 0 or a count on success and one of
- * these negative values on failure. */
+/* rudp error codes. Every library function that returns int returns 0, or a count or a
+ * length, on success and one of these negative values on failure; the function's comment
+ * lists which ones it can return. docs/api.md has a table with typical causes.
+ * Thread-safety: rudp_strerror() is thread-safe (it only returns string constants). */
 #ifndef RUDP_ERROR_H
 #define RUDP_ERROR_H
 
@@ -18,7 +20,8 @@ typedef enum rudp_err {
     RUDP_EMALFORMED = -5,  /* a datagram failed the wire checks (length, type) */
     RUDP_ECHECKSUM = -6,   /* the CRC32C does not match */
     RUDP_EVERSION = -7,    /* unknown protocol version */
-    RUDP_ETIMEDOUT = -8,   /* the peer stopped answering (dead-peer limit) */
+    RUDP_ETIMEDOUT = -8,   /* the peer stopped answering (dead-peer limit, idle timeout);
+                              rudp_cookie_check(): the cookie expired */
     RUDP_ERESET = -9,      /* the peer reset the connection */
     RUDP_ECLOSED = -10,    /* the connection is closing or closed */
     RUDP_ESTATE = -11,     /* the call does not fit the connection's state */
@@ -30,7 +33,9 @@ typedef enum rudp_err {
     RUDP_EUNREACH = -17,   /* the peer is not reachable (ICMP port unreachable) */
 } rudp_err_t;
 
-/* A short English sentence for a code; never NULL, also for unknown codes. */
+/* A short English phrase for `code` ("checksum mismatch"), for messages; "unknown error"
+ * for a value that is not an rudp_err_t. Never NULL; the string is static (do not free
+ * it) and stays valid for the life of the program. */
 RUDP_API const char *rudp_strerror(int code);
 
 #ifdef __cplusplus

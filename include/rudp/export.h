@@ -1,5 +1,8 @@
 /* RUDP_API marks the library's public functions: the shared library is built with
- * hidden visibility, so only these are exported (and nothing internal leaks out). */
+ * -fvisibility=hidden, so only these are exported and nothing internal leaks out (the
+ * install test checks that every exported symbol is an RUDP_API declaration). Programs
+ * using librudp never need this header directly; every public header includes it. With
+ * compilers other than GCC and Clang it expands to nothing. */
 #ifndef RUDP_EXPORT_H
 #define RUDP_EXPORT_H
 

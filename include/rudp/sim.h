@@ -1,5 +1,9 @@
 /* rudp's deterministic simulated link: a seeded PRNG and one direction of an impaired path
- * (netem's loss, burst loss, delay, jitter, duplication, reordering, corruption, rate). */
+ * (netem's loss, burst loss, delay, jitter, duplication, reordering, corruption, rate).
+ * For tests, benchmarks and demonstrations without sockets (examples/engine_demo.c), and
+ * for the socket driver's built-in impairment. No I/O, no clock: times are passed in.
+ * Thread-safety: a rudp_prng_t or a rudp_sim_link_t is used by one thread at a time;
+ * rudp_impair_parse() is thread-safe. */
 #ifndef RUDP_SIM_H
 #define RUDP_SIM_H
 
@@ -21,7 +25,8 @@ typedef struct rudp_prng {
     uint64_t s[4];
 } rudp_prng_t;
 
-/* Fills the state from four splitmix64 outputs of seed (any seed, 0 included). */
+/* Fills the caller's state from four splitmix64 outputs of seed (any seed, 0 included).
+ * The state is a plain struct: copy it to fork a sequence; nothing to free. */
 RUDP_API void rudp_prng_seed(rudp_prng_t *rng, uint64_t seed);
 /* The next 64 random bits. */
 RUDP_API uint64_t rudp_prng_next(rudp_prng_t *rng);
@@ -85,7 +90,8 @@ typedef struct rudp_sim_stats {
  * delay or a jitter above an hour) or RUDP_ENOMEM. */
 RUDP_API int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t seed,
                       uint32_t capacity);
-/* Frees the link and every datagram still in it; NULL is fine. */
+/* Frees the link and every datagram still in it; NULL is fine. The link's memory (about
+ * capacity x RUDP_SIM_MAX_DGRAM bytes, allocated by rudp_sim_link_new()) goes with it. */
 RUDP_API void rudp_sim_link_free(rudp_sim_link_t *link);
 
 /* Offers one datagram to the link at time now_us (µs; a time earlier than a previous call
@@ -101,11 +107,11 @@ RUDP_API int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const vo
 RUDP_API int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t cap,
                       size_t *len);
 
-/* The time the earliest held datagram is due, UINT64_MAX if the link is empty: the
- * simulator's clock jumps there. */
+/* The time the earliest held datagram is due, UINT64_MAX if the link is empty (or NULL):
+ * the simulator's clock jumps there. */
 RUDP_API uint64_t rudp_sim_link_next(const rudp_sim_link_t *link);
 
-/* Copies the counters into *st. */
+/* Copies the counters into *st; does nothing if link or st is NULL. */
 RUDP_API void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st);
 
 /* Sets one impairment from tc-netem's vocabulary, for command-line use. Keys and values:

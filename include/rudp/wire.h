@@ -1,5 +1,7 @@
 /* rudp wire format v1: one fixed 36-byte header, a SACK bitmap, the payload and a
- * CRC32C trailer, all in network byte order. docs/protocol.md is the normative text. */
+ * CRC32C trailer, all in network byte order. docs/protocol.md is the normative text.
+ * Applications need only the constants; the functions serve drivers, dissectors and
+ * tests. They keep no state and allocate nothing, so they are all thread-safe. */
 #ifndef RUDP_WIRE_H
 #define RUDP_WIRE_H
 
@@ -46,6 +48,9 @@ typedef enum rudp_reset_reason {
     RUDP_RESET_ABORT = 2,   /* the peer aborted (dead-peer limit, protocol error) */
 } rudp_reset_reason_t;
 
+/* One datagram, decoded. `sack` and `payload` are borrowed pointers: rudp_wire_encode()
+ * reads sack_len and payload_len bytes from them; rudp_wire_decode() points them into the
+ * datagram it was given, so they are valid only as long as that buffer is. */
 typedef struct rudp_hdr {
     uint8_t version;
     uint8_t type;
@@ -63,29 +68,34 @@ typedef struct rudp_hdr {
     const uint8_t *payload;
 } rudp_hdr_t;
 
-/* Size of the datagram rudp_wire_encode() would write for h. */
+/* Size in bytes of the datagram rudp_wire_encode() would write for h: header, sack_len,
+ * payload_len and trailer. h is not checked. */
 RUDP_API size_t rudp_wire_size(const rudp_hdr_t *h);
 
-/* Writes h (with version forced to RUDP_VERSION) and its CRC into buf.
+/* Writes h (with version forced to RUDP_VERSION) and its CRC into buf[0..cap); h is only
+ * read.
  * Returns the length, or RUDP_EINVAL (bad type/flags/sack_len/payload for the type),
  * RUDP_EMSGSIZE (payload over RUDP_MAX_PAYLOAD), RUDP_EBUFSIZE (cap too small). */
 RUDP_API int rudp_wire_encode(const rudp_hdr_t *h, uint8_t *buf, size_t cap);
 
-/* Parses and checks a datagram: length fields against the real length, version, type,
- * flags, per-type payload rules, CRC. On success h->sack/h->payload point into buf.
+/* Parses and checks the datagram buf[0..len): length fields against the real length,
+ * version, type, flags, per-type payload rules, CRC. On success *h is filled and
+ * h->sack/h->payload point into buf (nothing is copied); on failure *h is unspecified.
  * Returns 0, RUDP_EMALFORMED, RUDP_EVERSION or RUDP_ECHECKSUM. */
 RUDP_API int rudp_wire_decode(rudp_hdr_t *h, const uint8_t *buf, size_t len);
 
 /* Walks the records of a decoded DATA datagram with RUDP_F_COALESCED (decode has
- * already checked that they fill the payload exactly). Start with *off = 0. Returns 1
- * and sets *msg and *len for the next record, 0 when there are no more. */
+ * already checked that they fill the payload exactly). Start with *off = 0; each call
+ * advances it. Returns 1 and sets *msg (pointing into h->payload) and *len for the next
+ * record, 0 when there are no more. All pointers must be valid. */
 RUDP_API int rudp_wire_record(const rudp_hdr_t *h, size_t *off, const uint8_t **msg, size_t *len);
 
-/* Reads the connection ID without any other check, for demultiplexing.
- * Returns 0 or RUDP_EMALFORMED when len is too short. */
+/* Reads the connection ID into *cid without any other check (not even the CRC), for
+ * demultiplexing before rudp_conn_input() or rudp_listen_input() check the rest.
+ * Returns 0, or RUDP_EMALFORMED when len is shorter than a header and trailer. */
 RUDP_API int rudp_wire_peek_cid(const uint8_t *buf, size_t len, uint64_t *cid);
 
-/* A short name for a packet type ("DATA"), "?" when unknown. */
+/* A short name for a packet type ("DATA"), "?" when unknown. Never NULL; static. */
 RUDP_API const char *rudp_wire_type_name(unsigned type);
 
 #ifdef __cplusplus
