@@ -1,6 +1,14 @@
 /* The rudp engine: one reliable, ordered message connection, with no I/O of its own.
  * The caller feeds datagrams and the time in, pulls datagrams and messages out, and
- * sleeps until rudp_conn_next_timeout(). Not thread-safe: one thread per connection. */
+ * sleeps until rudp_conn_next_timeout(); docs/api.md shows the loop:
+ *     rudp_conn_input() for each datagram -> rudp_conn_prepare() until it returns 0
+ *     -> rudp_conn_next_timeout() -> sleep until then or the next datagram.
+ * Times (`now`) are microseconds of a monotonic clock, never decreasing for one connection.
+ * Memory: one allocation per connection, at creation (the size is in docs/api.md); every
+ * buffer passed in is copied or only read during the call, and never kept.
+ * Thread-safety: a connection is used by one thread at a time (calls on different
+ * connections may run in parallel); the engine has no global state. Functions taking a
+ * rudp_conn_t need a valid one (not NULL) unless they say otherwise. */
 #ifndef RUDP_CONN_H
 #define RUDP_CONN_H
 
@@ -15,7 +23,10 @@
 extern "C" {
 #endif
 
-/* Allocation hook, used only by rudp_conn_new() and rudp_conn_free(). */
+/* Allocation hook, used only by rudp_conn_new_client/server() (one alloc per
+ * connection) and rudp_conn_free() (its free). alloc returns memory aligned for any type,
+ * or NULL (the creation then fails with RUDP_ENOMEM); ctx is passed back untouched. The
+ * struct is copied at creation. In tests it routes through cmocka's test_malloc. */
 typedef struct rudp_allocator {
     void *(*alloc)(void *ctx, size_t size);
     void (*free)(void *ctx, void *ptr);
@@ -34,7 +45,7 @@ typedef enum rudp_state {
     RUDP_STATE_CLOSED = 4,      /* over; rudp_conn_error() tells how */
 } rudp_state_t;
 
-/* What the trace hook reports. */
+/* What the trace hook reports (rudp_event_t.kind). */
 typedef enum rudp_event_kind {
     RUDP_EV_SEND = 1,       /* a datagram left (first transmission) */
     RUDP_EV_RETRANSMIT = 2, /* a DATA/FIN/INITIAL sent again; reason says why */
@@ -71,6 +82,9 @@ typedef struct rudp_event {
     uint32_t in_flight;/* packets sent and not yet acknowledged or lost */
 } rudp_event_t;
 
+/* The trace hook (rudp_config_t.trace): called synchronously from inside the engine call
+ * that caused the event, with rudp_config_t.trace_user. *ev is valid only during the call.
+ * The hook must not call rudp_conn_* functions on the connection it traces. */
 typedef void (*rudp_trace_fn)(void *user, const rudp_event_t *ev);
 
 typedef struct rudp_config {
@@ -120,71 +134,100 @@ typedef struct rudp_stats {
 
 typedef struct rudp_conn rudp_conn_t;
 
-/* Fills *cfg with the defaults above. */
+/* The engine's settings, copied at creation (the allocator and trace_user pointers are
+ * kept: what they point to must outlive the connection). Start from
+ * rudp_config_default() and change fields; values out of range make creation fail with
+ * RUDP_EINVAL. */
+/* Fills *cfg with the defaults above. cfg must not be NULL. Thread-safe. */
 RUDP_API void rudp_config_default(rudp_config_t *cfg);
 
-/* Client side. `cid` and `isn` must come from a good random source (the engine has
- * none). The first rudp_conn_prepare() emits the INITIAL.
+/* Client side: creates a connection in RUDP_STATE_HANDSHAKE and stores it in *out; the
+ * caller owns it and frees it with rudp_conn_free(). `cid` (connection ID) and `isn`
+ * (initial sequence number) must come from a good random source such as
+ * rudp_random_bytes() (the engine has none). The first rudp_conn_prepare() emits the
+ * INITIAL.
  * Returns 0, RUDP_EINVAL (config out of range) or RUDP_ENOMEM. */
 RUDP_API int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t cid,
                          uint32_t isn, uint64_t now);
 
 /* Server side, for a client whose INITIAL carried a valid cookie (see rudp/listen.h):
- * `hdr` is that INITIAL. The connection starts established and answers with ACCEPT.
+ * `initial` is that INITIAL as rudp_listen_input() decoded it (only read during the call),
+ * `isn` this side's random initial sequence number. The connection starts established
+ * and answers with ACCEPT; *out is the caller's to free with rudp_conn_free().
  * Returns 0, RUDP_EINVAL or RUDP_ENOMEM. */
 RUDP_API int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp_hdr_t *initial,
                          uint32_t isn, uint64_t now);
 
-/* Frees everything the connection owns. NULL is allowed. */
+/* Frees the connection's one allocation (through its allocator). Sends nothing: call
+ * rudp_conn_close() or rudp_conn_abort() and prepare first to tell the peer. NULL is
+ * allowed. */
 RUDP_API void rudp_conn_free(rudp_conn_t *c);
 
-/* Feeds one received datagram. Garbage, duplicates and datagrams for another
- * connection are dropped and counted, never delivered.
+/* Feeds one received datagram dgram[0..len) (read during the call, not kept). Garbage,
+ * duplicates and datagrams for another connection are dropped and counted, never
+ * delivered. Call rudp_conn_prepare() afterwards: input may make ACKs or data due.
  * Returns 0 when the datagram was used, or the reason it was dropped (RUDP_ECHECKSUM,
  * RUDP_EMALFORMED, RUDP_EVERSION, RUDP_ESTATE); the connection is unharmed either way. */
 RUDP_API int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t now);
 
-/* Runs due timers, then writes the next datagram to send into buf (cap >=
- * RUDP_MAX_DATAGRAM is always enough). Call until it returns 0.
+/* Runs due timers, then writes the next datagram to send into buf[0..cap) (cap >=
+ * RUDP_MAX_DATAGRAM is always enough). Call until it returns 0, after every input, send,
+ * close or abort and whenever rudp_conn_next_timeout() has passed; send each datagram
+ * to the peer as it comes.
  * Returns the datagram's length, 0 when nothing is to be sent now, or RUDP_EBUFSIZE. */
 RUDP_API int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap);
 
-/* Absolute time (µs) at which rudp_conn_prepare() must next be called even if no
- * datagram arrives; UINT64_MAX when no timer runs. */
+/* Absolute time (µs, the clock of `now`) at which rudp_conn_prepare() must next be
+ * called even if no datagram arrives; UINT64_MAX when no timer runs (a closed
+ * connection). Meaningful after the last rudp_conn_prepare() returned 0. */
 RUDP_API uint64_t rudp_conn_next_timeout(const rudp_conn_t *c);
 
-/* Queues one message (0..RUDP_MAX_PAYLOAD bytes, copied). Returns 0, RUDP_EMSGSIZE,
+/* Queues one message msg[0..len) (0..max_message bytes, copied; msg may be NULL when len
+ * is 0); rudp_conn_prepare() sends it when the windows allow. Returns 0, RUDP_EMSGSIZE
+ * (len over the config's max_message), RUDP_EINVAL (NULL msg with len > 0),
  * RUDP_EAGAIN (window and send queue full: retry after the peer acknowledges),
  * RUDP_ECLOSED (rudp_conn_close() was called) or the connection's error once closed. */
 RUDP_API int rudp_conn_send(rudp_conn_t *c, const void *msg, size_t len, uint64_t now);
 
 /* How many more messages rudp_conn_send() would accept now (0 when it would say
- * RUDP_EAGAIN or the stream is closed). */
+ * RUDP_EAGAIN or the stream is closed). Space opens when the peer acknowledges. */
 RUDP_API uint32_t rudp_conn_send_space(const rudp_conn_t *c);
 
-/* Takes the next in-order message into buf. Returns its length, RUDP_EAGAIN (none
- * ready), RUDP_EBUFSIZE (cap too small; the message stays queued), RUDP_ECLOSED (the
- * peer finished its stream and everything was read) or the connection's error. */
+/* Copies the next in-order message into buf[0..cap) and frees its slot (which may
+ * reopen the receive window: prepare afterwards). Returns its length (0 for an empty
+ * message), RUDP_EAGAIN (none ready), RUDP_EBUFSIZE (cap too small; the message stays
+ * queued; cap >= max_message is always enough), RUDP_ECLOSED (the peer finished its
+ * stream and everything was read) or the connection's error. May call the trace hook
+ * (DELIVER). */
 RUDP_API int rudp_conn_recv(rudp_conn_t *c, void *buf, size_t cap);
 
-/* Length of the next in-order message, or the code rudp_conn_recv() would return. */
+/* Length of the next in-order message without taking it, or the negative code
+ * rudp_conn_recv() would return. */
 RUDP_API int rudp_conn_peek_size(const rudp_conn_t *c);
 
 /* Ends this side's stream after the queued messages (a FIN takes the next sequence
- * number). The peer may keep sending until it closes too. Returns 0 or RUDP_ESTATE. */
+ * number; room for it is always kept). The peer may keep sending until it closes too;
+ * rudp_conn_done() then tells when all is over. Calling it again is a no-op returning 0.
+ * Returns 0, or RUDP_ESTATE when the connection is draining or closed. */
 RUDP_API int rudp_conn_close(rudp_conn_t *c, uint64_t now);
 
-/* Drops the connection at once; the next prepare emits one RESET to the peer. */
+/* Drops the connection at once (state CLOSED, rudp_conn_error() RUDP_ECLOSED); the
+ * next prepare emits one RESET to the peer (none if nothing was ever sent). Queued and
+ * unread messages are discarded. No-op on a closed connection. */
 RUDP_API void rudp_conn_abort(rudp_conn_t *c, uint64_t now);
 
 /* Ends the connection with `error` (a negative RUDP_E* code, e.g. RUDP_EUNREACH when
- * the driver learns that nothing listens at the peer) and sends nothing: there is
- * nobody to tell. rudp_conn_error() then returns `error`. */
+ * the driver learns that nothing listens at the peer; a value >= 0 counts as
+ * RUDP_ECLOSED) and sends nothing: there is nobody to tell. rudp_conn_error() then
+ * returns `error`. No-op on a closed connection. */
 RUDP_API void rudp_conn_fail(rudp_conn_t *c, int error, uint64_t now);
 
+/* The connection's state (rudp_state_t above). */
 RUDP_API rudp_state_t rudp_conn_state(const rudp_conn_t *c);
 
-/* Why the connection closed: 0 (cleanly), RUDP_ETIMEDOUT, RUDP_ERESET, RUDP_EREFUSED. */
+/* Why the connection closed: 0 (cleanly, or not closed yet), RUDP_ETIMEDOUT (dead peer
+ * or idle), RUDP_ERESET, RUDP_EREFUSED (server full), RUDP_ECLOSED (rudp_conn_abort()),
+ * or the code given to rudp_conn_fail(). */
 RUDP_API int rudp_conn_error(const rudp_conn_t *c);
 
 /* True once both streams ended and every message was acknowledged and read:
@@ -194,11 +237,14 @@ RUDP_API int rudp_conn_done(const rudp_conn_t *c);
 /* Messages queued by rudp_conn_send() and not yet acknowledged. */
 RUDP_API uint32_t rudp_conn_unacked(const rudp_conn_t *c);
 
+/* The connection ID (chosen by the client), to demultiplex with rudp_wire_peek_cid(). */
 RUDP_API uint64_t rudp_conn_cid(const rudp_conn_t *c);
 
+/* Copies the connection's counters and RTT state into *out (any time, closed too). */
 RUDP_API void rudp_conn_stats(const rudp_conn_t *c, rudp_stats_t *out);
 
-/* A short name for a state / an event kind, for traces. */
+/* A short name for a state ("ESTABLISHED") / an event kind ("retransmit"), for traces;
+ * "?" when unknown. Never NULL; static strings; thread-safe. */
 RUDP_API const char *rudp_state_name(rudp_state_t s);
 RUDP_API const char *rudp_event_name(rudp_event_kind_t k);
 
