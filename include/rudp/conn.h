@@ -100,7 +100,9 @@ typedef struct rudp_config {
     rudp_cc_t cc;               /* default RUDP_CC_NEWRENO */
     uint64_t initial_rto;       /* µs, timeout before any RTT sample; default 1 s */
     uint64_t max_rto;           /* µs, cap on the backed-off timeout; default 4 s */
-    uint64_t max_ack_delay;     /* µs, longest this side holds an ACK; default 1 ms */
+    uint64_t max_ack_delay;     /* µs, longest this side holds an ACK; default 250 µs:
+                                   it is part of every probe timeout, and on a LAN a
+                                   millisecond is many round trips */
     uint32_t max_retries;       /* consecutive timeouts before RUDP_ETIMEDOUT; default 8 */
     uint64_t dead_timeout;      /* µs without progress while waiting on the peer before
                                    RUDP_ETIMEDOUT; default 10 s; 0 = only max_retries */
@@ -117,7 +119,7 @@ typedef struct rudp_stats {
     uint64_t packets_sent, bytes_sent;         /* every datagram, all types */
     uint64_t packets_received, bytes_received; /* valid datagrams */
     uint64_t data_sent;                        /* DATA/FIN transmissions, first or not */
-    uint64_t retransmits_timeout, retransmits_fast;
+    uint64_t retransmits_timeout, retransmits_fast; /* datagrams sent again, by cause */
     uint64_t spurious;           /* retransmissions the peer turned out not to need
                                     (RFC 3522: the original had arrived) */
     uint64_t premature;          /* of those, the ones whose timer fired while the ACK

@@ -43,7 +43,7 @@ void rudp_config_default(rudp_config_t *cfg)
         .cc = RUDP_CC_NEWRENO,
         .initial_rto = 1000000,
         .max_rto = 4000000,
-        .max_ack_delay = 1000,
+        .max_ack_delay = 250,
         .max_retries = 8,
         .dead_timeout = 10000000,
         .idle_timeout = 30000000,
@@ -858,9 +858,10 @@ static int emit(rudp_conn_t *c, rudp_hdr_t *h, uint8_t *buf, size_t cap, uint64_
     return n;
 }
 
-/* Records one transmission of a slot that went out in the datagram stamped ts. */
-static void mark_sent(rudp_conn_t *c, uint32_t seq, uint32_t wire_bytes, int why, uint32_t ts,
-                      uint64_t now)
+/* Records one transmission of a slot that went out in the datagram stamped ts.
+ * Returns 1 when it was a retransmission. */
+static int mark_sent(rudp_conn_t *c, uint32_t seq, uint32_t wire_bytes, int why, uint32_t ts,
+                     uint64_t now)
 {
     struct rudp_snd_slot *s = snd_slot(c, seq);
     if (s->state == SLOT_LOST)
@@ -881,14 +882,11 @@ static void mark_sent(rudp_conn_t *c, uint32_t seq, uint32_t wire_bytes, int why
     if (first) {
         c->snd_new++;
         trace(c, RUDP_EV_SEND, now, s->type, seq, s->len, 0);
-    } else {
-        s->retx++;
-        if (why == RUDP_WHY_TIMEOUT)
-            c->st.retransmits_timeout++;
-        else
-            c->st.retransmits_fast++;
-        trace(c, RUDP_EV_RETRANSMIT, now, s->type, seq, s->len, why);
+        return 0;
     }
+    s->retx++;
+    trace(c, RUDP_EV_RETRANSMIT, now, s->type, seq, s->len, why);
+    return 1;
 }
 
 /* Whether slot seq may join a coalesced datagram that already holds `bytes` of
@@ -945,12 +943,20 @@ static int send_slot(rudp_conn_t *c, uint32_t seq, int why, uint8_t *buf, size_t
         return n;
     c->tx_counter++;
     c->st.data_sent++;
+    int resent = 0;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t len = snd_slot(c, seq + i)->len;
         uint32_t share = h.flags & RUDP_F_COALESCED ? RUDP_RECORD_HEADER + len : len;
         if (i == 0)
             share += RUDP_HEADER_SIZE + RUDP_TRAILER_SIZE;
-        mark_sent(c, seq + i, share, why, h.ts, now);
+        resent |= mark_sent(c, seq + i, share, why, h.ts, now);
+    }
+    /* Counted per datagram, like data_sent, however many messages it carried. */
+    if (resent) {
+        if (why == RUDP_WHY_TIMEOUT)
+            c->st.retransmits_timeout++;
+        else
+            c->st.retransmits_fast++;
     }
     return n;
 }
