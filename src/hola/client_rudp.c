@@ -265,6 +265,18 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
             hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
             goto out;
         }
+        /* Done (every reply read, both streams ended, ours acknowledged): the work is
+         * over, so don't sit out the drain. The drain only re-acknowledges a server
+         * FIN whose ACK got lost; that server then gives up on the FIN, and since it
+         * has everything, it closes cleanly anyway (docs/protocol.md, section 9). */
+        if (rc->conn != NULL && rudp_conn_done(rc->conn)) {
+            rudp_stats_t es;
+            rudp_conn_stats(rc->conn, &es);
+            hola_stats_add_engine(st, &es);
+            rc->closed = true;
+            rc->close_error = 0;
+            rc->conn = NULL;
+        }
     }
     result = closing_error(rc, e);
 

@@ -24,7 +24,8 @@ const char hola_netopts_help_rudp[] =
     "                        only --max-retries counts)\n"
     "      --coalesce        let the engine pack several queued names (or replies) into\n"
     "                        one datagram, message boundaries kept (default: off, one\n"
-    "                        message per datagram, as the class sees it in a capture)\n"
+    "                        message per datagram, as the class sees it in a capture);\n"
+    "                        the window opens to 1024 unless --window is given\n"
     "      --trace[=json]    print every engine event on standard error: time (ms since\n"
     "                        the first event), side, direction (→ sent, ← received),\n"
     "                        packet type, seq, ack, length, and why a packet was sent\n"
@@ -110,6 +111,7 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
         if (hola_opts_ulong(arg, "--window", 1, RUDP_MAX_WINDOW, &v, e) != 0)
             return -1;
         o->engine.window = (uint32_t)v;
+        o->window_set = true;
         note_rudp_only(o, "--window");
         return 0;
     case HOLA_OPT_CC:
@@ -148,6 +150,12 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
         return 0;
     case HOLA_OPT_COALESCE:
         o->engine.coalesce = 1;
+        /* The window counts messages; short names need many to fill a datagram, so
+         * coalescing opens it to the maximum unless --window says otherwise. */
+        if (!o->window_set) {
+            o->engine.window = RUDP_MAX_WINDOW;
+            o->engine.send_queue = RUDP_MAX_WINDOW;
+        }
         note_rudp_only(o, "--coalesce");
         return 0;
     case HOLA_OPT_TRACE:

@@ -91,6 +91,7 @@ struct hola_netopts {
      * in the message when the protocol cannot honour them. */
     const char *rudp_only;
     const char *impairment;
+    bool window_set;            /* --window given: --coalesce leaves the window alone */
 };
 
 /* Fills o with the defaults: rudp_config_default() with max_message
