@@ -1,5 +1,8 @@
 /* The server's stateless front door: answers INITIALs with cookie challenges and tells
- * the caller when a client has proven its address, before any state is kept for it. */
+ * the caller when a client has proven its address, before any state is kept for it.
+ * No I/O and no allocation: the caller owns every struct and buffer, and passes `now`
+ * (µs). Thread-safety: a rudp_listener_t or rudp_ratelimit_t is used by one thread at a
+ * time; the cookie functions are thread-safe. rudp/sock.h does all this for sockets. */
 #ifndef RUDP_LISTEN_H
 #define RUDP_LISTEN_H
 
@@ -46,7 +49,8 @@ typedef enum rudp_listen_verdict {
     RUDP_LISTEN_ACCEPT = 2, /* a validated INITIAL: create the connection from *hdr */
 } rudp_listen_verdict_t;
 
-/* Sets the key and the cookie lifetime (0: RUDP_DEFAULT_COOKIE_LIFETIME); clears counters. */
+/* Sets the key (copied; from a random source such as rudp_random_bytes()) and the
+ * cookie lifetime (0: RUDP_DEFAULT_COOKIE_LIFETIME); clears counters. Nothing to free. */
 RUDP_API void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
                       uint64_t cookie_lifetime);
 
@@ -56,7 +60,9 @@ RUDP_API void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE
  * server cannot be used to amplify a spoofed flood.
  * Returns a rudp_listen_verdict_t (with *reply_len set for REPLY and *hdr decoded for
  * ACCEPT), or a negative RUDP_E* code for a datagram that failed the wire checks
- * (nothing is sent for those). */
+ * (nothing is sent for those). dgram and addr are only read during the call; the reply
+ * is written to reply[0..cap) (RUDP_MAX_DATAGRAM is enough); *hdr's sack and payload
+ * point into dgram, so create the connection before reusing that buffer. */
 RUDP_API int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
                       size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply,
                       size_t cap, size_t *reply_len);
@@ -99,10 +105,13 @@ RUDP_API int rudp_ratelimit_admit(rudp_ratelimit_t *r, const void *src, size_t s
                                   uint64_t now);
 
 /* Cookie primitives, exposed for tests: the cookie is the issue time (8 bytes) and a
- * SipHash-2-4 MAC over (address, connection ID, issue time). */
+ * SipHash-2-4 MAC over (address, connection ID, issue time). Writes RUDP_COOKIE_SIZE bytes
+ * to out. */
 RUDP_API void rudp_cookie_make(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
                       uint64_t cid, uint64_t issued, uint8_t out[RUDP_COOKIE_SIZE]);
-/* Returns 0, or RUDP_ECOOKIE (bad MAC) / RUDP_ETIMEDOUT (expired or from the future). */
+/* Checks a cookie made by rudp_cookie_make() with the same key, address and connection
+ * ID, no older than `lifetime` µs at `now`. Returns 0, or RUDP_ECOOKIE (bad MAC) /
+ * RUDP_ETIMEDOUT (expired or from the future). */
 RUDP_API int rudp_cookie_check(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
                       uint64_t cid, uint64_t now, uint64_t lifetime,
                       const uint8_t cookie[RUDP_COOKIE_SIZE]);

@@ -91,7 +91,9 @@ typedef struct rudp_sock_stats {
 RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
 
 /* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected
- * UDP socket and starts the handshake. Events go to cb(user, ...).
+ * UDP socket and starts the handshake. *out is the caller's, freed with rudp_sock_free().
+ * Events go to cb(user, ...), called only from inside rudp_sock_step() on the calling
+ * thread; user is passed back untouched.
  * Returns 0, RUDP_EADDR (cannot resolve), RUDP_ESYS (socket/connect failed; errno
  * tells), RUDP_EINVAL or RUDP_ENOMEM. */
 RUDP_API int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
@@ -102,8 +104,9 @@ RUDP_API int rudp_sock_client(rudp_sock_t **out, const char *host, const char *p
 RUDP_API int rudp_sock_server(rudp_sock_t **out, const char *host, const char *port,
                      const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
 
-/* Closes the socket and frees every connection (without telling peers; call
- * rudp_sock_close() and step until CLOSED events for a graceful end). NULL is fine. */
+/* Closes the socket and frees every connection and buffer it owns (without telling
+ * peers; call rudp_sock_close() and step until CLOSED events for a graceful end). No
+ * callback is made. NULL is fine. */
 RUDP_API void rudp_sock_free(rudp_sock_t *s);
 
 /* Waits up to timeout_ms (-1: until the next engine deadline or datagram, however
@@ -135,6 +138,7 @@ RUDP_API int rudp_sock_timeout_ms(const rudp_sock_t *s);
 /* The driver's monotonic clock, µs: the `now` the engines see. */
 RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 
+/* Copies the socket's counters into *out (the listener's and impairment's included). */
 RUDP_API void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
 
 /* Fills buf with n bytes from the system's random source (getrandom, /dev/urandom).
