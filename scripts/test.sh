@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian/Ubuntu machine: installs what is missing,
-# builds, runs `meson test`, then again under AddressSanitizer and UBSan, then each
-# libFuzzer target for a minute (scripts/fuzz.sh).
+# builds, runs `meson test`, then again under AddressSanitizer and UBSan, then the
+# end-to-end tests under valgrind memcheck, then each libFuzzer target for a minute
+# (scripts/fuzz.sh).
 # Usage: scripts/test.sh [--quick] [meson test arguments...]
-#   --quick   skip the sanitizer build and the fuzzers
+#   --quick   skip the sanitizer build, valgrind and the fuzzers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -24,6 +25,7 @@ if [ $quick -eq 0 ]; then
     # scripts/fuzz.sh: clang links -fsanitize=fuzzer only with libFuzzer's runtime, which
     # Debian/Ubuntu ship in libclang-rt-N-dev, merely recommended by clang.
     need clang clang
+    need valgrind valgrind
     echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' |
         clang -x c - -fsanitize=fuzzer -o /dev/null 2>/dev/null || need libFuzzer libclang-rt-dev
 fi
@@ -56,6 +58,20 @@ if [ $quick -eq 0 ]; then
     configure_build build-sanitize -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         run_suite build-sanitize "$@" || status=1
+
+    # valgrind memcheck over the end-to-end tests (about 5 minutes on 2 cores): the socket
+    # driver's and the hostile network's test programs directly, the CLI scripts through
+    # HOLA_WRAP (tests/hola/lib.sh runs every hola-server and hola-client under it and
+    # fails on any report). Any error or definite leak fails. A smaller flood spread over
+    # more time: valgrind's programs are some 20x slower.
+    vg="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+    vg="$vg --show-leak-kinds=definite -q"
+    HOSTILE_DATAGRAMS=20000 run_suite build --wrapper "$vg" --timeout-multiplier 3 \
+        sock 'sock ipv6' hostile || status=1
+    HOLA_WRAP="$vg" HOSTILE_DATAGRAMS=20000 HOSTILE_SPREAD_MS=10000 \
+        run_suite build --timeout-multiplier 3 --num-processes 2 \
+        'hola e2e tcp' 'hola e2e udp' 'hola e2e ipv6' 'hola e2e errors' 'hola e2e rudp' \
+        'hola e2e rudp_dead' 'hola e2e rudp_many' 'hostile cli' || status=1
 
     # Every fuzz target for FUZZ_TIME seconds (default 60); one count per target.
     rm -f build-fuzz/fuzz-results

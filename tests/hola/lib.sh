@@ -14,6 +14,21 @@ hola_init() {
     # Fixed UTF-8 locale-independent behaviour: the programs do not depend on the locale,
     # but the prompt language does; tests set LANG themselves where it matters.
     export LC_ALL= LC_MESSAGES= LANG=C.UTF-8
+    # HOLA_WRAP, a valgrind command line (scripts/test.sh): every server and client runs
+    # under it, its report in $TMP/valgrind.PID.log, failed like a sanitizer's below.
+    if [ -n "${HOLA_WRAP:-}" ]; then
+        SERVER=$(hola_wrap "$SERVER") CLIENT=$(hola_wrap "$CLIENT")
+    fi
+}
+
+# hola_wrap PROGRAM: writes a script that runs PROGRAM under $HOLA_WRAP; prints its path.
+hola_wrap() {
+    local w="$TMP/wrap/${1##*/}" # the same name: messages and tests quote it
+    mkdir -p "$TMP/wrap"
+    printf '#!/usr/bin/env bash\nexec %s --log-file=%q %q "$@"\n' \
+        "$HOLA_WRAP" "$TMP/valgrind.%p.log" "$1" >"$w"
+    chmod +x "$w"
+    echo "$w"
 }
 
 hola_cleanup() {
@@ -30,8 +45,12 @@ hola_cleanup() {
     local bad
     bad=$(grep -l -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' \
         "$TMP"/*.err 2>/dev/null)
+    local f
+    for f in "$TMP"/valgrind.*.log; do
+        [ -s "$f" ] && bad="$bad $f"
+    done
     if [ -n "$bad" ]; then
-        echo "FAIL: sanitizer report in ${bad//$TMP\//}" >&2
+        echo "FAIL: sanitizer or valgrind report in ${bad//$TMP\//}" >&2
         cat $bad >&2
         rm -rf "$TMP"
         exit 1
