@@ -442,11 +442,6 @@ static void enter_draining_if_done(rudp_conn_t *c, uint64_t now)
 static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
     c->peer_rwnd = h->rwnd;
-    /* An ACK echoing our latest probe proves the peer alive and the path open both
-     * ways, even if it acknowledges nothing (a full receive window): like TCP's
-     * persist timer, probing then goes on without counting toward max_retries. */
-    if (c->silent_probes && (int32_t)(h->ts_echo - c->last_probe_ts) >= 0)
-        c->silent_probes = 0;
     /* An ACK for something never sent is forged or broken: ignore its ACK part. */
     if (rudp_seq_gt(h->ack, c->snd_new) || rudp_seq_lt(h->ack, c->snd_una - RUDP_MAX_WINDOW))
         return;
@@ -488,7 +483,6 @@ static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     if (sample < 0x80000000u)
         rudp_rtt_sample(&c->rtt, sample, h->ack_delay, c->cfg.max_ack_delay);
     c->pto_count = 0;
-    c->silent_probes = 0;
     detect_losses(c, now);
     enter_draining_if_done(c, now);
 }
@@ -670,6 +664,11 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
     }
 
     c->last_recv = now;
+    /* The dead-peer count is of probes met by silence: any packet from the peer, even
+     * one that acknowledges nothing (a full receive window answering a probe), proves
+     * it alive. As with TCP's persist timer, a peer that keeps its window closed is
+     * probed for as long as it answers. */
+    c->silent_probes = 0;
     switch (h.type) {
     case RUDP_T_INITIAL:
         /* Our ACCEPT was lost and the client asks again. */
@@ -983,10 +982,8 @@ static int prepare_established(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_
             uint32_t seq = oldest_in_state(c, SLOT_INFLIGHT);
             if (seq == c->snd_new)
                 seq = oldest_in_state(c, SLOT_LOST);
-            if (seq != c->snd_new || c->snd_new != c->snd_nxt) {
-                c->last_probe_ts = (uint32_t)now;
+            if (seq != c->snd_new || c->snd_new != c->snd_nxt)
                 return send_slot(c, seq, RUDP_WHY_TIMEOUT, buf, cap, now);
-            }
         }
         if (c->lost) {
             uint32_t seq = oldest_in_state(c, SLOT_LOST);

@@ -74,9 +74,8 @@ struct rudp_conn {
     /* timers (µs, 0 = not armed) */
     uint64_t last_eliciting_sent;
     uint32_t pto_count;   /* expiries since the last new ACK: the backoff */
-    uint32_t silent_probes; /* expiries since the peer last answered a probe: the
-                               dead-peer count (a zero-window answer is an answer) */
-    uint32_t last_probe_ts; /* wire timestamp of the latest probe */
+    uint32_t silent_probes; /* expiries since the peer's last packet: the dead-peer
+                               count (a zero-window answer is an answer) */
     uint64_t wait_start;  /* when this side last began waiting on the peer */
     uint64_t loss_time;
     int probe_pending;
