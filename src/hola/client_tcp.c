@@ -96,6 +96,8 @@ static int build_queue(struct outq *q, const struct hola_names *names, struct ho
 {
     size_t total = 0;
 
+    if (names->n == 0)
+        return hola_err_set(e, "no names to send");
     for (size_t i = 0; i < names->n; i++)
         total += names->len[i] + 1;
     q->buf = malloc(total);

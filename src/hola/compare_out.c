@@ -363,7 +363,9 @@ int hola_compare_write_svg(const struct hola_compare_opts *o,
                         x0, y, x0 + PW, y, x0 - 6, y + 4, v);
             }
         } else {
-            for (double d = lo; d <= hi + 1e-9; d += 1) {
+            int decades = (int)(hi - lo + 0.5);
+            for (int k = 0; k <= decades; k++) {
+                double d = lo + k;
                 double y = y0 + PH - PH * (d - lo) / (hi - lo);
                 fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",

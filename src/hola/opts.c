@@ -61,7 +61,7 @@ int hola_opts_ulong(const char *s, const char *what, unsigned long min, unsigned
 
 int hola_opts_port(const char *s, bool allow_zero, uint16_t *out, struct hola_err *e)
 {
-    unsigned long v;
+    unsigned long v = 0;
 
     if (hola_opts_ulong(s, "--port", allow_zero ? 0 : 1, 65535, &v, e) != 0)
         return -1;
