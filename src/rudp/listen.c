@@ -163,7 +163,7 @@ int rudp_ratelimit_admit(rudp_ratelimit_t *r, const void *src, size_t srclen, ui
         srclen = MAX_ADDR;
     uint64_t id = rudp_siphash24(r->key, src, srclen) | 1u; /* 0 marks a free slot */
     const uint32_t sets = RUDP_RATE_SLOTS / RUDP_RATE_WAYS;
-    rudp_rate_slot_t *set = &r->slot[(uint32_t)(id >> 32) % sets * RUDP_RATE_WAYS];
+    rudp_rate_slot_t *set = &r->slot[(size_t)((uint32_t)(id >> 32) % sets) * RUDP_RATE_WAYS];
     rudp_rate_slot_t *e = NULL, *victim = &set[0];
     for (uint32_t w = 0; w < RUDP_RATE_WAYS; w++) {
         if (set[w].id == id) {

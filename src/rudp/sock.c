@@ -580,7 +580,7 @@ static void impair_pop(rudp_sock_t *s, uint64_t now)
         size_t pre = addr_unpack(&t->to, s->scratch);
         if (pre >= n)
             continue;
-        pre += addr_unpack(&t->from, s->scratch + pre);
+        addr_unpack(&t->from, s->scratch + pre);
         size_t padded = overhead(&t->to);
         if (padded > n || n - padded > sizeof t->data)
             continue;
@@ -1303,15 +1303,15 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
     s->heap_cap = server ? cfg->max_clients : 1;
     s->tx = malloc((size_t)s->tx_cap * sizeof *s->tx);
     s->rx = malloc(sizeof *s->rx);
-    s->heap = calloc(s->heap_cap, sizeof *s->heap);
-    s->touched = calloc(server ? BATCH : 1, sizeof *s->touched);
+    s->heap = calloc(s->heap_cap, sizeof(struct entry *));
+    s->touched = calloc(server ? BATCH : 1, sizeof(struct entry *));
     int rc = (!s->tx || !s->rx || !s->heap || !s->touched) ? RUDP_ENOMEM : 0;
     if (!rc && server) {
         uint32_t size = 16;
         while (size < 2 * cfg->max_clients)
             size *= 2; /* load factor <= 1/2: short probe sequences */
         s->mask = size - 1;
-        s->slots = calloc(size, sizeof *s->slots);
+        s->slots = calloc(size, sizeof(struct entry *));
         if (!s->slots)
             rc = RUDP_ENOMEM;
         uint8_t key[RUDP_COOKIE_KEY_SIZE];
