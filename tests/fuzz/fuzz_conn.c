@@ -60,6 +60,7 @@ struct side {
     uint16_t lens[MAXREL];  /* their lengths */
     int closed;             /* close() accepted */
     uint64_t wait_since;    /* when it last began to wait on the peer (queued data) */
+    int established;        /* it has been ESTABLISHED (else it waited all along) */
     int was_closed;         /* its CLOSED state has been checked */
     uint32_t delivered;     /* messages and FIN this side's recv() handed out */
     int eof;
@@ -283,7 +284,10 @@ static void check_timeout_cause(struct side *s, const rudp_config_t *cfg)
     }
     if (c->error != RUDP_ETIMEDOUT || (s == &w.cl && !w.sv.c))
         return;
-    uint64_t since = c->last_recv > s->wait_since ? c->last_recv : s->wait_since;
+    /* A client still in its handshake has been waiting on the server all along. */
+    uint64_t since = c->last_recv;
+    if (s->established && s->wait_since > since)
+        since = s->wait_since;
     int idle = cfg->idle_timeout && w.now >= c->last_recv + cfg->idle_timeout;
     int retries = c->silent_probes > cfg->max_retries || c->hs_sent > cfg->max_retries;
     int dead = cfg->dead_timeout && w.now >= since + cfg->dead_timeout;
@@ -424,6 +428,8 @@ static void pump(struct side *s)
     struct queue *q = s == &w.cl ? &w.c2s : &w.s2c;
     const rudp_config_t *cfg = s == &w.cl ? &w.ccfg : &w.scfg;
     unsigned limit = 4 * (cfg->window + cfg->send_queue) + 64, idle = 0;
+    if (rudp_conn_state(s->c) == RUDP_STATE_ESTABLISHED)
+        s->established = 1;
     for (unsigned i = 0;; i++) {
         FUZZ_CHECK(i < limit, "%s: prepare emitted %u datagrams at one instant", s->name, i);
         int n = rudp_conn_prepare(s->c, w.now, buf, sizeof buf);
