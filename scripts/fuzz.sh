@@ -9,7 +9,8 @@
 #   --merge    afterwards, add the inputs that found new coverage to tests/fuzz/corpus
 #   TARGET     wire, conn, listen, linebuf (default: all)
 # Environment: FUZZ_TIME, FUZZ_BUILD (build directory, default build-fuzz),
-#   FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2").
+#   FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2"), FUZZ_SEED (libFuzzer's
+#   -seed, default 1: runs from the same corpus follow the same path).
 # A crash is replayed with: build-fuzz/tests/fuzz/fuzz_TARGET build-fuzz/artifacts/TARGET/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +75,9 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t for ${time_per}s"
     rc=0
     # shellcheck disable=SC2086
-    "$exe" -max_total_time="$time_per" -detect_leaks=1 -timeout=30 -rss_limit_mb=2048 \
+    # A fixed seed (FUZZ_SEED, default 1) makes a run from the checked-in corpus take
+    # the same path every time, so CI's minute retraces what a longer run here checked.
+    "$exe" -seed="${FUZZ_SEED:-1}" -max_total_time="$time_per" -detect_leaks=1 -timeout=30 -rss_limit_mb=2048 \
         -max_len=4096 -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 \
         -artifact_prefix="$arts/" ${FUZZ_ARGS:-} "$work" "$seeds" >"$log" 2>&1 || rc=$?
     runs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $NF); print $NF}' "$log" | tail -n1)

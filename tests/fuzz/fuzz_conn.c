@@ -271,9 +271,13 @@ static void check_timeout_cause(struct side *s, const rudp_config_t *cfg)
     if (c->error == 0 && c->fin_queued && p->c && !p->c->peer_fin &&
         p->c->state != RUDP_STATE_CLOSED) {
         /* Given up on our FIN as if only its ACK were missing, but the peer never took
-         * it, and it answered our last try: it was alive, not lost. */
+         * it, and it answered our last try: it was alive, not lost. (Unless it then
+         * fell silent for the idle or dead-peer limit: a long sleep of ours looks
+         * the same, and giving up is then what those limits are for.) */
         const struct rudp_snd_slot *fin = &c->snd[c->snd_head];
-        if (c->snd_una == c->fin_seq && c->last_recv >= fin->sent_time) {
+        int quiet = (cfg->idle_timeout && w.now >= c->last_recv + cfg->idle_timeout) ||
+                    (cfg->dead_timeout && w.now >= c->last_recv + cfg->dead_timeout);
+        if (c->snd_una == c->fin_seq && c->last_recv >= fin->sent_time && !quiet) {
             FUZZ_CHECK(0, "%s: closed cleanly at %llu, but the peer never took its FIN (sent "
                        "%u times, last at %llu, answered at %llu; peer %s with %u of %u slots unread)",
                        s->name, (unsigned long long)w.now, (unsigned)fin->retx + 1,
