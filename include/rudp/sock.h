@@ -27,6 +27,49 @@ extern "C" {
 
 typedef struct rudp_sock rudp_sock_t;
 
+/* DTLS 1.2 under rudp (librudp built with -Ddtls, OpenSSL 3): every datagram the
+ * engines exchange travels as the payload of one DTLS record. A server keeps one DTLS
+ * session per peer address, made only after the stateless cookie exchange
+ * (DTLSv1_listen) and the handshake rate limit; decrypted datagrams then go to the usual
+ * connection-ID demultiplexer. Strings and bytes are read during rudp_sock_client() /
+ * rudp_sock_server() only (files loaded, keys copied). */
+typedef struct rudp_sock_dtls {
+    const char *cert_file;      /* server: certificate (PEM); with key_file */
+    const char *key_file;       /* server: its private key (PEM) */
+    const char *ca_file;        /* client: verify the server's chain against these CAs,
+                                   and its name or address against the host given */
+    const uint8_t *fingerprint; /* client: accept exactly the certificate whose DER has
+                                   this SHA-256 (32 bytes): pinning, for self-signed
+                                   certificates. One of ca_file, fingerprint or psk */
+    const uint8_t *psk;         /* pre-shared key instead of certificates, both sides */
+    size_t psk_len;             /* 1..64 bytes */
+    const char *psk_identity;   /* client: sent in the clear ("hola" when NULL); server:
+                                   the only identity accepted (NULL: any) */
+    uint32_t handshake_timeout_ms; /* client: give the DTLS handshake up after this
+                                   (0: 10000); server: free unfinished sessions after it */
+    char *error;                /* when setting DTLS up fails (a file that cannot be
+                                   read, a key that does not match): one line here */
+    size_t error_cap;           /* its size; 0: no message */
+} rudp_sock_dtls_t;
+
+/* DTLS counters (all zero without DTLS). Every record or datagram dropped is counted
+ * once, in one of them. */
+typedef struct rudp_sock_dtls_stats {
+    uint64_t sessions;          /* DTLS sessions held now */
+    uint64_t handshakes;        /* handshakes completed */
+    uint64_t handshake_failed;  /* ended by an alert, a failed verification or a timeout */
+    uint64_t cookies_sent;      /* server: HelloVerifyRequests (stateless) */
+    uint64_t bad_records;       /* records that failed authentication (tampered, wrong
+                                   key): dropped, never delivered */
+    uint64_t replayed;          /* authentic records seen before (or too old): dropped */
+    uint64_t plaintext;         /* datagrams that are not DTLS at all: dropped */
+    uint64_t no_session;        /* DTLS records, not a ClientHello, from a peer without
+                                   a session: dropped */
+    uint64_t rate_limited;      /* server: ClientHellos over the handshake rate */
+    uint64_t refused_full;      /* server: validated ClientHellos at max_clients sessions */
+    uint64_t alerts_sent;       /* server: plaintext peers told "this is DTLS" (alert) */
+} rudp_sock_dtls_stats_t;
+
 typedef struct rudp_sock_config {
     rudp_config_t conn;        /* settings for every connection (trace hook included) */
     uint32_t max_clients;      /* server: connections held at once, 1..RUDP_SOCK_MAX_CLIENTS;
@@ -45,6 +88,9 @@ typedef struct rudp_sock_config {
                                   connections never count */
     uint32_t handshake_burst;  /* how many of those a quiet source may send at once;
                                   0 = 2 x handshake_rate */
+    const rudp_sock_dtls_t *dtls; /* non-NULL: DTLS under rudp (see rudp_sock_dtls_t);
+                                  RUDP_EINVAL from a library built without it
+                                  (rudp_sock_dtls_available()) */
 } rudp_sock_config_t;
 
 typedef enum rudp_sock_event_kind {
@@ -84,6 +130,7 @@ typedef struct rudp_sock_stats {
     uint64_t oversized;         /* datagrams over RUDP_MAX_DATAGRAM (also in garbage) */
     uint64_t rate_sources_evicted; /* rate-limit entries of still-limited sources pushed
                                    out of the fixed table by other sources */
+    rudp_sock_dtls_stats_t dtls; /* with cfg.dtls */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,
@@ -140,6 +187,17 @@ RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 
 /* Copies the socket's counters into *out (the listener's and impairment's included). */
 RUDP_API void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
+
+/* 1 when this librudp was built with DTLS (OpenSSL 3), else 0. */
+RUDP_API int rudp_sock_dtls_available(void);
+
+/* With DTLS: why the session ended or could not start ("server certificate does not
+ * match the pinned fingerprint", "the server sent alert: handshake failure", "no DTLS
+ * answer within 10 s"); without DTLS, a client whose server answered with DTLS records
+ * gets "the server speaks DTLS: it requires --secure". NULL when nothing went wrong.
+ * The string belongs to s. A failed DTLS handshake ends the client's connection with
+ * RUDP_EREFUSED (a refusal or verification failure) or RUDP_ETIMEDOUT (no answer). */
+RUDP_API const char *rudp_sock_security_error(const rudp_sock_t *s);
 
 /* Fills buf with n bytes from the system's random source (getrandom, /dev/urandom).
  * Returns 0 or RUDP_ESYS. */

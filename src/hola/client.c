@@ -284,6 +284,7 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         HOLA_NETOPTS_LONGOPTS,
+        HOLA_NETOPTS_CLIENT_SECURE_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     struct hola_client_cfg cfg = { .proto = HOLA_PROTO_TCP, .host = "localhost",
@@ -324,6 +325,8 @@ int main(int argc, char **argv)
             fputs(hola_netopts_help_rudp, stdout);
             fputc('\n', stdout);
             fputs(hola_netopts_help_impair, stdout);
+            fputc('\n', stdout);
+            fputs(hola_netopts_help_secure_client, stdout);
             fputs(usage_tail, stdout);
             return 0;
         case 'V':

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "client.h"
 #include "replies.h"
+#include "secure.h"
 #include "trace.h"
 
 struct rudp_client {
@@ -34,6 +35,7 @@ struct rudp_client {
     bool failed;           /* a cause is in err already (refused name, early end) */
     struct hola_err err;
     struct hola_trace trace;
+    struct hola_secure_cfg sec; /* --secure */
     char where[HOLA_ADDR_STRLEN + 256];
     uint8_t buf[RUDP_MAX_PAYLOAD];
 };
@@ -154,7 +156,16 @@ static int closing_error(struct rudp_client *rc, struct hola_err *e)
 {
     char limit[64];
     size_t got = rc->replies, want = rc->names->n;
+    const char *why = rudp_sock_security_error(rc->sock);
 
+    /* DTLS refused or never answered, or a plaintext client met a --secure server. */
+    if (why != NULL && rc->close_error != 0) {
+        if (rc->close_error == RUDP_ETIMEDOUT)
+            return hola_err_set(e, "%s (rudp): %s: is the server running with --secure%s?",
+                                rc->where, why,
+                                rc->cfg->net.psk_len ? " and the same --psk" : "");
+        return hola_err_set(e, "%s (rudp): %s", rc->where, why);
+    }
     switch (rc->close_error) {
     case 0:
         break;
@@ -207,6 +218,13 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
                 cfg.seed);
     }
     cfg.pcap_path = net->pcap;
+    if (net->secure) {
+        /* The handshake gets the engine's own bound: --dead-timeout (10 s by default). */
+        uint32_t ms = (uint32_t)(cfg.conn.dead_timeout / 1000u);
+        if (hola_secure_setup(&rc->sec, net, false, "hola-client", ms, e) != 0)
+            return -1;
+        cfg.dtls = &rc->sec.dtls;
+    }
     rc->engine = cfg.conn;
     snprintf(port, sizeof port, "%u", (unsigned)rc->cfg->port);
     int r = rudp_sock_client(&rc->sock, rc->cfg->host, port, &cfg, on_event, rc);
@@ -215,6 +233,8 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
     if (r == RUDP_ESYS)
         return hola_err_set(e, "cannot open a UDP socket to %s (rudp): %s", rc->where,
                             strerror(errno));
+    if (r != 0 && net->secure && rc->sec.err[0])
+        return hola_err_set(e, "--secure: %s", rc->sec.err);
     if (r != 0)
         return hola_err_set(e, "cannot start rudp to %s: %s", rc->where, rudp_strerror(r));
     return 0;
@@ -285,6 +305,8 @@ out:
         rudp_sock_stats_t ss;
         rudp_sock_stats(rc->sock, &ss);
         hola_stats_add_sock(st, &ss, false, cfg->net.impair_on);
+        if (cfg->net.secure)
+            hola_secure_add_stats(st, &ss.dtls);
     }
     /* The engine's out_of_order counts packets that arrived ahead of a gap (repaired
      * below the application); this one counts replies the application saw out of

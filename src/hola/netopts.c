@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -55,6 +56,34 @@ const char hola_netopts_help_impair[] =
     "                            and options lose the same datagrams (default: a random\n"
     "                            seed, printed on standard error so a run can be redone)\n";
 
+const char hola_netopts_help_secure_server[] =
+    "Security (udp and rudp):\n"
+    "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
+    "                        authenticated; rudp runs inside it. A client proves its\n"
+    "                        address (stateless cookie) before the server keeps any\n"
+    "                        state for it. Without --cert or --psk the server makes a\n"
+    "                        self-signed certificate on first use, keeps it in\n"
+    "                        $XDG_STATE_HOME/hola (default ~/.local/state/hola) and\n"
+    "                        prints its SHA-256 fingerprint for clients' --fingerprint\n"
+    "      --cert FILE       the server's certificate (PEM), with --key FILE its key\n"
+    "      --key FILE\n"
+    "      --psk HEX         a pre-shared key (2 to 128 hex digits) instead of a\n"
+    "                        certificate; clients must give the same\n"
+    "      --psk-identity ID with --psk: the only identity accepted (default: any)\n";
+
+const char hola_netopts_help_secure_client[] =
+    "Security (udp and rudp):\n"
+    "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
+    "                        authenticated; rudp runs inside it. The server must run\n"
+    "                        with --secure too, and the client must know whom it talks\n"
+    "                        to: one of --fingerprint, --ca or --psk\n"
+    "      --fingerprint FP  accept only the certificate with this SHA-256 (as the\n"
+    "                        server prints it: SHA256:AB:CD:..., or 64 hex digits)\n"
+    "      --ca FILE         verify the server's certificate against these CAs (PEM)\n"
+    "                        and its name or address against --host\n"
+    "      --psk HEX         a pre-shared key (2 to 128 hex digits), as the server's\n"
+    "      --psk-identity ID with --psk: the identity sent (default \"hola\")\n";
+
 void hola_netopts_init(struct hola_netopts *o)
 {
     memset(o, 0, sizeof *o);
@@ -94,6 +123,93 @@ static int parse_impair(struct hola_netopts *o, int c, const char *arg, struct h
         return 0;
     }
     return 1;
+}
+
+/* Hex digits, with ':' separators allowed between bytes. Returns the byte count, or -1. */
+static int parse_hex(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+
+    for (; *s; s++) {
+        int v;
+        if (*s == ':' && hi < 0)
+            continue;
+        if (*s >= '0' && *s <= '9')
+            v = *s - '0';
+        else if (*s >= 'a' && *s <= 'f')
+            v = *s - 'a' + 10;
+        else if (*s >= 'A' && *s <= 'F')
+            v = *s - 'A' + 10;
+        else
+            return -1;
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (n == cap)
+            return -1;
+        out[n++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
+    }
+    return hi < 0 ? (int)n : -1;
+}
+
+static void note_secure_only(struct hola_netopts *o, const char *opt)
+{
+    if (o->secure_only == NULL)
+        o->secure_only = opt;
+}
+
+static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct hola_err *e)
+{
+    int n;
+
+    switch (c) {
+    case HOLA_OPT_SECURE:
+        o->secure = true;
+        return 0;
+    case HOLA_OPT_CERT:
+        o->cert = arg;
+        note_secure_only(o, "--cert");
+        return 0;
+    case HOLA_OPT_KEY:
+        o->key = arg;
+        note_secure_only(o, "--key");
+        return 0;
+    case HOLA_OPT_CA:
+        o->ca = arg;
+        note_secure_only(o, "--ca");
+        return 0;
+    case HOLA_OPT_FINGERPRINT: {
+        const char *p = arg;
+        if (strncasecmp(p, "SHA256:", 7) == 0)
+            p += 7;
+        else if (strncasecmp(p, "SHA256", 6) == 0)
+            p += 6;
+        if (parse_hex(p, o->fingerprint, sizeof o->fingerprint) != 32)
+            return hola_err_set(e, "--fingerprint '%.80s': expected a SHA-256, as the server "
+                                   "prints it (SHA256:AB:CD:... , 32 bytes)", arg);
+        o->fingerprint_set = true;
+        note_secure_only(o, "--fingerprint");
+        return 0;
+    }
+    case HOLA_OPT_PSK:
+        n = parse_hex(arg, o->psk, sizeof o->psk);
+        if (n < 1)
+            return hola_err_set(e, "--psk: expected 2 to 128 hex digits (1 to 64 bytes)");
+        o->psk_len = (size_t)n;
+        note_secure_only(o, "--psk");
+        return 0;
+    case HOLA_OPT_PSK_IDENTITY:
+        if (arg[0] == '\0' || strlen(arg) > 127)
+            return hola_err_set(e, "--psk-identity: 1 to 127 bytes");
+        o->psk_identity = arg;
+        note_secure_only(o, "--psk-identity");
+        return 0;
+    default:
+        return 1;
+    }
 }
 
 static void note_rudp_only(struct hola_netopts *o, const char *opt)
@@ -183,8 +299,10 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
             o->impairment = "--seed";
         return 0;
     }
-    default:
-        return parse_impair(o, c, arg, e);
+    default: {
+        int r = parse_secure(o, c, arg, e);
+        return r <= 0 ? r : parse_impair(o, c, arg, e);
+    }
     }
 }
 
@@ -198,6 +316,23 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto,
         return hola_err_set(e, "%s needs --proto rudp (%s has no window, retransmissions "
                                "or engine trace)", o->rudp_only,
                             hola_opts_proto_name(proto));
+    if (o->secure && proto == HOLA_PROTO_TCP)
+        return hola_err_set(e, "--secure needs udp or rudp: it is DTLS, TLS for datagrams "
+                               "(for TCP, TLS would be the answer)");
+    if (o->secure && !rudp_sock_dtls_available())
+        return hola_err_set(e, "--secure: this hola was built without DTLS; install "
+                               "libssl-dev (OpenSSL 3) and reconfigure with "
+                               "meson setup --reconfigure -Ddtls=enabled");
+    if (!o->secure && o->secure_only != NULL)
+        return hola_err_set(e, "%s needs --secure", o->secure_only);
+    if ((o->cert != NULL) != (o->key != NULL))
+        return hola_err_set(e, "--cert and --key go together: the certificate and its "
+                               "private key");
+    if (o->psk_identity != NULL && o->psk_len == 0)
+        return hola_err_set(e, "--psk-identity needs --psk");
+    if (o->psk_len > 0 && (o->cert != NULL || o->ca != NULL || o->fingerprint_set))
+        return hola_err_set(e, "--psk replaces certificates: give it without --cert, --ca "
+                               "or --fingerprint");
     if (o->impair.reorder > 0 && o->impair.delay_us == 0)
         return hola_err_set(e, "--reorder needs --delay: a reordered datagram overtakes "
                                "delayed ones (as in netem)");

@@ -40,6 +40,13 @@ enum {
     HOLA_OPT_SEED,
     HOLA_OPT_COALESCE,
     HOLA_OPT_HANDSHAKE_RATE,
+    HOLA_OPT_SECURE,
+    HOLA_OPT_CERT,
+    HOLA_OPT_KEY,
+    HOLA_OPT_CA,
+    HOLA_OPT_FINGERPRINT,
+    HOLA_OPT_PSK,
+    HOLA_OPT_PSK_IDENTITY,
 };
 
 /* Entries for both programs' struct option tables. */
@@ -58,7 +65,18 @@ enum {
     { "corrupt", required_argument, NULL, HOLA_OPT_CORRUPT },             \
     { "rate", required_argument, NULL, HOLA_OPT_RATE },                   \
     { "seed", required_argument, NULL, HOLA_OPT_SEED },                   \
-    { "coalesce", no_argument, NULL, HOLA_OPT_COALESCE }
+    { "coalesce", no_argument, NULL, HOLA_OPT_COALESCE },                 \
+    { "secure", no_argument, NULL, HOLA_OPT_SECURE },                     \
+    { "psk", required_argument, NULL, HOLA_OPT_PSK },                     \
+    { "psk-identity", required_argument, NULL, HOLA_OPT_PSK_IDENTITY }
+
+/* --secure's credentials: a server's certificate, a client's ways to check it. */
+#define HOLA_NETOPTS_SERVER_SECURE_LONGOPTS                               \
+    { "cert", required_argument, NULL, HOLA_OPT_CERT },                   \
+    { "key", required_argument, NULL, HOLA_OPT_KEY }
+#define HOLA_NETOPTS_CLIENT_SECURE_LONGOPTS                               \
+    { "ca", required_argument, NULL, HOLA_OPT_CA },                       \
+    { "fingerprint", required_argument, NULL, HOLA_OPT_FINGERPRINT }
 
 /* Only hola-server has a client limit. */
 #define HOLA_NETOPTS_SERVER_LONGOPTS                                      \
@@ -92,6 +110,16 @@ struct hola_netopts {
     const char *rudp_only;
     const char *impairment;
     bool window_set;            /* --window given: --coalesce leaves the window alone */
+    /* --secure (DTLS 1.2, udp and rudp; see secure.h) and its credentials. */
+    bool secure;
+    const char *secure_only;    /* the first credential option given, for messages */
+    const char *cert, *key;     /* server: PEM files; none: the self-signed one */
+    const char *ca;             /* client: verify the server's chain and name */
+    uint8_t fingerprint[32];    /* client: pin the server's certificate */
+    bool fingerprint_set;
+    uint8_t psk[64];            /* both: a pre-shared key instead of certificates */
+    size_t psk_len;
+    const char *psk_identity;
 };
 
 /* Fills o with the defaults: rudp_config_default() with max_message
@@ -122,5 +150,7 @@ void hola_netopts_dead_limit(const rudp_config_t *cfg, char *out, size_t cap);
 /* The option help text shared by both programs (the rudp and impairment sections). */
 extern const char hola_netopts_help_rudp[];
 extern const char hola_netopts_help_impair[];
+extern const char hola_netopts_help_secure_server[];
+extern const char hola_netopts_help_secure_client[];
 
 #endif

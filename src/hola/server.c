@@ -290,6 +290,7 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, 'V' },
         HOLA_NETOPTS_LONGOPTS,
         HOLA_NETOPTS_SERVER_LONGOPTS,
+        HOLA_NETOPTS_SERVER_SECURE_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     struct hola_server srv;
@@ -331,6 +332,8 @@ int main(int argc, char **argv)
             fputs(usage_max_clients, stdout);
             fputc('\n', stdout);
             fputs(hola_netopts_help_impair, stdout);
+            fputc('\n', stdout);
+            fputs(hola_netopts_help_secure_server, stdout);
             fputs(usage_tail, stdout);
             return 0;
         case 'V':

@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "names.h"
+#include "secure.h"
 #include "server.h"
 #include "trace.h"
 
@@ -38,6 +39,7 @@ struct rudp_server {
     struct hola_trace trace;
     rudp_stats_t engine;   /* connections that ended, summed */
     bool any_engine;
+    struct hola_secure_cfg sec; /* --secure */
     uint8_t buf[RUDP_MAX_PAYLOAD];
 };
 
@@ -227,11 +229,18 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
                 cfg.seed);
     }
     cfg.pcap_path = net->pcap;
+    if (net->secure) {
+        if (hola_secure_setup(&rs->sec, net, true, "hola-server", 0, e) != 0)
+            return -1;
+        cfg.dtls = &rs->sec.dtls;
+    }
     snprintf(port, sizeof port, "%u", (unsigned)srv->cfg.port);
     int rc = rudp_sock_server(&rs->sock, srv->cfg.bind, port, &cfg, on_event, rs);
     if (rc != 0) {
         int err = errno;
         const char *where = srv->cfg.bind ? srv->cfg.bind : "every address";
+        if (net->secure && rs->sec.err[0])
+            return hola_err_set(e, "--secure: %s", rs->sec.err);
         if (rc == RUDP_ESYS)
             return hola_err_set(e, "cannot listen on %s port %s (rudp): %s", where, port,
                                 strerror(err));
@@ -255,6 +264,8 @@ static void add_stats(struct rudp_server *rs)
     hola_stats_add_engine(&srv->stats, &rs->engine);
     rudp_sock_stats(rs->sock, &ss);
     hola_stats_add_sock(&srv->stats, &ss, true, srv->cfg.net.impair_on);
+    if (srv->cfg.net.secure)
+        hola_secure_add_stats(&srv->stats, &ss.dtls);
 }
 
 int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)

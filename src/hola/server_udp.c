@@ -1,8 +1,12 @@
 /* server_udp.c: hola-server over UDP: one socket, one name per datagram, one reply
- * datagram per name. No connections, so nothing to accept, buffer or close. */
+ * datagram per name. No connections, so nothing to accept, buffer or close. With
+ * --secure every datagram is a DTLS record: secure.c keeps a session per client address
+ * (made only after the stateless cookie exchange) and hands the decrypted names here;
+ * each reply goes back inside the same session. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +16,7 @@
 #include "addr.h"
 #include "impair.h"
 #include "names.h"
+#include "secure.h"
 #include "server.h"
 
 /* Larger than any UDP payload (65,507 bytes over IPv4), so no datagram is ever cut. */
@@ -19,12 +24,24 @@
 
 /* With --loss, --delay...: the replies go through this (NULL: straight out). */
 static struct hola_impair *impair;
+/* With --secure: the DTLS sessions (NULL: plaintext). */
+static struct hola_dtls *sec;
+
+struct sec_ctx {
+    struct hola_server *srv;
+    int fd;
+};
 
 static void reply_to(int fd, const char *data, size_t n, const struct sockaddr *to,
                      socklen_t tolen, const char *peer)
 {
     /* Fire and forget: UDP promises nothing, and a reply lost in our own send buffer is
      * the same lesson as one lost on the wire. The error is still reported. */
+    if (sec != NULL) {
+        if (hola_dtls_send(sec, to, tolen, (const uint8_t *)data, n) != 0)
+            fprintf(stderr, "hola-server: %s: reply not sent: no DTLS session\n", peer);
+        return;
+    }
     if (hola_impair_sendto(impair, fd, data, n, to, tolen) < 0)
         fprintf(stderr, "hola-server: %s: reply not sent: %s\n", peer, strerror(errno));
 }
@@ -68,14 +85,51 @@ static void handle_datagram(struct hola_server *srv, int fd, const char *buf, si
     srv->stats.sent++;
 }
 
+/* DTLS records out (through the impairment, as plaintext datagrams go). */
+static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, const uint8_t *d,
+                     size_t n)
+{
+    struct sec_ctx *c = user;
+    if (hola_impair_sendto(impair, c->fd, d, n, to, tolen) < 0 && errno != EAGAIN)
+        fprintf(stderr, "hola-server: DTLS record not sent: %s\n", strerror(errno));
+}
+
+/* A decrypted datagram: a name, as in plaintext. */
+static void sec_recv(void *user, const struct sockaddr *from, socklen_t fromlen,
+                     const uint8_t *d, size_t n)
+{
+    struct sec_ctx *c = user;
+    handle_datagram(c->srv, c->fd, (const char *)d, n, from, fromlen);
+}
+
 int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
 {
     static char buf[DGRAM_MAX];
-    int fd = hola_server_open(srv, SOCK_DGRAM, e);
+    struct hola_secure_cfg *scfg = NULL;
+    struct sec_ctx sctx = { srv, -1 };
+    int fd = -1;
     int rc = 0;
 
-    if (fd < 0)
+    if (srv->cfg.net.secure) {
+        /* The certificate (and its fingerprint line) before "listening on". */
+        scfg = malloc(sizeof *scfg);
+        if (scfg == NULL)
+            return hola_err_set(e, "out of memory");
+        if (hola_secure_setup(scfg, &srv->cfg.net, true, "hola-server", 0, e) != 0 ||
+            hola_dtls_new(&sec, scfg, true, srv->cfg.net.max_clients,
+                          srv->cfg.net.handshake_rate, sec_send, sec_recv, &sctx, e) != 0) {
+            free(scfg);
+            return -1;
+        }
+    }
+    fd = hola_server_open(srv, SOCK_DGRAM, e);
+    sctx.fd = fd;
+    if (fd < 0) {
+        hola_dtls_free(sec);
+        sec = NULL;
+        free(scfg);
         return -1;
+    }
     if (srv->cfg.net.impair_on) {
         uint64_t seed = hola_netopts_seed(&srv->cfg.net);
         if (hola_impair_new(&impair, &srv->cfg.net.impair, seed, e) != 0) {
@@ -89,8 +143,14 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
             { .fd = srv->stop_fd, .events = POLLIN },
             { .fd = fd, .events = POLLIN },
         };
-        int ready = poll(pfd, 2, hola_impair_timeout_ms(impair));
+        int timeout = hola_impair_timeout_ms(impair);
+        int due = sec != NULL ? hola_dtls_timeout_ms(sec) : -1;
+        if (due >= 0 && (timeout < 0 || due < timeout))
+            timeout = due;
+        int ready = poll(pfd, 2, timeout);
         int err = errno;
+        if (sec != NULL)
+            hola_dtls_timers(sec);
         flush_impair(fd);
         if (ready < 0) {
             if (err == EINTR)
@@ -117,7 +177,11 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
                 fprintf(stderr, "hola-server: recvfrom: %s\n", strerror(errno));
                 break;
             }
-            handle_datagram(srv, fd, buf, (size_t)n, (struct sockaddr *)&ss, sl);
+            if (sec != NULL)
+                hola_dtls_input(sec, (const uint8_t *)buf, (size_t)n, (struct sockaddr *)&ss,
+                                sl);
+            else
+                handle_datagram(srv, fd, buf, (size_t)n, (struct sockaddr *)&ss, sl);
         }
     }
     /* Replies still held by --delay or --rate leave before the server does (bounded, and
@@ -131,6 +195,14 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         flush_impair(fd);
     }
     hola_impair_add_stats(impair, &srv->stats);
+    if (sec != NULL) {
+        rudp_sock_dtls_stats_t ds;
+        hola_dtls_stats(sec, &ds);
+        hola_secure_add_stats(&srv->stats, &ds);
+        hola_dtls_free(sec);
+        sec = NULL;
+    }
+    free(scfg);
     hola_impair_free(impair);
     impair = NULL;
     close(fd);

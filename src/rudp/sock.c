@@ -51,6 +51,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -61,6 +62,7 @@
 #endif
 
 #include "bytes.h"
+#include "dtls.h"
 #include "pcap.h"
 #include "rudp/error.h"
 
@@ -76,6 +78,8 @@
 #define PACK_MAX 23u          /* packed address in the impairment prefix */
 #define PREFIX_MAX (2 * PACK_MAX + 2) /* 48: fits in the IPv6 + UDP header size */
 #define NO_HEAP UINT32_MAX
+/* The largest datagram on the wire: an engine datagram, or one inside a DTLS record. */
+#define WIRE_MAX (RUDP_MAX_DATAGRAM + RUDP_DTLS_OVERHEAD)
 
 typedef struct addr {
     socklen_t len; /* 0: unknown */
@@ -95,6 +99,7 @@ struct entry {
     uint8_t touched;   /* in the list of connections that got input this batch */
     uint8_t connected_sent, eof_sent, unreach;
     uint8_t spun;      /* the engine said "due now" yet had nothing: see service() */
+    uint8_t held;      /* client with DTLS: the engine waits for the DTLS handshake */
     uint8_t key[KEY_MAX];
     addr_t peer;
     addr_t local;      /* where the peer's datagrams arrive: the source we send from */
@@ -103,7 +108,7 @@ struct entry {
 struct txd {
     uint16_t len;
     addr_t to, from;
-    uint8_t data[RUDP_MAX_DATAGRAM];
+    uint8_t data[WIRE_MAX];
 };
 
 struct rx {
@@ -161,6 +166,11 @@ struct rudp_sock {
     struct rx *rx;
     rudp_sock_stats_t st;
     uint8_t scratch[PREFIX_MAX + RUDP_SIM_MAX_DGRAM];
+
+    /* DTLS (cfg.dtls): every datagram above is a record; see "DTLS" below */
+    rudp_dtls_t *dtls;
+    char sec_err[160];        /* rudp_sock_security_error() of a plaintext client */
+    uint8_t plain[RUDP_MAX_DATAGRAM];
 };
 
 /* ---- clock and randomness ------------------------------------------------------ */
@@ -595,11 +605,11 @@ static void impair_pop(rudp_sock_t *s, uint64_t now)
     }
 }
 
-/* A datagram not prepared by a connection (listener replies). */
-static void send_one(rudp_sock_t *s, const uint8_t *data, size_t len, const addr_t *to,
+/* A datagram as it goes on the wire (a DTLS record, or a plaintext one). */
+static void send_raw(rudp_sock_t *s, const uint8_t *data, size_t len, const addr_t *to,
                      const addr_t *from, uint64_t now)
 {
-    if (len > RUDP_MAX_DATAGRAM)
+    if (len > WIRE_MAX)
         return;
     if (s->link) {
         impair_push(s, to, from, data, len, now);
@@ -617,11 +627,46 @@ static void send_one(rudp_sock_t *s, const uint8_t *data, size_t len, const addr
     tx_commit(s);
 }
 
+/* A datagram not prepared by a connection (listener replies): inside the peer's DTLS
+ * session when there is one. */
+static void send_one(rudp_sock_t *s, const uint8_t *data, size_t len, const addr_t *to,
+                     const addr_t *from, uint64_t now)
+{
+    if (len > RUDP_MAX_DATAGRAM)
+        return;
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls) {
+        (void)from;
+        if (rudp_dtls_send(s->dtls, &to->u.sa, to->len, data, len, now) == RUDP_EAGAIN)
+            s->st.send_dropped++;
+        return;
+    }
+#endif
+    send_raw(s, data, len, to, from, now);
+}
+
 /* Asks the engine for everything it has to send now and re-keys its deadline. */
 static void service(rudp_sock_t *s, struct entry *e, uint64_t now)
 {
     rudp_conn_t *c = e->conn;
+    if (e->held)
+        return; /* the engine starts once the DTLS handshake is done */
     for (;;) {
+#ifdef RUDP_HAVE_DTLS
+        if (s->dtls) {
+            /* One engine datagram, one DTLS record: room for it first, so the engine
+             * keeps what cannot leave (as without DTLS). */
+            if (!s->link && !tx_reserve(s)) {
+                set_deadline(s, e, now);
+                return;
+            }
+            int n = rudp_conn_prepare(c, now, s->plain, sizeof s->plain);
+            if (n <= 0)
+                break;
+            rudp_dtls_send(s->dtls, &e->peer.u.sa, e->peer.len, s->plain, (size_t)n, now);
+            continue;
+        }
+#endif
         if (s->link) {
             uint8_t *buf = s->scratch + PREFIX_MAX;
             int n = rudp_conn_prepare(c, now, buf, RUDP_MAX_DATAGRAM);
@@ -665,6 +710,10 @@ static void emit(rudp_sock_t *s, struct entry *e, rudp_sock_event_kind_t kind, i
 
 static void entry_free(rudp_sock_t *s, struct entry *e)
 {
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls && s->server)
+        rudp_dtls_release(s->dtls, &e->peer.u.sa, e->peer.len, clock_us());
+#endif
     heap_remove(s, e);
     if (s->server)
         table_remove(s, e);
@@ -805,11 +854,29 @@ static void dispatch(rudp_sock_t *s, const uint8_t *d, size_t len, const addr_t 
         rudp_pcap_write(s->pcap, &src->u.sa, &dst->u.sa, d, len);
         s->pcap_dirty = 1;
     }
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls) {
+        /* Decrypted datagrams come back through dtls_in(). */
+        rudp_dtls_input(s->dtls, d, len, &from->u.sa, from->len, to->len ? &to->u.sa : NULL,
+                        to->len, now);
+        return;
+    }
+#endif
     if (s->server) {
         server_input(s, d, len, from, to, now);
     } else if (s->client) {
-        rudp_conn_input(s->client->conn, d, len, now);
-        touch(s, s->client);
+        struct entry *e = s->client;
+        int rc = rudp_conn_input(e->conn, d, len, now);
+        if (rc != 0 && rudp_dtls_is_record(d, len) && !e->unreach &&
+            rudp_conn_state(e->conn) == RUDP_STATE_HANDSHAKE) {
+            /* The server answers in DTLS: it runs with --secure. Say so now rather
+             * than retransmit into a wall until the dead-peer limit. */
+            snprintf(s->sec_err, sizeof s->sec_err,
+                     "the server speaks DTLS: it requires --secure");
+            e->unreach = 1; /* nothing more to send to it */
+            rudp_conn_fail(e->conn, RUDP_EREFUSED, now);
+        }
+        touch(s, e);
     }
 }
 
@@ -920,7 +987,7 @@ static int rx_all(rudp_sock_t *s)
             return 0;
         uint64_t now = clock_us();
         for (int i = 0; i < n; i++) {
-            if (s->rx->trunc[i] || s->rx->len[i] > RUDP_MAX_DATAGRAM) {
+            if (s->rx->trunc[i] || s->rx->len[i] > (s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM)) {
                 s->st.oversized++; /* not in datagrams_in: never in the pcap either */
                 s->listener.garbage++; /* too large to be ours */
                 continue;
@@ -949,6 +1016,96 @@ static void on_refused(rudp_sock_t *s)
     settle(s, e, 0);
 }
 
+/* ---- DTLS ------------------------------------------------------------------------------ */
+
+/* With cfg.dtls the socket carries DTLS records only (dtls.c holds the sessions): what
+ * comes in goes to rudp_dtls_input() and the decrypted datagrams to dtls_in(), which
+ * feeds them to the demultiplexer or the client's engine exactly as plaintext ones;
+ * what the engines prepare goes out through rudp_dtls_send(), one record each, and the
+ * records through dtls_out() to the impairment, the send ring and the pcap file. So the
+ * impairment loses, duplicates and corrupts records, and a capture shows only DTLS.
+ * A client's engine is held until the DTLS handshake is done, then made afresh, so its
+ * timers and dead-peer limit start with the session; a failed handshake ends the
+ * connection (RUDP_EREFUSED, or RUDP_ETIMEDOUT when nothing came back) and
+ * rudp_sock_security_error() says why. A server lets a peer's session linger a moment
+ * after its connection ends, then closes it. */
+#ifdef RUDP_HAVE_DTLS
+static void dtls_out(void *user, const struct sockaddr *to, socklen_t tolen,
+                     const struct sockaddr *from, socklen_t fromlen, const uint8_t *d, size_t n)
+{
+    rudp_sock_t *s = user;
+    addr_t t, f;
+    addr_set(&t, to, tolen);
+    addr_set(&f, from, fromlen);
+    send_raw(s, d, n, &t, &f, clock_us());
+}
+
+static void dtls_in(void *user, const struct sockaddr *peer, socklen_t peerlen,
+                    const struct sockaddr *local, socklen_t locallen, const uint8_t *d, size_t n)
+{
+    rudp_sock_t *s = user;
+    uint64_t now = clock_us();
+    if (n > RUDP_MAX_DATAGRAM) {
+        s->st.oversized++;
+        s->listener.garbage++;
+        return;
+    }
+    if (s->server) {
+        addr_t from, to;
+        addr_set(&from, peer, peerlen);
+        addr_set(&to, local, locallen);
+        server_input(s, d, n, &from, &to, now);
+    } else if (s->client && !s->client->held) {
+        rudp_conn_input(s->client->conn, d, n, now);
+        touch(s, s->client);
+    }
+}
+
+static void dtls_state(void *user, const struct sockaddr *peer, socklen_t peerlen, int up)
+{
+    rudp_sock_t *s = user;
+    struct entry *e = s->client;
+    (void)peer;
+    (void)peerlen;
+    if (s->server || !e || e->unreach)
+        return; /* a server's connections run on to their own end */
+    uint64_t now = clock_us();
+    if (up && e->held) {
+        uint64_t cid;
+        uint32_t isn;
+        rudp_conn_t *c = NULL;
+        if (rudp_random_bytes(&cid, sizeof cid) == 0 &&
+            rudp_random_bytes(&isn, sizeof isn) == 0 &&
+            rudp_conn_new_client(&c, &s->cfg.conn, cid, isn, now) == 0) {
+            rudp_conn_free(e->conn);
+            e->conn = c;
+            e->cid = cid;
+            e->held = 0;
+            set_deadline(s, e, now); /* the INITIAL leaves in this step */
+            return;
+        }
+        up = 0;
+    }
+    if (up || rudp_conn_state(e->conn) == RUDP_STATE_CLOSED)
+        return;
+    int err = !e->held ? RUDP_ERESET
+                       : rudp_dtls_timed_out(s->dtls) ? RUDP_ETIMEDOUT : RUDP_EREFUSED;
+    e->held = 0;
+    e->unreach = 1; /* no session: nothing can be sent any more */
+    rudp_conn_fail(e->conn, err, now);
+    set_deadline(s, e, now);
+}
+
+static int dtls_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
+{
+    const rudp_sock_dtls_t *dc = cfg->dtls;
+    rudp_dtls_hooks_t h = { dtls_out, dtls_in, dtls_state, s };
+    return rudp_dtls_new(&s->dtls, s->server, dc, cfg->max_clients,
+                         s->server ? cfg->handshake_rate : 0, cfg->handshake_burst, &h,
+                         dc->error, dc->error_cap);
+}
+#endif
+
 /* ---- the step ------------------------------------------------------------------------ */
 
 /* The client's deadline as the engine sees it now. The application may have called
@@ -958,7 +1115,7 @@ static void on_refused(rudp_sock_t *s)
 static uint64_t client_deadline(const rudp_sock_t *s)
 {
     const struct entry *e = s->client;
-    if (!e)
+    if (!e || e->held)
         return UINT64_MAX;
     if (e->spun)
         return e->deadline;
@@ -983,6 +1140,13 @@ static uint64_t next_deadline(const rudp_sock_t *s)
         if (l < t)
             t = l;
     }
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls) {
+        uint64_t d = rudp_dtls_next_timeout(s->dtls);
+        if (d < t)
+            t = d;
+    }
+#endif
     return t;
 }
 
@@ -1039,6 +1203,10 @@ int rudp_sock_step(rudp_sock_t *s, int timeout_ms)
         rc = rx_all(s);
     if (s->refused)
         on_refused(s);
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls && !s->tx_blocked)
+        rudp_dtls_timers(s->dtls, clock_us());
+#endif
     if (!s->tx_blocked) {
         /* Due timers, each connection once: a deadline re-keyed to "now" waits for
          * the next step rather than looping here. */
@@ -1156,6 +1324,32 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
         out->impair.corrupted = s->corrupted;
     }
     out->impair_seed = s->seed;
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls)
+        rudp_dtls_stats(s->dtls, &out->dtls);
+#endif
+}
+
+int rudp_sock_dtls_available(void)
+{
+#ifdef RUDP_HAVE_DTLS
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+const char *rudp_sock_security_error(const rudp_sock_t *s)
+{
+    if (!s)
+        return NULL;
+    if (s->sec_err[0])
+        return s->sec_err;
+#ifdef RUDP_HAVE_DTLS
+    return rudp_dtls_error(s->dtls);
+#else
+    return NULL;
+#endif
 }
 
 void rudp_sock_config_default(rudp_sock_config_t *cfg)
@@ -1186,6 +1380,9 @@ void rudp_sock_free(rudp_sock_t *s)
         rudp_conn_free(s->client->conn);
         free(s->client);
     }
+#ifdef RUDP_HAVE_DTLS
+    rudp_dtls_free(s->dtls);
+#endif
     if (s->fd >= 0)
         close(s->fd);
     rudp_pcap_close(s->pcap);
@@ -1203,6 +1400,12 @@ static int config_check(const rudp_sock_config_t *cfg, int server)
 {
     if (cfg->family != AF_UNSPEC && cfg->family != AF_INET && cfg->family != AF_INET6)
         return RUDP_EINVAL;
+    if (cfg->dtls && !rudp_sock_dtls_available()) {
+        if (cfg->dtls->error && cfg->dtls->error_cap)
+            snprintf(cfg->dtls->error, cfg->dtls->error_cap,
+                     "this librudp was built without DTLS (OpenSSL 3)");
+        return RUDP_EINVAL;
+    }
     if (server && (cfg->max_clients < 1 || cfg->max_clients > RUDP_SOCK_MAX_CLIENTS))
         return RUDP_EINVAL;
     if (server && (cfg->handshake_rate > RUDP_SOCK_MAX_HANDSHAKE_RATE ||
@@ -1297,6 +1500,7 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
     s->server = server;
     s->cfg = *cfg;
     s->cfg.pcap_path = NULL; /* the caller's string need not outlive this call */
+    s->cfg.dtls = NULL;      /* nor the DTLS settings (read once, in dtls_open) */
     s->cb = cb;
     s->user = user;
     s->tx_cap = server ? TX_RING_SERVER : TX_RING_CLIENT;
@@ -1340,6 +1544,10 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
     }
     if (!rc && cfg->pcap_path)
         rc = rudp_pcap_open(&s->pcap, cfg->pcap_path);
+#ifdef RUDP_HAVE_DTLS
+    if (!rc && cfg->dtls)
+        rc = dtls_open(s, cfg);
+#endif
     if (rc) {
         int e = errno;
         rudp_sock_free(s);
@@ -1442,7 +1650,17 @@ int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
     e->local = s->local;
     s->client = e;
     s->st.active = 1;
-    push_now(s, e); /* the INITIAL leaves now */
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls) {
+        e->held = 1; /* until the DTLS handshake is done: see "DTLS" */
+        rc = rudp_dtls_connect(s->dtls, &s->peer.u.sa, s->peer.len, host, now);
+        if (rc) {
+            rudp_sock_free(s);
+            return rc;
+        }
+    }
+#endif
+    push_now(s, e); /* the INITIAL (or the ClientHello) leaves now */
     *out = s;
     return 0;
 }

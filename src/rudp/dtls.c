@@ -1,0 +1,1296 @@
+/* DTLS 1.2 sessions over datagrams the caller moves (dtls.h); OpenSSL 3 underneath.
+ *
+ * Design
+ *  - One SSL object per peer, each with one custom BIO for both directions: a read hands
+ *    OpenSSL exactly the one datagram being input (then "retry"), a write is exactly one
+ *    datagram for the `out` hook. OpenSSL 3.0 has no datagram-pair BIO, and a memory BIO
+ *    would merge datagrams: the record layer must see their boundaries.
+ *  - Server front door (RFC 6347 §4.2.1): a datagram from an address without a session
+ *    must look like a ClientHello (record type 22, epoch 0); it then passes the
+ *    per-source rate limit and goes to the one shared listening SSL object through
+ *    DTLSv1_listen(), which answers a missing or stale cookie with a HelloVerifyRequest
+ *    and keeps nothing. Cookies are HMAC-SHA256 (EVP) under a random secret over the
+ *    peer's address and a 30 s time slot, 16 bytes, the current or the previous slot
+ *    accepted. Only when a cookie checks out does the listening object become that
+ *    peer's session (a fresh one takes its place), and only while fewer than
+ *    max_sessions exist; otherwise the peer gets a fatal alert and nothing is kept.
+ *    A datagram that is not DTLS at all gets one plaintext alert record (15 bytes, at
+ *    most 3x what it received as RFC 9000 §8.1 allows, rate-limited like a ClientHello),
+ *    so a plaintext client can tell "this server requires --secure" from silence.
+ *  - Ciphers: AEAD suites only (ECDHE with AES-GCM or ChaCha20-Poly1305; PSK with the
+ *    same), DTLS 1.2 exactly, no renegotiation, no session tickets.
+ *  - Timers: each session's deadline is the earliest of OpenSSL's retransmission timer
+ *    (DTLSv1_get_timeout, converted to the caller's clock), the handshake timeout and the
+ *    idle timeout; sessions sit in a min-heap on it. The retransmission timer starts at
+ *    200 ms and doubles up to 3 s (DTLS_set_timer_cb): loopback and class networks answer
+ *    in milliseconds, and the handshake timeout bounds the total anyway.
+ *  - Counting: OpenSSL discards a record that fails authentication, or a replay, in
+ *    silence (RFC 6347 §4.1.2.7). For an established session the module reads each
+ *    application-data record's epoch and sequence number before decryption; one that
+ *    yields nothing is a replay when its sequence number was delivered before (a 64-entry
+ *    window like DTLS's own), else a bad record (tampered or under another key).
+ */
+#include "dtls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "bytes.h"
+#include "rudp/error.h"
+#include "rudp/listen.h"
+#include "siphash.h"
+
+#define KEY_MAX 23u
+#define NO_HEAP UINT32_MAX
+#define COOKIE_SLOT_US 30000000u
+#define COOKIE_LEN 16u
+#define BUF_CAP 16640u /* a whole DTLS record's plaintext, with room */
+#define TIMER_FIRST_US 200000u
+#define TIMER_MAX_US 3000000u
+
+static const char ciphers_cert[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384";
+static const char ciphers_psk[] =
+    "ECDHE-PSK-CHACHA20-POLY1305:PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384:"
+    "PSK-CHACHA20-POLY1305";
+
+typedef struct sa {
+    socklen_t len;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+        struct sockaddr_storage ss;
+    } u;
+} sa_t;
+
+struct bio_ctx {
+    rudp_dtls_t *d;
+    struct sess *s; /* NULL: the listening object, whose peer is d->cur */
+    const uint8_t *in;
+    size_t in_len;
+};
+
+struct sess {
+    SSL *ssl;
+    struct bio_ctx *bio;
+    sa_t peer, local;
+    uint8_t key[KEY_MAX];
+    uint8_t key_len;
+    uint8_t up;
+    uint8_t any_seen;
+    uint64_t started, last_rx;
+    uint64_t linger_until; /* 0: the application still uses the session */
+    uint64_t deadline;
+    uint32_t heap_i;
+    uint64_t seen_top, seen_mask;
+};
+
+struct rudp_dtls {
+    int server;
+    SSL_CTX *ctx;
+    BIO_METHOD *meth;
+    rudp_dtls_hooks_t hooks;
+    uint32_t max;
+    uint64_t hs_timeout_us;
+
+    /* sessions: hash table on the address key, and the deadline heap */
+    struct sess **slots;
+    uint32_t mask;
+    uint8_t hkey[RUDP_SIPHASH_KEY_LEN];
+    struct sess **heap;
+    uint32_t heap_n;
+    uint32_t n;
+
+    /* server front door */
+    SSL *listener;
+    struct bio_ctx *listener_bio;
+    BIO_ADDR *listen_addr;
+    rudp_ratelimit_t *rate;
+    uint8_t secret[32];
+    sa_t cur_peer, cur_local; /* the datagram being input */
+    uint8_t cur_key[KEY_MAX];
+    uint8_t cur_key_len;
+    uint64_t now;
+    uint64_t wrote;      /* datagrams out through the BIOs, to tell what listen did */
+    uint64_t delivered;  /* plaintext datagrams handed to `in` */
+
+    /* credentials */
+    uint8_t psk[64];
+    size_t psk_len;
+    char psk_identity[128];
+    int have_identity;
+    uint8_t fingerprint[RUDP_DTLS_FINGERPRINT_SIZE];
+    int pin;
+
+    /* client */
+    struct sess *client;
+    int failed, timed_out;
+    char err[256];
+    char alert_in[96], alert_out[96];
+    char verify_msg[256];
+
+    rudp_sock_dtls_stats_t st;
+    uint8_t buf[BUF_CAP];
+};
+
+/* ---- addresses, table, heap ------------------------------------------------------ */
+
+static void sa_set(sa_t *a, const struct sockaddr *s, socklen_t len)
+{
+    memset(a, 0, sizeof *a);
+    if (!s || len == 0)
+        return;
+    if (len > (socklen_t)sizeof a->u)
+        len = (socklen_t)sizeof a->u;
+    memcpy(&a->u, s, (size_t)len);
+    a->len = len;
+}
+
+/* Family, port and address; an IPv4-mapped IPv6 address counts as IPv4 (as sock.c). */
+static uint8_t addr_key(const struct sockaddr *sa, socklen_t len, uint8_t k[KEY_MAX])
+{
+    if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        k[0] = 4;
+        memcpy(k + 1, &in->sin_port, 2);
+        memcpy(k + 3, &in->sin_addr, 4);
+        return 7;
+    }
+    if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            k[0] = 4;
+            memcpy(k + 1, &in6->sin6_port, 2);
+            memcpy(k + 3, in6->sin6_addr.s6_addr + 12, 4);
+            return 7;
+        }
+        k[0] = 6;
+        memcpy(k + 1, &in6->sin6_port, 2);
+        memcpy(k + 3, &in6->sin6_addr, 16);
+        rudp_put32(k + 19, in6->sin6_scope_id);
+        return 23;
+    }
+    k[0] = 0;
+    return 1;
+}
+
+static uint32_t slot_of(const rudp_dtls_t *d, const uint8_t *k, uint8_t n)
+{
+    return (uint32_t)rudp_siphash24(d->hkey, k, n) & d->mask;
+}
+
+static struct sess *table_find(const rudp_dtls_t *d, const uint8_t *k, uint8_t n)
+{
+    if (!d->slots)
+        return d->client;
+    for (uint32_t i = slot_of(d, k, n);; i = (i + 1) & d->mask) {
+        struct sess *s = d->slots[i];
+        if (!s || (s->key_len == n && memcmp(s->key, k, n) == 0))
+            return s;
+    }
+}
+
+static void table_insert(rudp_dtls_t *d, struct sess *s)
+{
+    uint32_t i = slot_of(d, s->key, s->key_len);
+    while (d->slots[i])
+        i = (i + 1) & d->mask;
+    d->slots[i] = s;
+}
+
+static void table_remove(rudp_dtls_t *d, const struct sess *s)
+{
+    uint32_t i = slot_of(d, s->key, s->key_len);
+    while (d->slots[i] != s)
+        i = (i + 1) & d->mask;
+    uint32_t j = i;
+    for (;;) {
+        d->slots[i] = NULL;
+        for (;;) {
+            j = (j + 1) & d->mask;
+            if (!d->slots[j])
+                return;
+            uint32_t home = slot_of(d, d->slots[j]->key, d->slots[j]->key_len);
+            if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+                continue;
+            break;
+        }
+        d->slots[i] = d->slots[j];
+        i = j;
+    }
+}
+
+static void heap_place(rudp_dtls_t *d, uint32_t i, struct sess *s)
+{
+    d->heap[i] = s;
+    s->heap_i = i;
+}
+
+static void heap_up(rudp_dtls_t *d, uint32_t i)
+{
+    struct sess *s = d->heap[i];
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (d->heap[p]->deadline <= s->deadline)
+            break;
+        heap_place(d, i, d->heap[p]);
+        i = p;
+    }
+    heap_place(d, i, s);
+}
+
+static void heap_down(rudp_dtls_t *d, uint32_t i)
+{
+    struct sess *s = d->heap[i];
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= d->heap_n)
+            break;
+        if (c + 1 < d->heap_n && d->heap[c + 1]->deadline < d->heap[c]->deadline)
+            c++;
+        if (s->deadline <= d->heap[c]->deadline)
+            break;
+        heap_place(d, i, d->heap[c]);
+        i = c;
+    }
+    heap_place(d, i, s);
+}
+
+static void heap_remove(rudp_dtls_t *d, struct sess *s)
+{
+    uint32_t i = s->heap_i;
+    if (i == NO_HEAP)
+        return;
+    s->heap_i = NO_HEAP;
+    struct sess *last = d->heap[--d->heap_n];
+    if (last == s)
+        return;
+    heap_place(d, i, last);
+    heap_up(d, i);
+    heap_down(d, last->heap_i);
+}
+
+static void set_deadline(rudp_dtls_t *d, struct sess *s, uint64_t t)
+{
+    s->deadline = t;
+    if (t == UINT64_MAX) {
+        heap_remove(d, s);
+        return;
+    }
+    if (s->heap_i == NO_HEAP) {
+        heap_place(d, d->heap_n++, s);
+        heap_up(d, s->heap_i);
+        return;
+    }
+    heap_up(d, s->heap_i);
+    heap_down(d, s->heap_i);
+}
+
+/* ---- the datagram BIO ------------------------------------------------------------ */
+
+static int bio_write(BIO *b, const char *data, int len)
+{
+    struct bio_ctx *c = BIO_get_data(b);
+    rudp_dtls_t *d = c->d;
+    const sa_t *to = c->s ? &c->s->peer : &d->cur_peer;
+    const sa_t *from = c->s ? &c->s->local : &d->cur_local;
+    BIO_clear_retry_flags(b);
+    if (len <= 0)
+        return 0;
+    d->wrote++;
+    d->hooks.out(d->hooks.user, &to->u.sa, to->len, &from->u.sa, from->len,
+                 (const uint8_t *)data, (size_t)len);
+    return len;
+}
+
+static int bio_read(BIO *b, char *buf, int len)
+{
+    struct bio_ctx *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (!c->in || len <= 0) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    size_t n = c->in_len < (size_t)len ? c->in_len : (size_t)len;
+    memcpy(buf, c->in, n);
+    c->in = NULL;
+    c->in_len = 0;
+    return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    default:
+        return 0; /* no MTU query, no peer address, nothing pending */
+    }
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static int bio_destroy(BIO *b)
+{
+    free(BIO_get_data(b));
+    BIO_set_data(b, NULL);
+    return 1;
+}
+
+/* ---- callbacks ------------------------------------------------------------------- */
+
+static rudp_dtls_t *of_ssl(SSL *ssl)
+{
+    return SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+}
+
+static int cookie_mac(const rudp_dtls_t *d, uint64_t slot, uint8_t out[COOKIE_LEN])
+{
+    uint8_t data[8 + KEY_MAX];
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    size_t maclen = 0;
+    rudp_put32(data, (uint32_t)(slot >> 32));
+    rudp_put32(data + 4, (uint32_t)slot);
+    memcpy(data + 8, d->cur_key, d->cur_key_len);
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, d->secret, sizeof d->secret, data,
+                   8u + d->cur_key_len, mac, sizeof mac, &maclen) ||
+        maclen < COOKIE_LEN)
+        return 0;
+    memcpy(out, mac, COOKIE_LEN);
+    return 1;
+}
+
+static int cookie_gen(SSL *ssl, unsigned char *cookie, unsigned int *len)
+{
+    rudp_dtls_t *d = of_ssl(ssl);
+    if (!cookie_mac(d, d->now / COOKIE_SLOT_US, cookie))
+        return 0;
+    *len = COOKIE_LEN;
+    return 1;
+}
+
+static int cookie_verify(SSL *ssl, const unsigned char *cookie, unsigned int len)
+{
+    rudp_dtls_t *d = of_ssl(ssl);
+    uint8_t want[COOKIE_LEN];
+    uint64_t slot = d->now / COOKIE_SLOT_US;
+    if (len != COOKIE_LEN)
+        return 0;
+    for (int k = 0; k < 2 && slot >= (uint64_t)k; k++)
+        if (cookie_mac(d, slot - (uint64_t)k, want) && CRYPTO_memcmp(want, cookie, len) == 0)
+            return 1;
+    return 0;
+}
+
+static unsigned int timer_cb(SSL *ssl, unsigned int previous_us)
+{
+    (void)ssl;
+    if (previous_us == 0)
+        return TIMER_FIRST_US;
+    return previous_us >= TIMER_MAX_US / 2 ? TIMER_MAX_US : previous_us * 2;
+}
+
+static void hex_fp(const uint8_t *fp, char *out, size_t cap)
+{
+    size_t o = 0;
+    o += (size_t)snprintf(out, cap, "SHA256");
+    for (unsigned i = 0; i < RUDP_DTLS_FINGERPRINT_SIZE && o + 4 < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, ":%02X", fp[i]);
+}
+
+/* Pinning replaces chain verification: the one certificate with this SHA-256. */
+static int pin_verify(X509_STORE_CTX *xs, void *arg)
+{
+    rudp_dtls_t *d = arg;
+    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+    uint8_t fp[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    if (!leaf || !X509_digest(leaf, EVP_sha256(), fp, &n) || n != RUDP_DTLS_FINGERPRINT_SIZE) {
+        snprintf(d->verify_msg, sizeof d->verify_msg, "the server sent no usable certificate");
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
+        return 0;
+    }
+    if (CRYPTO_memcmp(fp, d->fingerprint, n) != 0) {
+        char got[128];
+        hex_fp(fp, got, sizeof got);
+        snprintf(d->verify_msg, sizeof d->verify_msg,
+                 "the server's certificate fingerprint is %s, not the one given with "
+                 "--fingerprint", got);
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
+        return 0;
+    }
+    return 1;
+}
+
+static unsigned int psk_client(SSL *ssl, const char *hint, char *identity,
+                               unsigned int max_identity, unsigned char *psk,
+                               unsigned int max_psk)
+{
+    rudp_dtls_t *d = of_ssl(ssl);
+    (void)hint;
+    const char *id = d->have_identity ? d->psk_identity : "hola";
+    if (strlen(id) + 1 > max_identity || d->psk_len > max_psk)
+        return 0;
+    memcpy(identity, id, strlen(id) + 1);
+    memcpy(psk, d->psk, d->psk_len);
+    return (unsigned int)d->psk_len;
+}
+
+static unsigned int psk_server(SSL *ssl, const char *identity, unsigned char *psk,
+                               unsigned int max_psk)
+{
+    rudp_dtls_t *d = of_ssl(ssl);
+    if (d->have_identity && (!identity || strcmp(identity, d->psk_identity) != 0))
+        return 0; /* unknown identity: the handshake fails */
+    if (d->psk_len > max_psk)
+        return 0;
+    memcpy(psk, d->psk, d->psk_len);
+    return (unsigned int)d->psk_len;
+}
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+    rudp_dtls_t *d = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (!(where & SSL_CB_ALERT) || (ret >> 8) != 2 /* fatal */)
+        return;
+    char *dst = (where & SSL_CB_READ) ? d->alert_in : d->alert_out;
+    if (!dst[0])
+        snprintf(dst, sizeof d->alert_in, "%s", SSL_alert_desc_string_long(ret));
+}
+
+/* ---- sessions -------------------------------------------------------------------- */
+
+static SSL *ssl_new(rudp_dtls_t *d, struct sess *s, struct bio_ctx **bio_out)
+{
+    SSL *ssl = SSL_new(d->ctx);
+    BIO *b = ssl ? BIO_new(d->meth) : NULL;
+    struct bio_ctx *c = b ? calloc(1, sizeof *c) : NULL;
+    if (!c) {
+        BIO_free(b);
+        SSL_free(ssl);
+        return NULL;
+    }
+    c->d = d;
+    c->s = s;
+    BIO_set_data(b, c);
+    SSL_set_bio(ssl, b, b);
+    SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
+    DTLS_set_link_mtu(ssl, RUDP_MAX_DATAGRAM);
+    DTLS_set_timer_cb(ssl, timer_cb);
+    *bio_out = c;
+    return ssl;
+}
+
+static void sess_free(rudp_dtls_t *d, struct sess *s)
+{
+    heap_remove(d, s);
+    if (d->slots)
+        table_remove(d, s);
+    else
+        d->client = NULL;
+    SSL_free(s->ssl);
+    free(s);
+    d->n--;
+}
+
+/* Ends a session: the state hook, then free. For a client, `why` is kept. */
+static void sess_end(rudp_dtls_t *d, struct sess *s, const char *why, int failed)
+{
+    (void)failed;
+    if (!s->up)
+        d->st.handshake_failed++;
+    if (d->server) {
+        /* The reasons are kept for a client's one line; a server starts afresh. */
+        d->alert_in[0] = d->alert_out[0] = d->verify_msg[0] = '\0';
+    }
+    if (!d->server && why && !d->err[0])
+        snprintf(d->err, sizeof d->err, "%s", why);
+    if (!d->server)
+        d->failed = 1;
+    sa_t peer = s->peer;
+    sess_free(d, s);
+    if (d->hooks.state)
+        d->hooks.state(d->hooks.user, &peer.u.sa, peer.len, 0);
+}
+
+/* The one line for a handshake that failed, from what OpenSSL and the callbacks saw. */
+static void failure_reason(rudp_dtls_t *d, const struct sess *s, char *out, size_t cap)
+{
+    unsigned long e = ERR_peek_last_error();
+    if (d->verify_msg[0]) {
+        snprintf(out, cap, "%s", d->verify_msg);
+    } else if (d->alert_in[0]) {
+        snprintf(out, cap, "the peer ended the DTLS handshake with alert \"%s\"%s",
+                 d->alert_in, d->psk_len ? " (do both sides use the same --psk and "
+                                           "--psk-identity?)" : "");
+    } else if (!d->server && s && SSL_get_verify_result(s->ssl) != X509_V_OK) {
+        snprintf(out, cap, "the server's certificate did not verify: %s",
+                 X509_verify_cert_error_string(SSL_get_verify_result(s->ssl)));
+    } else if (d->alert_out[0]) {
+        snprintf(out, cap, "DTLS handshake refused here with alert \"%s\"", d->alert_out);
+    } else if (e) {
+        snprintf(out, cap, "DTLS handshake failed: %s", ERR_reason_error_string(e));
+    } else {
+        snprintf(out, cap, "DTLS handshake failed");
+    }
+}
+
+static void rekey(rudp_dtls_t *d, struct sess *s, uint64_t now)
+{
+    uint64_t t = UINT64_MAX;
+    struct timeval tv;
+    if (DTLSv1_get_timeout(s->ssl, &tv) == 1)
+        t = now + (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+    uint64_t limit = s->up ? s->last_rx + RUDP_DTLS_IDLE_US : s->started + d->hs_timeout_us;
+    if (s->linger_until && s->linger_until < limit)
+        limit = s->linger_until;
+    if (limit < t)
+        t = limit;
+    if (t <= now)
+        t = now + 1000; /* a timer OpenSSL did not act on yet: look again in 1 ms */
+    set_deadline(d, s, t);
+}
+
+/* Runs the handshake or reads what the input made available. Returns 0, or -1 once the
+ * session is gone. */
+static int drive(rudp_dtls_t *d, struct sess *s, uint64_t now)
+{
+    if (!s->up) {
+        ERR_clear_error();
+        int r = SSL_do_handshake(s->ssl);
+        if (r != 1) {
+            int e = SSL_get_error(s->ssl, r);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                rekey(d, s, now);
+                return 0;
+            }
+            char why[256];
+            failure_reason(d, s, why, sizeof why);
+            ERR_clear_error();
+            sess_end(d, s, why, 1);
+            return -1;
+        }
+        s->up = 1;
+        s->last_rx = now;
+        d->st.handshakes++;
+        if (d->hooks.state)
+            d->hooks.state(d->hooks.user, &s->peer.u.sa, s->peer.len, 1);
+    }
+    for (;;) {
+        ERR_clear_error();
+        int r = SSL_read(s->ssl, d->buf, sizeof d->buf);
+        if (r > 0) {
+            d->delivered++;
+            s->last_rx = now;
+            d->hooks.in(d->hooks.user, &s->peer.u.sa, s->peer.len, &s->local.u.sa,
+                        s->local.len, d->buf, (size_t)r);
+            continue;
+        }
+        int e = SSL_get_error(s->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+            break;
+        char why[256];
+        if (e == SSL_ERROR_ZERO_RETURN)
+            snprintf(why, sizeof why, "the peer closed the DTLS session");
+        else
+            failure_reason(d, s, why, sizeof why);
+        ERR_clear_error();
+        sess_end(d, s, why, 0);
+        return -1;
+    }
+    rekey(d, s, now);
+    return 0;
+}
+
+static struct sess *sess_new(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len,
+                             uint64_t now)
+{
+    struct sess *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->peer = d->cur_peer;
+    s->local = d->cur_local;
+    memcpy(s->key, key, key_len);
+    s->key_len = key_len;
+    s->started = now;
+    s->heap_i = NO_HEAP;
+    s->deadline = UINT64_MAX;
+    d->n++;
+    return s;
+}
+
+static int listener_open(rudp_dtls_t *d)
+{
+    d->listener = ssl_new(d, NULL, &d->listener_bio);
+    return d->listener ? 0 : RUDP_ENOMEM;
+}
+
+/* Records in one datagram: how many carry application data, and the epoch and sequence
+ * number of the first of them. */
+static unsigned app_records(const uint8_t *p, size_t n, uint64_t *seq)
+{
+    unsigned k = 0;
+    while (n >= 13) {
+        size_t len = (size_t)p[11] << 8 | p[12];
+        if (13 + len > n)
+            break;
+        if (p[0] == 23) {
+            if (k == 0) {
+                uint64_t v = 0;
+                for (int i = 3; i < 11; i++)
+                    v = v << 8 | p[i]; /* epoch (2 bytes) and sequence (6) together */
+                *seq = v;
+            }
+            k++;
+        }
+        p += 13 + len;
+        n -= 13 + len;
+    }
+    return k;
+}
+
+static int seen(const struct sess *s, uint64_t seq)
+{
+    if (!s->any_seen || seq > s->seen_top)
+        return 0;
+    uint64_t diff = s->seen_top - seq;
+    return diff >= 64 || ((s->seen_mask >> diff) & 1u);
+}
+
+static void mark_seen(struct sess *s, uint64_t seq)
+{
+    if (!s->any_seen) {
+        s->any_seen = 1;
+        s->seen_top = seq;
+        s->seen_mask = 1;
+    } else if (seq > s->seen_top) {
+        uint64_t sh = seq - s->seen_top;
+        s->seen_mask = sh >= 64 ? 1 : (s->seen_mask << sh) | 1u;
+        s->seen_top = seq;
+    } else if (s->seen_top - seq < 64) {
+        s->seen_mask |= 1ull << (s->seen_top - seq);
+    }
+}
+
+/* A datagram for an existing session. */
+static void sess_input(rudp_dtls_t *d, struct sess *s, const uint8_t *data, size_t len,
+                       uint64_t now)
+{
+    uint64_t seq = 0;
+    unsigned napp = s->up ? app_records(data, len, &seq) : 0;
+    uint64_t before = d->delivered, wrote = d->wrote;
+    int was_up = s->up;
+    /* An encrypted handshake record (epoch 1: the peer's Finished) that neither completes
+     * the handshake nor draws an answer failed authentication: a wrong key or PSK. */
+    int encrypted_hs = !s->up && len >= 13 && data[0] == 22 && (data[3] | data[4]) != 0;
+    s->bio->in = data;
+    s->bio->in_len = len;
+    if (drive(d, s, now) != 0)
+        return;
+    s->bio->in = NULL;
+    if (!was_up && encrypted_hs && !s->up && d->wrote == wrote)
+        d->st.bad_records++;
+    uint64_t got = d->delivered - before;
+    if (napp == 1) {
+        if (got >= 1)
+            mark_seen(s, seq);
+        else if (seen(s, seq))
+            d->st.replayed++;
+        else
+            d->st.bad_records++;
+    } else if (got < napp) {
+        d->st.bad_records += napp - got;
+    }
+}
+
+static int is_client_hello(const uint8_t *p, size_t n)
+{
+    return rudp_dtls_is_record(p, n) && p[0] == 22 && p[3] == 0 && p[4] == 0 && n >= 26 &&
+           p[13] == 1;
+}
+
+static int admit(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len, uint64_t now)
+{
+    if (!d->rate)
+        return 1;
+    uint8_t src[13];
+    size_t n;
+    if (key_len == 7) {
+        src[0] = 4;
+        memcpy(src + 1, key + 3, 4);
+        n = 5;
+    } else if (key_len == 23) {
+        src[0] = 6;
+        memcpy(src + 1, key + 3, 8);
+        memcpy(src + 9, key + 19, 4);
+        n = 13;
+    } else {
+        return 1;
+    }
+    return rudp_ratelimit_admit(d->rate, src, n, now);
+}
+
+/* The server's front door for an address without a session (see the top). */
+static void front_door(rudp_dtls_t *d, const uint8_t *data, size_t len, uint64_t now)
+{
+    if (!rudp_dtls_is_record(data, len)) {
+        d->st.plaintext++;
+        if (3 * len >= RUDP_DTLS_ALERT_SIZE && admit(d, d->cur_key, d->cur_key_len, now)) {
+            uint8_t a[RUDP_DTLS_ALERT_SIZE];
+            rudp_dtls_plain_alert(a);
+            d->hooks.out(d->hooks.user, &d->cur_peer.u.sa, d->cur_peer.len,
+                         &d->cur_local.u.sa, d->cur_local.len, a, sizeof a);
+            d->st.alerts_sent++;
+        }
+        return;
+    }
+    if (!is_client_hello(data, len)) {
+        d->st.no_session++;
+        return;
+    }
+    if (!admit(d, d->cur_key, d->cur_key_len, now)) {
+        d->st.rate_limited++;
+        return;
+    }
+    if (!d->listener && listener_open(d) != 0)
+        return;
+    uint64_t wrote = d->wrote;
+    d->listener_bio->in = data;
+    d->listener_bio->in_len = len;
+    ERR_clear_error();
+    int r = DTLSv1_listen(d->listener, d->listen_addr);
+    d->listener_bio->in = NULL;
+    ERR_clear_error();
+    if (r <= 0) {
+        if (d->wrote > wrote)
+            d->st.cookies_sent++;
+        else
+            d->st.no_session++; /* a ClientHello that did not parse */
+        if (r < 0) {
+            SSL_free(d->listener); /* start the next one clean */
+            d->listener = NULL;
+        }
+        return;
+    }
+    /* The cookie checked out: the listening object becomes this peer's session. */
+    SSL *ssl = d->listener;
+    struct bio_ctx *bio = d->listener_bio;
+    d->listener = NULL;
+    d->listener_bio = NULL;
+    struct sess *s = d->n < d->max ? sess_new(d, d->cur_key, d->cur_key_len, now) : NULL;
+    if (!s) {
+        d->st.refused_full++;
+        SSL_shutdown(ssl); /* best effort: the client sees an alert, not silence */
+        SSL_free(ssl);
+        return;
+    }
+    s->ssl = ssl;
+    s->bio = bio;
+    bio->s = s;
+    table_insert(d, s);
+    drive(d, s, now);
+}
+
+/* ---- the API --------------------------------------------------------------------- */
+
+int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len,
+                    const struct sockaddr *from, socklen_t fromlen,
+                    const struct sockaddr *to, socklen_t tolen, uint64_t now)
+{
+    if (!d || !data || !from)
+        return 0;
+    d->now = now;
+    uint8_t key[KEY_MAX];
+    uint8_t key_len = addr_key(from, fromlen, key);
+    struct sess *s = table_find(d, key, key_len);
+    if (s) {
+        if (!rudp_dtls_is_record(data, len)) {
+            d->st.plaintext++;
+            return 0;
+        }
+        if (to && tolen)
+            sa_set(&s->local, to, tolen);
+        sess_input(d, s, data, len, now);
+        return 1;
+    }
+    if (!d->server) {
+        d->st.plaintext += !rudp_dtls_is_record(data, len);
+        d->st.no_session += rudp_dtls_is_record(data, len);
+        return 0;
+    }
+    sa_set(&d->cur_peer, from, fromlen);
+    sa_set(&d->cur_local, to, tolen);
+    memcpy(d->cur_key, key, key_len);
+    d->cur_key_len = key_len;
+    uint64_t n = d->n;
+    front_door(d, data, len, now);
+    return d->n > n;
+}
+
+static struct sess *find_sa(const rudp_dtls_t *d, const struct sockaddr *sa, socklen_t len)
+{
+    if (!d->server)
+        return d->client;
+    uint8_t key[KEY_MAX];
+    uint8_t n = addr_key(sa, len, key);
+    return table_find(d, key, n);
+}
+
+int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen,
+                   const uint8_t *msg, size_t len, uint64_t now)
+{
+    if (!d || !msg)
+        return RUDP_EINVAL;
+    if (len > RUDP_MAX_DATAGRAM)
+        return RUDP_EMSGSIZE;
+    struct sess *s = find_sa(d, to, tolen);
+    if (!s || !s->up)
+        return RUDP_EAGAIN;
+    ERR_clear_error();
+    int r = SSL_write(s->ssl, msg, (int)len);
+    if (r == (int)len)
+        return 0;
+    int e = SSL_get_error(s->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return RUDP_EAGAIN;
+    char why[256];
+    failure_reason(d, s, why, sizeof why);
+    ERR_clear_error();
+    sess_end(d, s, why, 0);
+    (void)now;
+    return RUDP_ESYS;
+}
+
+void rudp_dtls_close(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen)
+{
+    if (!d)
+        return;
+    struct sess *s = find_sa(d, peer, peerlen);
+    if (!s)
+        return;
+    if (s->up) {
+        ERR_clear_error();
+        SSL_shutdown(s->ssl);
+        ERR_clear_error();
+    }
+    sess_free(d, s);
+}
+
+void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
+                       uint64_t now)
+{
+    struct sess *s = d ? find_sa(d, peer, peerlen) : NULL;
+    if (!s)
+        return;
+    s->linger_until = now + RUDP_DTLS_LINGER_US;
+    rekey(d, s, now);
+}
+
+int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer,
+                          socklen_t peerlen)
+{
+    if (!d)
+        return 0;
+    const struct sess *s = d->server ? find_sa(d, peer, peerlen) : d->client;
+    return s && s->up;
+}
+
+uint64_t rudp_dtls_next_timeout(const rudp_dtls_t *d)
+{
+    return d && d->heap_n ? d->heap[0]->deadline : UINT64_MAX;
+}
+
+void rudp_dtls_timers(rudp_dtls_t *d, uint64_t now)
+{
+    if (!d)
+        return;
+    d->now = now;
+    for (uint32_t k = 0, limit = d->heap_n; k < limit && d->heap_n; k++) {
+        struct sess *s = d->heap[0];
+        if (s->deadline > now)
+            break;
+        if (!s->up && now >= s->started + d->hs_timeout_us) {
+            if (!d->server)
+                d->timed_out = 1;
+            char why[160];
+            snprintf(why, sizeof why, "no DTLS handshake within %llu ms",
+                     (unsigned long long)(d->hs_timeout_us / 1000u));
+            sess_end(d, s, why, 1);
+            continue;
+        }
+        if (s->linger_until && now >= s->linger_until) {
+            sa_t peer = s->peer;
+            rudp_dtls_close(d, &peer.u.sa, peer.len);
+            continue;
+        }
+        if (s->up && now >= s->last_rx + RUDP_DTLS_IDLE_US) {
+            sess_end(d, s, "the DTLS session was idle too long", 0);
+            continue;
+        }
+        ERR_clear_error();
+        if (DTLSv1_handle_timeout(s->ssl) < 0) {
+            char why[256];
+            failure_reason(d, s, why, sizeof why);
+            ERR_clear_error();
+            sess_end(d, s, why, 1);
+            continue;
+        }
+        rekey(d, s, now);
+    }
+}
+
+void rudp_dtls_stats(const rudp_dtls_t *d, rudp_sock_dtls_stats_t *out)
+{
+    if (!d || !out)
+        return;
+    *out = d->st;
+    out->sessions = d->n;
+    if (d->rate)
+        out->rate_limited = d->st.rate_limited;
+}
+
+const char *rudp_dtls_error(const rudp_dtls_t *d)
+{
+    return d && d->err[0] ? d->err : NULL;
+}
+
+int rudp_dtls_timed_out(const rudp_dtls_t *d)
+{
+    return d ? d->timed_out : 0;
+}
+
+int rudp_dtls_connect(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
+                      const char *host, uint64_t now)
+{
+    if (!d || d->server || !peer)
+        return RUDP_EINVAL;
+    if (d->client || d->failed)
+        return RUDP_ESTATE;
+    uint8_t key[KEY_MAX];
+    uint8_t n = addr_key(peer, peerlen, key);
+    sa_set(&d->cur_peer, peer, peerlen);
+    memset(&d->cur_local, 0, sizeof d->cur_local);
+    struct sess *s = sess_new(d, key, n, now);
+    if (!s)
+        return RUDP_ENOMEM;
+    s->ssl = ssl_new(d, s, &s->bio);
+    if (!s->ssl) {
+        free(s);
+        d->n--;
+        return RUDP_ENOMEM;
+    }
+    d->client = s;
+    if (host && !d->psk_len && !d->pin) {
+        struct in6_addr a6;
+        struct in_addr a4;
+        if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), host);
+        else
+            SSL_set1_host(s->ssl, host);
+    }
+    SSL_set_connect_state(s->ssl);
+    d->now = now;
+    drive(d, s, now); /* the ClientHello leaves */
+    return 0;
+}
+
+static int ctx_error(char *err, size_t cap, const char *what, const char *file)
+{
+    unsigned long e = ERR_peek_last_error();
+    snprintf(err, cap, "%s%s%s: %s", what, file ? " " : "", file ? file : "",
+             e ? ERR_reason_error_string(e) : "failed");
+    ERR_clear_error();
+    return RUDP_EINVAL;
+}
+
+static int ctx_setup(rudp_dtls_t *d, const rudp_sock_dtls_t *cfg, char *err, size_t cap)
+{
+    d->ctx = SSL_CTX_new(d->server ? DTLS_server_method() : DTLS_client_method());
+    if (!d->ctx)
+        return RUDP_ENOMEM;
+    SSL_CTX_set_app_data(d->ctx, d);
+    SSL_CTX_set_min_proto_version(d->ctx, DTLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version(d->ctx, DTLS1_2_VERSION);
+    SSL_CTX_set_options(d->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_session_cache_mode(d->ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_read_ahead(d->ctx, 1);
+    SSL_CTX_set_info_callback(d->ctx, info_cb);
+    int psk = cfg->psk != NULL;
+    if (SSL_CTX_set_cipher_list(d->ctx, psk ? ciphers_psk : ciphers_cert) != 1)
+        return ctx_error(err, cap, "DTLS cipher list", NULL);
+    if (psk) {
+        if (cfg->psk_len < 1 || cfg->psk_len > sizeof d->psk) {
+            snprintf(err, cap, "the pre-shared key must be 1 to 64 bytes");
+            return RUDP_EINVAL;
+        }
+        memcpy(d->psk, cfg->psk, cfg->psk_len);
+        d->psk_len = cfg->psk_len;
+        if (cfg->psk_identity) {
+            if (strlen(cfg->psk_identity) >= sizeof d->psk_identity) {
+                snprintf(err, cap, "the PSK identity is longer than 127 bytes");
+                return RUDP_EINVAL;
+            }
+            snprintf(d->psk_identity, sizeof d->psk_identity, "%s", cfg->psk_identity);
+            d->have_identity = 1;
+        }
+        if (d->server)
+            SSL_CTX_set_psk_server_callback(d->ctx, psk_server);
+        else
+            SSL_CTX_set_psk_client_callback(d->ctx, psk_client);
+    }
+    if (d->server) {
+        SSL_CTX_set_options(d->ctx, SSL_OP_COOKIE_EXCHANGE);
+        SSL_CTX_set_cookie_generate_cb(d->ctx, cookie_gen);
+        SSL_CTX_set_cookie_verify_cb(d->ctx, cookie_verify);
+        if (!psk) {
+            if (!cfg->cert_file || !cfg->key_file) {
+                snprintf(err, cap, "a DTLS server needs a certificate and its key, or a "
+                                   "pre-shared key");
+                return RUDP_EINVAL;
+            }
+            if (SSL_CTX_use_certificate_chain_file(d->ctx, cfg->cert_file) != 1)
+                return ctx_error(err, cap, "certificate", cfg->cert_file);
+            if (SSL_CTX_use_PrivateKey_file(d->ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1)
+                return ctx_error(err, cap, "private key", cfg->key_file);
+            if (SSL_CTX_check_private_key(d->ctx) != 1)
+                return ctx_error(err, cap, "private key", cfg->key_file);
+        }
+        return 0;
+    }
+    if (psk)
+        return 0;
+    if (cfg->fingerprint) {
+        memcpy(d->fingerprint, cfg->fingerprint, sizeof d->fingerprint);
+        d->pin = 1;
+        SSL_CTX_set_verify(d->ctx, SSL_VERIFY_PEER, NULL);
+        SSL_CTX_set_cert_verify_callback(d->ctx, pin_verify, d);
+        return 0;
+    }
+    if (!cfg->ca_file) {
+        snprintf(err, cap, "a DTLS client needs a CA file, a certificate fingerprint or a "
+                           "pre-shared key to know whom it talks to");
+        return RUDP_EINVAL;
+    }
+    if (SSL_CTX_load_verify_locations(d->ctx, cfg->ca_file, NULL) != 1)
+        return ctx_error(err, cap, "CA file", cfg->ca_file);
+    SSL_CTX_set_verify(d->ctx, SSL_VERIFY_PEER, NULL);
+    return 0;
+}
+
+int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg,
+                  uint32_t max_sessions, uint32_t rate, uint32_t burst,
+                  const rudp_dtls_hooks_t *hooks, char *err, size_t errcap)
+{
+    char dummy[8];
+    if (!err || errcap == 0) {
+        err = dummy;
+        errcap = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!out || !cfg || !hooks || !hooks->out || !hooks->in || max_sessions < 1)
+        return RUDP_EINVAL;
+    *out = NULL;
+    rudp_dtls_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return RUDP_ENOMEM;
+    d->server = server;
+    d->hooks = *hooks;
+    d->max = server ? max_sessions : 1;
+    uint32_t ms = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
+                                            : RUDP_DTLS_DEFAULT_HANDSHAKE_MS;
+    d->hs_timeout_us = (uint64_t)ms * 1000u;
+    int rc = 0;
+    d->meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rudp datagram");
+    if (!d->meth || !BIO_meth_set_write(d->meth, bio_write) ||
+        !BIO_meth_set_read(d->meth, bio_read) || !BIO_meth_set_ctrl(d->meth, bio_ctrl) ||
+        !BIO_meth_set_create(d->meth, bio_create) || !BIO_meth_set_destroy(d->meth, bio_destroy))
+        rc = RUDP_ENOMEM;
+    d->heap = calloc(d->max, sizeof *d->heap);
+    if (!rc && !d->heap)
+        rc = RUDP_ENOMEM;
+    if (!rc && server) {
+        uint32_t size = 16;
+        while (size < 2 * d->max)
+            size *= 2;
+        d->mask = size - 1;
+        d->slots = calloc(size, sizeof *d->slots);
+        d->listen_addr = BIO_ADDR_new();
+        if (!d->slots || !d->listen_addr)
+            rc = RUDP_ENOMEM;
+        if (!rc)
+            rc = rudp_random_bytes(d->secret, sizeof d->secret);
+        if (!rc)
+            rc = rudp_random_bytes(d->hkey, sizeof d->hkey);
+        if (!rc && rate) {
+            uint8_t k[RUDP_COOKIE_KEY_SIZE];
+            d->rate = malloc(sizeof *d->rate);
+            rc = d->rate ? rudp_random_bytes(k, sizeof k) : RUDP_ENOMEM;
+            if (!rc)
+                rc = rudp_ratelimit_init(d->rate, k, rate, burst ? burst : 2 * rate);
+        }
+    }
+    if (!rc)
+        rc = ctx_setup(d, cfg, err, errcap);
+    if (!rc && server)
+        rc = listener_open(d);
+    if (rc) {
+        if (!err[0])
+            snprintf(err, errcap, "%s", rudp_strerror(rc));
+        rudp_dtls_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+void rudp_dtls_free(rudp_dtls_t *d)
+{
+    if (!d)
+        return;
+    if (d->slots) {
+        for (uint32_t i = 0; i <= d->mask; i++) {
+            if (d->slots[i]) {
+                SSL_free(d->slots[i]->ssl);
+                free(d->slots[i]);
+            }
+        }
+    } else if (d->client) {
+        SSL_free(d->client->ssl);
+        free(d->client);
+    }
+    SSL_free(d->listener);
+    BIO_ADDR_free(d->listen_addr);
+    SSL_CTX_free(d->ctx);
+    BIO_meth_free(d->meth);
+    free(d->slots);
+    free(d->heap);
+    free(d->rate);
+    OPENSSL_cleanse(d->secret, sizeof d->secret);
+    OPENSSL_cleanse(d->psk, sizeof d->psk);
+    free(d);
+}
+
+/* ---- certificates ---------------------------------------------------------------- */
+
+static int write_pem(const char *path, int mode, int (*w)(FILE *, void *), void *obj,
+                     char *err, size_t cap)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    int ok = w(f, obj);
+    if (fclose(f) != 0 || !ok) {
+        snprintf(err, cap, "%s: cannot write", path);
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
+
+static int w_key(FILE *f, void *k)
+{
+    return PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+}
+
+static int w_cert(FILE *f, void *x)
+{
+    return PEM_write_X509(f, x);
+}
+
+int rudp_dtls_make_selfsigned(const char *cert_path, const char *key_path, const char *cn,
+                              char *err, size_t cap)
+{
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    X509 *x = pk ? X509_new() : NULL;
+    int rc = -1;
+    uint64_t serial = 0;
+    if (!x) {
+        snprintf(err, cap, "cannot make a key pair");
+        goto out;
+    }
+    if (rudp_random_bytes(&serial, sizeof serial) != 0)
+        serial = (uint64_t)getpid();
+    serial = (serial >> 1) | 1u; /* positive, nonzero */
+    X509_NAME *name = X509_get_subject_name(x);
+    if (!X509_set_version(x, 2) ||
+        !ASN1_INTEGER_set_int64(X509_get_serialNumber(x), (int64_t)serial) ||
+        !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+        !X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 86400) ||
+        !X509_set_pubkey(x, pk) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+                                    -1, 0) ||
+        !X509_set_issuer_name(x, name) || !X509_sign(x, pk, EVP_sha256())) {
+        snprintf(err, cap, "cannot make a certificate");
+        goto out;
+    }
+    if (write_pem(key_path, 0600, w_key, pk, err, cap) != 0)
+        goto out;
+    if (write_pem(cert_path, 0644, w_cert, x, err, cap) != 0) {
+        unlink(key_path);
+        goto out;
+    }
+    rc = 0;
+out:
+    ERR_clear_error();
+    X509_free(x);
+    EVP_PKEY_free(pk);
+    return rc;
+}
+
+int rudp_dtls_fingerprint_file(const char *cert_path,
+                               uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE], char *err,
+                               size_t cap)
+{
+    FILE *f = fopen(cert_path, "r");
+    if (!f) {
+        snprintf(err, cap, "%s: %s", cert_path, strerror(errno));
+        return -1;
+    }
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    unsigned n = 0;
+    uint8_t md[EVP_MAX_MD_SIZE];
+    int ok = x && X509_digest(x, EVP_sha256(), md, &n) && n == RUDP_DTLS_FINGERPRINT_SIZE;
+    X509_free(x);
+    ERR_clear_error();
+    if (!ok) {
+        snprintf(err, cap, "%s: not a PEM certificate", cert_path);
+        return -1;
+    }
+    memcpy(out, md, n);
+    return 0;
+}
