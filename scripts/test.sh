@@ -14,6 +14,7 @@ if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
 
 need_build_tools
 need pc:cmocka libcmocka-dev
+need pc:openssl libssl-dev
 need nc netcat-openbsd
 need ip iproute2
 need nft nftables

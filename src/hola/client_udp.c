@@ -51,6 +51,7 @@ struct udp_client {
     struct sockaddr_storage peer;
     socklen_t peer_len;
     int send_errno;             /* of the last DTLS record put on the socket */
+    bool fatal;                 /* DTLS met plaintext (or failed): one line, no report */
     char where[HOLA_ADDR_STRLEN + 256];
     char buf[DGRAM_MAX];
 };
@@ -110,16 +111,17 @@ static int drain(struct udp_client *u, struct hola_err *e)
     for (;;) {
         ssize_t n = recv(u->fd, u->buf, sizeof u->buf, 0);
         if (n >= 0 && u->sec != NULL) {
-            if (!is_dtls_record(u->buf, (size_t)n) && !hola_dtls_up(u->sec))
+            if (!is_dtls_record(u->buf, (size_t)n) && !hola_dtls_up(u->sec) &&
+                (u->fatal = true))
                 return hola_err_set(e, "%s (udp): the server answered in plaintext: it does "
                                        "not run with --secure", u->where);
             hola_dtls_input(u->sec, (const uint8_t *)u->buf, (size_t)n,
                             (struct sockaddr *)&u->peer, u->peer_len);
-            if (hola_dtls_failed(u->sec))
+            if (hola_dtls_failed(u->sec) && (u->fatal = true))
                 return hola_err_set(e, "%s (udp): %s", u->where, hola_dtls_error(u->sec));
             continue;
         }
-        if (n >= 0 && is_dtls_record(u->buf, (size_t)n))
+        if (n >= 0 && is_dtls_record(u->buf, (size_t)n) && (u->fatal = true))
             return hola_err_set(e, "%s (udp): the server speaks DTLS: it requires --secure",
                                 u->where);
         if (n >= 0) {
@@ -385,6 +387,8 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
                         "(ICMP port unreachable)", u->where);
         goto out;
     }
+    if (u->fatal)
+        goto out; /* the one line says it all: no names were answered over it */
     report(u);
     if (u->refused)
         hola_err_set(e, "the server stopped answering (ICMP port unreachable) after %zu "

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# e2e_dtls.sh: --secure (DTLS 1.2) for udp and rudp on loopback: the self-signed
+# certificate made once and reused; names under --loss 10 on both sides (rudp: every
+# greeting once and in order; udp: some may be lost, every reply that arrives is right);
+# records tampered with in flight (a relay flips a byte of every 3rd one) dropped and
+# counted, never delivered; a wrong PSK and a wrong fingerprint refused; a plaintext
+# client and a --secure server (and the other way round) each end with one clear line.
+# Usage: e2e_dtls.sh HOLA_SERVER HOLA_CLIENT RELAY HAVE_DTLS
+. "$(dirname "$0")/../hola/lib.sh"
+RELAY=${3:?usage: $0 HOLA_SERVER HOLA_CLIENT RELAY HAVE_DTLS}
+HAVE_DTLS=${4:?}
+hola_init "$1" "$2"
+
+# Every program's state (the self-signed certificate) in this test's own directory.
+export HOME="$TMP/home"
+unset XDG_STATE_HOME
+mkdir -p "$HOME"
+
+if [ "$HAVE_DTLS" != 1 ]; then
+    # Built without OpenSSL: --secure says how to get it, and nothing else runs.
+    rc=0
+    "$SERVER" -p udp --secure -P 0 2>"$TMP/nodtls.err" || rc=$?
+    [ "$rc" -eq 2 ] || fail "--secure without DTLS: exit $rc, expected 2"
+    grep -q 'built without DTLS; install libssl-dev .*-Ddtls=enabled' "$TMP/nodtls.err" ||
+        fail "--secure without DTLS: no hint on how to enable it"
+    echo "skipped: hola built without DTLS (install libssl-dev and reconfigure with -Ddtls=enabled)"
+    exit 77
+fi
+
+fp_of() { grep -o 'SHA256:[0-9A-F:]*' "$TMP/$1.err" | head -n1; }
+stats_of() { grep '^{"proto"' "$TMP/$1.err" | tail -n1; }
+# counter FILE-TAG KEY: the value of "KEY" in that program's --stats line.
+counter() { stats_of "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+stop_server() { kill -INT "$1" 2>/dev/null; wait_exit "$1" 10; }
+
+seq -f 'Nombre %g' 100 >"$TMP/names.in"
+sed 's/^/Hola /' "$TMP/names.in" >"$TMP/names.want"
+
+# 1. The self-signed certificate: made on first use (key 0600), the same fingerprint
+#    on the next start.
+start_server cert1 -p rudp --secure --count 4
+grep -q 'made a self-signed certificate' "$TMP/cert1.err" || fail "no certificate made"
+FP=$(fp_of cert1)
+[ -n "$FP" ] || fail "no fingerprint line"
+grep -Eq '^hola-server: DTLS certificate fingerprint SHA256(:[0-9A-F]{2}){32}$' "$TMP/cert1.err" ||
+    fail "fingerprint line format"
+key="$HOME/.local/state/hola/dtls-key.pem"
+[ "$(stat -c %a "$key")" = 600 ] || fail "key mode $(stat -c %a "$key"), expected 600"
+timeout 20 "$CLIENT" -p rudp --secure --fingerprint "$FP" -P "$PORT" -H 127.0.0.1 "${NAMES[@]}" \
+    >"$TMP/c1.out" 2>"$TMP/c1.err" || fail "client over DTLS exited with $?"
+expect_eq "rudp --secure: the four replies" "$TMP/c1.out" "$(printf 'Hola %s\n' "${NAMES[@]}")"
+[ -s "$TMP/c1.err" ] && fail "client wrote to stderr"
+wait_exit "$PID" 10
+[ "$STATUS" -eq 0 ] || fail "server exit $STATUS"
+start_server cert2 -p udp --secure
+grep -q 'made a self-signed certificate' "$TMP/cert2.err" && fail "certificate made twice"
+[ "$(fp_of cert2)" = "$FP" ] || fail "fingerprint changed: $(fp_of cert2) != $FP"
+UDP_PID=$PID UDP_PORT=$PORT
+ok "self-signed certificate made once (key 0600), same fingerprint on the next start"
+
+# 2. rudp under --loss 10 both ways: every greeting once, in order, on both sides.
+start_server loss -p rudp --secure --count 100 --loss 10 --stats
+timeout 100 "$CLIENT" -p rudp --secure --fingerprint "$FP" -P "$PORT" -H 127.0.0.1 --loss 10 \
+    --stats <"$TMP/names.in" >"$TMP/loss-c.out" 2>"$TMP/loss-c.err" || fail "lossy client exited with $?"
+cmp -s "$TMP/loss-c.out" "$TMP/names.want" || fail "rudp --secure --loss 10: client replies differ"
+wait_exit "$PID" 20
+[ "$STATUS" -eq 0 ] || fail "lossy server exit $STATUS"
+grep -v '^Conectado a ' "$TMP/loss.out" | cmp -s - "$TMP/names.want" || fail "server greetings"
+[ "$(counter loss-c impair_lost)" -gt 0 ] || fail "the client's impairment lost nothing"
+[ "$(counter loss dtls_handshakes)" -eq 1 ] || fail "server: one DTLS handshake expected"
+ok "rudp --secure --loss 10 (both sides): 100 names, each once and in order"
+
+# 3. udp under --loss 10 both ways: lost names are reported; each reply that arrives is
+#    the right one, once.
+start_server uloss -p udp --secure --loss 10 --stats
+rc=0
+timeout 60 "$CLIENT" -p udp --secure --fingerprint "$FP" -P "$PORT" -H 127.0.0.1 --loss 10 \
+    <"$TMP/names.in" >"$TMP/uloss-c.out" 2>"$TMP/uloss-c.err" || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || fail "udp --secure client exited with $rc"
+[ -s "$TMP/uloss-c.out" ] || fail "udp --secure: no reply at all"
+grep -vxFf "$TMP/names.want" "$TMP/uloss-c.out" && fail "udp --secure: a reply that greets no name"
+[ -z "$(sort "$TMP/uloss-c.out" | uniq -d)" ] || fail "udp --secure: a reply twice"
+grep -q '^hola-client: udp: sent 100, answered' "$TMP/uloss-c.err" || fail "udp report"
+stop_server "$PID"
+ok "udp --secure --loss 10: $(wc -l <"$TMP/uloss-c.out") of 100 replies, all correct"
+
+# 4. Tampering: a relay flips a byte of every 3rd application-data record from the
+#    client. DTLS drops each (dtls_bad_records), rudp sends it again: every greeting
+#    still arrives once and in order, and none is made of altered bytes.
+start_server tamper -p rudp --secure --count 30 --stats
+"$RELAY" "$TMP/relay.port" "$PORT" 3 60 >"$TMP/relay.out" 2>"$TMP/relay.err" &
+RELAY_PID=$!
+HOLA_PIDS+=("$RELAY_PID")
+for _ in $(seq 50); do [ -s "$TMP/relay.port" ] && break; sleep 0.1; done
+[ -s "$TMP/relay.port" ] || fail "relay did not start"
+head -n 30 "$TMP/names.in" >"$TMP/t.in"
+timeout 60 "$CLIENT" -p rudp --secure --fingerprint "$FP" -P "$(cat "$TMP/relay.port")" \
+    -H 127.0.0.1 <"$TMP/t.in" >"$TMP/t.out" 2>"$TMP/t-c.err" || fail "client through the relay: $?"
+cmp -s "$TMP/t.out" <(sed 's/^/Hola /' "$TMP/t.in") || fail "replies through the tampering relay"
+wait_exit "$PID" 20
+kill "$RELAY_PID"
+wait "$RELAY_PID" 2>/dev/null
+flipped=$(awk '/^flipped/ {print $2}' "$TMP/relay.out")
+[ "${flipped:-0}" -gt 0 ] || fail "the relay flipped nothing"
+bad=$(counter tamper dtls_bad_records)
+[ "$bad" -eq "$flipped" ] || fail "dtls_bad_records $bad, relay flipped $flipped"
+grep -v '^Conectado a ' "$TMP/tamper.out" | cmp -s - <(sed 's/^/Hola /' "$TMP/t.in") ||
+    fail "server greetings through the relay"
+ok "tampered records: $flipped flipped, $bad counted in dtls_bad_records, none delivered"
+
+# 5. Pre-shared key: the right one works; a wrong one is refused within its bound and
+#    its Finished counted as a bad record.
+start_server psk -p rudp --secure --psk 00112233445566778899aabbccddeeff --stats
+timeout 20 "$CLIENT" -p rudp --secure --psk 00112233445566778899AABBCCDDEEFF -P "$PORT" \
+    -H 127.0.0.1 Ana >"$TMP/psk-c.out" 2>"$TMP/psk-c.err" || fail "right PSK: exit $?"
+expect_eq "right PSK" "$TMP/psk-c.out" "Hola Ana"
+rc=0
+timeout 20 "$CLIENT" -p rudp --secure --psk 0badc0de --dead-timeout 2000 -P "$PORT" \
+    -H 127.0.0.1 Ana >"$TMP/badpsk.out" 2>"$TMP/badpsk.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "wrong PSK: exit $rc"
+[ -s "$TMP/badpsk.out" ] && fail "wrong PSK: a reply came"
+expect_one_line "wrong PSK" "$TMP/badpsk.err" \
+    'no DTLS handshake within 2000 ms: is the server running with --secure and the same --psk\?$'
+stop_server "$PID"
+[ "$(counter psk dtls_bad_records)" -ge 1 ] || fail "wrong PSK: no dtls_bad_records"
+ok "PSK: the right key greets, a wrong one is refused and counted"
+
+# 6. A wrong fingerprint: refused by the client, which names the one it got.
+rc=0
+timeout 20 "$CLIENT" -p udp --secure --fingerprint "SHA256$(printf ':00%.0s' $(seq 32))" \
+    -P "$UDP_PORT" -H 127.0.0.1 Ana >"$TMP/fp.out" 2>"$TMP/fp.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "wrong fingerprint: exit $rc"
+expect_one_line "wrong fingerprint" "$TMP/fp.err" \
+    "the server's certificate fingerprint is $FP, not the one given with --fingerprint"
+ok "pinning: a wrong --fingerprint is refused"
+
+# 7. Plaintext meets --secure, both ways and both protocols: one line, promptly.
+start_server sec -p rudp --secure --stats
+SEC_PID=$PID
+rc=0
+timeout 20 "$CLIENT" -p rudp -P "$PORT" -H 127.0.0.1 Ana >/dev/null 2>"$TMP/plain.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "plaintext rudp client: exit $rc"
+expect_one_line "plaintext rudp client" "$TMP/plain.err" 'the server speaks DTLS: it requires --secure$'
+rc=0
+timeout 20 "$CLIENT" -p udp -P "$UDP_PORT" -H 127.0.0.1 "Julián Alcibar Zubillaga" >/dev/null \
+    2>"$TMP/uplain.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "plaintext udp client: exit $rc"
+expect_one_line "plaintext udp client" "$TMP/uplain.err" 'the server speaks DTLS: it requires --secure$'
+stop_server "$SEC_PID"
+[ "$(counter sec dtls_plaintext)" -ge 1 ] || fail "server: no dtls_plaintext"
+[ "$(counter sec dtls_alerts_sent)" -ge 1 ] || fail "server: no dtls_alerts_sent"
+
+start_server plain -p rudp
+rc=0
+timeout 20 "$CLIENT" -p rudp --secure --fingerprint "$FP" --dead-timeout 2000 -P "$PORT" \
+    -H 127.0.0.1 Ana >/dev/null 2>"$TMP/sp.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "--secure rudp client, plaintext server: exit $rc"
+expect_one_line "--secure rudp client, plaintext server" "$TMP/sp.err" \
+    'no DTLS handshake within 2000 ms: is the server running with --secure\?$'
+start_server uplain -p udp
+rc=0
+timeout 20 "$CLIENT" -p udp --secure --fingerprint "$FP" -P "$PORT" -H 127.0.0.1 Ana \
+    >/dev/null 2>"$TMP/usp.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "--secure udp client, plaintext server: exit $rc"
+expect_one_line "--secure udp client, plaintext server" "$TMP/usp.err" \
+    'the server answered in plaintext: it does not run with --secure$'
+ok "plaintext against --secure, both ways, udp and rudp: one clear line each"
+
+# 8. Option checks: a client must know whom it talks to; --secure is not for TCP.
+rc=0
+"$CLIENT" -p rudp --secure -P "$UDP_PORT" Ana 2>"$TMP/o1.err" >/dev/null || rc=$?
+[ "$rc" -ne 0 ] || fail "--secure with no way to check the server was accepted"
+grep -q -- '--secure needs --fingerprint, --ca or --psk' "$TMP/o1.err" || fail "o1 message"
+rc=0
+"$SERVER" -p tcp --secure -P 0 2>"$TMP/o2.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "--secure with tcp: exit $rc"
+grep -q -- '--secure needs udp or rudp' "$TMP/o2.err" || fail "o2 message"
+rc=0
+"$SERVER" -p udp --psk 00 -P 0 2>"$TMP/o3.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q -- '--psk needs --secure' "$TMP/o3.err" || fail "--psk without --secure"
+stop_server "$UDP_PID"
+ok "option checks"
