@@ -46,6 +46,10 @@ typedef enum rudp_reset_reason {
     RUDP_RESET_UNKNOWN = 0, /* no connection with this ID */
     RUDP_RESET_FULL = 1,    /* the server is at its client limit */
     RUDP_RESET_ABORT = 2,   /* the peer aborted (dead-peer limit, protocol error) */
+    RUDP_RESET_CLOSED = 3,  /* the peer finished but could not deliver its FIN: seq is
+                               the FIN's number, ack what the peer received (all of
+                               ours, our FIN included); a receiver holding everything
+                               below seq takes it as that FIN */
 } rudp_reset_reason_t;
 
 /* One datagram, decoded. `sack` and `payload` are borrowed pointers: rudp_wire_encode()

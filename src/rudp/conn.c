@@ -217,6 +217,14 @@ static struct rudp_rcv_slot *rcv_slot(rudp_conn_t *c, uint32_t seq)
     return &c->rcv[(c->rcv_head + (seq - c->rcv_read)) % c->rcv_cap];
 }
 
+/* Whether sequence seq (at or after rcv_nxt) has arrived: a stored message, or the FIN. */
+static int held(rudp_conn_t *c, uint32_t seq)
+{
+    if (c->fin_known && seq == c->peer_fin_seq)
+        return 1;
+    return (uint32_t)(seq - c->rcv_read) < c->rcv_cap && rcv_slot(c, seq)->present;
+}
+
 static uint64_t pto_base(const rudp_conn_t *c)
 {
     return rudp_rtt_pto(&c->rtt, c->cfg.max_ack_delay);
@@ -297,7 +305,7 @@ static void fill_ack(rudp_conn_t *c, rudp_hdr_t *h, uint8_t *sack, uint64_t now)
         memset(sack, 0, bytes);
         for (uint32_t i = 0; i < bytes * 8 && i < bits; i++) {
             uint32_t seq = c->rcv_nxt + 1 + i;
-            if ((uint32_t)(seq - c->rcv_read) < c->rcv_cap && rcv_slot(c, seq)->present)
+            if (held(c, seq))
                 sack[i / 8] |= (uint8_t)(0x80u >> (i % 8));
         }
         h->sack_len = (uint8_t)bytes;
@@ -505,8 +513,7 @@ static void note_echo(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64_t now)
 {
     uint32_t seq = h->seq;
-    if (rudp_seq_lt(seq, c->rcv_nxt) ||
-        ((uint32_t)(seq - c->rcv_read) < c->rcv_cap && rcv_slot(c, seq)->present)) {
+    if (rudp_seq_lt(seq, c->rcv_nxt) || held(c, seq)) {
         if (c->state == RUDP_STATE_DRAINING) {
             /* Our last ACK was lost and the peer is resending (its probe resends its
              * oldest unacknowledged packet, DATA or FIN); its next try comes after
@@ -535,7 +542,10 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_STALE);
         return;
     }
-    if ((uint32_t)(seq - c->rcv_read) >= c->rcv_cap || rudp_seq_lt(seq, c->rcv_read)) {
+    /* The FIN takes a sequence number but no buffer (as in TCP), so it is taken even
+     * right past a full buffer: a full window must not hold back the end of stream. */
+    if ((uint32_t)(seq - c->rcv_read) >= c->rcv_cap + (uint32_t)is_fin ||
+        rudp_seq_lt(seq, c->rcv_read)) {
         c->st.dropped++;
         c->ack_now = 1; /* a window probe: answer with the current window */
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_WINDOW);
@@ -549,13 +559,13 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
     if (is_fin) {
         c->fin_known = 1;
         c->peer_fin_seq = seq;
+    } else {
+        struct rudp_rcv_slot *r = rcv_slot(c, seq);
+        r->present = 1;
+        r->len = h->payload_len;
+        if (h->payload_len)
+            memcpy(r->data, h->payload, h->payload_len);
     }
-    struct rudp_rcv_slot *r = rcv_slot(c, seq);
-    r->present = 1;
-    r->fin = (uint8_t)is_fin;
-    r->len = h->payload_len;
-    if (h->payload_len)
-        memcpy(r->data, h->payload, h->payload_len);
 
     int had_gap = c->rcv_high != c->rcv_nxt;
     if (rudp_seq_gt(seq + 1, c->rcv_high))
@@ -565,8 +575,8 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
         c->ack_now = 1; /* a gap: the sender should learn of it at once */
         return;
     }
-    while (rudp_seq_lt(c->rcv_nxt, c->rcv_high) && rcv_slot(c, c->rcv_nxt)->present) {
-        if (rcv_slot(c, c->rcv_nxt)->fin) {
+    while (rudp_seq_lt(c->rcv_nxt, c->rcv_high) && held(c, c->rcv_nxt)) {
+        if (c->fin_known && c->rcv_nxt == c->peer_fin_seq) {
             c->peer_fin = 1;
             c->ack_now = 1;
             c->rcv_nxt++;
@@ -585,12 +595,45 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
     enter_draining_if_done(c, now);
 }
 
+/* The peer gave up delivering its FIN at h->seq after receiving all of ours (h->ack
+ * says how far): if we hold everything before that FIN, the RESET stands in for it. */
+static int reset_as_fin(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
+{
+    if (c->state != RUDP_STATE_ESTABLISHED || h->payload[0] != RUDP_RESET_CLOSED ||
+        (!c->peer_fin && h->seq != c->rcv_nxt) || (c->peer_fin && h->seq != c->peer_fin_seq) ||
+        h->ack != c->snd_nxt || !c->fin_queued)
+        return 0;
+    if (!c->peer_fin) {
+        rudp_hdr_t fin = { .type = RUDP_T_FIN, .cid = c->cid, .seq = h->seq };
+        receive_data(c, &fin, 0, now);
+    }
+    /* Everything we sent arrived, our FIN included. */
+    for (uint32_t seq = c->snd_una; seq != c->snd_new; seq++) {
+        struct rudp_snd_slot *s = snd_slot(c, seq);
+        if (s->state == SLOT_INFLIGHT) {
+            c->in_flight--;
+            c->bytes_in_flight -= s->wire_bytes;
+        } else if (s->state == SLOT_LOST) {
+            c->lost--;
+        }
+        s->state = SLOT_ACKED;
+    }
+    if (c->snd_new == c->snd_nxt)
+        advance_una(c, h->ack);
+    if (!c->peer_fin || c->snd_una != c->snd_nxt)
+        return 0;
+    set_state(c, RUDP_STATE_CLOSED, 0, now);
+    return 1;
+}
+
 static void on_reset(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
     if (c->state == RUDP_STATE_DRAINING) {
         set_state(c, RUDP_STATE_CLOSED, 0, now);
         return;
     }
+    if (reset_as_fin(c, h, now))
+        return;
     int err = RUDP_ERESET;
     if (c->state == RUDP_STATE_HANDSHAKE && h->payload[0] == RUDP_RESET_FULL)
         err = RUDP_EREFUSED;
@@ -790,10 +833,11 @@ static int only_our_fin_left(const rudp_conn_t *c)
 static void fail(rudp_conn_t *c, int err, uint64_t now)
 {
     if (only_our_fin_left(c)) {
-        /* Our side is complete; a RESET still tells a peer that never got our FIN
-         * to stop waiting for it (a peer that did get it is draining and ignores it). */
+        /* Our side is complete. A RESET(CLOSED) carrying our FIN's number still
+         * gives a peer that never got the FIN its end of stream, cleanly (a peer
+         * that did get it is draining and takes any RESET as the end). */
         c->reset_pending = 1;
-        c->reset_reason = RUDP_RESET_ABORT;
+        c->reset_reason = RUDP_RESET_CLOSED;
         set_state(c, RUDP_STATE_CLOSED, 0, now);
         return;
     }
@@ -1016,6 +1060,10 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
         if (c->reset_pending) {
             uint8_t reason = c->reset_reason;
             rudp_hdr_t h = { .type = RUDP_T_RESET, .payload_len = 1, .payload = &reason };
+            if (reason == RUDP_RESET_CLOSED) {
+                h.seq = c->fin_seq;
+                h.ack = c->rcv_nxt;
+            }
             int n = emit(c, &h, buf, cap, now);
             if (n > 0) {
                 c->reset_pending = 0;
@@ -1132,10 +1180,9 @@ void rudp_conn_fail(rudp_conn_t *c, int error, uint64_t now)
 int rudp_conn_peek_size(const rudp_conn_t *c)
 {
     if (c->rcv_read != c->rcv_nxt) {
-        const struct rudp_rcv_slot *r = &c->rcv[c->rcv_head];
-        if (!r->fin)
-            return (int)r->len;
-        return RUDP_ECLOSED;
+        if (c->peer_fin && c->rcv_read == c->peer_fin_seq)
+            return RUDP_ECLOSED;
+        return (int)c->rcv[c->rcv_head].len;
     }
     if (c->state == RUDP_STATE_CLOSED && c->error)
         return c->error;
@@ -1149,16 +1196,15 @@ int rudp_conn_recv(rudp_conn_t *c, void *buf, size_t cap)
     int n = rudp_conn_peek_size(c);
     if (c->rcv_read == c->rcv_nxt)
         return n;
-    struct rudp_rcv_slot *r = &c->rcv[c->rcv_head];
-    if (r->fin) {
-        /* The end of the peer's stream: consumed once, then reported forever. */
-        r->present = 0;
-        r->fin = 0;
+    if (c->peer_fin && c->rcv_read == c->peer_fin_seq) {
+        /* The end of the peer's stream: consumed once, then reported forever. The
+         * FIN has no slot; moving the head keeps slot positions relative to rcv_read. */
         c->eof_read = 1;
         c->rcv_head = (c->rcv_head + 1) % c->rcv_cap;
         c->rcv_read++;
         return RUDP_ECLOSED;
     }
+    struct rudp_rcv_slot *r = &c->rcv[c->rcv_head];
     if ((size_t)n > cap)
         return RUDP_EBUFSIZE;
     if (n)

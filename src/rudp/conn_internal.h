@@ -32,7 +32,6 @@ struct rudp_rcv_slot {
     uint8_t *data;
     uint32_t len;
     uint8_t present;
-    uint8_t fin;
 };
 
 struct rudp_conn {

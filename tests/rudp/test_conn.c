@@ -849,6 +849,56 @@ static void test_max_message(void **state)
     assert_int_equal(rudp_conn_new_client(&c, &small, 1, 1, 0), RUDP_EINVAL);
 }
 
+/* A side that gives up on its FIN (all else acknowledged, the peer silent) closes
+ * cleanly and sends RESET(CLOSED) with the FIN's number: a peer holding everything
+ * before it takes that as the end of stream and closes cleanly too. */
+static void test_reset_closed_stands_in_for_fin(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.max_retries = 2;
+    cfg.dead_timeout = 0;
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    char out[8];
+    /* The client says one name and closes; the server gets both and answers. */
+    rudp_conn_send(p.c, "x", 1, p.now);
+    rudp_conn_close(p.c, p.now);
+    exchange(&p, 2);
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), 1);
+    assert_int_equal(rudp_conn_recv(p.s, out, sizeof out), RUDP_ECLOSED);
+    rudp_conn_send(p.s, "y", 1, p.now);
+    exchange(&p, 30); /* "y" is delivered and acknowledged */
+    assert_int_equal(rudp_conn_recv(p.c, out, sizeof out), 1);
+    /* The server closes; every copy of its FIN is lost until it gives up. */
+    rudp_conn_close(p.s, p.now);
+    int resets = 0, n = 0;
+    for (int i = 0; i < 20 && rudp_conn_state(p.s) != RUDP_STATE_CLOSED; i++) {
+        uint64_t t = rudp_conn_next_timeout(p.s);
+        if (t > p.now)
+            p.now = t;
+        while ((n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf)) > 0) {
+            rudp_hdr_t h;
+            assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+            if (h.type == RUDP_T_RESET) {
+                assert_int_equal(h.payload[0], RUDP_RESET_CLOSED);
+                resets++;
+                assert_int_equal(rudp_conn_input(p.c, buf, (size_t)n, p.now), 0);
+            }
+        }
+    }
+    assert_int_equal(rudp_conn_state(p.s), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(p.s), 0);
+    assert_int_equal(resets, 1);
+    /* The client got the end of stream and a clean close from the RESET. */
+    assert_int_equal(rudp_conn_recv(p.c, out, sizeof out), RUDP_ECLOSED);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(p.c), 0);
+    pair_free(&p);
+}
+
 static void test_config_validation(void **state)
 {
     (void)state;
@@ -897,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_coalesced_messages),
         cmocka_unit_test(test_coalesced_records_checked),
         cmocka_unit_test(test_max_message),
+        cmocka_unit_test(test_reset_closed_stands_in_for_fin),
         cmocka_unit_test(test_config_validation),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);

@@ -25,7 +25,7 @@ local type_names = {
     [1] = "INITIAL", [2] = "RETRY", [3] = "ACCEPT", [4] = "DATA",
     [5] = "ACK", [6] = "FIN", [7] = "RESET",
 }
-local reset_names = { [0] = "UNKNOWN", [1] = "FULL", [2] = "ABORT" }
+local reset_names = { [0] = "UNKNOWN", [1] = "FULL", [2] = "ABORT", [3] = "CLOSED" }
 -- Same numbering as Wireshark's own checksum status fields (proto_tree_add_checksum),
 -- so a filter reads the same as for IP or UDP: hola_rudp.crc.status == 1 is good.
 local crc_status_names = { [0] = "Bad", [1] = "Good" }
