@@ -59,9 +59,9 @@ typedef enum rudp_event_kind {
 } rudp_event_kind_t;
 
 /* Reasons for RETRANSMIT and LOSS. */
-#define RUDP_WHY_TIMEOUT 1   /* probe timeout (RFC 9002 §6.2) */
-#define RUDP_WHY_FAST 2      /* SACK evidence: 3 later packets acked (RFC 9002 §6.1.1) */
-#define RUDP_WHY_TIME 3      /* SACK evidence: 9/8 RTT passed (RFC 9002 §6.1.2) */
+#define RUDP_WHY_TIMEOUT 1 /* probe timeout (RFC 9002 §6.2) */
+#define RUDP_WHY_FAST 2    /* SACK evidence: 3 later packets acked (RFC 9002 §6.1.1) */
+#define RUDP_WHY_TIME 3    /* SACK evidence: 9/8 RTT passed (RFC 9002 §6.1.2) */
 /* Reasons for DROP: a negative RUDP_E* code, or one of: */
 #define RUDP_WHY_DUPLICATE 4 /* already received */
 #define RUDP_WHY_WINDOW 5    /* beyond the receive window */
@@ -69,17 +69,17 @@ typedef enum rudp_event_kind {
 
 typedef struct rudp_event {
     rudp_event_kind_t kind;
-    uint64_t cid;      /* the connection it happened on */
-    uint64_t now;      /* µs, the time passed to the call that caused it */
-    uint8_t type;      /* packet type, when a packet is involved */
+    uint64_t cid; /* the connection it happened on */
+    uint64_t now; /* µs, the time passed to the call that caused it */
+    uint8_t type; /* packet type, when a packet is involved */
     uint32_t seq;
-    uint32_t ack;      /* RECV: the packet's ack field; else the next sequence this
-                          side expects (what it acknowledges when it sends) */
-    uint32_t len;      /* payload bytes */
+    uint32_t ack; /* RECV: the packet's ack field; else the next sequence this
+                     side expects (what it acknowledges when it sends) */
+    uint32_t len; /* payload bytes */
     int reason;
-    uint64_t rto;      /* the probe timeout in force, µs */
-    uint32_t cwnd;     /* congestion window, bytes */
-    uint32_t in_flight;/* packets sent and not yet acknowledged or lost */
+    uint64_t rto;       /* the probe timeout in force, µs */
+    uint32_t cwnd;      /* congestion window, bytes */
+    uint32_t in_flight; /* packets sent and not yet acknowledged or lost */
 } rudp_event_t;
 
 /* The trace hook (rudp_config_t.trace): called synchronously from inside the engine call
@@ -88,50 +88,50 @@ typedef struct rudp_event {
 typedef void (*rudp_trace_fn)(void *user, const rudp_event_t *ev);
 
 typedef struct rudp_config {
-    uint32_t window;            /* packets in flight and receive buffer slots,
-                                   1..RUDP_MAX_WINDOW; 1 is stop-and-wait. Default 64 */
-    uint32_t send_queue;        /* messages accepted beyond the window; default 64 */
-    uint32_t max_message;       /* largest message this side sends or accepts, bytes,
-                                   1..RUDP_MAX_PAYLOAD (default). Each connection holds
-                                   (2·window + send_queue + 1) buffers of this size, so
-                                   a server of short messages saves memory by lowering
-                                   it. Both ends must agree: a longer message from the
-                                   peer is dropped and counted, never cut. */
-    rudp_cc_t cc;               /* default RUDP_CC_NEWRENO */
-    uint64_t initial_rto;       /* µs, timeout before any RTT sample; default 1 s */
-    uint64_t max_rto;           /* µs, cap on the backed-off timeout; default 4 s */
-    uint64_t max_ack_delay;     /* µs, longest this side holds an ACK; default 250 µs:
-                                   it is part of every probe timeout, and on a LAN a
-                                   millisecond is many round trips */
-    uint32_t max_retries;       /* consecutive timeouts before RUDP_ETIMEDOUT; default 8 */
-    uint64_t dead_timeout;      /* µs without progress while waiting on the peer before
-                                   RUDP_ETIMEDOUT; default 10 s; 0 = only max_retries */
-    uint64_t idle_timeout;      /* µs with nothing received before the connection is
-                                   closed with RUDP_ETIMEDOUT; default 30 s; 0 = never */
-    int coalesce;               /* pack several queued messages into one datagram
-                                   (RUDP_F_COALESCED); 0 (default): one per datagram */
+    uint32_t window;                   /* packets in flight and receive buffer slots,
+                                          1..RUDP_MAX_WINDOW; 1 is stop-and-wait. Default 64 */
+    uint32_t send_queue;               /* messages accepted beyond the window; default 64 */
+    uint32_t max_message;              /* largest message this side sends or accepts, bytes,
+                                          1..RUDP_MAX_PAYLOAD (default). Each connection holds
+                                          (2·window + send_queue + 1) buffers of this size, so
+                                          a server of short messages saves memory by lowering
+                                          it. Both ends must agree: a longer message from the
+                                          peer is dropped and counted, never cut. */
+    rudp_cc_t cc;                      /* default RUDP_CC_NEWRENO */
+    uint64_t initial_rto;              /* µs, timeout before any RTT sample; default 1 s */
+    uint64_t max_rto;                  /* µs, cap on the backed-off timeout; default 4 s */
+    uint64_t max_ack_delay;            /* µs, longest this side holds an ACK; default 250 µs:
+                                          it is part of every probe timeout, and on a LAN a
+                                          millisecond is many round trips */
+    uint32_t max_retries;              /* consecutive timeouts before RUDP_ETIMEDOUT; default 8 */
+    uint64_t dead_timeout;             /* µs without progress while waiting on the peer before
+                                          RUDP_ETIMEDOUT; default 10 s; 0 = only max_retries */
+    uint64_t idle_timeout;             /* µs with nothing received before the connection is
+                                          closed with RUDP_ETIMEDOUT; default 30 s; 0 = never */
+    int coalesce;                      /* pack several queued messages into one datagram
+                                          (RUDP_F_COALESCED); 0 (default): one per datagram */
     const rudp_allocator_t *allocator; /* NULL: malloc/free */
-    rudp_trace_fn trace;        /* NULL: no trace */
+    rudp_trace_fn trace;               /* NULL: no trace */
     void *trace_user;
 } rudp_config_t;
 
 typedef struct rudp_stats {
-    uint64_t packets_sent, bytes_sent;         /* every datagram, all types */
-    uint64_t packets_received, bytes_received; /* valid datagrams */
-    uint64_t data_sent;                        /* DATA/FIN transmissions, first or not */
+    uint64_t packets_sent, bytes_sent;              /* every datagram, all types */
+    uint64_t packets_received, bytes_received;      /* valid datagrams */
+    uint64_t data_sent;                             /* DATA/FIN transmissions, first or not */
     uint64_t retransmits_timeout, retransmits_fast; /* datagrams sent again, by cause */
-    uint64_t spurious;           /* retransmissions the peer turned out not to need
-                                    (RFC 3522: the original had arrived) */
-    uint64_t premature;          /* of those, the ones whose timer fired while the ACK
-                                    was already on its way: a timeout set too short */
-    uint64_t duplicates;         /* DATA/FIN received twice */
-    uint64_t out_of_order;       /* DATA/FIN received ahead of a gap */
-    uint64_t corrupt;            /* dropped for a bad checksum or malformed */
-    uint64_t dropped;            /* dropped for other reasons (window, state) */
-    uint64_t delivered;          /* messages handed to the application */
-    uint64_t timeouts;           /* probe timer expiries */
+    uint64_t spurious;                   /* retransmissions the peer turned out not to need
+                                            (RFC 3522: the original had arrived) */
+    uint64_t premature;                  /* of those, the ones whose timer fired while the ACK
+                                            was already on its way: a timeout set too short */
+    uint64_t duplicates;                 /* DATA/FIN received twice */
+    uint64_t out_of_order;               /* DATA/FIN received ahead of a gap */
+    uint64_t corrupt;                    /* dropped for a bad checksum or malformed */
+    uint64_t dropped;                    /* dropped for other reasons (window, state) */
+    uint64_t delivered;                  /* messages handed to the application */
+    uint64_t timeouts;                   /* probe timer expiries */
     uint64_t min_rtt, srtt, rttvar, rto; /* µs */
-    uint64_t cwnd;               /* bytes */
+    uint64_t cwnd;                       /* bytes */
 } rudp_stats_t;
 
 typedef struct rudp_conn rudp_conn_t;
@@ -150,15 +150,15 @@ RUDP_API void rudp_config_default(rudp_config_t *cfg);
  * INITIAL.
  * Returns 0, RUDP_EINVAL (config out of range) or RUDP_ENOMEM. */
 RUDP_API int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t cid,
-                         uint32_t isn, uint64_t now);
+                                  uint32_t isn, uint64_t now);
 
 /* Server side, for a client whose INITIAL carried a valid cookie (see rudp/listen.h):
  * `initial` is that INITIAL as rudp_listen_input() decoded it (only read during the call),
  * `isn` this side's random initial sequence number. The connection starts established
  * and answers with ACCEPT; *out is the caller's to free with rudp_conn_free().
  * Returns 0, RUDP_EINVAL or RUDP_ENOMEM. */
-RUDP_API int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp_hdr_t *initial,
-                         uint32_t isn, uint64_t now);
+RUDP_API int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg,
+                                  const rudp_hdr_t *initial, uint32_t isn, uint64_t now);
 
 /* Frees the connection's one allocation (through its allocator). Sends nothing: call
  * rudp_conn_close() or rudp_conn_abort() and prepare first to tell the peer. NULL is

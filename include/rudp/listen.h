@@ -24,16 +24,16 @@ typedef struct rudp_listener {
     uint8_t key[RUDP_COOKIE_KEY_SIZE]; /* secret; from the caller's random source */
     uint64_t cookie_lifetime;          /* µs a RETRY's cookie stays valid */
     /* What the front door did, for --stats: */
-    uint64_t retries_sent;     /* RETRY answers to INITIALs without a cookie */
-    uint64_t cookies_bad;      /* forged, or from another address / connection ID */
-    uint64_t cookies_expired;  /* valid but too old (or from the future) */
-    uint64_t resets_sent;      /* RESETs for unknown connections */
-    uint64_t garbage;          /* datagrams that failed the wire checks */
-    uint64_t ignored;          /* valid datagrams needing no answer (RESET, ACK, ...) */
+    uint64_t retries_sent;    /* RETRY answers to INITIALs without a cookie */
+    uint64_t cookies_bad;     /* forged, or from another address / connection ID */
+    uint64_t cookies_expired; /* valid but too old (or from the future) */
+    uint64_t resets_sent;     /* RESETs for unknown connections */
+    uint64_t garbage;         /* datagrams that failed the wire checks */
+    uint64_t ignored;         /* valid datagrams needing no answer (RESET, ACK, ...) */
     /* Added with the per-source rate limit (after the fields above, which keep their
      * places): */
-    uint64_t checksum;         /* of garbage: a datagram whose only fault is its CRC */
-    uint64_t rate_limited;     /* valid datagrams left unanswered: `admit` said no */
+    uint64_t checksum;     /* of garbage: a datagram whose only fault is its CRC */
+    uint64_t rate_limited; /* valid datagrams left unanswered: `admit` said no */
     /* Optional gate, asked after the wire checks and before any cookie is made or
      * checked, so before any answer and any acceptance: nonzero admits the datagram,
      * 0 drops it silently (counted in rate_limited). addr/addrlen are the caller's
@@ -52,7 +52,7 @@ typedef enum rudp_listen_verdict {
 /* Sets the key (copied; from a random source such as rudp_random_bytes()) and the
  * cookie lifetime (0: RUDP_DEFAULT_COOKIE_LIFETIME); clears counters. Nothing to free. */
 RUDP_API void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
-                      uint64_t cookie_lifetime);
+                               uint64_t cookie_lifetime);
 
 /* Handles a datagram whose connection ID matches no connection. `addr` is any byte
  * string that identifies the sender (for sockets: family, port and address), up to 64
@@ -63,13 +63,14 @@ RUDP_API void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE
  * (nothing is sent for those). dgram and addr are only read during the call; the reply
  * is written to reply[0..cap) (RUDP_MAX_DATAGRAM is enough); *hdr's sack and payload
  * point into dgram, so create the connection before reusing that buffer. */
-RUDP_API int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
-                      size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply,
-                      size_t cap, size_t *reply_len);
+RUDP_API int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len,
+                               const void *addr, size_t addrlen, uint64_t now, rudp_hdr_t *hdr,
+                               uint8_t *reply, size_t cap, size_t *reply_len);
 
 /* Writes a RESET with reason RUDP_RESET_FULL for a validated client that cannot be
  * taken (the server is at its limit). Returns the length or RUDP_EBUFSIZE. */
-RUDP_API int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, size_t cap);
+RUDP_API int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply,
+                                size_t cap);
 
 /* Per-source rate limit for the front door: a fixed table of RUDP_RATE_SLOTS sources
  * (4-way set-associative, sets chosen by a keyed SipHash of the source bytes, so a sender
@@ -107,14 +108,15 @@ RUDP_API int rudp_ratelimit_admit(rudp_ratelimit_t *r, const void *src, size_t s
 /* Cookie primitives, exposed for tests: the cookie is the issue time (8 bytes) and a
  * SipHash-2-4 MAC over (address, connection ID, issue time). Writes RUDP_COOKIE_SIZE bytes
  * to out. */
-RUDP_API void rudp_cookie_make(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
-                      uint64_t cid, uint64_t issued, uint8_t out[RUDP_COOKIE_SIZE]);
+RUDP_API void rudp_cookie_make(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr,
+                               size_t addrlen, uint64_t cid, uint64_t issued,
+                               uint8_t out[RUDP_COOKIE_SIZE]);
 /* Checks a cookie made by rudp_cookie_make() with the same key, address and connection
  * ID, no older than `lifetime` µs at `now`. Returns 0, or RUDP_ECOOKIE (bad MAC) /
  * RUDP_ETIMEDOUT (expired or from the future). */
-RUDP_API int rudp_cookie_check(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr, size_t addrlen,
-                      uint64_t cid, uint64_t now, uint64_t lifetime,
-                      const uint8_t cookie[RUDP_COOKIE_SIZE]);
+RUDP_API int rudp_cookie_check(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr,
+                               size_t addrlen, uint64_t cid, uint64_t now, uint64_t lifetime,
+                               const uint8_t cookie[RUDP_COOKIE_SIZE]);
 
 #ifdef __cplusplus
 }

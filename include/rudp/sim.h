@@ -61,8 +61,8 @@ typedef struct rudp_impair {
                              0 = RUDP_SIM_DEFAULT_QUEUE (netem "limit"); only with rate */
 } rudp_impair_t;
 
-#define RUDP_SIM_MAX_DGRAM 2048u      /* largest datagram a link accepts, bytes */
-#define RUDP_SIM_DEFAULT_QUEUE 1000u  /* queue_limit when 0: netem's default limit */
+#define RUDP_SIM_MAX_DGRAM 2048u         /* largest datagram a link accepts, bytes */
+#define RUDP_SIM_DEFAULT_QUEUE 1000u     /* queue_limit when 0: netem's default limit */
 #define RUDP_SIM_MAX_CAPACITY (1u << 20) /* largest capacity rudp_sim_link_new accepts */
 
 typedef struct rudp_sim_link rudp_sim_link_t; /* opaque */
@@ -89,7 +89,7 @@ typedef struct rudp_sim_stats {
  * probability outside 0..1 or NaN, reorder without delay, a rate above 2^62 bit/s, a
  * delay or a jitter above an hour) or RUDP_ENOMEM. */
 RUDP_API int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t seed,
-                      uint32_t capacity);
+                               uint32_t capacity);
 /* Frees the link and every datagram still in it; NULL is fine. The link's memory (about
  * capacity x RUDP_SIM_MAX_DGRAM bytes, allocated by rudp_sim_link_new()) goes with it. */
 RUDP_API void rudp_sim_link_free(rudp_sim_link_t *link);
@@ -98,14 +98,15 @@ RUDP_API void rudp_sim_link_free(rudp_sim_link_t *link);
  * is treated as that previous time). The link may lose, duplicate, corrupt, delay or drop
  * it; each of those is counted, and all of them return 0. Returns 0, RUDP_EINVAL (NULL
  * link, or NULL data with len > 0) or RUDP_EMSGSIZE (len > RUDP_SIM_MAX_DGRAM). */
-RUDP_API int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data, size_t len);
+RUDP_API int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data,
+                                size_t len);
 
 /* Copies out the earliest datagram due at or before now_us (ties in the order they were
  * pushed). Returns 1 and sets *len, 0 if none is due, RUDP_EINVAL (NULL link or len, NULL
  * buf with cap > 0) or RUDP_EBUFSIZE if cap is too small: then *len is the size needed
  * and the datagram stays in the link. */
 RUDP_API int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t cap,
-                      size_t *len);
+                               size_t *len);
 
 /* The time the earliest held datagram is due, UINT64_MAX if the link is empty (or NULL):
  * the simulator's clock jumps there. */

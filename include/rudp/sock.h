@@ -34,63 +34,63 @@ typedef struct rudp_sock rudp_sock_t;
  * connection-ID demultiplexer. Strings and bytes are read during rudp_sock_client() /
  * rudp_sock_server() only (files loaded, keys copied). */
 typedef struct rudp_sock_dtls {
-    const char *cert_file;      /* server: certificate (PEM); with key_file */
-    const char *key_file;       /* server: its private key (PEM) */
-    const char *ca_file;        /* client: verify the server's chain against these CAs,
-                                   and its name or address against the host given */
-    const uint8_t *fingerprint; /* client: accept exactly the certificate whose DER has
-                                   this SHA-256 (32 bytes): pinning, for self-signed
-                                   certificates. One of ca_file, fingerprint or psk */
-    const uint8_t *psk;         /* pre-shared key instead of certificates, both sides */
-    size_t psk_len;             /* 1..64 bytes */
-    const char *psk_identity;   /* client: sent in the clear ("hola" when NULL); server:
-                                   the only identity accepted (NULL: any) */
+    const char *cert_file;         /* server: certificate (PEM); with key_file */
+    const char *key_file;          /* server: its private key (PEM) */
+    const char *ca_file;           /* client: verify the server's chain against these CAs,
+                                      and its name or address against the host given */
+    const uint8_t *fingerprint;    /* client: accept exactly the certificate whose DER has
+                                      this SHA-256 (32 bytes): pinning, for self-signed
+                                      certificates. One of ca_file, fingerprint or psk */
+    const uint8_t *psk;            /* pre-shared key instead of certificates, both sides */
+    size_t psk_len;                /* 1..64 bytes */
+    const char *psk_identity;      /* client: sent in the clear ("hola" when NULL); server:
+                                      the only identity accepted (NULL: any) */
     uint32_t handshake_timeout_ms; /* client: give the DTLS handshake up after this
-                                   (0: 10000); server: free unfinished sessions after it */
-    char *error;                /* when setting DTLS up fails (a file that cannot be
-                                   read, a key that does not match): one line here */
-    size_t error_cap;           /* its size; 0: no message */
+                                      (0: 10000); server: free unfinished sessions after it */
+    char *error;                   /* when setting DTLS up fails (a file that cannot be
+                                      read, a key that does not match): one line here */
+    size_t error_cap;              /* its size; 0: no message */
 } rudp_sock_dtls_t;
 
 /* DTLS counters (all zero without DTLS). Every record or datagram dropped is counted
  * once, in one of them. */
 typedef struct rudp_sock_dtls_stats {
-    uint64_t sessions;          /* DTLS sessions held now */
-    uint64_t handshakes;        /* handshakes completed */
-    uint64_t handshake_failed;  /* ended by an alert, a failed verification or a timeout */
-    uint64_t cookies_sent;      /* server: HelloVerifyRequests (stateless) */
-    uint64_t bad_records;       /* records that failed authentication (tampered, wrong
-                                   key): dropped, never delivered */
-    uint64_t replayed;          /* authentic records seen before (or too old): dropped */
-    uint64_t plaintext;         /* datagrams that are not DTLS at all: dropped */
-    uint64_t no_session;        /* DTLS records, not a ClientHello, from a peer without
-                                   a session: dropped */
-    uint64_t rate_limited;      /* server: ClientHellos over the handshake rate */
-    uint64_t refused_full;      /* server: validated ClientHellos at max_clients sessions */
-    uint64_t alerts_sent;       /* server: plaintext peers told "this is DTLS" (alert) */
+    uint64_t sessions;         /* DTLS sessions held now */
+    uint64_t handshakes;       /* handshakes completed */
+    uint64_t handshake_failed; /* ended by an alert, a failed verification or a timeout */
+    uint64_t cookies_sent;     /* server: HelloVerifyRequests (stateless) */
+    uint64_t bad_records;      /* records that failed authentication (tampered, wrong
+                                  key): dropped, never delivered */
+    uint64_t replayed;         /* authentic records seen before (or too old): dropped */
+    uint64_t plaintext;        /* datagrams that are not DTLS at all: dropped */
+    uint64_t no_session;       /* DTLS records, not a ClientHello, from a peer without
+                                  a session: dropped */
+    uint64_t rate_limited;     /* server: ClientHellos over the handshake rate */
+    uint64_t refused_full;     /* server: validated ClientHellos at max_clients sessions */
+    uint64_t alerts_sent;      /* server: plaintext peers told "this is DTLS" (alert) */
 } rudp_sock_dtls_stats_t;
 
 typedef struct rudp_sock_config {
-    rudp_config_t conn;        /* settings for every connection (trace hook included) */
-    uint32_t max_clients;      /* server: connections held at once, 1..RUDP_SOCK_MAX_CLIENTS;
-                                  a validated client beyond it gets RESET(FULL) */
-    int family;                /* AF_UNSPEC (default), AF_INET or AF_INET6 */
-    int impair_on;             /* apply `impair` to every outgoing datagram */
-    rudp_impair_t impair;      /* built-in impairment, netem semantics (rudp/sim.h) */
-    uint64_t seed;             /* impairment seed; 0 = from the system's random source */
-    const char *pcap_path;     /* write every datagram sent and received, with IP/UDP
-                                  headers, as pcap (LINKTYPE_RAW); NULL = none */
-    uint32_t handshake_rate;   /* server: datagrams the front door answers (RETRY, RESET)
-                                  or accepts, per second per source address (IPv4 /32,
-                                  IPv6 /64); beyond it they are dropped unanswered and
-                                  counted. 0 = no limit; at most
-                                  RUDP_SOCK_MAX_HANDSHAKE_RATE. Datagrams of existing
-                                  connections never count */
-    uint32_t handshake_burst;  /* how many of those a quiet source may send at once;
-                                  0 = 2 x handshake_rate */
+    rudp_config_t conn;           /* settings for every connection (trace hook included) */
+    uint32_t max_clients;         /* server: connections held at once, 1..RUDP_SOCK_MAX_CLIENTS;
+                                     a validated client beyond it gets RESET(FULL) */
+    int family;                   /* AF_UNSPEC (default), AF_INET or AF_INET6 */
+    int impair_on;                /* apply `impair` to every outgoing datagram */
+    rudp_impair_t impair;         /* built-in impairment, netem semantics (rudp/sim.h) */
+    uint64_t seed;                /* impairment seed; 0 = from the system's random source */
+    const char *pcap_path;        /* write every datagram sent and received, with IP/UDP
+                                     headers, as pcap (LINKTYPE_RAW); NULL = none */
+    uint32_t handshake_rate;      /* server: datagrams the front door answers (RETRY, RESET)
+                                     or accepts, per second per source address (IPv4 /32,
+                                     IPv6 /64); beyond it they are dropped unanswered and
+                                     counted. 0 = no limit; at most
+                                     RUDP_SOCK_MAX_HANDSHAKE_RATE. Datagrams of existing
+                                     connections never count */
+    uint32_t handshake_burst;     /* how many of those a quiet source may send at once;
+                                     0 = 2 x handshake_rate */
     const rudp_sock_dtls_t *dtls; /* non-NULL: DTLS under rudp (see rudp_sock_dtls_t);
-                                  RUDP_EINVAL from a library built without it
-                                  (rudp_sock_dtls_available()) */
+                                     RUDP_EINVAL from a library built without it
+                                     (rudp_sock_dtls_available()) */
 } rudp_sock_config_t;
 
 typedef enum rudp_sock_event_kind {
@@ -106,7 +106,7 @@ typedef struct rudp_sock_event {
     rudp_conn_t *conn;
     const struct sockaddr *peer; /* the connection's peer address */
     socklen_t peer_len;
-    int error;                   /* CLOSED: rudp_conn_error() of the connection */
+    int error; /* CLOSED: rudp_conn_error() of the connection */
 } rudp_sock_event_t;
 
 typedef void (*rudp_sock_cb)(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev);
@@ -115,22 +115,22 @@ typedef void (*rudp_sock_cb)(void *user, rudp_sock_t *s, const rudp_sock_event_t
 typedef struct rudp_sock_stats {
     uint64_t datagrams_in, datagrams_out;
     uint64_t bytes_in, bytes_out;
-    uint64_t accepted;          /* server: connections created */
-    uint64_t refused_full;      /* server: validated clients refused at max_clients */
-    uint64_t wrong_address;     /* datagrams whose connection ID belongs to another peer */
-    uint64_t send_errors;       /* sendto/sendmmsg failures other than EAGAIN */
-    uint64_t active;            /* connections held now */
-    rudp_listener_t listener;   /* server: the front door's counters */
-    rudp_sim_stats_t impair;    /* built-in impairment's counters */
-    uint64_t send_dropped;      /* listener replies dropped: the send queue was full */
-    uint64_t impair_seed;       /* the seed in use (drawn at random when config said 0),
-                                   to reproduce a run with --seed */
+    uint64_t accepted;        /* server: connections created */
+    uint64_t refused_full;    /* server: validated clients refused at max_clients */
+    uint64_t wrong_address;   /* datagrams whose connection ID belongs to another peer */
+    uint64_t send_errors;     /* sendto/sendmmsg failures other than EAGAIN */
+    uint64_t active;          /* connections held now */
+    rudp_listener_t listener; /* server: the front door's counters */
+    rudp_sim_stats_t impair;  /* built-in impairment's counters */
+    uint64_t send_dropped;    /* listener replies dropped: the send queue was full */
+    uint64_t impair_seed;     /* the seed in use (drawn at random when config said 0),
+                                 to reproduce a run with --seed */
     /* Drops not already counted above or in `listener` (garbage, checksum, cookies_bad,
      * cookies_expired, rate_limited, ignored; resets_sent for unknown connections): */
-    uint64_t oversized;         /* datagrams over RUDP_MAX_DATAGRAM (also in garbage) */
+    uint64_t oversized;            /* datagrams over RUDP_MAX_DATAGRAM (also in garbage) */
     uint64_t rate_sources_evicted; /* rate-limit entries of still-limited sources pushed
-                                   out of the fixed table by other sources */
-    rudp_sock_dtls_stats_t dtls; /* with cfg.dtls */
+                                      out of the fixed table by other sources */
+    rudp_sock_dtls_stats_t dtls;   /* with cfg.dtls */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,
@@ -144,12 +144,12 @@ RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
  * Returns 0, RUDP_EADDR (cannot resolve), RUDP_ESYS (socket/connect failed; errno
  * tells), RUDP_EINVAL or RUDP_ENOMEM. */
 RUDP_API int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
-                     const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
+                              const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
 
 /* Binds host:port (host NULL: every address, IPv6 dual-stack where available; port "0":
  * the kernel picks one). Returns as rudp_sock_client(). */
 RUDP_API int rudp_sock_server(rudp_sock_t **out, const char *host, const char *port,
-                     const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
+                              const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
 
 /* Closes the socket and frees every connection and buffer it owns (without telling
  * peers; call rudp_sock_close() and step until CLOSED events for a graceful end). No

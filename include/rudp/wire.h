@@ -16,9 +16,9 @@ extern "C" {
 
 #define RUDP_VERSION 1u
 #define RUDP_HEADER_SIZE 36u
-#define RUDP_TRAILER_SIZE 4u       /* CRC32C */
-#define RUDP_MAX_PAYLOAD 1200u     /* one message per datagram; larger is RUDP_EMSGSIZE */
-#define RUDP_MAX_WINDOW 1024u      /* packets; the SACK bitmap covers a whole window */
+#define RUDP_TRAILER_SIZE 4u   /* CRC32C */
+#define RUDP_MAX_PAYLOAD 1200u /* one message per datagram; larger is RUDP_EMSGSIZE */
+#define RUDP_MAX_WINDOW 1024u  /* packets; the SACK bitmap covers a whole window */
 #define RUDP_MAX_SACK_BYTES (RUDP_MAX_WINDOW / 8u)
 #define RUDP_COOKIE_SIZE 16u
 #define RUDP_MAX_DATAGRAM \
@@ -34,12 +34,13 @@ typedef enum rudp_type {
     RUDP_T_RESET = 7,   /* the connection is gone; payload is one reason byte */
 } rudp_type_t;
 
-#define RUDP_F_ACK 0x01u       /* ack, sack, ts_echo and ack_delay carry meaning */
-#define RUDP_F_COALESCED 0x02u /* DATA only: the payload is records of (u16 length,
-                                  bytes), one message each, taking consecutive
-                                  sequence numbers from seq on */
+#define RUDP_F_ACK 0x01u /* ack, sack, ts_echo and ack_delay carry meaning */
+#define RUDP_F_COALESCED \
+    0x02u /* DATA only: the payload is records of (u16 length,
+             bytes), one message each, taking consecutive
+             sequence numbers from seq on */
 #define RUDP_F_KNOWN (RUDP_F_ACK | RUDP_F_COALESCED)
-#define RUDP_RECORD_HEADER 2u   /* the length prefix of a coalesced record */
+#define RUDP_RECORD_HEADER 2u /* the length prefix of a coalesced record */
 
 /* Reasons carried by RESET. */
 typedef enum rudp_reset_reason {
@@ -59,16 +60,16 @@ typedef struct rudp_hdr {
     uint8_t version;
     uint8_t type;
     uint8_t flags;
-    uint8_t sack_len;       /* bytes of SACK bitmap, 0..RUDP_MAX_SACK_BYTES */
-    uint64_t cid;           /* connection ID, chosen at random by the client */
-    uint32_t seq;           /* DATA/FIN: this packet's sequence; INITIAL/ACCEPT: the ISN */
-    uint32_t ack;           /* next sequence expected from the peer (cumulative) */
-    uint32_t ts;            /* sender's clock, microseconds, low 32 bits */
-    uint32_t ts_echo;       /* ts of the packet that triggered this ACK */
-    uint32_t ack_delay;     /* microseconds between that packet's arrival and this ACK */
-    uint16_t rwnd;          /* packets the receiver can still take from seq `ack` on */
+    uint8_t sack_len;   /* bytes of SACK bitmap, 0..RUDP_MAX_SACK_BYTES */
+    uint64_t cid;       /* connection ID, chosen at random by the client */
+    uint32_t seq;       /* DATA/FIN: this packet's sequence; INITIAL/ACCEPT: the ISN */
+    uint32_t ack;       /* next sequence expected from the peer (cumulative) */
+    uint32_t ts;        /* sender's clock, microseconds, low 32 bits */
+    uint32_t ts_echo;   /* ts of the packet that triggered this ACK */
+    uint32_t ack_delay; /* microseconds between that packet's arrival and this ACK */
+    uint16_t rwnd;      /* packets the receiver can still take from seq `ack` on */
     uint16_t payload_len;
-    const uint8_t *sack;    /* bit i (MSB first) set: seq ack+1+i received */
+    const uint8_t *sack; /* bit i (MSB first) set: seq ack+1+i received */
     const uint8_t *payload;
 } rudp_hdr_t;
 

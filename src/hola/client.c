@@ -245,8 +245,7 @@ static int names_interactive(struct hola_names *list, struct hola_err *e)
     while (list->n < count) {
         fprintf(stderr, "%s %zu: ", hola_i18n_msg(lang, HOLA_MSG_NAME), list->n + 1);
         if ((n = getline(&line, &cap, stdin)) < 0) {
-            rc = hola_err_set(e, "standard input closed after %zu of %lu names", list->n,
-                              count);
+            rc = hola_err_set(e, "standard input closed after %zu of %lu names", list->n, count);
             goto out;
         }
         size_t before = list->n;
@@ -287,7 +286,8 @@ int main(int argc, char **argv)
         HOLA_NETOPTS_CLIENT_SECURE_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
-    struct hola_client_cfg cfg = { .proto = HOLA_PROTO_TCP, .host = "localhost",
+    struct hola_client_cfg cfg = { .proto = HOLA_PROTO_TCP,
+                                   .host = "localhost",
                                    .port = HOLA_DEFAULT_PORT };
     struct hola_names names = { NULL, NULL, 0, 0 };
     struct hola_stats st;
@@ -348,8 +348,7 @@ int main(int argc, char **argv)
         return usage_error("--timeout does not apply to rudp: it retransmits until "
                            "--max-retries or --dead-timeout gives the server up");
     if (cfg.timeout_ms == 0)
-        cfg.timeout_ms = cfg.proto == HOLA_PROTO_UDP ? DEFAULT_TIMEOUT_UDP
-                                                     : DEFAULT_TIMEOUT_TCP;
+        cfg.timeout_ms = cfg.proto == HOLA_PROTO_UDP ? DEFAULT_TIMEOUT_UDP : DEFAULT_TIMEOUT_TCP;
 
     int rc;
     if (optind < argc)

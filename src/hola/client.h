@@ -18,7 +18,7 @@ struct hola_client_cfg {
     const char *host;
     uint16_t port;
     unsigned long timeout_ms;
-    bool lockstep; /* one name at a time, each waiting for its reply */
+    bool lockstep;           /* one name at a time, each waiting for its reply */
     struct hola_netopts net; /* rudp's engine, trace, pcap; the impairment (udp, rudp) */
 };
 

@@ -24,15 +24,15 @@ struct rudp_client {
     const struct hola_names *names;
     struct hola_stats *st;
     rudp_sock_t *sock;
-    rudp_conn_t *conn;     /* set on CONNECTED; NULL again after CLOSED */
-    rudp_config_t engine;  /* as configured: for the dead-peer message */
+    rudp_conn_t *conn;       /* set on CONNECTED; NULL again after CLOSED */
+    rudp_config_t engine;    /* as configured: for the dead-peer message */
     struct hola_replies rep; /* latency per name; replies twice or out of order */
-    size_t next;           /* names queued so far */
+    size_t next;             /* names queued so far */
     size_t replies;
     bool called_close;
-    bool closed;           /* CLOSED arrived */
-    int close_error;       /* its error */
-    bool failed;           /* a cause is in err already (refused name, early end) */
+    bool closed;     /* CLOSED arrived */
+    int close_error; /* its error */
+    bool failed;     /* a cause is in err already (refused name, early end) */
     struct hola_err err;
     struct hola_trace trace;
     struct hola_secure_cfg sec; /* --secure */
@@ -105,8 +105,8 @@ static void read_replies(struct rudp_client *rc)
             return; /* the connection's error: CLOSED follows */
         const char *r = (const char *)rc->buf;
         if (n >= 6 && memcmp(r, "error:", 6) == 0) {
-            fail_with(rc, "the server refused name %zu: %.*s", rc->replies + 1,
-                      n > 300 ? 300 : n, r);
+            fail_with(rc, "the server refused name %zu: %.*s", rc->replies + 1, n > 300 ? 300 : n,
+                      r);
             continue;
         }
         if (rc->replies >= rc->names->n || rc->failed) {
@@ -162,36 +162,41 @@ static int closing_error(struct rudp_client *rc, struct hola_err *e)
     if (why != NULL && rc->close_error != 0) {
         if (rc->close_error == RUDP_ETIMEDOUT)
             return hola_err_set(e, "%s (rudp): %s: is the server running with --secure%s?",
-                                rc->where, why,
-                                rc->cfg->net.psk_len ? " and the same --psk" : "");
+                                rc->where, why, rc->cfg->net.psk_len ? " and the same --psk" : "");
         return hola_err_set(e, "%s (rudp): %s", rc->where, why);
     }
     switch (rc->close_error) {
     case 0:
         break;
     case RUDP_EUNREACH:
-        return hola_err_set(e, "server not reachable at %s (rudp): nothing listens on that "
-                               "port (ICMP port unreachable)", rc->where);
+        return hola_err_set(e,
+                            "server not reachable at %s (rudp): nothing listens on that "
+                            "port (ICMP port unreachable)",
+                            rc->where);
     case RUDP_ETIMEDOUT:
         hola_netopts_dead_limit(&rc->engine, limit, sizeof limit);
-        return hola_err_set(e, "peer not answering after %s: gave %s (rudp) up with %zu of "
-                               "%zu replies", limit, rc->where, got, want);
+        return hola_err_set(e,
+                            "peer not answering after %s: gave %s (rudp) up with %zu of "
+                            "%zu replies",
+                            limit, rc->where, got, want);
     case RUDP_EREFUSED:
         return hola_err_set(e, "server full: connection refused by %s (rudp)", rc->where);
     case RUDP_ERESET:
-        return hola_err_set(e, "connection reset by server %s (rudp) after %zu of %zu "
-                               "replies", rc->where, got, want);
+        return hola_err_set(e,
+                            "connection reset by server %s (rudp) after %zu of %zu "
+                            "replies",
+                            rc->where, got, want);
     default:
-        return hola_err_set(e, "connection to %s (rudp) ended: %s (%zu of %zu replies)",
-                            rc->where, rudp_strerror(rc->close_error), got, want);
+        return hola_err_set(e, "connection to %s (rudp) ended: %s (%zu of %zu replies)", rc->where,
+                            rudp_strerror(rc->close_error), got, want);
     }
     if (rc->failed) {
         *e = rc->err;
         return -1;
     }
     if (got < want)
-        return hola_err_set(e, "the server closed the connection after %zu of %zu replies",
-                            got, want);
+        return hola_err_set(e, "the server closed the connection after %zu of %zu replies", got,
+                            want);
     return 0;
 }
 
@@ -214,8 +219,7 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
         cfg.impair_on = 1;
         cfg.impair = net->impair;
         cfg.seed = hola_netopts_seed(net);
-        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n",
-                cfg.seed);
+        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n", cfg.seed);
     }
     cfg.pcap_path = net->pcap;
     if (net->secure) {

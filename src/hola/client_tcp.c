@@ -120,7 +120,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
     struct hola_linebuf in;
     struct hola_replies rep;
     size_t replies = 0;
-    size_t allowed;   /* bytes of q that may be sent now: all, or up to one name ahead */
+    size_t allowed; /* bytes of q that may be sent now: all, or up to one name ahead */
     int rc = -1;
     bool shut = false;
 
@@ -159,8 +159,8 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         if (p.revents & POLLOUT) {
             ssize_t w = send(fd, q.buf + q.off, allowed - q.off, MSG_NOSIGNAL);
             if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                hola_err_set(e, "sending to the server: %s (%zu of %zu answered)",
-                             strerror(errno), replies, names->n);
+                hola_err_set(e, "sending to the server: %s (%zu of %zu answered)", strerror(errno),
+                             replies, names->n);
                 goto out;
             }
             if (w > 0)
@@ -185,13 +185,13 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             continue;
         if (r < 0) {
-            hola_err_set(e, "receiving from the server: %s (%zu of %zu answered)",
-                         strerror(errno), replies, names->n);
+            hola_err_set(e, "receiving from the server: %s (%zu of %zu answered)", strerror(errno),
+                         replies, names->n);
             goto out;
         }
         if (r == 0) {
-            hola_err_set(e, "the server closed the connection after %zu of %zu replies",
-                         replies, names->n);
+            hola_err_set(e, "the server closed the connection after %zu of %zu replies", replies,
+                         names->n);
             goto out;
         }
         hola_linebuf_commit(&in, (size_t)r);

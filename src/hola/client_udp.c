@@ -26,8 +26,8 @@
 static bool is_dtls_record(const char *b, size_t n)
 {
     const unsigned char *d = (const unsigned char *)b;
-    return n >= 13 && d[0] >= 20 && d[0] <= 25 && d[1] == 0xfe &&
-           (d[2] == 0xff || d[2] == 0xfd) && 13u + ((size_t)d[11] << 8 | d[12]) <= n;
+    return n >= 13 && d[0] >= 20 && d[0] <= 25 && d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd) &&
+           13u + ((size_t)d[11] << 8 | d[12]) <= n;
 }
 
 /* Larger than any UDP payload. */
@@ -42,16 +42,16 @@ struct udp_client {
     struct hola_stats *st;
     int fd;
     struct hola_replies rep; /* which names are answered, latency, dup, out of order */
-    size_t sent;        /* names sent so far: 0..sent-1 */
+    size_t sent;             /* names sent so far: 0..sent-1 */
     size_t answered_n;
-    bool refused;       /* an ICMP port unreachable came back */
+    bool refused;               /* an ICMP port unreachable came back */
     struct hola_impair *impair; /* --loss, --delay...: NULL when none */
     struct hola_dtls *sec;      /* --secure: NULL when plaintext */
     struct hola_secure_cfg scfg;
     struct sockaddr_storage peer;
     socklen_t peer_len;
-    int send_errno;             /* of the last DTLS record put on the socket */
-    bool fatal;                 /* DTLS met plaintext (or failed): one line, no report */
+    int send_errno; /* of the last DTLS record put on the socket */
+    bool fatal;     /* DTLS met plaintext (or failed): one line, no report */
     char where[HOLA_ADDR_STRLEN + 256];
     char buf[DGRAM_MAX];
 };
@@ -111,12 +111,13 @@ static int drain(struct udp_client *u, struct hola_err *e)
     for (;;) {
         ssize_t n = recv(u->fd, u->buf, sizeof u->buf, 0);
         if (n >= 0 && u->sec != NULL) {
-            if (!is_dtls_record(u->buf, (size_t)n) && !hola_dtls_up(u->sec) &&
-                (u->fatal = true))
-                return hola_err_set(e, "%s (udp): the server answered in plaintext: it does "
-                                       "not run with --secure", u->where);
-            hola_dtls_input(u->sec, (const uint8_t *)u->buf, (size_t)n,
-                            (struct sockaddr *)&u->peer, u->peer_len);
+            if (!is_dtls_record(u->buf, (size_t)n) && !hola_dtls_up(u->sec) && (u->fatal = true))
+                return hola_err_set(e,
+                                    "%s (udp): the server answered in plaintext: it does "
+                                    "not run with --secure",
+                                    u->where);
+            hola_dtls_input(u->sec, (const uint8_t *)u->buf, (size_t)n, (struct sockaddr *)&u->peer,
+                            u->peer_len);
             if (hola_dtls_failed(u->sec) && (u->fatal = true))
                 return hola_err_set(e, "%s (udp): %s", u->where, hola_dtls_error(u->sec));
             continue;
@@ -158,14 +159,12 @@ static int flush_impair(struct udp_client *u, bool *sent, struct hola_err *e)
 
 static int interrupted(const struct udp_client *u, struct hola_err *e)
 {
-    return hola_err_set(e, "interrupted after %zu of %zu replies", u->answered_n,
-                        u->names->n);
+    return hola_err_set(e, "interrupted after %zu of %zu replies", u->answered_n, u->names->n);
 }
 
 /* Waits for replies until every one came, or name `until` is answered, or wait_us pass
  * after the last datagram left (a datagram held back by --delay leaves later). */
-static int wait_replies(struct udp_client *u, uint64_t wait_us, size_t until,
-                        struct hola_err *e)
+static int wait_replies(struct udp_client *u, uint64_t wait_us, size_t until, struct hola_err *e)
 {
     uint64_t deadline_us = hola_stats_now_us() + wait_us;
 
@@ -224,8 +223,8 @@ static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
             if (u->send_errno == 0)
                 break;
             errno = u->send_errno;
-        } else if (hola_impair_sendto(u->impair, u->fd, u->names->v[i], u->names->len[i],
-                                      NULL, 0) == 0) {
+        } else if (hola_impair_sendto(u->impair, u->fd, u->names->v[i], u->names->len[i], NULL,
+                                      0) == 0) {
             break;
         }
         if (errno == EINTR)
@@ -260,8 +259,8 @@ static void report(const struct udp_client *u)
     char preview[4 * 40 + 8];
     size_t lost = u->sent - u->answered_n;
 
-    fprintf(stderr, "hola-client: udp: sent %zu, answered %zu, lost %zu", u->sent,
-            u->answered_n, lost);
+    fprintf(stderr, "hola-client: udp: sent %zu, answered %zu, lost %zu", u->sent, u->answered_n,
+            lost);
     const char *sep = ": ";
     size_t listed = 0;
     for (size_t i = 0; i < u->sent && listed < REPORT_MAX_NAMES; i++) {
@@ -289,8 +288,8 @@ static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, con
         u->send_errno = errno;
 }
 
-static void sec_recv(void *user, const struct sockaddr *from, socklen_t fromlen,
-                     const uint8_t *d, size_t n)
+static void sec_recv(void *user, const struct sockaddr *from, socklen_t fromlen, const uint8_t *d,
+                     size_t n)
 {
     (void)from;
     (void)fromlen;
@@ -314,9 +313,9 @@ static int handshake(struct udp_client *u, struct hola_err *e)
     while (!hola_dtls_up(u->sec)) {
         if (hola_dtls_failed(u->sec)) {
             const char *why = hola_dtls_error(u->sec);
-            return hola_err_set(e, "%s (udp): %s%s", u->where, why,
-                                strncmp(why, "no DTLS", 7) == 0
-                                    ? ": is the server running with --secure?" : "");
+            return hola_err_set(
+                e, "%s (udp): %s%s", u->where, why,
+                strncmp(why, "no DTLS", 7) == 0 ? ": is the server running with --secure?" : "");
         }
         int timeout = hola_dtls_timeout_ms(u->sec);
         int due = hola_impair_timeout_ms(u->impair);
@@ -362,8 +361,7 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         uint64_t seed = hola_netopts_seed(&cfg->net);
         if (hola_impair_new(&u->impair, &cfg->net.impair, seed, e) != 0)
             goto out;
-        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n",
-                seed);
+        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n", seed);
     }
 
     int r = 0;
@@ -383,16 +381,20 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         r = wait_replies(u, wait_us, names->n, e);
 
     if (u->refused && u->answered_n == 0) {
-        hola_err_set(e, "server not reachable at %s (udp): nothing listens on that port "
-                        "(ICMP port unreachable)", u->where);
+        hola_err_set(e,
+                     "server not reachable at %s (udp): nothing listens on that port "
+                     "(ICMP port unreachable)",
+                     u->where);
         goto out;
     }
     if (u->fatal)
         goto out; /* the one line says it all: no names were answered over it */
     report(u);
     if (u->refused)
-        hola_err_set(e, "the server stopped answering (ICMP port unreachable) after %zu "
-                        "replies", u->answered_n);
+        hola_err_set(e,
+                     "the server stopped answering (ICMP port unreachable) after %zu "
+                     "replies",
+                     u->answered_n);
     else if (r != 0)
         goto out;
     else

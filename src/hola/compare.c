@@ -103,8 +103,7 @@ static const char usage_options[] =
     "  -q, --quiet           no progress line\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
-    "\n"
-    ;
+    "\n";
 
 static const char usage_tail[] =
     "The columns: delivered (names answered, of N), lost, dup and ooo (replies the client\n"
@@ -168,8 +167,7 @@ static int usage_error(const char *msg)
 
 /* ---------------------------------------------------------------- settings */
 
-static int check_num(const char *key, const char *val, double max, bool integer,
-                     struct hola_err *e)
+static int check_num(const char *key, const char *val, double max, bool integer, struct hola_err *e)
 {
     char *end;
     errno = 0;
@@ -190,9 +188,9 @@ static int parse_setting(const char *spec, struct hola_compare_setting *s, struc
         double max;
         bool integer;
     } keys[] = {
-        { "loss", s->loss, 100, false },       { "delay", s->delay, 3600000, false },
+        { "loss", s->loss, 100, false },         { "delay", s->delay, 3600000, false },
         { "jitter", s->jitter, 3600000, false }, { "dup", s->dup, 100, false },
-        { "reorder", s->reorder, 100, false }, { "corrupt", s->corrupt, 100, false },
+        { "reorder", s->reorder, 100, false },   { "corrupt", s->corrupt, 100, false },
         { "rate", s->rate, 1e9, true },
     };
 
@@ -208,25 +206,30 @@ static int parse_setting(const char *spec, struct hola_compare_setting *s, struc
     for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
         if (eq == NULL)
-            return hola_err_set(e, "--impair '%s': '%s' is not KEY=VALUE (keys: loss, delay, "
-                                   "jitter, dup, reorder, corrupt, rate)", spec, tok);
+            return hola_err_set(e,
+                                "--impair '%s': '%s' is not KEY=VALUE (keys: loss, delay, "
+                                "jitter, dup, reorder, corrupt, rate)",
+                                spec, tok);
         *eq = '\0';
         size_t i;
         for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
             if (strcmp(tok, keys[i].key) == 0)
                 break;
         if (i == sizeof keys / sizeof keys[0])
-            return hola_err_set(e, "--impair '%s': unknown key '%s' (keys: loss, delay, "
-                                   "jitter, dup, reorder, corrupt, rate)", spec, tok);
+            return hola_err_set(e,
+                                "--impair '%s': unknown key '%s' (keys: loss, delay, "
+                                "jitter, dup, reorder, corrupt, rate)",
+                                spec, tok);
         if (strlen(eq + 1) >= 16 || check_num(tok, eq + 1, keys[i].max, keys[i].integer, e) != 0)
-            return hola_err_set(e, "--impair '%s': %s=%s: expected %s 0..%g", spec, tok,
-                                eq + 1, keys[i].integer ? "a whole number" : "a number",
-                                keys[i].max);
+            return hola_err_set(e, "--impair '%s': %s=%s: expected %s 0..%g", spec, tok, eq + 1,
+                                keys[i].integer ? "a whole number" : "a number", keys[i].max);
         snprintf(keys[i].dst, 16, "%s", eq + 1);
     }
     if (s->reorder[0] && !s->delay[0])
-        return hola_err_set(e, "--impair '%s': reorder needs delay (a reordered packet "
-                               "overtakes delayed ones)", spec);
+        return hola_err_set(e,
+                            "--impair '%s': reorder needs delay (a reordered packet "
+                            "overtakes delayed ones)",
+                            spec);
     if (s->jitter[0] && !s->delay[0])
         return hola_err_set(e, "--impair '%s': jitter needs delay", spec);
     /* A zero knob is no knob: loss=0 is "none". */
@@ -279,8 +282,10 @@ static int parse_protos(struct hola_compare_opts *o, const char *list, struct ho
             if (strcmp(tok, hola_compare_variant_names[v]) == 0)
                 break;
         if (v == HOLA_COMPARE_VARIANTS)
-            return hola_err_set(e, "--protos: unknown row '%s' (tcp, udp, rudp, rudp-w1, "
-                                   "rudp-coalesce)", tok);
+            return hola_err_set(e,
+                                "--protos: unknown row '%s' (tcp, udp, rudp, rudp-w1, "
+                                "rudp-coalesce)",
+                                tok);
         o->variants[v] = true;
     }
     return 0;
@@ -311,8 +316,7 @@ static int resolve_paths(struct hola_compare_opts *o, struct hola_err *e)
     if (hola_compare_join(o->server, sizeof o->server, bin, "/hola-server") != 0 ||
         hola_compare_join(o->client, sizeof o->client, bin, "/hola-client") != 0 ||
         !executable(o->server) || !executable(o->client))
-        return hola_err_set(e, "hola-server and hola-client not found in %s (use --bin-dir)",
-                            bin);
+        return hola_err_set(e, "hola-server and hola-client not found in %s (use --bin-dir)", bin);
     /* Absolute paths: the lab's wrappers and the worker run from elsewhere. */
     char abs[PATH_MAX];
     if (realpath(o->server, abs) != NULL)
@@ -356,8 +360,10 @@ static int resolve_paths(struct hola_compare_opts *o, struct hola_err *e)
         }
     }
     o->lab_path[0] = '\0';
-    return hola_err_set(e, "--lab: hola-lab not found (next to %s, in ../share/hola, on "
-                           "PATH...); use --lab-script PATH or HOLA_LAB=PATH", o->self);
+    return hola_err_set(e,
+                        "--lab: hola-lab not found (next to %s, in ../share/hola, on "
+                        "PATH...); use --lab-script PATH or HOLA_LAB=PATH",
+                        o->self);
 }
 
 /* ---------------------------------------------------------------- the plan */
@@ -380,9 +386,9 @@ static void progress(const struct hola_compare_opts *o, size_t done, size_t tota
     if (o->quiet || progress_fd < 0)
         return;
     int tty = isatty(progress_fd);
-    int n = snprintf(line, sizeof line, "%s[%zu/%zu] %s, %s, %s%s", tty ? "\r\033[K" : "",
-                     done + 1, total, s->text, hola_compare_pattern_names[p],
-                     hola_compare_variant_names[v], tty ? " " : "\n");
+    int n = snprintf(line, sizeof line, "%s[%zu/%zu] %s, %s, %s%s", tty ? "\r\033[K" : "", done + 1,
+                     total, s->text, hola_compare_pattern_names[p], hola_compare_variant_names[v],
+                     tty ? " " : "\n");
     if (n > 0 && write(progress_fd, line, (size_t)n) < 0) {
         /* progress is best effort */
     }
@@ -408,9 +414,9 @@ static int make_tmpdir(char *out, size_t cap, struct hola_err *e)
 
 static void remove_tmpdir(const char *dir)
 {
-    static const char *const files[] = { "port", "port.tmp", "server.err", "client.err",
-                                         "names", "snmp.srv0", "snmp.srv1", "snmp.cli0",
-                                         "snmp.cli1", "lab.out", "lab.err" };
+    static const char *const files[] = { "port",      "port.tmp",  "server.err", "client.err",
+                                         "names",     "snmp.srv0", "snmp.srv1",  "snmp.cli0",
+                                         "snmp.cli1", "lab.out",   "lab.err" };
     char p[HOLA_COMPARE_PATH_MAX];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
@@ -434,9 +440,8 @@ static int write_names(const char *path, unsigned long n, struct hola_err *e)
 
 /* Runs every pattern × row of one setting in env; results appended to res. */
 static int run_setting(const struct hola_compare_opts *o, const struct hola_compare_env *env,
-                       size_t si, size_t first, size_t total,
-                       struct hola_compare_result *res, size_t *nres, FILE *out,
-                       struct hola_err *e)
+                       size_t si, size_t first, size_t total, struct hola_compare_result *res,
+                       size_t *nres, FILE *out, struct hola_err *e)
 {
     size_t k = 0;
     for (int p = 0; p < HOLA_COMPARE_PATTERNS; p++) {
@@ -513,11 +518,11 @@ static void lab_knobs(const struct hola_compare_setting *s, char *argv[], int *a
                       char store[][40])
 {
     int ns = 0;
-#define KNOB(opt, val)                                      \
-    do {                                                    \
-        argv[(*argc)++] = (char *)(opt);                    \
-        snprintf(store[ns], 40, "%s", (val));               \
-        argv[(*argc)++] = store[ns++];                      \
+#define KNOB(opt, val)                        \
+    do {                                      \
+        argv[(*argc)++] = (char *)(opt);      \
+        snprintf(store[ns], 40, "%s", (val)); \
+        argv[(*argc)++] = store[ns++];        \
     } while (0)
     if (s->loss[0])
         KNOB("--loss", s->loss);
@@ -605,8 +610,8 @@ static int lab_setting(const struct hola_compare_opts *o, int argc, char **argv,
     if (pid < 0)
         return -1;
     /* The whole lab: every run's bound, plus building and removing the lab. */
-    unsigned long bound_ms = (unsigned long)runs_per_setting(o) *
-                                 (o->run_timeout_s * 1000u + 20000u) + 60000u;
+    unsigned long bound_ms =
+        (unsigned long)runs_per_setting(o) * (o->run_timeout_s * 1000u + 20000u) + 60000u;
     int rc = hola_compare_wait(pid, bound_ms);
 
     FILE *f = fopen(out_path, "r");
@@ -632,10 +637,12 @@ static int lab_setting(const struct hola_compare_opts *o, int argc, char **argv,
     if (rc == 77)
         return hola_err_set(e, "the lab cannot run on this machine: %s", why);
     if (rc == -2)
-        return hola_err_set(e, "the lab for '%s' did not end within %lu s",
-                            o->settings[si].text, bound_ms / 1000u);
-    return hola_err_set(e, "the lab for '%s' failed (status %d): %s", o->settings[si].text,
-                        rc, worker_err[0] ? worker_err : why[0] ? why : "no message");
+        return hola_err_set(e, "the lab for '%s' did not end within %lu s", o->settings[si].text,
+                            bound_ms / 1000u);
+    return hola_err_set(e, "the lab for '%s' failed (status %d): %s", o->settings[si].text, rc,
+                        worker_err[0] ? worker_err
+                        : why[0]      ? why
+                                      : "no message");
 }
 
 /* ---------------------------------------------------------------- main */
@@ -689,8 +696,8 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static struct hola_compare_opts o;
-    static struct hola_compare_result res[HOLA_COMPARE_VARIANTS * HOLA_COMPARE_PATTERNS *
-                                          HOLA_COMPARE_MAX_SETTINGS];
+    static struct hola_compare_result
+        res[HOLA_COMPARE_VARIANTS * HOLA_COMPARE_PATTERNS * HOLA_COMPARE_MAX_SETTINGS];
     struct hola_err e = { "" };
     bool only_lock = false, only_pipe = false, coalesce = false;
     long worker = -1;
@@ -779,8 +786,8 @@ int main(int argc, char **argv)
             printf("hola-compare %s\n", HOLA_VERSION);
             return 0;
         case OPT_LAB_WORKER:
-            if (hola_opts_ulong(optarg, "--lab-worker", 0, HOLA_COMPARE_MAX_SETTINGS - 1, &v,
-                                &e) != 0)
+            if (hola_opts_ulong(optarg, "--lab-worker", 0, HOLA_COMPARE_MAX_SETTINGS - 1, &v, &e) !=
+                0)
                 return usage_error(e.msg);
             worker = (long)v;
             break;
@@ -865,8 +872,7 @@ int main(int argc, char **argv)
         if (write_names(names, o.names, &e) != 0)
             rc = -1;
         for (size_t si = 0; si < o.n_settings && rc == 0; si++)
-            if (run_setting(&o, &env, si, si * per, per * o.n_settings, res, &nres, NULL,
-                            &e) != 0)
+            if (run_setting(&o, &env, si, si * per, per * o.n_settings, res, &nres, NULL, &e) != 0)
                 rc = -1;
     }
     progress_end(&o);

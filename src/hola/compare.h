@@ -26,19 +26,15 @@ enum hola_compare_variant {
     HOLA_COMPARE_VARIANTS
 };
 
-enum hola_compare_pattern {
-    HOLA_COMPARE_LOCKSTEP,
-    HOLA_COMPARE_PIPELINED,
-    HOLA_COMPARE_PATTERNS
-};
+enum hola_compare_pattern { HOLA_COMPARE_LOCKSTEP, HOLA_COMPARE_PIPELINED, HOLA_COMPARE_PATTERNS };
 
 /* One impairment setting, in hola-compare's own syntax ("none", "loss=10,delay=5").
  * Values are kept as the user typed them, so they reach hola-lab and the programs
  * unchanged. */
 struct hola_compare_setting {
-    char text[128];      /* as given, normalised: "none" or "loss=10,delay=5" */
+    char text[128]; /* as given, normalised: "none" or "loss=10,delay=5" */
     char loss[16], delay[16], jitter[16], dup[16], reorder[16], corrupt[16], rate[16];
-    double loss_pct;     /* x axis of the SVG */
+    double loss_pct; /* x axis of the SVG */
 };
 
 /* Where a run's packet counts come from. */
@@ -50,31 +46,31 @@ enum hola_compare_counters {
 
 struct hola_compare_result {
     int variant, pattern, setting;
-    bool done;             /* the run happened (false: skipped after an interruption) */
-    bool failed;           /* the client failed (not udp's "some replies lost") */
-    char error[256];       /* why, one line */
+    bool done;       /* the run happened (false: skipped after an interruption) */
+    bool failed;     /* the client failed (not udp's "some replies lost") */
+    char error[256]; /* why, one line */
     unsigned long long delivered, lost, dup, ooo;
     unsigned long long sent;    /* datagrams or segments, both directions */
     unsigned long long retx;    /* retransmissions, both directions */
     unsigned long long time_us; /* the client's elapsed time */
     unsigned long long p50_us, p99_us;
     enum hola_compare_counters counters;
-    char unimpaired[128];  /* tcp: the knobs it did not get ("" = all); udp/rudp: "" */
-    char builtin[128];     /* knobs given to the programs' built-in impairment */
+    char unimpaired[128]; /* tcp: the knobs it did not get ("" = all); udp/rudp: "" */
+    char builtin[128];    /* knobs given to the programs' built-in impairment */
 };
 
 struct hola_compare_opts {
     unsigned long names;
     bool patterns[HOLA_COMPARE_PATTERNS];
     bool variants[HOLA_COMPARE_VARIANTS];
-    unsigned long window;       /* 0: the engine's default */
+    unsigned long window; /* 0: the engine's default */
     struct hola_compare_setting settings[HOLA_COMPARE_MAX_SETTINGS];
     size_t n_settings;
     bool lab;
-    const char *lab_script;     /* --lab-script */
-    const char *bin_dir;        /* --bin-dir */
+    const char *lab_script; /* --lab-script */
+    const char *bin_dir;    /* --bin-dir */
     unsigned long run_timeout_s;
-    unsigned long udp_wait_ms;  /* 0: derived from the setting */
+    unsigned long udp_wait_ms; /* 0: derived from the setting */
     uint64_t seed;
     bool seed_given;
     bool csv, json, quiet;
@@ -87,12 +83,12 @@ struct hola_compare_opts {
 
 /* The environment of one run: loopback, or one side of the lab. */
 struct hola_compare_env {
-    const char *server_addr;   /* 127.0.0.1 or HOLA_LAB_SERVER_ADDR */
-    const char *srv_prefix;    /* NULL, or HOLA_LAB_SRV */
-    const char *cli_prefix;    /* NULL, or HOLA_LAB_CLI */
-    const char *tmpdir;        /* scratch files of the runs */
+    const char *server_addr; /* 127.0.0.1 or HOLA_LAB_SERVER_ADDR */
+    const char *srv_prefix;  /* NULL, or HOLA_LAB_SRV */
+    const char *cli_prefix;  /* NULL, or HOLA_LAB_CLI */
+    const char *tmpdir;      /* scratch files of the runs */
     const char *names_file;
-    char unapplied[256];       /* knobs the kernel did not apply (lab), hola-lab's form */
+    char unapplied[256]; /* knobs the kernel did not apply (lab), hola-lab's form */
     char applied[256];
 };
 
@@ -112,8 +108,8 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
 
 /* Spawns argv with stdin/stdout/stderr from/to the given files (NULL: /dev/null).
  * Returns the pid or -1 with e set. */
-pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out,
-                         const char *err, struct hola_err *e);
+pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out, const char *err,
+                         struct hola_err *e);
 
 /* Waits for pid at most timeout_ms (then SIGTERM, 2 s later SIGKILL, always reaped).
  * Returns the exit status (128+N for a signal), or -2 when the time ran out. */
@@ -127,13 +123,12 @@ int hola_compare_join(char *out, size_t cap, const char *a, const char *b);
 /* Outputs. */
 void hola_compare_print_table(const struct hola_compare_opts *o,
                               const struct hola_compare_result *r, size_t n, FILE *f);
-void hola_compare_print_csv(const struct hola_compare_opts *o,
-                            const struct hola_compare_result *r, size_t n, FILE *f);
-void hola_compare_print_json(const struct hola_compare_opts *o,
-                             const struct hola_compare_result *r, size_t n, FILE *f);
-int hola_compare_write_svg(const struct hola_compare_opts *o,
-                           const struct hola_compare_result *r, size_t n, const char *path,
-                           struct hola_err *e);
+void hola_compare_print_csv(const struct hola_compare_opts *o, const struct hola_compare_result *r,
+                            size_t n, FILE *f);
+void hola_compare_print_json(const struct hola_compare_opts *o, const struct hola_compare_result *r,
+                             size_t n, FILE *f);
+int hola_compare_write_svg(const struct hola_compare_opts *o, const struct hola_compare_result *r,
+                           size_t n, const char *path, struct hola_err *e);
 
 /* One result as a line for the lab worker to hand to the outer process, and back. */
 void hola_compare_result_write(const struct hola_compare_result *r, FILE *f);

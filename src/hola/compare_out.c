@@ -12,7 +12,8 @@ const char *const hola_compare_variant_names[HOLA_COMPARE_VARIANTS] = {
     "tcp", "udp", "rudp", "rudp-w1", "rudp-coalesce",
 };
 const char *const hola_compare_pattern_names[HOLA_COMPARE_PATTERNS] = {
-    "lockstep", "pipelined",
+    "lockstep",
+    "pipelined",
 };
 
 void hola_compare_copy(char *dst, size_t cap, const char *src)
@@ -78,10 +79,10 @@ static void cell(FILE *f, const char *s, int w, bool left)
 
 enum { COLS = 13 };
 static const char *const heads[COLS] = {
-    "protocol", "pattern", "impairment", "delivered", "lost", "dup", "ooo",
-    "sent", "retx", "time", "p50/name", "p99/name", "note",
+    "protocol", "pattern", "impairment", "delivered", "lost",     "dup",  "ooo",
+    "sent",     "retx",    "time",       "p50/name",  "p99/name", "note",
 };
-static const bool left_col[COLS] = { true, true, true, false, false, false, false,
+static const bool left_col[COLS] = { true,  true,  true,  false, false, false, false,
                                      false, false, false, false, false, true };
 
 static void row_cells(const struct hola_compare_opts *o, const struct hola_compare_result *r,
@@ -124,8 +125,8 @@ static void row_cells(const struct hola_compare_opts *o, const struct hola_compa
 void hola_compare_print_table(const struct hola_compare_opts *o,
                               const struct hola_compare_result *r, size_t n, FILE *f)
 {
-    static char cells[HOLA_COMPARE_VARIANTS * HOLA_COMPARE_PATTERNS *
-                      HOLA_COMPARE_MAX_SETTINGS][COLS][64];
+    static char cells[HOLA_COMPARE_VARIANTS * HOLA_COMPARE_PATTERNS * HOLA_COMPARE_MAX_SETTINGS]
+                     [COLS][64];
     int w[COLS];
     bool note_a = false, note_b = false, note_c = false;
 
@@ -179,7 +180,8 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
           "order;\nsent: datagrams (udp, rudp: both programs, before any built-in loss) or "
           "TCP segments\n(both directions, kernel counters); retx: retransmissions; time: "
           "the client's run,\nconnecting to closing; p50/p99: per name, from handing it to "
-          "the transport to its reply.\n", f);
+          "the transport to its reply.\n",
+          f);
     if (note_a) {
         fputs("a: TCP did not get these knobs: ", f);
         const char *sep = "";
@@ -202,10 +204,12 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
     }
     if (note_b)
         fputs("b: TCP's counts are the whole host's (/proc/net/snmp on loopback): other "
-              "traffic is included\n", f);
+              "traffic is included\n",
+              f);
     if (note_c)
         fputs("c: udp and rudp applied the knobs of note a themselves (built-in "
-              "impairment, both programs)\n", f);
+              "impairment, both programs)\n",
+              f);
     for (size_t k = 0; k < n; k++)
         if (r[k].done && r[k].failed)
             fprintf(f, "FAILED %s %s %s: %s\n", hola_compare_variant_names[r[k].variant],
@@ -226,12 +230,13 @@ static void csv_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void hola_compare_print_csv(const struct hola_compare_opts *o,
-                            const struct hola_compare_result *r, size_t n, FILE *f)
+void hola_compare_print_csv(const struct hola_compare_opts *o, const struct hola_compare_result *r,
+                            size_t n, FILE *f)
 {
     fputs("protocol,pattern,impairment,names,delivered,lost,duplicated,out_of_order,sent,"
           "retransmissions,time_ms,lat_p50_us,lat_p99_us,counters,tcp_unimpaired,builtin,"
-          "status,error\n", f);
+          "status,error\n",
+          f);
     for (size_t k = 0; k < n; k++) {
         const struct hola_compare_result *x = &r[k];
         fprintf(f, "%s,%s,", hola_compare_variant_names[x->variant],
@@ -264,29 +269,31 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void hola_compare_print_json(const struct hola_compare_opts *o,
-                             const struct hola_compare_result *r, size_t n, FILE *f)
+void hola_compare_print_json(const struct hola_compare_opts *o, const struct hola_compare_result *r,
+                             size_t n, FILE *f)
 {
     fprintf(f, "{\"names\":%lu,\"mode\":\"%s\",\"seed\":%llu,\"runs\":[", o->names,
             o->lab ? "lab" : "loopback", (unsigned long long)o->seed);
     for (size_t k = 0; k < n; k++) {
         const struct hola_compare_result *x = &r[k];
-        fprintf(f, "%s\n{\"protocol\":\"%s\",\"pattern\":\"%s\",\"impairment\":",
-                k ? "," : "", hola_compare_variant_names[x->variant],
-                hola_compare_pattern_names[x->pattern]);
+        fprintf(f, "%s\n{\"protocol\":\"%s\",\"pattern\":\"%s\",\"impairment\":", k ? "," : "",
+                hola_compare_variant_names[x->variant], hola_compare_pattern_names[x->pattern]);
         json_str(f, o->settings[x->setting].text);
-        fprintf(f, ",\"loss_pct\":%g,\"delivered\":%llu,\"lost\":%llu,\"duplicated\":%llu,"
-                   "\"out_of_order\":%llu,\"sent\":%llu,\"retransmissions\":%llu,"
-                   "\"time_ms\":%llu.%03llu,\"lat_p50_us\":%llu,\"lat_p99_us\":%llu,"
-                   "\"counters\":\"%s\",\"tcp_unimpaired\":",
-                o->settings[x->setting].loss_pct, x->delivered, x->lost, x->dup, x->ooo,
-                x->sent, x->retx, x->time_us / 1000u, x->time_us % 1000u, x->p50_us,
-                x->p99_us, counters_names[x->counters]);
+        fprintf(f,
+                ",\"loss_pct\":%g,\"delivered\":%llu,\"lost\":%llu,\"duplicated\":%llu,"
+                "\"out_of_order\":%llu,\"sent\":%llu,\"retransmissions\":%llu,"
+                "\"time_ms\":%llu.%03llu,\"lat_p50_us\":%llu,\"lat_p99_us\":%llu,"
+                "\"counters\":\"%s\",\"tcp_unimpaired\":",
+                o->settings[x->setting].loss_pct, x->delivered, x->lost, x->dup, x->ooo, x->sent,
+                x->retx, x->time_us / 1000u, x->time_us % 1000u, x->p50_us, x->p99_us,
+                counters_names[x->counters]);
         json_str(f, x->unimpaired);
         fputs(",\"builtin\":", f);
         json_str(f, x->builtin);
         fprintf(f, ",\"status\":\"%s\",\"error\":",
-                !x->done ? "not_run" : x->failed ? "failed" : "ok");
+                !x->done    ? "not_run"
+                : x->failed ? "failed"
+                            : "ok");
         json_str(f, x->error);
         fputc('}', f);
     }
@@ -301,7 +308,7 @@ static const char *const colours[HOLA_COMPARE_VARIANTS] = {
 
 #define PW 400.0 /* plot width and height, px */
 #define PH 260.0
-#define ML 70.0  /* left margin of each panel */
+#define ML 70.0 /* left margin of each panel */
 #define MT 50.0
 
 static int cmp_double(const void *a, const void *b)
@@ -310,9 +317,8 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int hola_compare_write_svg(const struct hola_compare_opts *o,
-                           const struct hola_compare_result *r, size_t n, const char *path,
-                           struct hola_err *e)
+int hola_compare_write_svg(const struct hola_compare_opts *o, const struct hola_compare_result *r,
+                           size_t n, const char *path, struct hola_err *e)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL)
@@ -342,24 +348,29 @@ int hola_compare_write_svg(const struct hola_compare_opts *o,
         hi = lo + 1;
 
     double width = 2 * (ML + PW) + 40, height = MT + PH + 60 + 22.0 * 6;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
-               "<title>hola-compare: %lu names, %s</title>\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
+            "<title>hola-compare: %lu names, %s</title>\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             width, height, width, height, o->names, o->lab ? "lab" : "loopback");
     for (int panel = 0; panel < 2; panel++) {
         double x0 = ML + panel * (ML + PW + 20), y0 = MT;
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">%s</text>\n",
-                x0, y0 - 20, panel == 0 ? "Delivered (% of names)" : "Completion time (ms, log scale)");
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-                   "stroke=\"#444\"/>\n", x0, y0, PW, PH);
+                x0, y0 - 20,
+                panel == 0 ? "Delivered (% of names)" : "Completion time (ms, log scale)");
+        fprintf(f,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                "stroke=\"#444\"/>\n",
+                x0, y0, PW, PH);
         /* Y grid and labels. */
         if (panel == 0) {
             for (int v = 0; v <= 100; v += 20) {
                 double y = y0 + PH - PH * v / 100.0;
-                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%d</text>\n",
+                fprintf(f,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%d</text>\n",
                         x0, y, x0 + PW, y, x0 - 6, y + 4, v);
             }
         } else {
@@ -367,8 +378,9 @@ int hola_compare_write_svg(const struct hola_compare_opts *o,
             for (int k = 0; k <= decades; k++) {
                 double d = lo + k;
                 double y = y0 + PH - PH * (d - lo) / (hi - lo);
-                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+                fprintf(f,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
                         x0, y, x0 + PW, y, x0 - 6, y + 4, pow(10, d));
             }
         }
@@ -406,8 +418,7 @@ int hola_compare_write_svg(const struct hola_compare_opts *o,
                 fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
                         colours[v], p == HOLA_COMPARE_PIPELINED ? " stroke-dasharray=\"6,4\"" : "");
                 for (size_t i = 0; i < np; i++)
-                    fprintf(f, "%s%.1f,%.1f", i ? " " : "", x0 + PW * pts[i][0] / xmax,
-                            pts[i][1]);
+                    fprintf(f, "%s%.1f,%.1f", i ? " " : "", x0 + PW * pts[i][0] / xmax, pts[i][1]);
                 fputs("\"/>\n", f);
                 for (size_t i = 0; i < np; i++)
                     fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
@@ -421,14 +432,15 @@ int hola_compare_write_svg(const struct hola_compare_opts *o,
     for (int v = 0; v < HOLA_COMPARE_VARIANTS; v++) {
         if (!o->variants[v])
             continue;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                   "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                 ML, ly + 22.0 * row, ML + 30, ly + 22.0 * row, colours[v], ML + 38,
                 ly + 22.0 * row + 4, hola_compare_variant_names[v]);
         row++;
     }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">solid: lockstep; dashed: pipelined</text>\n",
-            ML + 220, ly + 4);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">solid: lockstep; dashed: pipelined</text>\n", ML + 220,
+            ly + 4);
     fputs("</svg>\n", f);
     if (fclose(f) != 0)
         return hola_err_set(e, "--svg %s: %s", path, strerror(errno));
@@ -440,12 +452,13 @@ int hola_compare_write_svg(const struct hola_compare_opts *o,
 void hola_compare_result_write(const struct hola_compare_result *r, FILE *f)
 {
     /* Tab-separated; the texts are last and hold no tabs or newlines. */
-    fprintf(f, "R\t%d\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t"
-               "%s\t%s\t%s\n",
-            r->variant, r->pattern, r->setting, r->done, r->failed, r->delivered, r->lost,
-            r->dup, r->ooo, r->sent, r->retx, r->time_us, r->p50_us, r->p99_us,
-            (int)r->counters, r->unimpaired[0] ? r->unimpaired : "-",
-            r->builtin[0] ? r->builtin : "-", r->error[0] ? r->error : "-");
+    fprintf(f,
+            "R\t%d\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t"
+            "%s\t%s\t%s\n",
+            r->variant, r->pattern, r->setting, r->done, r->failed, r->delivered, r->lost, r->dup,
+            r->ooo, r->sent, r->retx, r->time_us, r->p50_us, r->p99_us, (int)r->counters,
+            r->unimpaired[0] ? r->unimpaired : "-", r->builtin[0] ? r->builtin : "-",
+            r->error[0] ? r->error : "-");
     fflush(f);
 }
 

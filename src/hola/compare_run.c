@@ -33,16 +33,16 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out,
-                         const char *err, struct hola_err *e)
+pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out, const char *err,
+                         struct hola_err *e)
 {
     int fds[3];
     const char *paths[3] = { in, out, err };
 
     for (int i = 0; i < 3; i++) {
         const char *p = paths[i] != NULL ? paths[i] : "/dev/null";
-        fds[i] = open(p, i == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0644);
+        fds[i] =
+            open(p, i == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fds[i] < 0) {
             int saved = errno;
             for (int j = 0; j < i; j++)
@@ -253,8 +253,7 @@ static void argf(struct args *a, const char *fmt, ...)
 }
 
 /* Adds the programs' impairment options for knob=value and notes it in `list`. */
-static void impair_knob(struct args *a, const char *key, const char *val, char *list,
-                        size_t cap)
+static void impair_knob(struct args *a, const char *key, const char *val, char *list, size_t cap)
 {
     if (val == NULL || val[0] == '\0')
         return;
@@ -266,9 +265,8 @@ static void impair_knob(struct args *a, const char *key, const char *val, char *
 
 /* The knobs of setting s that the programs must apply themselves: every one on
  * loopback; in the lab, those hola-lab reported in HOLA_LAB_UNAPPLIED. */
-static void builtin_knobs(const struct hola_compare_env *env,
-                          const struct hola_compare_setting *s, struct args *a, char *list,
-                          size_t cap)
+static void builtin_knobs(const struct hola_compare_env *env, const struct hola_compare_setting *s,
+                          struct args *a, char *list, size_t cap)
 {
     char delay[40];
 
@@ -280,7 +278,7 @@ static void builtin_knobs(const struct hola_compare_env *env,
     const struct {
         const char *key, *val;
     } knobs[] = {
-        { "loss", s->loss },     { "delay", delay },     { "dup", s->dup },
+        { "loss", s->loss },       { "delay", delay },        { "dup", s->dup },
         { "reorder", s->reorder }, { "corrupt", s->corrupt }, { "rate", s->rate },
     };
     for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {
@@ -334,8 +332,8 @@ static unsigned long udp_wait_ms(const struct hola_compare_opts *o,
 {
     if (o->udp_wait_ms != 0)
         return o->udp_wait_ms;
-    double d = (s->delay[0] ? strtod(s->delay, NULL) : 0) +
-               (s->jitter[0] ? strtod(s->jitter, NULL) : 0);
+    double d =
+        (s->delay[0] ? strtod(s->delay, NULL) : 0) + (s->jitter[0] ? strtod(s->jitter, NULL) : 0);
     unsigned long w = 50u + (unsigned long)(4.0 * d);
     return w < 100u ? 100u : w;
 }
@@ -358,8 +356,8 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
     char builtin[128];
     const char *proto = proto_of(variant);
     bool tcp = variant == HOLA_COMPARE_TCP;
-    uint64_t seed = o->seed + (uint64_t)r->setting * 1000u + (uint64_t)variant * 10u +
-                    (uint64_t)pattern * 2u;
+    uint64_t seed =
+        o->seed + (uint64_t)r->setting * 1000u + (uint64_t)variant * 10u + (uint64_t)pattern * 2u;
 
     if (hola_compare_join(port_file, sizeof port_file, env->tmpdir, "/port") != 0 ||
         hola_compare_join(srv_err, sizeof srv_err, env->tmpdir, "/server.err") != 0 ||
@@ -517,8 +515,8 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
                   (env->cli_prefix == NULL || (before[1].ok && after[1].ok));
         r->counters = env->cli_prefix != NULL ? HOLA_COMPARE_CNT_NETNS : HOLA_COMPARE_CNT_HOST;
         if (ok) {
-            r->sent = (after[0].out_segs - before[0].out_segs) +
-                      (after[1].out_segs - before[1].out_segs);
+            r->sent =
+                (after[0].out_segs - before[0].out_segs) + (after[1].out_segs - before[1].out_segs);
             r->retx = (after[0].retrans_segs - before[0].retrans_segs) +
                       (after[1].retrans_segs - before[1].retrans_segs);
         }

@@ -14,7 +14,6 @@ struct hola_err {
 
 /* Formats the message into e (when e is not NULL) and returns -1, so callers can write
  * `return hola_err_set(e, ...)`. */
-int hola_err_set(struct hola_err *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int hola_err_set(struct hola_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum hola_lang hola_i18n_lang_from(const char *lc_all, const char *lc_messages,
-                                   const char *lang)
+enum hola_lang hola_i18n_lang_from(const char *lc_all, const char *lc_messages, const char *lang)
 {
     const char *v[] = { lc_all, lc_messages, lang };
 

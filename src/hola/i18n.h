@@ -20,8 +20,7 @@ enum hola_msg {
  * LC_MESSAGES, LANG; Spanish when it starts with "es". */
 enum hola_lang hola_i18n_lang(void);
 /* The same decision from explicit values (any may be NULL), for tests. */
-enum hola_lang hola_i18n_lang_from(const char *lc_all, const char *lc_messages,
-                                   const char *lang);
+enum hola_lang hola_i18n_lang_from(const char *lc_all, const char *lc_messages, const char *lang);
 
 const char *hola_i18n_msg(enum hola_lang lang, enum hola_msg msg);
 

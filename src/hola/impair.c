@@ -15,11 +15,11 @@
 
 struct hola_impair {
     rudp_sim_link_t *link;
-    rudp_prng_t rng;       /* corruption draws */
+    rudp_prng_t rng; /* corruption draws */
     double corrupt;
     uint64_t corrupted;
     uint64_t send_errors;
-    bool have_pending;     /* a due datagram that met EAGAIN, sent first next time */
+    bool have_pending; /* a due datagram that met EAGAIN, sent first next time */
     size_t pending_len;
     uint8_t pending[RUDP_SIM_MAX_DGRAM];
 };
@@ -65,8 +65,7 @@ static int send_tagged(int fd, const uint8_t *d, size_t n)
     if (n < 1 + taglen)
         return 0; /* cannot happen: the tag is never corrupted */
     do {
-        r = sendto(fd, d + 1 + taglen, n - 1 - taglen, MSG_NOSIGNAL, to,
-                   (socklen_t)taglen);
+        r = sendto(fd, d + 1 + taglen, n - 1 - taglen, MSG_NOSIGNAL, to, (socklen_t)taglen);
     } while (r < 0 && errno == EINTR);
     return r < 0 ? -1 : 0;
 }

@@ -16,11 +16,11 @@
 
 struct hola_linebuf {
     char *buf;
-    size_t cap;      /* max_line + 2: the line plus "\r\n" */
+    size_t cap; /* max_line + 2: the line plus "\r\n" */
     size_t max_line;
-    size_t start;    /* first byte not yet handed out */
-    size_t len;      /* end of buffered bytes */
-    size_t scanned;  /* bytes after start already searched for '\n' */
+    size_t start;   /* first byte not yet handed out */
+    size_t len;     /* end of buffered bytes */
+    size_t scanned; /* bytes after start already searched for '\n' */
     int too_long;
 };
 

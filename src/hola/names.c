@@ -26,17 +26,21 @@ static size_t utf8_char(const unsigned char *p, size_t avail)
     if (c >= 0xC2 && c <= 0xDF) {
         need = 1;
     } else if (c == 0xE0) {
-        need = 2; lo = 0xA0;
+        need = 2;
+        lo = 0xA0;
     } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
         need = 2;
     } else if (c == 0xED) {
-        need = 2; hi = 0x9F;
+        need = 2;
+        hi = 0x9F;
     } else if (c == 0xF0) {
-        need = 3; lo = 0x90;
+        need = 3;
+        lo = 0x90;
     } else if (c >= 0xF1 && c <= 0xF3) {
         need = 3;
     } else if (c == 0xF4) {
-        need = 3; hi = 0x8F;
+        need = 3;
+        hi = 0x8F;
     } else {
         return 0; /* 80..C1 (continuation or overlong lead) and F5..FF never start one */
     }
@@ -104,11 +108,16 @@ struct hola_name_check hola_names_check(const char *s, size_t len)
 const char *hola_names_strerror(enum hola_name_status st)
 {
     switch (st) {
-    case HOLA_NAME_OK: return "valid";
-    case HOLA_NAME_EMPTY: return "empty";
-    case HOLA_NAME_TOO_LONG: return "too long";
-    case HOLA_NAME_BAD_UTF8: return "not valid UTF-8";
-    case HOLA_NAME_CONTROL: return "contains a control character";
+    case HOLA_NAME_OK:
+        return "valid";
+    case HOLA_NAME_EMPTY:
+        return "empty";
+    case HOLA_NAME_TOO_LONG:
+        return "too long";
+    case HOLA_NAME_BAD_UTF8:
+        return "not valid UTF-8";
+    case HOLA_NAME_CONTROL:
+        return "contains a control character";
     }
     return "invalid";
 }
@@ -172,8 +181,7 @@ void hola_names_preview(const char *s, size_t len, char *out, size_t cap)
     out[pos] = '\0';
 }
 
-void hola_names_describe(const char *s, const struct hola_name_check *c, char *out,
-                         size_t cap)
+void hola_names_describe(const char *s, const struct hola_name_check *c, char *out, size_t cap)
 {
     char preview[4 * PREVIEW_MAX + 8];
     const char *name = s + c->start;
@@ -181,8 +189,7 @@ void hola_names_describe(const char *s, const struct hola_name_check *c, char *o
     hola_names_preview(name, c->len, preview, sizeof preview);
     switch (c->status) {
     case HOLA_NAME_TOO_LONG:
-        snprintf(out, cap, "%s: too long (%zu bytes, at most %d)", preview, c->len,
-                 HOLA_NAME_MAX);
+        snprintf(out, cap, "%s: too long (%zu bytes, at most %d)", preview, c->len, HOLA_NAME_MAX);
         break;
     case HOLA_NAME_BAD_UTF8:
     case HOLA_NAME_CONTROL:

@@ -13,10 +13,10 @@
 
 enum hola_name_status {
     HOLA_NAME_OK = 0,
-    HOLA_NAME_EMPTY,     /* only whitespace: skipped, never an error */
-    HOLA_NAME_TOO_LONG,  /* more than HOLA_NAME_MAX bytes after trimming */
-    HOLA_NAME_BAD_UTF8,  /* not well-formed UTF-8 (RFC 3629) */
-    HOLA_NAME_CONTROL,   /* a control character (tab, NUL, ESC...) inside the name */
+    HOLA_NAME_EMPTY,    /* only whitespace: skipped, never an error */
+    HOLA_NAME_TOO_LONG, /* more than HOLA_NAME_MAX bytes after trimming */
+    HOLA_NAME_BAD_UTF8, /* not well-formed UTF-8 (RFC 3629) */
+    HOLA_NAME_CONTROL,  /* a control character (tab, NUL, ESC...) inside the name */
 };
 
 /* The outcome of a check: where the trimmed name sits inside the input, and for an
@@ -45,8 +45,7 @@ size_t hola_names_utf8_prefix(const char *s, size_t len);
 void hola_names_preview(const char *s, size_t len, char *out, size_t cap);
 
 /* Describes a check of s in one line, e.g. `"Ana\xff": not valid UTF-8 (byte 4)`. */
-void hola_names_describe(const char *s, const struct hola_name_check *c, char *out,
-                         size_t cap);
+void hola_names_describe(const char *s, const struct hola_name_check *c, char *out, size_t cap);
 
 /* A growable list of checked names (each NUL-terminated, trimmed). */
 struct hola_names {

@@ -188,8 +188,10 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
         else if (strncasecmp(p, "SHA256", 6) == 0)
             p += 6;
         if (parse_hex(p, o->fingerprint, sizeof o->fingerprint) != 32)
-            return hola_err_set(e, "--fingerprint '%.80s': expected a SHA-256, as the server "
-                                   "prints it (SHA256:AB:CD:... , 32 bytes)", arg);
+            return hola_err_set(e,
+                                "--fingerprint '%.80s': expected a SHA-256, as the server "
+                                "prints it (SHA256:AB:CD:... , 32 bytes)",
+                                arg);
         o->fingerprint_set = true;
         note_secure_only(o, "--fingerprint");
         return 0;
@@ -258,8 +260,7 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
         note_rudp_only(o, "--max-clients");
         return 0;
     case HOLA_OPT_HANDSHAKE_RATE:
-        if (hola_opts_ulong(arg, "--handshake-rate", 0, RUDP_SOCK_MAX_HANDSHAKE_RATE, &v,
-                            e) != 0)
+        if (hola_opts_ulong(arg, "--handshake-rate", 0, RUDP_SOCK_MAX_HANDSHAKE_RATE, &v, e) != 0)
             return -1;
         o->handshake_rate = (uint32_t)v;
         note_rudp_only(o, "--handshake-rate");
@@ -306,16 +307,18 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
     }
 }
 
-int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto,
-                       struct hola_err *e)
+int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, struct hola_err *e)
 {
     if (proto == HOLA_PROTO_TCP && o->impairment != NULL)
-        return hola_err_set(e, "%s needs udp or rudp: TCP runs in the kernel; use "
-                               "scripts/hola-lab for kernel-level loss", o->impairment);
+        return hola_err_set(e,
+                            "%s needs udp or rudp: TCP runs in the kernel; use "
+                            "scripts/hola-lab for kernel-level loss",
+                            o->impairment);
     if (proto != HOLA_PROTO_RUDP && o->rudp_only != NULL)
-        return hola_err_set(e, "%s needs --proto rudp (%s has no window, retransmissions "
-                               "or engine trace)", o->rudp_only,
-                            hola_opts_proto_name(proto));
+        return hola_err_set(e,
+                            "%s needs --proto rudp (%s has no window, retransmissions "
+                            "or engine trace)",
+                            o->rudp_only, hola_opts_proto_name(proto));
     if (o->secure && proto == HOLA_PROTO_TCP)
         return hola_err_set(e, "--secure needs udp or rudp: it is DTLS, TLS for datagrams "
                                "(for TCP, TLS would be the answer)");
@@ -373,6 +376,6 @@ void hola_netopts_dead_limit(const rudp_config_t *cfg, char *out, size_t cap)
     else if (ms % 1000u == 0)
         snprintf(out, cap, "%u retries / %llu s", (unsigned)cfg->max_retries, ms / 1000u);
     else
-        snprintf(out, cap, "%u retries / %llu.%03llu s", (unsigned)cfg->max_retries,
-                 ms / 1000u, ms % 1000u);
+        snprintf(out, cap, "%u retries / %llu.%03llu s", (unsigned)cfg->max_retries, ms / 1000u,
+                 ms % 1000u);
 }

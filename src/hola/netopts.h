@@ -50,38 +50,46 @@ enum {
 };
 
 /* Entries for both programs' struct option tables. */
-#define HOLA_NETOPTS_LONGOPTS                                             \
-    { "window", required_argument, NULL, HOLA_OPT_WINDOW },               \
-    { "cc", required_argument, NULL, HOLA_OPT_CC },                       \
-    { "max-retries", required_argument, NULL, HOLA_OPT_MAX_RETRIES },     \
-    { "dead-timeout", required_argument, NULL, HOLA_OPT_DEAD_TIMEOUT },   \
-    { "trace", optional_argument, NULL, HOLA_OPT_TRACE },                 \
-    { "pcap", required_argument, NULL, HOLA_OPT_PCAP },                   \
-    { "loss", required_argument, NULL, HOLA_OPT_LOSS },                   \
-    { "loss-burst", required_argument, NULL, HOLA_OPT_LOSS_BURST },       \
-    { "delay", required_argument, NULL, HOLA_OPT_DELAY },                 \
-    { "dup", required_argument, NULL, HOLA_OPT_DUP },                     \
-    { "reorder", required_argument, NULL, HOLA_OPT_REORDER },             \
-    { "corrupt", required_argument, NULL, HOLA_OPT_CORRUPT },             \
-    { "rate", required_argument, NULL, HOLA_OPT_RATE },                   \
-    { "seed", required_argument, NULL, HOLA_OPT_SEED },                   \
-    { "coalesce", no_argument, NULL, HOLA_OPT_COALESCE },                 \
-    { "secure", no_argument, NULL, HOLA_OPT_SECURE },                     \
-    { "psk", required_argument, NULL, HOLA_OPT_PSK },                     \
-    { "psk-identity", required_argument, NULL, HOLA_OPT_PSK_IDENTITY }
+#define HOLA_NETOPTS_LONGOPTS                                               \
+    { "window", required_argument, NULL, HOLA_OPT_WINDOW },                 \
+        { "cc", required_argument, NULL, HOLA_OPT_CC },                     \
+        { "max-retries", required_argument, NULL, HOLA_OPT_MAX_RETRIES },   \
+        { "dead-timeout", required_argument, NULL, HOLA_OPT_DEAD_TIMEOUT }, \
+        { "trace", optional_argument, NULL, HOLA_OPT_TRACE },               \
+        { "pcap", required_argument, NULL, HOLA_OPT_PCAP },                 \
+        { "loss", required_argument, NULL, HOLA_OPT_LOSS },                 \
+        { "loss-burst", required_argument, NULL, HOLA_OPT_LOSS_BURST },     \
+        { "delay", required_argument, NULL, HOLA_OPT_DELAY },               \
+        { "dup", required_argument, NULL, HOLA_OPT_DUP },                   \
+        { "reorder", required_argument, NULL, HOLA_OPT_REORDER },           \
+        { "corrupt", required_argument, NULL, HOLA_OPT_CORRUPT },           \
+        { "rate", required_argument, NULL, HOLA_OPT_RATE },                 \
+        { "seed", required_argument, NULL, HOLA_OPT_SEED },                 \
+        { "coalesce", no_argument, NULL, HOLA_OPT_COALESCE },               \
+        { "secure", no_argument, NULL, HOLA_OPT_SECURE },                   \
+        { "psk", required_argument, NULL, HOLA_OPT_PSK },                   \
+    {                                                                       \
+        "psk-identity", required_argument, NULL, HOLA_OPT_PSK_IDENTITY      \
+    }
 
 /* --secure's credentials: a server's certificate, a client's ways to check it. */
-#define HOLA_NETOPTS_SERVER_SECURE_LONGOPTS                               \
-    { "cert", required_argument, NULL, HOLA_OPT_CERT },                   \
-    { "key", required_argument, NULL, HOLA_OPT_KEY }
-#define HOLA_NETOPTS_CLIENT_SECURE_LONGOPTS                               \
-    { "ca", required_argument, NULL, HOLA_OPT_CA },                       \
-    { "fingerprint", required_argument, NULL, HOLA_OPT_FINGERPRINT }
+#define HOLA_NETOPTS_SERVER_SECURE_LONGOPTS             \
+    { "cert", required_argument, NULL, HOLA_OPT_CERT }, \
+    {                                                   \
+        "key", required_argument, NULL, HOLA_OPT_KEY    \
+    }
+#define HOLA_NETOPTS_CLIENT_SECURE_LONGOPTS                          \
+    { "ca", required_argument, NULL, HOLA_OPT_CA },                  \
+    {                                                                \
+        "fingerprint", required_argument, NULL, HOLA_OPT_FINGERPRINT \
+    }
 
 /* Only hola-server has a client limit. */
-#define HOLA_NETOPTS_SERVER_LONGOPTS                                      \
-    { "max-clients", required_argument, NULL, HOLA_OPT_MAX_CLIENTS },     \
-    { "handshake-rate", required_argument, NULL, HOLA_OPT_HANDSHAKE_RATE }
+#define HOLA_NETOPTS_SERVER_LONGOPTS                                       \
+    { "max-clients", required_argument, NULL, HOLA_OPT_MAX_CLIENTS },      \
+    {                                                                      \
+        "handshake-rate", required_argument, NULL, HOLA_OPT_HANDSHAKE_RATE \
+    }
 
 /* rudp's max_message in both programs: a name is at most 512 bytes (HOLA_NAME_MAX) and
  * a reply at most 518 ("Hola " + name + a newline); 520 instead of the library's 1200
@@ -96,28 +104,28 @@ struct hola_netopts {
     /* rudp's engine; the rest of rudp_config_t keeps the library's defaults, except
      * max_message (HOLA_RUDP_MAX_MESSAGE). */
     rudp_config_t engine;
-    uint32_t max_clients;       /* server: default RUDP_SOCK_DEFAULT_MAX_CLIENTS */
-    uint32_t handshake_rate;    /* server: per source; default
-                                   RUDP_SOCK_DEFAULT_HANDSHAKE_RATE, 0 = no limit */
+    uint32_t max_clients;    /* server: default RUDP_SOCK_DEFAULT_MAX_CLIENTS */
+    uint32_t handshake_rate; /* server: per source; default
+                                RUDP_SOCK_DEFAULT_HANDSHAKE_RATE, 0 = no limit */
     enum hola_trace_mode trace;
-    const char *pcap;           /* NULL: none */
+    const char *pcap; /* NULL: none */
     /* The impairment of this process's outgoing datagrams. */
     bool impair_on;
     rudp_impair_t impair;
-    uint64_t seed;              /* 0: not given (a random one is drawn and printed) */
+    uint64_t seed; /* 0: not given (a random one is drawn and printed) */
     /* The first option given that only rudp has, and the first impairment option: named
      * in the message when the protocol cannot honour them. */
     const char *rudp_only;
     const char *impairment;
-    bool window_set;            /* --window given: --coalesce leaves the window alone */
+    bool window_set; /* --window given: --coalesce leaves the window alone */
     /* --secure (DTLS 1.2, udp and rudp; see secure.h) and its credentials. */
     bool secure;
-    const char *secure_only;    /* the first credential option given, for messages */
-    const char *cert, *key;     /* server: PEM files; none: the self-signed one */
-    const char *ca;             /* client: verify the server's chain and name */
-    uint8_t fingerprint[32];    /* client: pin the server's certificate */
+    const char *secure_only; /* the first credential option given, for messages */
+    const char *cert, *key;  /* server: PEM files; none: the self-signed one */
+    const char *ca;          /* client: verify the server's chain and name */
+    uint8_t fingerprint[32]; /* client: pin the server's certificate */
     bool fingerprint_set;
-    uint8_t psk[64];            /* both: a pre-shared key instead of certificates */
+    uint8_t psk[64]; /* both: a pre-shared key instead of certificates */
     size_t psk_len;
     const char *psk_identity;
 };
@@ -134,8 +142,7 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
 /* After parsing: refuses options the protocol cannot honour (impairment with tcp, engine
  * options without rudp) and impossible combinations (--reorder without --delay).
  * Returns 0 or -1 with e set. */
-int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto,
-                       struct hola_err *e);
+int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, struct hola_err *e);
 
 /* With --pcap: creates (truncates) the file now, so a bad path is reported as such
  * rather than as a socket error. Returns 0 or -1 with e set. */

@@ -22,8 +22,7 @@ int hola_opts_proto(const char *s, enum hola_proto *out, struct hola_err *e)
             return 0;
         }
     }
-    return hola_err_set(e, "--proto '%s': unknown protocol; use %s", s,
-                        hola_opts_proto_list());
+    return hola_err_set(e, "--proto '%s': unknown protocol; use %s", s, hola_opts_proto_list());
 }
 
 const char *hola_opts_proto_name(enum hola_proto p)
@@ -46,13 +45,11 @@ int hola_opts_ulong(const char *s, const char *what, unsigned long min, unsigned
 
     /* strtoul accepts "-1" (as a huge value) and leading spaces; insist on plain digits. */
     if (s[0] < '0' || s[0] > '9')
-        return hola_err_set(e, "%s '%s': expected a number from %lu to %lu", what, s, min,
-                            max);
+        return hola_err_set(e, "%s '%s': expected a number from %lu to %lu", what, s, min, max);
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
     if (*end != '\0')
-        return hola_err_set(e, "%s '%s': expected a number from %lu to %lu", what, s, min,
-                            max);
+        return hola_err_set(e, "%s '%s': expected a number from %lu to %lu", what, s, min, max);
     if (errno == ERANGE || v < min || v > max)
         return hola_err_set(e, "%s '%s': out of range (%lu to %lu)", what, s, min, max);
     *out = v;

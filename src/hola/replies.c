@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hola_replies_init(struct hola_replies *r, const struct hola_names *names,
-                      struct hola_err *e)
+int hola_replies_init(struct hola_replies *r, const struct hola_names *names, struct hola_err *e)
 {
     size_t n = names->n ? names->n : 1;
 
@@ -47,8 +46,7 @@ static bool greets(const struct hola_names *names, size_t i, const char *reply, 
            memcmp(reply + 5, names->v[i], names->len[i]) == 0;
 }
 
-long hola_replies_match(struct hola_replies *r, const char *reply, size_t len,
-                        uint64_t now_us)
+long hola_replies_match(struct hola_replies *r, const char *reply, size_t len, uint64_t now_us)
 {
     const struct hola_names *names = r->names;
 

@@ -16,19 +16,18 @@
 
 struct hola_replies {
     const struct hola_names *names;
-    uint64_t *sent_us;     /* when name i was first handed to the transport; 0: not yet */
-    uint64_t *lat_us;      /* reply time minus sent_us[i] of answered names, in order */
+    uint64_t *sent_us; /* when name i was first handed to the transport; 0: not yet */
+    uint64_t *lat_us;  /* reply time minus sent_us[i] of answered names, in order */
     bool *answered;
-    size_t n_lat;          /* answered names (entries of lat_us) */
-    size_t first_open;     /* every name before this one is answered */
-    size_t highest;        /* 1 + the highest index answered so far */
+    size_t n_lat;                    /* answered names (entries of lat_us) */
+    size_t first_open;               /* every name before this one is answered */
+    size_t highest;                  /* 1 + the highest index answered so far */
     unsigned long long dup;          /* replies to a name already answered */
     unsigned long long out_of_order; /* replies that came after a later name's reply */
 };
 
 /* Sizes the tracker for names. Returns 0 or -1 with e set (out of memory). */
-int hola_replies_init(struct hola_replies *r, const struct hola_names *names,
-                      struct hola_err *e);
+int hola_replies_init(struct hola_replies *r, const struct hola_names *names, struct hola_err *e);
 void hola_replies_free(struct hola_replies *r);
 
 /* Name i was handed to the transport at now_us (send(), sendto(), rudp_sock_send()).
@@ -38,8 +37,7 @@ void hola_replies_sent(struct hola_replies *r, size_t i, uint64_t now_us);
 /* A reply text (without its newline) read at now_us. Finds the name it greets: the
  * first sent, unanswered name with that text. Returns its index; -1 when it greets a
  * name already answered (counted in dup) or no name sent (the caller reports it). */
-long hola_replies_match(struct hola_replies *r, const char *reply, size_t len,
-                        uint64_t now_us);
+long hola_replies_match(struct hola_replies *r, const char *reply, size_t len, uint64_t now_us);
 
 bool hola_replies_is_answered(const struct hola_replies *r, size_t i);
 

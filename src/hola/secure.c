@@ -96,8 +96,10 @@ static int self_signed(struct hola_secure_cfg *c, const char *prog, struct hola_
         else if (rename(tkey, c->key) != 0 || rename(tcert, c->cert) != 0)
             rc = hola_err_set(e, "--secure: %s: %s", dir, strerror(errno));
         else
-            fprintf(stderr, "%s: DTLS: made a self-signed certificate, kept in %s for next "
-                            "time\n", prog, dir);
+            fprintf(stderr,
+                    "%s: DTLS: made a self-signed certificate, kept in %s for next "
+                    "time\n",
+                    prog, dir);
         if (rc != 0) {
             unlink(tcert);
             unlink(tkey);
@@ -216,8 +218,8 @@ int hola_dtls_new(struct hola_dtls **out, const struct hola_secure_cfg *c, bool 
     h->recv = recv;
     h->user = user;
     rudp_dtls_hooks_t hooks = { on_out, on_in, on_state, h };
-    if (rudp_dtls_new(&h->d, server, &c->dtls, max_sessions, rate, 0, &hooks, err,
-                      sizeof err) != 0) {
+    if (rudp_dtls_new(&h->d, server, &c->dtls, max_sessions, rate, 0, &hooks, err, sizeof err) !=
+        0) {
         free(h);
         return hola_err_set(e, "--secure: %s", err);
     }
@@ -240,8 +242,8 @@ int hola_dtls_connect(struct hola_dtls *h, const struct sockaddr *peer, socklen_
     return r == 0 ? 0 : hola_err_set(e, "--secure: cannot start DTLS: %s", rudp_strerror(r));
 }
 
-void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n,
-                     const struct sockaddr *from, socklen_t fromlen)
+void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n, const struct sockaddr *from,
+                     socklen_t fromlen)
 {
     rudp_dtls_input(h->d, d, n, from, fromlen, NULL, 0, now_us());
 }
@@ -320,8 +322,8 @@ int hola_dtls_connect(struct hola_dtls *h, const struct sockaddr *peer, socklen_
     return hola_err_set(e, "--secure: built without DTLS");
 }
 
-void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n,
-                     const struct sockaddr *from, socklen_t fromlen)
+void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n, const struct sockaddr *from,
+                     socklen_t fromlen)
 {
     (void)h, (void)d, (void)n, (void)from, (void)fromlen;
 }

@@ -57,8 +57,8 @@ int hola_dtls_connect(struct hola_dtls *h, const struct sockaddr *peer, socklen_
                       const char *host, struct hola_err *e);
 
 /* A datagram from the socket. */
-void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n,
-                     const struct sockaddr *from, socklen_t fromlen);
+void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n, const struct sockaddr *from,
+                     socklen_t fromlen);
 
 /* Encrypts and sends one datagram to `to` (client: NULL). 0, or -1 when there is no
  * established session with it (the datagram is dropped). */

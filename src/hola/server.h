@@ -14,18 +14,18 @@
 
 struct hola_server_cfg {
     enum hola_proto proto;
-    const char *bind;      /* NULL: every local address, IPv6 and IPv4 */
-    uint16_t port;         /* 0: the kernel picks one (see port_file) */
-    unsigned long count;   /* stop after this many names; 0: run until a signal */
-    const char *port_file; /* NULL, or where to write the bound port once listening */
+    const char *bind;        /* NULL: every local address, IPv6 and IPv4 */
+    uint16_t port;           /* 0: the kernel picks one (see port_file) */
+    unsigned long count;     /* stop after this many names; 0: run until a signal */
+    const char *port_file;   /* NULL, or where to write the bound port once listening */
     struct hola_netopts net; /* rudp's engine, trace, pcap; the impairment (udp, rudp) */
 };
 
 struct hola_server {
     struct hola_server_cfg cfg;
-    int stop_fd;           /* readable once SIGINT or SIGTERM arrived (self-pipe) */
+    int stop_fd; /* readable once SIGINT or SIGTERM arrived (self-pipe) */
     unsigned long greeted;
-    int stdout_errno;      /* nonzero once writing a line to stdout failed */
+    int stdout_errno; /* nonzero once writing a line to stdout failed */
     struct hola_stats stats;
 };
 

@@ -26,18 +26,18 @@
 struct rconn {
     rudp_conn_t *conn;
     uint64_t cid;
-    bool closing;          /* rudp_sock_close() called */
+    bool closing; /* rudp_sock_close() called */
     char peer[HOLA_ADDR_STRLEN];
 };
 
 struct rudp_server {
     struct hola_server *srv;
     rudp_sock_t *sock;
-    struct rconn *v;       /* live connections, unordered */
+    struct rconn *v; /* live connections, unordered */
     size_t n, cap;
     bool stopping;
     struct hola_trace trace;
-    rudp_stats_t engine;   /* connections that ended, summed */
+    rudp_stats_t engine; /* connections that ended, summed */
     bool any_engine;
     struct hola_secure_cfg sec; /* --secure */
     uint8_t buf[RUDP_MAX_PAYLOAD];
@@ -129,8 +129,7 @@ static void handle_name(struct rudp_server *rs, struct rconn *c, size_t n)
     if (rc == 0)
         srv->stats.sent++;
     else
-        fprintf(stderr, "hola-server: %s: reply not queued: %s\n", c->peer,
-                rudp_strerror(rc));
+        fprintf(stderr, "hola-server: %s: reply not queued: %s\n", c->peer, rudp_strerror(rc));
 }
 
 /* READABLE: reads names while their replies fit; at the end of the client's stream,
@@ -165,8 +164,8 @@ static void on_closed(struct rudp_server *rs, const rudp_sock_event_t *ev)
     hola_engine_stats_accumulate(&rs->engine, &one);
     rs->any_engine = true;
     if (ev->error != 0)
-        fprintf(stderr, "hola-server: %s: connection ended: %s\n",
-                c != NULL ? c->peer : "?", rudp_strerror(ev->error));
+        fprintf(stderr, "hola-server: %s: connection ended: %s\n", c != NULL ? c->peer : "?",
+                rudp_strerror(ev->error));
     if (c != NULL)
         *c = rs->v[--rs->n];
 }
@@ -225,8 +224,7 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
         cfg.impair_on = 1;
         cfg.impair = net->impair;
         cfg.seed = hola_netopts_seed(net);
-        fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n",
-                cfg.seed);
+        fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n", cfg.seed);
     }
     cfg.pcap_path = net->pcap;
     if (net->secure) {

@@ -86,10 +86,10 @@ static int queue(struct conn *c, const char *data, size_t n)
 
 /* Queues "error: ..." for the peer, logs the same with the peer's address on stderr, and
  * moves the connection to `next` (CONN_OPEN keeps it going). */
-static void reject(struct hola_server *srv, struct conn *c, enum conn_state next,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void reject(struct hola_server *srv, struct conn *c, enum conn_state next,
-                   const char *fmt, ...)
+static void reject(struct hola_server *srv, struct conn *c, enum conn_state next, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+static void reject(struct hola_server *srv, struct conn *c, enum conn_state next, const char *fmt,
+                   ...)
 {
     char msg[HOLA_ERR_MAX];
     va_list ap;
@@ -99,16 +99,14 @@ static void reject(struct hola_server *srv, struct conn *c, enum conn_state next
     va_end(ap);
     fprintf(stderr, "hola-server: %s: %s\n", c->peer, msg);
     srv->stats.rejected++;
-    if (queue(c, "error: ", 7) != 0 || queue(c, msg, strlen(msg)) != 0 ||
-        queue(c, "\n", 1) != 0)
+    if (queue(c, "error: ", 7) != 0 || queue(c, msg, strlen(msg)) != 0 || queue(c, "\n", 1) != 0)
         next = CONN_FLUSH_SHUTDOWN;
     if (next != CONN_OPEN)
         c->state = next;
 }
 
 /* Handles one received line: skip, greet, or refuse. */
-static void handle_line(struct hola_server *srv, struct conn *c, const char *line,
-                        size_t len)
+static void handle_line(struct hola_server *srv, struct conn *c, const char *line, size_t len)
 {
     struct hola_name_check chk = hola_names_check(line, len);
     char reply[HOLA_REPLY_MAX];
@@ -150,8 +148,8 @@ static void read_lines(struct hola_server *srv, struct conn *c, bool eof)
     size_t len;
 
     while (c->state == CONN_OPEN && !hola_server_done(srv)) {
-        int r = eof ? hola_linebuf_finish(&c->in, &line, &len)
-                    : hola_linebuf_next(&c->in, &line, &len);
+        int r =
+            eof ? hola_linebuf_finish(&c->in, &line, &len) : hola_linebuf_next(&c->in, &line, &len);
         if (r == 0)
             break;
         if (r == HOLA_LINEBUF_TOO_LONG) {
@@ -262,8 +260,7 @@ static int next_timeout(const struct tcp_server *ts, uint64_t stop_us, uint64_t 
     uint64_t first = stop_us;
 
     for (size_t i = 0; i < ts->nconns; i++)
-        if (ts->conns[i]->state == CONN_DRAIN &&
-            (first == 0 || ts->conns[i]->deadline_us < first))
+        if (ts->conns[i]->state == CONN_DRAIN && (first == 0 || ts->conns[i]->deadline_us < first))
             first = ts->conns[i]->deadline_us;
     if (first == 0)
         return -1;

@@ -32,8 +32,8 @@ struct sec_ctx {
     int fd;
 };
 
-static void reply_to(int fd, const char *data, size_t n, const struct sockaddr *to,
-                     socklen_t tolen, const char *peer)
+static void reply_to(int fd, const char *data, size_t n, const struct sockaddr *to, socklen_t tolen,
+                     const char *peer)
 {
     /* Fire and forget: UDP promises nothing, and a reply lost in our own send buffer is
      * the same lesson as one lost on the wire. The error is still reported. */
@@ -95,8 +95,8 @@ static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, con
 }
 
 /* A decrypted datagram: a name, as in plaintext. */
-static void sec_recv(void *user, const struct sockaddr *from, socklen_t fromlen,
-                     const uint8_t *d, size_t n)
+static void sec_recv(void *user, const struct sockaddr *from, socklen_t fromlen, const uint8_t *d,
+                     size_t n)
 {
     struct sec_ctx *c = user;
     handle_datagram(c->srv, c->fd, (const char *)d, n, from, fromlen);
@@ -116,8 +116,8 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         if (scfg == NULL)
             return hola_err_set(e, "out of memory");
         if (hola_secure_setup(scfg, &srv->cfg.net, true, "hola-server", 0, e) != 0 ||
-            hola_dtls_new(&sec, scfg, true, srv->cfg.net.max_clients,
-                          srv->cfg.net.handshake_rate, sec_send, sec_recv, &sctx, e) != 0) {
+            hola_dtls_new(&sec, scfg, true, srv->cfg.net.max_clients, srv->cfg.net.handshake_rate,
+                          sec_send, sec_recv, &sctx, e) != 0) {
             free(scfg);
             return -1;
         }
@@ -178,8 +178,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
                 break;
             }
             if (sec != NULL)
-                hola_dtls_input(sec, (const uint8_t *)buf, (size_t)n, (struct sockaddr *)&ss,
-                                sl);
+                hola_dtls_input(sec, (const uint8_t *)buf, (size_t)n, (struct sockaddr *)&ss, sl);
             else
                 handle_datagram(srv, fd, buf, (size_t)n, (struct sockaddr *)&ss, sl);
         }

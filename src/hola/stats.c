@@ -32,15 +32,14 @@ int hola_stats_format(const struct hola_stats *st, uint64_t now_us, char *out, s
                         "{\"proto\":\"%s\",\"role\":\"server\",\"sent\":%llu,"
                         "\"received\":%llu,\"lost\":%llu,\"rejected\":%llu,"
                         "\"clients\":%llu,\"elapsed_ms\":%llu.%03llu%s}",
-                        st->proto, st->sent, st->received, st->lost, st->rejected,
-                        st->clients, (unsigned long long)(us / 1000),
-                        (unsigned long long)(us % 1000), st->extra);
+                        st->proto, st->sent, st->received, st->lost, st->rejected, st->clients,
+                        (unsigned long long)(us / 1000), (unsigned long long)(us % 1000),
+                        st->extra);
     return snprintf(out, cap,
                     "{\"proto\":\"%s\",\"role\":\"%s\",\"sent\":%llu,\"received\":%llu,"
                     "\"lost\":%llu,\"elapsed_ms\":%llu.%03llu%s}",
                     st->proto, st->role, st->sent, st->received, st->lost,
-                    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000),
-                    st->extra);
+                    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000), st->extra);
 }
 
 void hola_stats_add(struct hola_stats *st, const char *key, unsigned long long value)

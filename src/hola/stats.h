@@ -7,13 +7,13 @@
 #include <stdio.h>
 
 struct hola_stats {
-    const char *proto;        /* "tcp", "udp", "rudp" */
-    const char *role;         /* "server", "client" */
-    unsigned long long sent;      /* names (client) or replies (server) sent */
-    unsigned long long received;  /* replies (client) or names (server) received */
-    unsigned long long lost;      /* client: names sent that got no reply */
-    unsigned long long rejected;  /* server: invalid names answered with an error */
-    unsigned long long clients;   /* server, tcp: connections accepted */
+    const char *proto;           /* "tcp", "udp", "rudp" */
+    const char *role;            /* "server", "client" */
+    unsigned long long sent;     /* names (client) or replies (server) sent */
+    unsigned long long received; /* replies (client) or names (server) received */
+    unsigned long long lost;     /* client: names sent that got no reply */
+    unsigned long long rejected; /* server: invalid names answered with an error */
+    unsigned long long clients;  /* server, tcp: connections accepted */
     uint64_t start_us;
     /* More "key":value pairs, each with its leading comma, appended after elapsed_ms:
      * rudp's engine and socket counters, the impairment's (hola_stats_add). */

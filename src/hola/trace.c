@@ -10,8 +10,7 @@
 
 #include "impair.h"
 
-void hola_trace_init(struct hola_trace *t, enum hola_trace_mode mode, const char *side,
-                     FILE *out)
+void hola_trace_init(struct hola_trace *t, enum hola_trace_mode mode, const char *side, FILE *out)
 {
     memset(t, 0, sizeof *t);
     t->mode = mode;
@@ -23,10 +22,14 @@ void hola_trace_init(struct hola_trace *t, enum hola_trace_mode mode, const char
 static const char *why_name(int reason, bool json)
 {
     switch (reason) {
-    case RUDP_WHY_TIMEOUT: return "timeout";
-    case RUDP_WHY_FAST: return json ? "fast_3_acked" : "fast: 3 later packets acked";
-    case RUDP_WHY_TIME: return json ? "fast_9_8_rtt" : "fast: 9/8 RTT passed";
-    default: return "?";
+    case RUDP_WHY_TIMEOUT:
+        return "timeout";
+    case RUDP_WHY_FAST:
+        return json ? "fast_3_acked" : "fast: 3 later packets acked";
+    case RUDP_WHY_TIME:
+        return json ? "fast_9_8_rtt" : "fast: 9/8 RTT passed";
+    default:
+        return "?";
     }
 }
 
@@ -34,25 +37,38 @@ static const char *why_name(int reason, bool json)
 static const char *drop_name(int reason, bool json)
 {
     switch (reason) {
-    case RUDP_WHY_DUPLICATE: return "duplicate";
-    case RUDP_WHY_WINDOW: return json ? "beyond_window" : "beyond the window";
-    case RUDP_WHY_STALE: return json ? "stale" : "does not fit the state";
-    case RUDP_ECHECKSUM: return json ? "checksum" : "bad checksum (corrupt)";
-    case RUDP_EMALFORMED: return "malformed";
-    case RUDP_EVERSION: return json ? "version" : "unknown version";
-    default: return reason < 0 ? rudp_strerror(reason) : "?";
+    case RUDP_WHY_DUPLICATE:
+        return "duplicate";
+    case RUDP_WHY_WINDOW:
+        return json ? "beyond_window" : "beyond the window";
+    case RUDP_WHY_STALE:
+        return json ? "stale" : "does not fit the state";
+    case RUDP_ECHECKSUM:
+        return json ? "checksum" : "bad checksum (corrupt)";
+    case RUDP_EMALFORMED:
+        return "malformed";
+    case RUDP_EVERSION:
+        return json ? "version" : "unknown version";
+    default:
+        return reason < 0 ? rudp_strerror(reason) : "?";
     }
 }
 
 static const char *kind_word(rudp_event_kind_t k)
 {
     switch (k) {
-    case RUDP_EV_ACK: return "ACKED";
-    case RUDP_EV_LOSS: return "LOST";
-    case RUDP_EV_TIMEOUT: return "TIMEOUT";
-    case RUDP_EV_DELIVER: return "DELIVER";
-    case RUDP_EV_STATE: return "STATE";
-    default: return "?";
+    case RUDP_EV_ACK:
+        return "ACKED";
+    case RUDP_EV_LOSS:
+        return "LOST";
+    case RUDP_EV_TIMEOUT:
+        return "TIMEOUT";
+    case RUDP_EV_DELIVER:
+        return "DELIVER";
+    case RUDP_EV_STATE:
+        return "STATE";
+    default:
+        return "?";
     }
 }
 
@@ -72,7 +88,7 @@ static int format_json(const struct hola_trace *t, const rudp_event_t *ev, uint6
 {
     char when[32], rto[32], tail[160] = "";
     const char *dir = ev->kind == RUDP_EV_SEND || ev->kind == RUDP_EV_RETRANSMIT ? "sent"
-                      : ev->kind == RUDP_EV_RECV || ev->kind == RUDP_EV_DROP   ? "received"
+                      : ev->kind == RUDP_EV_RECV || ev->kind == RUDP_EV_DROP     ? "received"
                                                                                  : "none";
 
     fmt_ms(rel, when, sizeof when);
@@ -82,20 +98,18 @@ static int format_json(const struct hola_trace *t, const rudp_event_t *ev, uint6
     else if (ev->kind == RUDP_EV_DROP)
         snprintf(tail, sizeof tail, ",\"reason\":\"%s\"", drop_name(ev->reason, true));
     else if (ev->kind == RUDP_EV_STATE)
-        snprintf(tail, sizeof tail, ",\"state\":\"%s\"",
-                 rudp_state_name((rudp_state_t)ev->reason));
+        snprintf(tail, sizeof tail, ",\"state\":\"%s\"", rudp_state_name((rudp_state_t)ev->reason));
     return snprintf(out, cap,
                     "{\"t_ms\":%s,\"side\":\"%s\",\"peer\":\"%s\",\"cid\":\"%016" PRIx64 "\","
                     "\"event\":\"%s\",\"dir\":\"%s\",\"type\":\"%s\",\"seq\":%" PRIu32
                     ",\"ack\":%" PRIu32 ",\"len\":%" PRIu32 "%s,\"rto_ms\":%s,"
                     "\"cwnd\":%" PRIu32 ",\"in_flight\":%" PRIu32 "}",
                     when, t->side, peer, ev->cid, rudp_event_name(ev->kind), dir,
-                    ev->type != 0 ? rudp_wire_type_name(ev->type) : "", ev->seq, ev->ack,
-                    ev->len, tail, rto, ev->cwnd, ev->in_flight);
+                    ev->type != 0 ? rudp_wire_type_name(ev->type) : "", ev->seq, ev->ack, ev->len,
+                    tail, rto, ev->cwnd, ev->in_flight);
 }
 
-int hola_trace_format(const struct hola_trace *t, const rudp_event_t *ev, char *out,
-                      size_t cap)
+int hola_trace_format(const struct hola_trace *t, const rudp_event_t *ev, char *out, size_t cap)
 {
     uint64_t rel = t->started && ev->now > t->t0 ? ev->now - t->t0 : 0;
     char peerbuf[32];
@@ -172,10 +186,8 @@ int hola_trace_format(const struct hola_trace *t, const rudp_event_t *ev, char *
         break;
     }
     return snprintf(out, cap,
-                    "%10s ms  %-8s %s %-8s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32
-                    "%s%s",
-                    when, side, dir, word, ev->seq, ev->ack, ev->len, note[0] ? "  " : "",
-                    note);
+                    "%10s ms  %-8s %s %-8s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 "%s%s",
+                    when, side, dir, word, ev->seq, ev->ack, ev->len, note[0] ? "  " : "", note);
 }
 
 void hola_trace_event(void *user, const rudp_event_t *ev)

@@ -17,25 +17,23 @@
 
 struct hola_trace {
     enum hola_trace_mode mode;
-    const char *side;       /* "client" or "server" */
-    FILE *out;              /* stderr in the programs */
+    const char *side; /* "client" or "server" */
+    FILE *out;        /* stderr in the programs */
     bool started;
-    uint64_t t0;            /* `now` of the first event: time 0.000 */
+    uint64_t t0; /* `now` of the first event: time 0.000 */
     /* Server: the client's address for a connection ID, NULL when unknown yet. */
     const char *(*peer_of)(void *ctx, uint64_t cid);
     void *peer_ctx;
 };
 
-void hola_trace_init(struct hola_trace *t, enum hola_trace_mode mode, const char *side,
-                     FILE *out);
+void hola_trace_init(struct hola_trace *t, enum hola_trace_mode mode, const char *side, FILE *out);
 
 /* The rudp_config_t.trace hook; user is a struct hola_trace. */
 void hola_trace_event(void *user, const rudp_event_t *ev);
 
 /* Formats one event (no newline) into out; returns what snprintf returns. Exposed for
  * the unit tests. */
-int hola_trace_format(const struct hola_trace *t, const rudp_event_t *ev, char *out,
-                      size_t cap);
+int hola_trace_format(const struct hola_trace *t, const rudp_event_t *ev, char *out, size_t cap);
 
 /* --stats: appends the engine's counters (retransmits_timeout, retransmits_fast,
  * spurious, duplicates, out_of_order, corrupt, srtt_us, rttvar_us, min_rtt_us, rto_us,

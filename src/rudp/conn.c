@@ -64,11 +64,10 @@ static void default_free(void *ctx, void *ptr)
 
 static int config_ok(const rudp_config_t *cfg)
 {
-    return cfg->window >= 1 && cfg->window <= RUDP_MAX_WINDOW &&
-           cfg->send_queue <= 65536 && cfg->initial_rto >= RUDP_GRANULARITY_US &&
-           cfg->max_message >= 1 && cfg->max_message <= RUDP_MAX_PAYLOAD &&
-           cfg->max_rto >= cfg->initial_rto && cfg->max_retries >= 1 &&
-           (cfg->cc == RUDP_CC_NEWRENO || cfg->cc == RUDP_CC_NONE) &&
+    return cfg->window >= 1 && cfg->window <= RUDP_MAX_WINDOW && cfg->send_queue <= 65536 &&
+           cfg->initial_rto >= RUDP_GRANULARITY_US && cfg->max_message >= 1 &&
+           cfg->max_message <= RUDP_MAX_PAYLOAD && cfg->max_rto >= cfg->initial_rto &&
+           cfg->max_retries >= 1 && (cfg->cc == RUDP_CC_NEWRENO || cfg->cc == RUDP_CC_NONE) &&
            cfg->max_ack_delay <= 1000000 &&
            (!cfg->allocator || (cfg->allocator->alloc && cfg->allocator->free));
 }
@@ -145,8 +144,8 @@ static void trace_ack(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint
     c->cfg.trace(c->cfg.trace_user, &ev);
 }
 
-static void trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t type,
-                  uint32_t seq, uint32_t len, int reason)
+static void trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t type, uint32_t seq,
+                  uint32_t len, int reason)
 {
     trace_ack(c, kind, now, type, seq, c->rcv_nxt, len, reason);
 }
@@ -161,8 +160,8 @@ static void set_state(rudp_conn_t *c, rudp_state_t s, int error, uint64_t now)
     trace(c, RUDP_EV_STATE, now, 0, 0, 0, (int)s);
 }
 
-int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t cid,
-                         uint32_t isn, uint64_t now)
+int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t cid, uint32_t isn,
+                         uint64_t now)
 {
     int rc = conn_alloc(out, cfg, now);
     if (rc)
@@ -244,7 +243,10 @@ static uint64_t pto_backed_off(const rudp_conn_t *c)
     return t < c->cfg.max_rto ? t : c->cfg.max_rto;
 }
 
-static uint32_t wire_len(uint32_t payload) { return RUDP_HEADER_SIZE + payload + RUDP_TRAILER_SIZE; }
+static uint32_t wire_len(uint32_t payload)
+{
+    return RUDP_HEADER_SIZE + payload + RUDP_TRAILER_SIZE;
+}
 
 static uint32_t rwnd_now(const rudp_conn_t *c)
 {
@@ -298,7 +300,7 @@ static void fill_ack(rudp_conn_t *c, rudp_hdr_t *h, uint8_t *sack, uint64_t now)
     h->ack_delay = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
     uint32_t span = c->rcv_high - c->rcv_nxt; /* sequences at and after the gap */
     if (span > 1) {
-        uint32_t bits = span - 1;            /* rcv_nxt itself is missing by definition */
+        uint32_t bits = span - 1; /* rcv_nxt itself is missing by definition */
         uint32_t bytes = (bits + 7) / 8;
         if (bytes > RUDP_MAX_SACK_BYTES)
             bytes = RUDP_MAX_SACK_BYTES;
@@ -334,8 +336,7 @@ static void on_packet_lost(rudp_conn_t *c, struct rudp_snd_slot *s, uint32_t seq
     trace(c, RUDP_EV_LOSS, now, s->type, seq, s->len, why);
     /* RFC 9002 §7.3.2: one reduction per round trip; losses of packets sent before
      * the current recovery period began are part of the same congestion event. */
-    if (c->cfg.cc == RUDP_CC_NEWRENO &&
-        (!c->recovered_once || s->sent_time > c->recovery_start)) {
+    if (c->cfg.cc == RUDP_CC_NEWRENO && (!c->recovered_once || s->sent_time > c->recovery_start)) {
         c->recovered_once = 1;
         c->recovery_start = now;
         c->ssthresh = c->cwnd / 2;
@@ -534,9 +535,9 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
      * data already received, or a second FIN elsewhere, is forged or broken. Without
      * these checks a FIN filling a gap would let later data out after end of stream. */
     int is_fin = h->type == RUDP_T_FIN;
-    if ((c->fin_known && (rudp_seq_gt(seq, c->peer_fin_seq) ||
-                          (seq == c->peer_fin_seq && !is_fin) ||
-                          (is_fin && seq != c->peer_fin_seq))) ||
+    if ((c->fin_known &&
+         (rudp_seq_gt(seq, c->peer_fin_seq) || (seq == c->peer_fin_seq && !is_fin) ||
+          (is_fin && seq != c->peer_fin_seq))) ||
         (is_fin && rudp_seq_lt(seq + 1, c->rcv_high))) {
         c->st.dropped++;
         trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_STALE);
@@ -791,7 +792,12 @@ static uint64_t pto_deadline(const rudp_conn_t *c)
 uint64_t rudp_conn_next_timeout(const rudp_conn_t *c)
 {
     uint64_t t = UINT64_MAX;
-#define CONSIDER(x) do { uint64_t v_ = (x); if (v_ && v_ < t) t = v_; } while (0)
+#define CONSIDER(x)        \
+    do {                   \
+        uint64_t v_ = (x); \
+        if (v_ && v_ < t)  \
+            t = v_;        \
+    } while (0)
     switch (c->state) {
     case RUDP_STATE_CLOSED:
         return c->reset_pending ? 0 : UINT64_MAX;
@@ -950,13 +956,14 @@ static int can_join(const rudp_conn_t *c, uint32_t seq, int state, size_t bytes,
 
 /* Sends slot seq, and with coalescing the consecutive slots in the same state after
  * it that fit, as one datagram. */
-static int send_slot(rudp_conn_t *c, uint32_t seq, int why, uint8_t *buf, size_t cap,
-                     uint64_t now)
+static int send_slot(rudp_conn_t *c, uint32_t seq, int why, uint8_t *buf, size_t cap, uint64_t now)
 {
     struct rudp_snd_slot *s = snd_slot(c, seq);
     uint8_t sack[RUDP_MAX_SACK_BYTES];
     uint8_t packed[RUDP_MAX_PAYLOAD];
-    rudp_hdr_t h = { .type = s->type, .seq = seq, .payload_len = (uint16_t)s->len,
+    rudp_hdr_t h = { .type = s->type,
+                     .seq = seq,
+                     .payload_len = (uint16_t)s->len,
                      .payload = s->len ? s->data : NULL };
     uint32_t count = 1;
     int state = s->state;
@@ -1081,7 +1088,8 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
          * and it would drop that cookie forever. Once is kept: plain loss is likelier. */
         if (retry && c->have_cookie && c->cookie_sent >= 2)
             c->have_cookie = 0;
-        rudp_hdr_t h = { .type = RUDP_T_INITIAL, .seq = c->isn_local,
+        rudp_hdr_t h = { .type = RUDP_T_INITIAL,
+                         .seq = c->isn_local,
                          .rwnd = (uint16_t)rwnd_now(c) };
         if (c->have_cookie) {
             h.payload_len = RUDP_COOKIE_SIZE;
@@ -1223,13 +1231,25 @@ int rudp_conn_recv(rudp_conn_t *c, void *buf, size_t cap)
 
 /* ---- observers ---------------------------------------------------------------------- */
 
-rudp_state_t rudp_conn_state(const rudp_conn_t *c) { return c->state; }
+rudp_state_t rudp_conn_state(const rudp_conn_t *c)
+{
+    return c->state;
+}
 
-int rudp_conn_error(const rudp_conn_t *c) { return c->error; }
+int rudp_conn_error(const rudp_conn_t *c)
+{
+    return c->error;
+}
 
-uint64_t rudp_conn_cid(const rudp_conn_t *c) { return c->cid; }
+uint64_t rudp_conn_cid(const rudp_conn_t *c)
+{
+    return c->cid;
+}
 
-uint32_t rudp_conn_unacked(const rudp_conn_t *c) { return c->snd_nxt - c->snd_una; }
+uint32_t rudp_conn_unacked(const rudp_conn_t *c)
+{
+    return c->snd_nxt - c->snd_una;
+}
 
 int rudp_conn_done(const rudp_conn_t *c)
 {
@@ -1253,10 +1273,14 @@ void rudp_conn_stats(const rudp_conn_t *c, rudp_stats_t *out)
 const char *rudp_state_name(rudp_state_t s)
 {
     switch (s) {
-    case RUDP_STATE_HANDSHAKE: return "HANDSHAKE";
-    case RUDP_STATE_ESTABLISHED: return "ESTABLISHED";
-    case RUDP_STATE_DRAINING: return "DRAINING";
-    case RUDP_STATE_CLOSED: return "CLOSED";
+    case RUDP_STATE_HANDSHAKE:
+        return "HANDSHAKE";
+    case RUDP_STATE_ESTABLISHED:
+        return "ESTABLISHED";
+    case RUDP_STATE_DRAINING:
+        return "DRAINING";
+    case RUDP_STATE_CLOSED:
+        return "CLOSED";
     }
     return "?";
 }

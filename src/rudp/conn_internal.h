@@ -17,13 +17,13 @@ enum {
 struct rudp_snd_slot {
     uint8_t *data;
     uint32_t len;
-    uint8_t type;      /* RUDP_T_DATA or RUDP_T_FIN */
+    uint8_t type; /* RUDP_T_DATA or RUDP_T_FIN */
     uint8_t state;
-    uint8_t why;       /* for LOST: the RUDP_WHY_* that declared it */
-    uint8_t beyond;    /* last sent past the peer's window: a window probe */
-    uint32_t retx;     /* transmissions after the first */
+    uint8_t why;         /* for LOST: the RUDP_WHY_* that declared it */
+    uint8_t beyond;      /* last sent past the peer's window: a window probe */
+    uint32_t retx;       /* transmissions after the first */
     uint32_t wire_bytes; /* its share of the datagram it last went out in */
-    uint32_t last_ts;  /* wire timestamp of the latest transmission */
+    uint32_t last_ts;    /* wire timestamp of the latest transmission */
     uint64_t sent_time;
     uint64_t tx_index; /* order of the latest transmission across the connection */
 };
@@ -57,13 +57,13 @@ struct rudp_conn {
     /* sender */
     struct rudp_snd_slot *snd;
     uint32_t snd_cap;
-    uint32_t snd_head;    /* slot of snd_una */
-    uint32_t snd_una;     /* oldest sequence not cumulatively acknowledged */
-    uint32_t snd_new;     /* next sequence never sent */
-    uint32_t snd_nxt;     /* next sequence to assign */
-    uint32_t in_flight;   /* slots INFLIGHT */
+    uint32_t snd_head;  /* slot of snd_una */
+    uint32_t snd_una;   /* oldest sequence not cumulatively acknowledged */
+    uint32_t snd_new;   /* next sequence never sent */
+    uint32_t snd_nxt;   /* next sequence to assign */
+    uint32_t in_flight; /* slots INFLIGHT */
     uint64_t bytes_in_flight;
-    uint32_t lost;        /* slots LOST */
+    uint32_t lost; /* slots LOST */
     uint32_t peer_rwnd;
     uint64_t tx_counter;
     uint64_t largest_acked_tx;
@@ -72,16 +72,16 @@ struct rudp_conn {
 
     /* timers (µs, 0 = not armed) */
     uint64_t last_eliciting_sent;
-    uint32_t pto_count;   /* expiries since the last new ACK: the backoff */
+    uint32_t pto_count;     /* expiries since the last new ACK: the backoff */
     uint32_t silent_probes; /* expiries since the peer's last packet: the dead-peer
                                count (a zero-window answer is an answer) */
-    uint64_t wait_start;  /* when this side last began waiting on the peer */
+    uint64_t wait_start;    /* when this side last began waiting on the peer */
     uint64_t loss_time;
     int probe_pending;
     uint64_t last_recv;
-    uint64_t latest_now;  /* the latest time any call passed in: recv() has none */
+    uint64_t latest_now; /* the latest time any call passed in: recv() has none */
     uint64_t drain_until;
-    uint32_t drain_fins;  /* peer FINs answered while draining */
+    uint32_t drain_fins; /* peer FINs answered while draining */
 
     /* congestion control, bytes (RFC 9002 §7) */
     uint64_t cwnd;
@@ -92,21 +92,21 @@ struct rudp_conn {
     /* receiver */
     struct rudp_rcv_slot *rcv;
     uint32_t rcv_cap;
-    uint32_t rcv_head;    /* slot of rcv_read */
-    uint32_t rcv_read;    /* next sequence for the application */
-    uint32_t rcv_nxt;     /* first sequence not yet received */
-    uint32_t rcv_high;    /* one past the highest sequence received */
-    int peer_fin;         /* the peer's FIN is in order (rcv_nxt passed it) */
-    int fin_known;        /* a FIN has arrived, in order or not, at peer_fin_seq */
+    uint32_t rcv_head; /* slot of rcv_read */
+    uint32_t rcv_read; /* next sequence for the application */
+    uint32_t rcv_nxt;  /* first sequence not yet received */
+    uint32_t rcv_high; /* one past the highest sequence received */
+    int peer_fin;      /* the peer's FIN is in order (rcv_nxt passed it) */
+    int fin_known;     /* a FIN has arrived, in order or not, at peer_fin_seq */
     uint32_t peer_fin_seq;
-    int eof_read;         /* the application saw the end of the peer's stream */
-    uint32_t last_rwnd;   /* receive window last advertised */
+    int eof_read;       /* the application saw the end of the peer's stream */
+    uint32_t last_rwnd; /* receive window last advertised */
 
     /* acknowledgement state */
     int have_echo;
     uint32_t echo_ts;
     uint64_t echo_arrival;
-    uint32_t unacked_rx;  /* ack-eliciting packets received since our last ACK */
+    uint32_t unacked_rx; /* ack-eliciting packets received since our last ACK */
     int ack_now;
     uint64_t ack_deadline;
 

@@ -388,7 +388,7 @@ const uint32_t rudp_crc32c_table[8][256] = {
 uint32_t rudp_crc32c(uint32_t crc, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    const uint32_t (*t)[256] = rudp_crc32c_table;
+    const uint32_t(*t)[256] = rudp_crc32c_table;
 
     /* The register starts all ones and is inverted at the end (RFC 3720 §12.1); undoing
      * the final inversion here is what lets a caller chain calls. */
@@ -396,13 +396,12 @@ uint32_t rudp_crc32c(uint32_t crc, const void *data, size_t len)
     while (len >= 8) {
         uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                              (uint32_t)p[3] << 24);
-        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-                      (uint32_t)p[7] << 24;
+        uint32_t hi =
+            (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
         /* The byte furthest from the end needs the most zero bytes pushed after it,
          * hence table 7 for p[0] down to table 0 for p[7]. */
-        crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^
-              t[4][lo >> 24] ^ t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^
-              t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+        crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+              t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
         p += 8;
         len -= 8;
     }

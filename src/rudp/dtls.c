@@ -63,10 +63,9 @@
 #define TIMER_FIRST_US 200000u
 #define TIMER_MAX_US 3000000u
 
-static const char ciphers_cert[] =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384";
+static const char ciphers_cert[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
+                                   "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
+                                   "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384";
 static const char ciphers_psk[] =
     "ECDHE-PSK-CHACHA20-POLY1305:PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384:"
     "PSK-CHACHA20-POLY1305";
@@ -129,8 +128,8 @@ struct rudp_dtls {
     uint8_t cur_key[KEY_MAX];
     uint8_t cur_key_len;
     uint64_t now;
-    uint64_t wrote;      /* datagrams out through the BIOs, to tell what listen did */
-    uint64_t delivered;  /* plaintext datagrams handed to `in` */
+    uint64_t wrote;     /* datagrams out through the BIOs, to tell what listen did */
+    uint64_t delivered; /* plaintext datagrams handed to `in` */
 
     /* credentials */
     uint8_t psk[64];
@@ -316,8 +315,8 @@ static int bio_write(BIO *b, const char *data, int len)
     if (len <= 0)
         return 0;
     d->wrote++;
-    d->hooks.out(d->hooks.user, &to->u.sa, to->len, &from->u.sa, from->len,
-                 (const uint8_t *)data, (size_t)len);
+    d->hooks.out(d->hooks.user, &to->u.sa, to->len, &from->u.sa, from->len, (const uint8_t *)data,
+                 (size_t)len);
     return len;
 }
 
@@ -440,7 +439,8 @@ static int pin_verify(X509_STORE_CTX *xs, void *arg)
         hex_fp(fp, got, sizeof got);
         snprintf(d->verify_msg, sizeof d->verify_msg,
                  "the server's certificate fingerprint is %s, not the one given with "
-                 "--fingerprint", got);
+                 "--fingerprint",
+                 got);
         X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
         return 0;
     }
@@ -448,8 +448,7 @@ static int pin_verify(X509_STORE_CTX *xs, void *arg)
 }
 
 static unsigned int psk_client(SSL *ssl, const char *hint, char *identity,
-                               unsigned int max_identity, unsigned char *psk,
-                               unsigned int max_psk)
+                               unsigned int max_identity, unsigned char *psk, unsigned int max_psk)
 {
     rudp_dtls_t *d = of_ssl(ssl);
     (void)hint;
@@ -545,9 +544,10 @@ static void failure_reason(rudp_dtls_t *d, const struct sess *s, char *out, size
     if (d->verify_msg[0]) {
         snprintf(out, cap, "%s", d->verify_msg);
     } else if (d->alert_in[0]) {
-        snprintf(out, cap, "the peer ended the DTLS handshake with alert \"%s\"%s",
-                 d->alert_in, d->psk_len ? " (do both sides use the same --psk and "
-                                           "--psk-identity?)" : "");
+        snprintf(out, cap, "the peer ended the DTLS handshake with alert \"%s\"%s", d->alert_in,
+                 d->psk_len ? " (do both sides use the same --psk and "
+                              "--psk-identity?)"
+                            : "");
     } else if (!d->server && s && SSL_get_verify_result(s->ssl) != X509_V_OK) {
         snprintf(out, cap, "the server's certificate did not verify: %s",
                  X509_verify_cert_error_string(SSL_get_verify_result(s->ssl)));
@@ -607,8 +607,8 @@ static int drive(rudp_dtls_t *d, struct sess *s, uint64_t now)
         if (r > 0) {
             d->delivered++;
             s->last_rx = now;
-            d->hooks.in(d->hooks.user, &s->peer.u.sa, s->peer.len, &s->local.u.sa,
-                        s->local.len, d->buf, (size_t)r);
+            d->hooks.in(d->hooks.user, &s->peer.u.sa, s->peer.len, &s->local.u.sa, s->local.len,
+                        d->buf, (size_t)r);
             continue;
         }
         int e = SSL_get_error(s->ssl, r);
@@ -627,8 +627,7 @@ static int drive(rudp_dtls_t *d, struct sess *s, uint64_t now)
     return 0;
 }
 
-static struct sess *sess_new(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len,
-                             uint64_t now)
+static struct sess *sess_new(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len, uint64_t now)
 {
     struct sess *s = calloc(1, sizeof *s);
     if (!s)
@@ -763,8 +762,8 @@ static void front_door(rudp_dtls_t *d, const uint8_t *data, size_t len, uint64_t
         if (3 * len >= RUDP_DTLS_ALERT_SIZE && admit(d, d->cur_key, d->cur_key_len, now)) {
             uint8_t a[RUDP_DTLS_ALERT_SIZE];
             rudp_dtls_plain_alert(a);
-            d->hooks.out(d->hooks.user, &d->cur_peer.u.sa, d->cur_peer.len,
-                         &d->cur_local.u.sa, d->cur_local.len, a, sizeof a);
+            d->hooks.out(d->hooks.user, &d->cur_peer.u.sa, d->cur_peer.len, &d->cur_local.u.sa,
+                         d->cur_local.len, a, sizeof a);
             d->st.alerts_sent++;
         }
         return;
@@ -818,9 +817,8 @@ static void front_door(rudp_dtls_t *d, const uint8_t *data, size_t len, uint64_t
 
 /* ---- the API --------------------------------------------------------------------- */
 
-int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len,
-                    const struct sockaddr *from, socklen_t fromlen,
-                    const struct sockaddr *to, socklen_t tolen, uint64_t now)
+int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len, const struct sockaddr *from,
+                    socklen_t fromlen, const struct sockaddr *to, socklen_t tolen, uint64_t now)
 {
     if (!d || !data || !from)
         return 0;
@@ -861,8 +859,8 @@ static struct sess *find_sa(const rudp_dtls_t *d, const struct sockaddr *sa, soc
     return table_find(d, key, n);
 }
 
-int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen,
-                   const uint8_t *msg, size_t len, uint64_t now)
+int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen, const uint8_t *msg,
+                   size_t len, uint64_t now)
 {
     if (!d || !msg)
         return RUDP_EINVAL;
@@ -901,8 +899,7 @@ void rudp_dtls_close(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peer
     sess_free(d, s);
 }
 
-void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
-                       uint64_t now)
+void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen, uint64_t now)
 {
     struct sess *s = d ? find_sa(d, peer, peerlen) : NULL;
     if (!s)
@@ -911,8 +908,7 @@ void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t pe
     rekey(d, s, now);
 }
 
-int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer,
-                          socklen_t peerlen)
+int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen)
 {
     if (!d)
         return 0;
@@ -1069,8 +1065,9 @@ static int ctx_setup(rudp_dtls_t *d, const rudp_sock_dtls_t *cfg, char *err, siz
         SSL_CTX_set_cookie_verify_cb(d->ctx, cookie_verify);
         if (!psk) {
             if (!cfg->cert_file || !cfg->key_file) {
-                snprintf(err, cap, "a DTLS server needs a certificate and its key, or a "
-                                   "pre-shared key");
+                snprintf(err, cap,
+                         "a DTLS server needs a certificate and its key, or a "
+                         "pre-shared key");
                 return RUDP_EINVAL;
             }
             if (SSL_CTX_use_certificate_chain_file(d->ctx, cfg->cert_file) != 1)
@@ -1092,8 +1089,9 @@ static int ctx_setup(rudp_dtls_t *d, const rudp_sock_dtls_t *cfg, char *err, siz
         return 0;
     }
     if (!cfg->ca_file) {
-        snprintf(err, cap, "a DTLS client needs a CA file, a certificate fingerprint or a "
-                           "pre-shared key to know whom it talks to");
+        snprintf(err, cap,
+                 "a DTLS client needs a CA file, a certificate fingerprint or a "
+                 "pre-shared key to know whom it talks to");
         return RUDP_EINVAL;
     }
     if (SSL_CTX_load_verify_locations(d->ctx, cfg->ca_file, NULL) != 1)
@@ -1102,9 +1100,9 @@ static int ctx_setup(rudp_dtls_t *d, const rudp_sock_dtls_t *cfg, char *err, siz
     return 0;
 }
 
-int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg,
-                  uint32_t max_sessions, uint32_t rate, uint32_t burst,
-                  const rudp_dtls_hooks_t *hooks, char *err, size_t errcap)
+int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg, uint32_t max_sessions,
+                  uint32_t rate, uint32_t burst, const rudp_dtls_hooks_t *hooks, char *err,
+                  size_t errcap)
 {
     char dummy[8];
     if (!err || errcap == 0) {
@@ -1121,8 +1119,8 @@ int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg,
     d->server = server;
     d->hooks = *hooks;
     d->max = server ? max_sessions : 1;
-    uint32_t ms = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
-                                            : RUDP_DTLS_DEFAULT_HANDSHAKE_MS;
+    uint32_t ms =
+        cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : RUDP_DTLS_DEFAULT_HANDSHAKE_MS;
     d->hs_timeout_us = (uint64_t)ms * 1000u;
     int rc = 0;
     d->meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rudp datagram");
@@ -1197,8 +1195,8 @@ void rudp_dtls_free(rudp_dtls_t *d)
 
 /* ---- certificates ---------------------------------------------------------------- */
 
-static int write_pem(const char *path, int mode, int (*w)(FILE *, void *), void *obj,
-                     char *err, size_t cap)
+static int write_pem(const char *path, int mode, int (*w)(FILE *, void *), void *obj, char *err,
+                     size_t cap)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
@@ -1249,10 +1247,9 @@ int rudp_dtls_make_selfsigned(const char *cert_path, const char *key_path, const
     if (!X509_set_version(x, 2) ||
         !ASN1_INTEGER_set_int64(X509_get_serialNumber(x), (int64_t)serial) ||
         !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 86400) ||
-        !X509_set_pubkey(x, pk) ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-                                    -1, 0) ||
+        !X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 86400) || !X509_set_pubkey(x, pk) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+                                    0) ||
         !X509_set_issuer_name(x, name) || !X509_sign(x, pk, EVP_sha256())) {
         snprintf(err, cap, "cannot make a certificate");
         goto out;
@@ -1271,9 +1268,8 @@ out:
     return rc;
 }
 
-int rudp_dtls_fingerprint_file(const char *cert_path,
-                               uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE], char *err,
-                               size_t cap)
+int rudp_dtls_fingerprint_file(const char *cert_path, uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE],
+                               char *err, size_t cap)
 {
     FILE *f = fopen(cert_path, "r");
     if (!f) {

@@ -36,8 +36,8 @@ typedef struct rudp_dtls rudp_dtls_t;
 typedef struct rudp_dtls_hooks {
     /* A record (or several, one datagram) to send to `to`, from `from` (as given to
      * rudp_dtls_input(); length 0 when unknown). */
-    void (*out)(void *user, const struct sockaddr *to, socklen_t tolen,
-                const struct sockaddr *from, socklen_t fromlen, const uint8_t *d, size_t n);
+    void (*out)(void *user, const struct sockaddr *to, socklen_t tolen, const struct sockaddr *from,
+                socklen_t fromlen, const uint8_t *d, size_t n);
     /* A decrypted datagram from an established session. */
     void (*in)(void *user, const struct sockaddr *peer, socklen_t peerlen,
                const struct sockaddr *local, socklen_t locallen, const uint8_t *d, size_t n);
@@ -52,9 +52,9 @@ typedef struct rudp_dtls_hooks {
  * second per source host (IPv4 /32, IPv6 /64), 0 = no limit. On failure err gets one
  * line (a file that cannot be read, a key that does not match its certificate).
  * Returns 0, RUDP_EINVAL or RUDP_ENOMEM. */
-int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg,
-                  uint32_t max_sessions, uint32_t rate, uint32_t burst,
-                  const rudp_dtls_hooks_t *hooks, char *err, size_t errcap);
+int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg, uint32_t max_sessions,
+                  uint32_t rate, uint32_t burst, const rudp_dtls_hooks_t *hooks, char *err,
+                  size_t errcap);
 void rudp_dtls_free(rudp_dtls_t *d);
 
 /* Client: starts the handshake with peer (the ClientHello leaves through `out`).
@@ -65,15 +65,14 @@ int rudp_dtls_connect(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t pee
 
 /* One received datagram. Returns 1 when it was DTLS for a known or new session, 0 when
  * it was dropped (and counted). */
-int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len,
-                    const struct sockaddr *from, socklen_t fromlen,
-                    const struct sockaddr *to, socklen_t tolen, uint64_t now);
+int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len, const struct sockaddr *from,
+                    socklen_t fromlen, const struct sockaddr *to, socklen_t tolen, uint64_t now);
 
 /* Encrypts one datagram for the established session with `to` (one record).
  * Returns 0, RUDP_EAGAIN (no established session with to: the datagram is dropped, as
  * a network would), RUDP_EMSGSIZE or RUDP_ESYS (OpenSSL failed; the session ends). */
-int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen,
-                   const uint8_t *msg, size_t len, uint64_t now);
+int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen, const uint8_t *msg,
+                   size_t len, uint64_t now);
 
 /* Ends the session with peer: a close_notify alert, then it is freed (no state hook).
  * Nothing when there is none. */
@@ -86,8 +85,7 @@ void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t pe
                        uint64_t now);
 
 /* 1 when the session with peer (client: the one session) has completed its handshake. */
-int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer,
-                          socklen_t peerlen);
+int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen);
 
 /* Earliest time (µs, the caller's clock) rudp_dtls_timers() has work; UINT64_MAX: none. */
 uint64_t rudp_dtls_next_timeout(const rudp_dtls_t *d);
@@ -111,9 +109,8 @@ int rudp_dtls_make_selfsigned(const char *cert_path, const char *key_path, const
                               char *err, size_t errcap);
 
 /* The SHA-256 of the first certificate's DER in a PEM file. Returns 0 or -1 with err. */
-int rudp_dtls_fingerprint_file(const char *cert_path,
-                               uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE], char *err,
-                               size_t errcap);
+int rudp_dtls_fingerprint_file(const char *cert_path, uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE],
+                               char *err, size_t errcap);
 
 /* ---- in every build ------------------------------------------------------------ */
 

@@ -73,8 +73,8 @@ int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, 
 }
 
 int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
-                      size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply,
-                      size_t cap, size_t *reply_len)
+                      size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply, size_t cap,
+                      size_t *reply_len)
 {
     int rc = rudp_wire_decode(hdr, dgram, len);
     if (rc) {
@@ -140,8 +140,8 @@ int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, cons
 
 /* ---- per-source rate limit ------------------------------------------------------------- */
 
-int rudp_ratelimit_init(rudp_ratelimit_t *r, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
-                        uint32_t rate, uint32_t burst)
+int rudp_ratelimit_init(rudp_ratelimit_t *r, const uint8_t key[RUDP_COOKIE_KEY_SIZE], uint32_t rate,
+                        uint32_t burst)
 {
     if (!r || !key || rate == 0 || burst == 0)
         return RUDP_EINVAL;

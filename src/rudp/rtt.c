@@ -21,7 +21,10 @@ void rudp_rtt_init(rudp_rtt_t *r, uint64_t initial_rto_us)
     *r = (rudp_rtt_t){ .initial_rto = initial_rto_us };
 }
 
-static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+static uint64_t absdiff(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : b - a;
+}
 
 void rudp_rtt_sample(rudp_rtt_t *r, uint64_t rtt, uint64_t ack_delay, uint64_t max_ack_delay)
 {

@@ -7,10 +7,25 @@
 
 #include <stdint.h>
 
-static inline int rudp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline int rudp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static inline int rudp_seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-static inline int rudp_seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
-static inline uint32_t rudp_seq_max(uint32_t a, uint32_t b) { return rudp_seq_gt(a, b) ? a : b; }
+static inline int rudp_seq_lt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+static inline int rudp_seq_le(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) <= 0;
+}
+static inline int rudp_seq_gt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+static inline int rudp_seq_ge(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) >= 0;
+}
+static inline uint32_t rudp_seq_max(uint32_t a, uint32_t b)
+{
+    return rudp_seq_gt(a, b) ? a : b;
+}
 
 #endif

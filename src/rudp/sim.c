@@ -71,11 +71,11 @@ struct rudp_sim_link {
     uint64_t order;    /* next arrival number */
 
     uint32_t capacity;
-    uint32_t count;          /* datagrams held (heap size) */
-    struct sim_item *heap;   /* min-heap on (due, order) */
-    uint32_t *free_slots;    /* stack of unused slot numbers */
+    uint32_t count;        /* datagrams held (heap size) */
+    struct sim_item *heap; /* min-heap on (due, order) */
+    uint32_t *free_slots;  /* stack of unused slot numbers */
     uint32_t nfree;
-    uint8_t *slab;           /* capacity * RUDP_SIM_MAX_DGRAM bytes */
+    uint8_t *slab; /* capacity * RUDP_SIM_MAX_DGRAM bytes */
 
     /* Rate limiter. The link is busy until busy_us + busy_rem / rate_bps microseconds:
      * keeping the fraction as a remainder makes back-to-back serialization exact. */
@@ -337,8 +337,8 @@ static void enqueue_copy(rudp_sim_link_t *l, uint64_t now, const void *data, siz
         dst[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         l->st.corrupted++;
     }
-    heap_push(l, (struct sim_item){ .due = due, .order = l->order++, .slot = slot,
-                                    .len = (uint32_t)len });
+    heap_push(l, (struct sim_item){
+                     .due = due, .order = l->order++, .slot = slot, .len = (uint32_t)len });
 }
 
 int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data, size_t len)
@@ -370,8 +370,7 @@ int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data,
     return 0;
 }
 
-int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t cap,
-                      size_t *len)
+int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t cap, size_t *len)
 {
     if (link == NULL || len == NULL || (buf == NULL && cap > 0)) {
         return RUDP_EINVAL;
@@ -422,8 +421,7 @@ void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st)
  * an integer scaled by 10^frac (so "1.5" with frac 3 is 1500). Fixed point keeps the result
  * exact and the parser free of strtod's locale, exponents, "inf" and leading spaces.
  * Returns 0 and sets *out if the text is well formed and the value at most max. */
-static int parse_fixed(const char *s, const char *end, unsigned frac, uint64_t max,
-                       uint64_t *out)
+static int parse_fixed(const char *s, const char *end, unsigned frac, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;
     unsigned int_digits = 0;

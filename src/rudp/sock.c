@@ -66,16 +66,16 @@
 #include "pcap.h"
 #include "rudp/error.h"
 
-#define BATCH 64u             /* datagrams per recvmmsg/sendmmsg */
-#define RX_ROUNDS 16u         /* receive batches per step before timers get their turn */
-#define RX_CAP 2048u          /* larger than any valid datagram; MSG_TRUNC catches more */
-#define TX_RING_CLIENT 256u   /* send ring, datagrams */
+#define BATCH 64u           /* datagrams per recvmmsg/sendmmsg */
+#define RX_ROUNDS 16u       /* receive batches per step before timers get their turn */
+#define RX_CAP 2048u        /* larger than any valid datagram; MSG_TRUNC catches more */
+#define TX_RING_CLIENT 256u /* send ring, datagrams */
 #define TX_RING_SERVER 2048u
 #define LINK_CAP_CLIENT 2048u /* impairment link slots (RUDP_SIM_MAX_DGRAM bytes each) */
 #define LINK_CAP_SERVER 16384u
-#define SOCK_BUF (4 << 20)    /* SO_RCVBUF/SO_SNDBUF wish; the kernel may cap it */
-#define KEY_MAX 23u           /* canonical address: tag, port, IPv6 address, scope */
-#define PACK_MAX 23u          /* packed address in the impairment prefix */
+#define SOCK_BUF (4 << 20)            /* SO_RCVBUF/SO_SNDBUF wish; the kernel may cap it */
+#define KEY_MAX 23u                   /* canonical address: tag, port, IPv6 address, scope */
+#define PACK_MAX 23u                  /* packed address in the impairment prefix */
 #define PREFIX_MAX (2 * PACK_MAX + 2) /* 48: fits in the IPv6 + UDP header size */
 #define NO_HEAP UINT32_MAX
 /* The largest datagram on the wire: an engine datagram, or one inside a DTLS record. */
@@ -96,13 +96,13 @@ struct entry {
     uint64_t deadline; /* when the engine must run next; UINT64_MAX: only on input */
     uint32_t heap_i;   /* index in the deadline heap, NO_HEAP when not in it */
     uint8_t key_len;
-    uint8_t touched;   /* in the list of connections that got input this batch */
+    uint8_t touched; /* in the list of connections that got input this batch */
     uint8_t connected_sent, eof_sent, unreach;
-    uint8_t spun;      /* the engine said "due now" yet had nothing: see service() */
-    uint8_t held;      /* client with DTLS: the engine waits for the DTLS handshake */
+    uint8_t spun; /* the engine said "due now" yet had nothing: see service() */
+    uint8_t held; /* client with DTLS: the engine waits for the DTLS handshake */
     uint8_t key[KEY_MAX];
     addr_t peer;
-    addr_t local;      /* where the peer's datagrams arrive: the source we send from */
+    addr_t local; /* where the peer's datagrams arrive: the source we send from */
 };
 
 struct txd {
@@ -144,7 +144,7 @@ struct rudp_sock {
     uint32_t n_touched;
     rudp_listener_t listener;
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
-    int refused; /* ECONNREFUSED seen on the connected socket */
+    int refused;            /* ECONNREFUSED seen on the connected socket */
 
     /* sending */
     struct txd *tx;
@@ -169,7 +169,7 @@ struct rudp_sock {
 
     /* DTLS (cfg.dtls): every datagram above is a record; see "DTLS" below */
     rudp_dtls_t *dtls;
-    char sec_err[160];        /* rudp_sock_security_error() of a plaintext client */
+    char sec_err[160]; /* rudp_sock_security_error() of a plaintext client */
     uint8_t plain[RUDP_MAX_DATAGRAM];
 };
 
@@ -558,12 +558,12 @@ static void tx_commit(rudp_sock_t *s)
 static size_t overhead(const addr_t *to)
 {
     return (to->u.sa.sa_family == AF_INET || is_mapped(to)) ? RUDP_PCAP_IP4_OVERHEAD
-                                                              : RUDP_PCAP_IP6_OVERHEAD;
+                                                            : RUDP_PCAP_IP6_OVERHEAD;
 }
 
 /* Offers one datagram to the impairment link, with its addresses in front. */
-static void impair_push(rudp_sock_t *s, const addr_t *to, const addr_t *from,
-                        const uint8_t *data, size_t len, uint64_t now)
+static void impair_push(rudp_sock_t *s, const addr_t *to, const addr_t *from, const uint8_t *data,
+                        size_t len, uint64_t now)
 {
     uint8_t *p = s->scratch;
     size_t pre = addr_pack(to, p);
@@ -703,8 +703,9 @@ static void emit(rudp_sock_t *s, struct entry *e, rudp_sock_event_kind_t kind, i
 {
     if (!s->cb)
         return;
-    rudp_sock_event_t ev = { .kind = kind, .conn = e->conn, .peer = &e->peer.u.sa,
-                             .peer_len = e->peer.len, .error = err };
+    rudp_sock_event_t ev = {
+        .kind = kind, .conn = e->conn, .peer = &e->peer.u.sa, .peer_len = e->peer.len, .error = err
+    };
     s->cb(s->user, s, &ev);
 }
 
@@ -775,8 +776,8 @@ static void settle_touched(rudp_sock_t *s)
     s->n_touched = 0;
 }
 
-static int accept_conn(rudp_sock_t *s, const rudp_hdr_t *h, const addr_t *from,
-                       const addr_t *to, const uint8_t *key, uint8_t key_len, uint64_t now)
+static int accept_conn(rudp_sock_t *s, const rudp_hdr_t *h, const addr_t *from, const addr_t *to,
+                       const uint8_t *key, uint8_t key_len, uint64_t now)
 {
     uint32_t isn;
     if (rudp_random_bytes(&isn, sizeof isn) != 0)
@@ -827,8 +828,8 @@ static void server_input(rudp_sock_t *s, const uint8_t *d, size_t len, const add
     rudp_hdr_t h;
     uint8_t reply[RUDP_MAX_DATAGRAM];
     size_t rlen = 0;
-    int v = rudp_listen_input(&s->listener, d, len, key, key_len, now, &h, reply, sizeof reply,
-                              &rlen);
+    int v =
+        rudp_listen_input(&s->listener, d, len, key, key_len, now, &h, reply, sizeof reply, &rlen);
     if (v == RUDP_LISTEN_REPLY) {
         send_one(s, reply, rlen, from, to, now);
     } else if (v == RUDP_LISTEN_ACCEPT) {
@@ -871,8 +872,7 @@ static void dispatch(rudp_sock_t *s, const uint8_t *d, size_t len, const addr_t 
             rudp_conn_state(e->conn) == RUDP_STATE_HANDSHAKE) {
             /* The server answers in DTLS: it runs with --secure. Say so now rather
              * than retransmit into a wall until the dead-peer limit. */
-            snprintf(s->sec_err, sizeof s->sec_err,
-                     "the server speaks DTLS: it requires --secure");
+            snprintf(s->sec_err, sizeof s->sec_err, "the server speaks DTLS: it requires --secure");
             e->unreach = 1; /* nothing more to send to it */
             rudp_conn_fail(e->conn, RUDP_EREFUSED, now);
         }
@@ -945,8 +945,10 @@ static int rx_batch(rudp_sock_t *s)
     int n = 0;
     while ((uint32_t)n < BATCH) {
         struct iovec iov = { r->buf[n], RX_CAP };
-        struct msghdr mh = { .msg_name = &r->from[n].u, .msg_namelen = sizeof r->from[n].u,
-                             .msg_iov = &iov, .msg_iovlen = 1 };
+        struct msghdr mh = { .msg_name = &r->from[n].u,
+                             .msg_namelen = sizeof r->from[n].u,
+                             .msg_iov = &iov,
+                             .msg_iovlen = 1 };
         if (s->pktinfo) {
             mh.msg_control = r->ctl[n];
             mh.msg_controllen = sizeof r->ctl[n];
@@ -988,7 +990,7 @@ static int rx_all(rudp_sock_t *s)
         uint64_t now = clock_us();
         for (int i = 0; i < n; i++) {
             if (s->rx->trunc[i] || s->rx->len[i] > (s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM)) {
-                s->st.oversized++; /* not in datagrams_in: never in the pcap either */
+                s->st.oversized++;     /* not in datagrams_in: never in the pcap either */
                 s->listener.garbage++; /* too large to be ours */
                 continue;
             }
@@ -1074,8 +1076,7 @@ static void dtls_state(void *user, const struct sockaddr *peer, socklen_t peerle
         uint64_t cid;
         uint32_t isn;
         rudp_conn_t *c = NULL;
-        if (rudp_random_bytes(&cid, sizeof cid) == 0 &&
-            rudp_random_bytes(&isn, sizeof isn) == 0 &&
+        if (rudp_random_bytes(&cid, sizeof cid) == 0 && rudp_random_bytes(&isn, sizeof isn) == 0 &&
             rudp_conn_new_client(&c, &s->cfg.conn, cid, isn, now) == 0) {
             rudp_conn_free(e->conn);
             e->conn = c;
@@ -1088,8 +1089,9 @@ static void dtls_state(void *user, const struct sockaddr *peer, socklen_t peerle
     }
     if (up || rudp_conn_state(e->conn) == RUDP_STATE_CLOSED)
         return;
-    int err = !e->held ? RUDP_ERESET
-                       : rudp_dtls_timed_out(s->dtls) ? RUDP_ETIMEDOUT : RUDP_EREFUSED;
+    int err = !e->held                       ? RUDP_ERESET
+              : rudp_dtls_timed_out(s->dtls) ? RUDP_ETIMEDOUT
+                                             : RUDP_EREFUSED;
     e->held = 0;
     e->unreach = 1; /* no session: nothing can be sent any more */
     rudp_conn_fail(e->conn, err, now);
@@ -1101,8 +1103,8 @@ static int dtls_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
     const rudp_sock_dtls_t *dc = cfg->dtls;
     rudp_dtls_hooks_t h = { dtls_out, dtls_in, dtls_state, s };
     return rudp_dtls_new(&s->dtls, s->server, dc, cfg->max_clients,
-                         s->server ? cfg->handshake_rate : 0, cfg->handshake_burst, &h,
-                         dc->error, dc->error_cap);
+                         s->server ? cfg->handshake_rate : 0, cfg->handshake_burst, &h, dc->error,
+                         dc->error_cap);
 }
 #endif
 
@@ -1490,8 +1492,8 @@ static int rate_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
     return rc;
 }
 
-static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg,
-                    rudp_sock_cb cb, void *user)
+static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg, rudp_sock_cb cb,
+                    void *user)
 {
     rudp_sock_t *s = calloc(1, sizeof *s);
     if (!s)
@@ -1593,7 +1595,8 @@ int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
     int rc = config_check(cfg, 0);
     if (rc)
         return rc;
-    struct addrinfo hints = { .ai_family = cfg->family, .ai_socktype = SOCK_DGRAM,
+    struct addrinfo hints = { .ai_family = cfg->family,
+                              .ai_socktype = SOCK_DGRAM,
                               .ai_protocol = IPPROTO_UDP };
     struct addrinfo *res = NULL;
     if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
@@ -1696,8 +1699,10 @@ int rudp_sock_server(rudp_sock_t **out, const char *host, const char *port,
     int rc = config_check(cfg, 1);
     if (rc)
         return rc;
-    struct addrinfo hints = { .ai_family = cfg->family, .ai_socktype = SOCK_DGRAM,
-                              .ai_protocol = IPPROTO_UDP, .ai_flags = AI_PASSIVE };
+    struct addrinfo hints = { .ai_family = cfg->family,
+                              .ai_socktype = SOCK_DGRAM,
+                              .ai_protocol = IPPROTO_UDP,
+                              .ai_flags = AI_PASSIVE };
     struct addrinfo *res = NULL;
     if (!host) {
         /* Every address: IPv6 "::" taking IPv4 too where the system allows, else

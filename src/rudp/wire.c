@@ -12,14 +12,20 @@
 static int payload_ok(unsigned type, size_t len)
 {
     switch (type) {
-    case RUDP_T_INITIAL: return len == 0 || len == RUDP_COOKIE_SIZE;
-    case RUDP_T_RETRY: return len == RUDP_COOKIE_SIZE;
-    case RUDP_T_DATA: return len <= RUDP_MAX_PAYLOAD;
+    case RUDP_T_INITIAL:
+        return len == 0 || len == RUDP_COOKIE_SIZE;
+    case RUDP_T_RETRY:
+        return len == RUDP_COOKIE_SIZE;
+    case RUDP_T_DATA:
+        return len <= RUDP_MAX_PAYLOAD;
     case RUDP_T_ACCEPT:
     case RUDP_T_ACK:
-    case RUDP_T_FIN: return len == 0;
-    case RUDP_T_RESET: return len == 1;
-    default: return 0;
+    case RUDP_T_FIN:
+        return len == 0;
+    case RUDP_T_RESET:
+        return len == 1;
+    default:
+        return 0;
     }
 }
 

@@ -92,8 +92,8 @@ static int run_bulk(double p, uint32_t msgs)
     double time_ms = (double)(r.last_reply_time - r.first_data_time) / 1000.0;
     printf("pattern=bulk link_mbit=%.0f rtt_ms=%.0f loss=%.2f msgs=%u delivered=%u time_ms=%.1f "
            "ideal_ms=%.1f ratio=%.3f queue_drops=%llu\n",
-           (double)rate / 1e6, 2.0 * ONE_WAY_US / 1000.0, p, msgs, r.server_got, time_ms,
-           ideal_ms, time_ms / ideal_ms, (unsigned long long)r.c2s_stats.queue_dropped);
+           (double)rate / 1e6, 2.0 * ONE_WAY_US / 1000.0, p, msgs, r.server_got, time_ms, ideal_ms,
+           time_ms / ideal_ms, (unsigned long long)r.c2s_stats.queue_dropped);
     if (!r.ok)
         fprintf(stderr, "bench_sim: bulk run failed: %s\n", r.why);
     free(r.latency);

@@ -206,8 +206,8 @@ static double run_rudp(uint32_t names, const rudp_sock_config_t *cfg)
         kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     if (c.got != names || c.bad || c.error) {
-        fprintf(stderr, "bench_sock: rudp run incomplete: got %u of %u, error %s\n", c.got,
-                names, rudp_strerror(c.error));
+        fprintf(stderr, "bench_sock: rudp run incomplete: got %u of %u, error %s\n", c.got, names,
+                rudp_strerror(c.error));
         return -1;
     }
     return names / ((double)(c.t_last - t0) / 1e6);
@@ -295,7 +295,8 @@ static double run_tcp(uint32_t names)
     if (pid < 0)
         return -1;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     uint64_t t0 = now_us();
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -423,7 +424,8 @@ static double run_raw(uint32_t names, uint32_t window, uint32_t *lost)
     if (pid < 0)
         return -1;
     int sp, fd = udp_bound(&sp);
-    struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in to = { .sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                               .sin_port = htons((uint16_t)port) };
     if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
         kill(pid, SIGKILL);

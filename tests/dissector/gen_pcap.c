@@ -83,9 +83,9 @@ static void udp_frame(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport
     pkt[0] = 0x45; /* IPv4, 5 words of header */
     rudp_put16(pkt + 2, (uint16_t)total);
     rudp_put16(pkt + 4, (uint16_t)(frame_no + 1)); /* identification */
-    pkt[6] = 0x40;                                  /* don't fragment */
-    pkt[8] = 64;                                    /* TTL */
-    pkt[9] = 17;                                    /* UDP */
+    pkt[6] = 0x40;                                 /* don't fragment */
+    pkt[8] = 64;                                   /* TTL */
+    pkt[9] = 17;                                   /* UDP */
     rudp_put32(pkt + 12, src);
     rudp_put32(pkt + 16, dst);
     rudp_put16(pkt + 10, ip_checksum(pkt, 20));
@@ -95,8 +95,8 @@ static void udp_frame(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport
     memcpy(pkt + 28, data, len);
 
     uint8_t rec[16];
-    put_le32(rec, 1700000000u);              /* 2023-11-14, any fixed time */
-    put_le32(rec + 4, 1000u * frame_no);     /* one millisecond apart */
+    put_le32(rec, 1700000000u);          /* 2023-11-14, any fixed time */
+    put_le32(rec + 4, 1000u * frame_no); /* one millisecond apart */
     put_le32(rec + 8, (uint32_t)total);
     put_le32(rec + 12, (uint32_t)total);
     write_all(rec, sizeof rec);
@@ -150,27 +150,47 @@ int main(int argc, char **argv)
     };
 
     /* 1: INITIAL without cookie, client ISN 1000. */
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_INITIAL, .cid = CID, .seq = 1000, .ts = 1000000,
-                              .rwnd = 64 },
-               1, SERVER_PORT, 0);
+    rudp_frame(
+        &(rudp_hdr_t){ .type = RUDP_T_INITIAL, .cid = CID, .seq = 1000, .ts = 1000000, .rwnd = 64 },
+        1, SERVER_PORT, 0);
     /* 2: RETRY with the cookie. */
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_RETRY, .flags = RUDP_F_ACK, .cid = CID,
-                              .ts = 1000250, .ts_echo = 1000000, .payload_len = RUDP_COOKIE_SIZE,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_RETRY,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .ts = 1000250,
+                              .ts_echo = 1000000,
+                              .payload_len = RUDP_COOKIE_SIZE,
                               .payload = cookie },
                0, SERVER_PORT, 0);
     /* 3: INITIAL echoing the cookie. */
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_INITIAL, .cid = CID, .seq = 1000, .ts = 1000500,
-                              .rwnd = 64, .payload_len = RUDP_COOKIE_SIZE, .payload = cookie },
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_INITIAL,
+                              .cid = CID,
+                              .seq = 1000,
+                              .ts = 1000500,
+                              .rwnd = 64,
+                              .payload_len = RUDP_COOKIE_SIZE,
+                              .payload = cookie },
                1, SERVER_PORT, 0);
     /* 4: ACCEPT, server ISN 5000. */
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_ACCEPT, .flags = RUDP_F_ACK, .cid = CID,
-                              .seq = 5000, .ack = 1000, .ts = 1000750, .ts_echo = 1000500,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_ACCEPT,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .seq = 5000,
+                              .ack = 1000,
+                              .ts = 1000750,
+                              .ts_echo = 1000500,
                               .rwnd = 64 },
                0, SERVER_PORT, 0);
     /* 5: DATA, one UTF-8 message. */
     static const char julian[] = "Julián Alcibar Zubillaga";
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA, .flags = RUDP_F_ACK, .cid = CID, .seq = 1000,
-                              .ack = 5000, .ts = 1001000, .ts_echo = 1000750, .rwnd = 64,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .seq = 1000,
+                              .ack = 5000,
+                              .ts = 1001000,
+                              .ts_echo = 1000750,
+                              .rwnd = 64,
                               .payload_len = (uint16_t)strlen(julian),
                               .payload = (const uint8_t *)julian },
                1, SERVER_PORT, 0);
@@ -180,41 +200,78 @@ int main(int argc, char **argv)
     record(recs, &rlen, "Ana");
     record(recs, &rlen, "");
     record(recs, &rlen, "Ñandú");
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA, .flags = RUDP_F_ACK | RUDP_F_COALESCED,
-                              .cid = CID, .seq = 1001, .ack = 5000, .ts = 1001100,
-                              .ts_echo = 1000750, .rwnd = 64, .payload_len = (uint16_t)rlen,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA,
+                              .flags = RUDP_F_ACK | RUDP_F_COALESCED,
+                              .cid = CID,
+                              .seq = 1001,
+                              .ack = 5000,
+                              .ts = 1001100,
+                              .ts_echo = 1000750,
+                              .rwnd = 64,
+                              .payload_len = (uint16_t)rlen,
                               .payload = recs },
                1, SERVER_PORT, 0);
     /* 7: ACK from the server: everything before 1002 arrived, and past the gap bits 1, 2,
      * 3 and 10 (MSB first) say 1004..1006 and 1013 did too. */
     static const uint8_t sack[2] = { 0x70, 0x20 };
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_ACK, .flags = RUDP_F_ACK, .cid = CID, .seq = 5000,
-                              .ack = 1002, .ts = 1001300, .ts_echo = 1001100, .ack_delay = 200,
-                              .rwnd = 60, .sack_len = sizeof sack, .sack = sack },
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_ACK,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .seq = 5000,
+                              .ack = 1002,
+                              .ts = 1001300,
+                              .ts_echo = 1001100,
+                              .ack_delay = 200,
+                              .rwnd = 60,
+                              .sack_len = sizeof sack,
+                              .sack = sack },
                0, SERVER_PORT, 0);
     /* 8: DATA from the server, carrying a SACK too. */
     static const char hola[] = "Hola Julián Alcibar Zubillaga";
     static const uint8_t sack1[1] = { 0x80 };
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA, .flags = RUDP_F_ACK, .cid = CID, .seq = 5000,
-                              .ack = 1002, .ts = 1001400, .ts_echo = 1001100, .ack_delay = 300,
-                              .rwnd = 61, .sack_len = 1, .sack = sack1,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .seq = 5000,
+                              .ack = 1002,
+                              .ts = 1001400,
+                              .ts_echo = 1001100,
+                              .ack_delay = 300,
+                              .rwnd = 61,
+                              .sack_len = 1,
+                              .sack = sack1,
                               .payload_len = (uint16_t)strlen(hola),
                               .payload = (const uint8_t *)hola },
                0, SERVER_PORT, 0);
     /* 9: FIN from the client. */
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_FIN, .flags = RUDP_F_ACK, .cid = CID, .seq = 1004,
-                              .ack = 5001, .ts = 1002000, .ts_echo = 1001400, .ack_delay = 600,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_FIN,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .seq = 1004,
+                              .ack = 5001,
+                              .ts = 1002000,
+                              .ts_echo = 1001400,
+                              .ack_delay = 600,
                               .rwnd = 64 },
                1, SERVER_PORT, 0);
     /* 10: RESET(FULL). */
     static const uint8_t full = RUDP_RESET_FULL;
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_RESET, .cid = 0xfedcba9876543210ull,
-                              .ts = 2000000, .payload_len = 1, .payload = &full },
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_RESET,
+                              .cid = 0xfedcba9876543210ull,
+                              .ts = 2000000,
+                              .payload_len = 1,
+                              .payload = &full },
                0, SERVER_PORT, 0);
     /* 11: DATA whose CRC was damaged on the way. */
     static const char yanina[] = "Yanina De Luna Ocampo";
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA, .flags = RUDP_F_ACK, .cid = CID, .seq = 1005,
-                              .ack = 5001, .ts = 1002100, .ts_echo = 1001400, .rwnd = 64,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .seq = 1005,
+                              .ack = 5001,
+                              .ts = 1002100,
+                              .ts_echo = 1001400,
+                              .rwnd = 64,
                               .payload_len = (uint16_t)strlen(yanina),
                               .payload = (const uint8_t *)yanina },
                1, SERVER_PORT, 1);
@@ -224,8 +281,14 @@ int main(int argc, char **argv)
               strlen(plain));
     /* 13: DATA on hola's default port, found by the port preference alone. */
     static const char jacob[] = "Jacob Salinas Velázquez";
-    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA, .flags = RUDP_F_ACK, .cid = CID, .seq = 1006,
-                              .ack = 5001, .ts = 1002200, .ts_echo = 1001400, .rwnd = 64,
+    rudp_frame(&(rudp_hdr_t){ .type = RUDP_T_DATA,
+                              .flags = RUDP_F_ACK,
+                              .cid = CID,
+                              .seq = 1006,
+                              .ack = 5001,
+                              .ts = 1002200,
+                              .ts_echo = 1001400,
+                              .rwnd = 64,
                               .payload_len = (uint16_t)strlen(jacob),
                               .payload = (const uint8_t *)jacob },
                1, DEFAULT_PORT, 0);
@@ -233,9 +296,14 @@ int main(int argc, char **argv)
     /* 14, 15: broken datagrams on port 7000 (the heuristic would rightly not claim them):
      * the DATA above with one stray byte after its CRC, and then with type 9. */
     uint8_t bad[RUDP_MAX_DATAGRAM];
-    int n = rudp_wire_encode(&(rudp_hdr_t){ .type = RUDP_T_DATA, .flags = RUDP_F_ACK, .cid = CID,
-                                            .seq = 1007, .ack = 5001, .rwnd = 64,
-                                            .payload_len = 3, .payload = (const uint8_t *)"Ana" },
+    int n = rudp_wire_encode(&(rudp_hdr_t){ .type = RUDP_T_DATA,
+                                            .flags = RUDP_F_ACK,
+                                            .cid = CID,
+                                            .seq = 1007,
+                                            .ack = 5001,
+                                            .rwnd = 64,
+                                            .payload_len = 3,
+                                            .payload = (const uint8_t *)"Ana" },
                              bad, sizeof bad);
     if (n < 0) {
         fprintf(stderr, "gen_pcap: rudp_wire_encode (broken frames): %d\n", n);

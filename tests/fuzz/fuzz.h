@@ -11,14 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond, ...)                                                        \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
+#define FUZZ_CHECK(cond, ...)                                                            \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
             fprintf(stderr, "%s:%d: invariant failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                            \
-            fputc('\n', stderr);                                                     \
-            abort();                                                                 \
-        }                                                                            \
+            fprintf(stderr, __VA_ARGS__);                                                \
+            fputc('\n', stderr);                                                         \
+            abort();                                                                     \
+        }                                                                                \
     } while (0)
 
 /* The input read front to back; past the end every read gives 0, so any input is a
@@ -28,7 +28,10 @@ typedef struct fuzz_in {
     size_t n, off;
 } fuzz_in_t;
 
-static inline int fuzz_more(const fuzz_in_t *in) { return in->off < in->n; }
+static inline int fuzz_more(const fuzz_in_t *in)
+{
+    return in->off < in->n;
+}
 
 static inline uint8_t fuzz_u8(fuzz_in_t *in)
 {

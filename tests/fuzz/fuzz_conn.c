@@ -36,9 +36,9 @@
 
 #define CID 0x1122334455667788ull
 #define ADDR "198.18.0.2:40000"
-#define QCAP 32       /* datagrams in flight per direction; more are lost */
-#define MAXREL 2048   /* sequence numbers tracked per direction */
-#define MAXARR 4      /* distinct payloads remembered per sequence number */
+#define QCAP 32     /* datagrams in flight per direction; more are lost */
+#define MAXREL 2048 /* sequence numbers tracked per direction */
+#define MAXARR 4    /* distinct payloads remembered per sequence number */
 #define MAX_TIME (1ull << 50)
 
 struct dgram {
@@ -55,14 +55,14 @@ struct queue {
 struct side {
     const char *name;
     rudp_conn_t *c;
-    uint32_t peer_isn;      /* the genuine ISN of the messages this side receives */
-    uint32_t sent;          /* messages this side's send() accepted */
-    uint16_t lens[MAXREL];  /* their lengths */
-    int closed;             /* close() accepted */
-    uint64_t wait_since;    /* when it last began to wait on the peer (queued data) */
-    int established;        /* it has been ESTABLISHED (else it waited all along) */
-    int was_closed;         /* its CLOSED state has been checked */
-    uint32_t delivered;     /* messages and FIN this side's recv() handed out */
+    uint32_t peer_isn;     /* the genuine ISN of the messages this side receives */
+    uint32_t sent;         /* messages this side's send() accepted */
+    uint16_t lens[MAXREL]; /* their lengths */
+    int closed;            /* close() accepted */
+    uint64_t wait_since;   /* when it last began to wait on the peer (queued data) */
+    int established;       /* it has been ESTABLISHED (else it waited all along) */
+    int was_closed;        /* its CLOSED state has been checked */
+    uint32_t delivered;    /* messages and FIN this side's recv() handed out */
     int eof;
     /* What arrived for each of the peer's sequence numbers (rel. to peer_isn). */
     uint64_t arr[MAXREL][MAXARR];
@@ -129,8 +129,7 @@ static void record(struct side *s, const uint8_t *b, size_t len)
     rudp_hdr_t h;
     if (!s->c || rudp_wire_decode(&h, b, len) != 0 || h.cid != rudp_conn_cid(s->c))
         return;
-    if (h.type == RUDP_T_FIN ||
-        (h.type == RUDP_T_RESET && h.payload[0] == RUDP_RESET_CLOSED)) {
+    if (h.type == RUDP_T_FIN || (h.type == RUDP_T_RESET && h.payload[0] == RUDP_RESET_CLOSED)) {
         /* A RESET(CLOSED) carries the FIN its sender could not deliver. */
         note_arrival(s, h.seq, RUDP_T_FIN, NULL, 0);
     } else if (h.type == RUDP_T_DATA && !(h.flags & RUDP_F_COALESCED)) {
@@ -143,8 +142,7 @@ static void record(struct side *s, const uint8_t *b, size_t len)
     }
 }
 
-static int arrived(const struct side *s, uint32_t seq, uint8_t type, const uint8_t *p,
-                   size_t len)
+static int arrived(const struct side *s, uint32_t seq, uint8_t type, const uint8_t *p, size_t len)
 {
     uint32_t rel = seq - s->peer_isn;
     if (rel >= MAXREL || s->many[rel])
@@ -156,7 +154,10 @@ static int arrived(const struct side *s, uint32_t seq, uint8_t type, const uint8
     return 0;
 }
 
-static struct side *peer_of(struct side *s) { return s == &w.cl ? &w.sv : &w.cl; }
+static struct side *peer_of(struct side *s)
+{
+    return s == &w.cl ? &w.sv : &w.cl;
+}
 
 static int waiting(const rudp_conn_t *c)
 {
@@ -175,18 +176,17 @@ static int recv_one(struct side *s)
     int n = rudp_conn_recv(s->c, buf, sizeof buf);
     struct side *p = peer_of(s);
     if (n >= 0) {
-        FUZZ_CHECK(!s->eof,
-                   "%s: a message after the end of the stream", s->name);
+        FUZZ_CHECK(!s->eof, "%s: a message after the end of the stream", s->name);
         FUZZ_CHECK(s->c->rcv_read == seq + 1, "%s: recv did not advance by one", s->name);
         FUZZ_CHECK(arrived(s, seq, RUDP_T_DATA, buf, (size_t)n),
                    "%s: delivered %d bytes at seq %u that never arrived there", s->name, n,
                    (unsigned)seq);
         if (!w.tainted) {
             uint32_t k = s->delivered;
-            FUZZ_CHECK(seq - s->peer_isn == k, "%s: message %u delivered at seq offset %u",
-                       s->name, (unsigned)k, (unsigned)(seq - s->peer_isn));
-            FUZZ_CHECK(k < p->sent, "%s: message %u delivered, only %u sent", s->name,
-                       (unsigned)k, (unsigned)p->sent);
+            FUZZ_CHECK(seq - s->peer_isn == k, "%s: message %u delivered at seq offset %u", s->name,
+                       (unsigned)k, (unsigned)(seq - s->peer_isn));
+            FUZZ_CHECK(k < p->sent, "%s: message %u delivered, only %u sent", s->name, (unsigned)k,
+                       (unsigned)p->sent);
             size_t len = k < MAXREL ? p->lens[k] : 0;
             make_msg(p->name[0], k, len, expect);
             FUZZ_CHECK((size_t)n == len && memcmp(buf, expect, len) == 0,
@@ -199,12 +199,12 @@ static int recv_one(struct side *s)
         /* The peer's FIN (an ECLOSED that moves nothing is abort()'s error). */
         FUZZ_CHECK(!s->eof && s->c->rcv_read == seq + 1, "%s: end of stream twice or at two seqs",
                    s->name);
-        FUZZ_CHECK(arrived(s, seq, RUDP_T_FIN, NULL, 0), "%s: FIN at seq %u never arrived",
-                   s->name, (unsigned)seq);
+        FUZZ_CHECK(arrived(s, seq, RUDP_T_FIN, NULL, 0), "%s: FIN at seq %u never arrived", s->name,
+                   (unsigned)seq);
         if (!w.tainted)
             FUZZ_CHECK(p->closed && s->delivered == p->sent,
-                       "%s: end of stream after %u of %u messages", s->name,
-                       (unsigned)s->delivered, (unsigned)p->sent);
+                       "%s: end of stream after %u of %u messages", s->name, (unsigned)s->delivered,
+                       (unsigned)p->sent);
         s->eof = 1;
         s->delivered++;
         return 1;
@@ -237,8 +237,8 @@ static void send_msg(struct side *s, size_t len)
         FUZZ_CHECK(!s->closed, "%s: send accepted after close", s->name);
         s->lens[s->sent++] = (uint16_t)len;
     } else {
-        FUZZ_CHECK(rc == RUDP_EAGAIN || rc == RUDP_ECLOSED || rc < 0, "%s: send gave %d",
-                   s->name, rc);
+        FUZZ_CHECK(rc == RUDP_EAGAIN || rc == RUDP_ECLOSED || rc < 0, "%s: send gave %d", s->name,
+                   rc);
         FUZZ_CHECK(rc != RUDP_EAGAIN || space == 0, "%s: EAGAIN with %u free", s->name,
                    (unsigned)space);
     }
@@ -280,12 +280,14 @@ static void check_timeout_cause(struct side *s, const rudp_config_t *cfg)
         int quiet = (cfg->idle_timeout && w.now >= c->last_recv + cfg->idle_timeout) ||
                     (cfg->dead_timeout && w.now >= c->last_recv + cfg->dead_timeout);
         if (c->snd_una == c->fin_seq && c->last_recv >= fin->sent_time && !quiet) {
-            FUZZ_CHECK(0, "%s: closed cleanly at %llu, but the peer never took its FIN (sent "
-                       "%u times, last at %llu, answered at %llu; peer %s with %u of %u slots unread)",
-                       s->name, (unsigned long long)w.now, (unsigned)fin->retx + 1,
-                       (unsigned long long)fin->sent_time, (unsigned long long)c->last_recv,
-                       rudp_state_name(p->c->state), (unsigned)(p->c->rcv_nxt - p->c->rcv_read),
-                       (unsigned)p->c->rcv_cap);
+            FUZZ_CHECK(
+                0,
+                "%s: closed cleanly at %llu, but the peer never took its FIN (sent "
+                "%u times, last at %llu, answered at %llu; peer %s with %u of %u slots unread)",
+                s->name, (unsigned long long)w.now, (unsigned)fin->retx + 1,
+                (unsigned long long)fin->sent_time, (unsigned long long)c->last_recv,
+                rudp_state_name(p->c->state), (unsigned)(p->c->rcv_nxt - p->c->rcv_read),
+                (unsigned)p->c->rcv_cap);
         }
     }
     if (c->error != RUDP_ETIMEDOUT || (s == &w.cl && !w.sv.c))
@@ -299,7 +301,8 @@ static void check_timeout_cause(struct side *s, const rudp_config_t *cfg)
     int dead = cfg->dead_timeout && w.now >= since + cfg->dead_timeout;
     if (idle || retries || dead)
         return;
-    FUZZ_CHECK(0, "%s: ETIMEDOUT at %llu: waiting since %llu, last packet %llu, %u probes; "
+    FUZZ_CHECK(0,
+               "%s: ETIMEDOUT at %llu: waiting since %llu, last packet %llu, %u probes; "
                "dead_timeout %llu counted from the last packet, not from the wait",
                s->name, (unsigned long long)w.now, (unsigned long long)s->wait_since,
                (unsigned long long)c->last_recv, (unsigned)c->silent_probes,
@@ -313,8 +316,7 @@ static void check_books(const struct side *s)
         return;
     uint32_t inflight = 0, lost = 0;
     uint64_t bytes = 0;
-    FUZZ_CHECK(c->snd_new - c->snd_una <= c->snd_nxt - c->snd_una, "%s: snd_new outside",
-               s->name);
+    FUZZ_CHECK(c->snd_new - c->snd_una <= c->snd_nxt - c->snd_una, "%s: snd_new outside", s->name);
     FUZZ_CHECK(c->snd_nxt - c->snd_una <= c->snd_cap, "%s: %u queued in %u slots", s->name,
                (unsigned)(c->snd_nxt - c->snd_una), (unsigned)c->snd_cap);
     for (uint32_t seq = c->snd_una; seq != c->snd_new; seq++) {
@@ -340,9 +342,8 @@ static void check_books(const struct side *s)
     /* The FIN takes a number but no slot: it may sit right past a full buffer. */
     FUZZ_CHECK(c->rcv_nxt - c->rcv_read <= c->rcv_high - c->rcv_read &&
                    c->rcv_high - c->rcv_read <= c->rcv_cap + (uint32_t)c->fin_known,
-               "%s: receive range read %u nxt %u high %u cap %u", s->name,
-               (unsigned)c->rcv_read, (unsigned)c->rcv_nxt, (unsigned)c->rcv_high,
-               (unsigned)c->rcv_cap);
+               "%s: receive range read %u nxt %u high %u cap %u", s->name, (unsigned)c->rcv_read,
+               (unsigned)c->rcv_nxt, (unsigned)c->rcv_high, (unsigned)c->rcv_cap);
 }
 
 /* ---- the network ------------------------------------------------------------------------ */
@@ -414,9 +415,9 @@ static void route(int c2s, const uint8_t *b, size_t len, int genuine)
     if (verbose) {
         rudp_hdr_t h;
         int rc = rudp_wire_decode(&h, b, len);
-        fprintf(stderr, "  t=%llu %s %s %zu bytes: %s seq %u ack %u%s\n",
-                (unsigned long long)w.now, c2s ? "c->s" : "s->c", genuine ? "genuine" : "forged",
-                len, rc ? "undecodable" : rudp_wire_type_name(h.type), rc ? 0 : (unsigned)h.seq,
+        fprintf(stderr, "  t=%llu %s %s %zu bytes: %s seq %u ack %u%s\n", (unsigned long long)w.now,
+                c2s ? "c->s" : "s->c", genuine ? "genuine" : "forged", len,
+                rc ? "undecodable" : rudp_wire_type_name(h.type), rc ? 0 : (unsigned)h.seq,
                 rc ? 0 : (unsigned)h.ack, rc == 0 && h.cid != CID ? " (other cid)" : "");
     }
     if (c2s)
@@ -527,11 +528,19 @@ static void shape(uint8_t *b, size_t *len)
         sack = room;
     size_t pl = room - sack;
     switch (b[1]) {
-    case RUDP_T_DATA: pl = pl > RUDP_MAX_PAYLOAD ? RUDP_MAX_PAYLOAD : pl; break;
+    case RUDP_T_DATA:
+        pl = pl > RUDP_MAX_PAYLOAD ? RUDP_MAX_PAYLOAD : pl;
+        break;
     case RUDP_T_INITIAL:
-    case RUDP_T_RETRY: pl = pl >= RUDP_COOKIE_SIZE ? RUDP_COOKIE_SIZE : 0; break;
-    case RUDP_T_RESET: pl = pl >= 1 ? 1 : 0; break;
-    default: pl = 0; break;
+    case RUDP_T_RETRY:
+        pl = pl >= RUDP_COOKIE_SIZE ? RUDP_COOKIE_SIZE : 0;
+        break;
+    case RUDP_T_RESET:
+        pl = pl >= 1 ? 1 : 0;
+        break;
+    default:
+        pl = 0;
+        break;
     }
     b[3] = (uint8_t)sack;
     b[34] = (uint8_t)(pl >> 8);
@@ -676,8 +685,8 @@ static int finished(const struct side *s)
 /* A side that times out during the clean finish may do so only for losses before it:
  * its probe or handshake tries were all but spent, or its peer had been silent so
  * long that the limit passes before the finish could change anything. */
-static int excusable(const struct side *s, const rudp_config_t *cfg, uint64_t start,
-                     uint32_t pto0, uint32_t hs0)
+static int excusable(const struct side *s, const rudp_config_t *cfg, uint64_t start, uint32_t pto0,
+                     uint32_t hs0)
 {
     if (!s->c || rudp_conn_error(s->c) != RUDP_ETIMEDOUT)
         return 0;
@@ -695,8 +704,7 @@ static int excusable(const struct side *s, const rudp_config_t *cfg, uint64_t st
 /* With nothing forged and both sides sound, a clean link must finish the job. */
 static void clean_finish(void)
 {
-    if (w.tainted || !healthy(&w.cl) ||
-        (w.sv.c && !healthy(&w.sv)))
+    if (w.tainted || !healthy(&w.cl) || (w.sv.c && !healthy(&w.sv)))
         return;
     if (rudp_conn_state(w.cl.c) == RUDP_STATE_HANDSHAKE && w.cl.c->hs_sent > w.ccfg.max_retries)
         return; /* its tries are spent: giving up is right */
@@ -725,8 +733,7 @@ static void clean_finish(void)
                        "clean link: client %s (%d), server %s (%d) at +%llu us",
                        rudp_state_name(rudp_conn_state(w.cl.c)), rudp_conn_error(w.cl.c),
                        w.sv.c ? rudp_state_name(rudp_conn_state(w.sv.c)) : "-",
-                       w.sv.c ? rudp_conn_error(w.sv.c) : 0,
-                       (unsigned long long)(w.now - start));
+                       w.sv.c ? rudp_conn_error(w.sv.c) : 0, (unsigned long long)(w.now - start));
         }
         if (w.sv.c && finished(&w.cl) && finished(&w.sv) && !w.c2s.n && !w.s2c.n)
             break;
@@ -740,7 +747,8 @@ static void clean_finish(void)
             ((rudp_conn_state(w.cl.c) == RUDP_STATE_CLOSED && !w.scfg.idle_timeout) ||
              (rudp_conn_state(w.sv.c) == RUDP_STATE_CLOSED && !w.ccfg.idle_timeout)))
             return;
-        FUZZ_CHECK(t != UINT64_MAX, "clean link: both sides wait for nothing (client %s, server %s)",
+        FUZZ_CHECK(t != UINT64_MAX,
+                   "clean link: both sides wait for nothing (client %s, server %s)",
                    rudp_state_name(rudp_conn_state(w.cl.c)),
                    w.sv.c ? rudp_state_name(rudp_conn_state(w.sv.c)) : "-");
         if (t > w.now)

@@ -97,8 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The cookie's age: read from the SACK-free header's ack field, so both fresh
          * and stale (and future) cookies are in reach. */
         uint32_t age = (uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19];
-        rudp_cookie_make(key, (mode & 0x04) ? other : addr,
-                         (mode & 0x04) && !addrlen ? 1 : addrlen,
+        rudp_cookie_make(key, (mode & 0x04) ? other : addr, (mode & 0x04) && !addrlen ? 1 : addrlen,
                          (mode & 0x08) ? cid ^ 1 : cid, now - age, d + RUDP_HEADER_SIZE);
         planted_elsewhere = (mode & 0x0C) != 0;
     }
@@ -114,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* No state: the same answer from a listener that saw it before, and from one that
      * saw everything else. */
-    FUZZ_CHECK(a.verdict == b.verdict && a.verdict == c.verdict, "verdicts %d, %d, %d",
-               a.verdict, b.verdict, c.verdict);
+    FUZZ_CHECK(a.verdict == b.verdict && a.verdict == c.verdict, "verdicts %d, %d, %d", a.verdict,
+               b.verdict, c.verdict);
     FUZZ_CHECK(a.reply_len == b.reply_len && a.reply_len == c.reply_len, "reply lengths");
     if (a.verdict == RUDP_LISTEN_REPLY) {
         FUZZ_CHECK(memcmp(a.reply, b.reply, a.reply_len) == 0 &&
@@ -131,8 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (a.verdict < 0) {
         FUZZ_CHECK(a.reply_len == (size_t)-1, "reply length set on an error");
         FUZZ_CHECK(in_rc != 0 || addrlen > 64, "a valid datagram refused with %d", a.verdict);
-        FUZZ_CHECK(in_rc == 0 || a.verdict == in_rc, "error %d, decode says %d", a.verdict,
-                   in_rc);
+        FUZZ_CHECK(in_rc == 0 || a.verdict == in_rc, "error %d, decode says %d", a.verdict, in_rc);
         free(d);
         return 0;
     }
@@ -164,8 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(r.type == RUDP_T_RETRY, "INITIAL answered with type %u", r.type);
             FUZZ_CHECK(r.ts_echo == in_h.ts, "RETRY does not echo the INITIAL's ts");
             /* The cookie it hands out is valid for exactly this address and cid. */
-            FUZZ_CHECK(rudp_cookie_check(key, addr, addrlen, in_h.cid, now, LIFETIME,
-                                         r.payload) == 0,
+            FUZZ_CHECK(rudp_cookie_check(key, addr, addrlen, in_h.cid, now, LIFETIME, r.payload) ==
+                           0,
                        "RETRY carries a cookie that would not validate");
             uint8_t expect[RUDP_COOKIE_SIZE];
             rudp_cookie_make(key, addr, addrlen, in_h.cid, now, expect);

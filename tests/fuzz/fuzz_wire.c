@@ -22,14 +22,20 @@ static uint64_t get64(const uint8_t *p)
 static int payload_rule(unsigned type, size_t len)
 {
     switch (type) {
-    case RUDP_T_INITIAL: return len == 0 || len == RUDP_COOKIE_SIZE;
-    case RUDP_T_RETRY: return len == RUDP_COOKIE_SIZE;
-    case RUDP_T_DATA: return len <= RUDP_MAX_PAYLOAD;
+    case RUDP_T_INITIAL:
+        return len == 0 || len == RUDP_COOKIE_SIZE;
+    case RUDP_T_RETRY:
+        return len == RUDP_COOKIE_SIZE;
+    case RUDP_T_DATA:
+        return len <= RUDP_MAX_PAYLOAD;
     case RUDP_T_ACCEPT:
     case RUDP_T_ACK:
-    case RUDP_T_FIN: return len == 0;
-    case RUDP_T_RESET: return len == 1;
-    default: return 0;
+    case RUDP_T_FIN:
+        return len == 0;
+    case RUDP_T_RESET:
+        return len == 1;
+    default:
+        return 0;
     }
 }
 
@@ -80,8 +86,7 @@ static void check_decoded(const rudp_hdr_t *h, const uint8_t *buf, size_t len)
             count++;
         }
         FUZZ_CHECK(count > 0, "a coalesced DATA without records was accepted");
-        FUZZ_CHECK(total == h->payload_len, "records cover %zu of %u bytes", total,
-                   h->payload_len);
+        FUZZ_CHECK(total == h->payload_len, "records cover %zu of %u bytes", total, h->payload_len);
     }
 }
 

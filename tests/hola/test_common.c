@@ -160,9 +160,15 @@ static void test_trace(void **state)
 {
     struct hola_trace t;
     char out[512];
-    rudp_event_t ev = { .kind = RUDP_EV_RETRANSMIT, .cid = 0x1234, .now = 5000 + 12345,
-                        .type = RUDP_T_DATA, .seq = 1003, .ack = 5002, .len = 11,
-                        .reason = RUDP_WHY_TIMEOUT, .rto = 1200 };
+    rudp_event_t ev = { .kind = RUDP_EV_RETRANSMIT,
+                        .cid = 0x1234,
+                        .now = 5000 + 12345,
+                        .type = RUDP_T_DATA,
+                        .seq = 1003,
+                        .ack = 5002,
+                        .len = 11,
+                        .reason = RUDP_WHY_TIMEOUT,
+                        .rto = 1200 };
     (void)state;
 
     hola_trace_init(&t, HOLA_TRACE_TEXT, "client", stderr);
@@ -192,14 +198,10 @@ static void test_trace(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_proto),
-        cmocka_unit_test(test_port),
-        cmocka_unit_test(test_addr_format),
-        cmocka_unit_test(test_addr_resolve),
-        cmocka_unit_test(test_lang),
-        cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_stats_extra),
-        cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_proto),       cmocka_unit_test(test_port),
+        cmocka_unit_test(test_addr_format), cmocka_unit_test(test_addr_resolve),
+        cmocka_unit_test(test_lang),        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_stats_extra), cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests_name("hola common", tests, NULL, NULL);
 }

@@ -80,7 +80,8 @@ static void test_split_across_reads(void **state)
 static void test_byte_by_byte(void **state)
 {
     struct hola_linebuf *lb = *state;
-    const char *s = "\xc3\x91" "and\xc3\xba\r\nX\n";
+    const char *s = "\xc3\x91"
+                    "and\xc3\xba\r\nX\n";
 
     for (size_t i = 0; s[i] != '\0'; i++) {
         assert_int_equal(hola_linebuf_push(lb, s + i, 1), 1);

@@ -15,10 +15,10 @@
 struct row {
     const char *what;
     const char *in;
-    size_t len;        /* 0: strlen(in) */
+    size_t len; /* 0: strlen(in) */
     enum hola_name_status status;
-    const char *name;  /* expected trimmed name when OK */
-    size_t bad_at;     /* expected offending byte for BAD_UTF8 / CONTROL */
+    const char *name; /* expected trimmed name when OK */
+    size_t bad_at;    /* expected offending byte for BAD_UTF8 / CONTROL */
 };
 
 static const struct row rows[] = {
@@ -48,12 +48,18 @@ static const struct row rows[] = {
     { "truncated 2-byte at end", "Ana\xc3", 0, HOLA_NAME_BAD_UTF8, NULL, 3 },
     { "truncated 3-byte at end", "Ana\xe2\x82", 0, HOLA_NAME_BAD_UTF8, NULL, 3 },
     { "truncated 4-byte at end", "\xf0\x9f\x98", 0, HOLA_NAME_BAD_UTF8, NULL, 0 },
-    { "truncated then ASCII", "\xc3" "A", 0, HOLA_NAME_BAD_UTF8, NULL, 0 },
+    { "truncated then ASCII",
+      "\xc3"
+      "A",
+      0, HOLA_NAME_BAD_UTF8, NULL, 0 },
     { "Latin-1, not UTF-8", "Ju\xe1n", 0, HOLA_NAME_BAD_UTF8, NULL, 2 },
     { "tab inside", "Ana\tMaria", 0, HOLA_NAME_CONTROL, NULL, 3 },
     { "newline inside", "Ana\nMaria", 0, HOLA_NAME_CONTROL, NULL, 3 },
     { "ESC inside", "A\x1b[31m", 0, HOLA_NAME_CONTROL, NULL, 1 },
-    { "DEL inside", "A\x7f" "B", 0, HOLA_NAME_CONTROL, NULL, 1 },
+    { "DEL inside",
+      "A\x7f"
+      "B",
+      0, HOLA_NAME_CONTROL, NULL, 1 },
     { "NUL inside", "A\0B", 3, HOLA_NAME_CONTROL, NULL, 1 },
 };
 
@@ -108,7 +114,10 @@ static void test_utf8_prefix(void **state)
     (void)state;
     assert_int_equal(hola_names_utf8_prefix("", 0), 0);
     assert_int_equal(hola_names_utf8_prefix("abc", 3), 3);
-    assert_int_equal(hola_names_utf8_prefix("\xc3\xb1" "a\xff", 4), 3);
+    assert_int_equal(hola_names_utf8_prefix("\xc3\xb1"
+                                            "a\xff",
+                                            4),
+                     3);
 }
 
 /* Previews are printable, quoted, escaped, and mark shortening with "...". */
@@ -168,12 +177,9 @@ static void test_list(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_length_limit),
-        cmocka_unit_test(test_utf8_prefix),
-        cmocka_unit_test(test_preview),
-        cmocka_unit_test(test_describe),
-        cmocka_unit_test(test_list),
+        cmocka_unit_test(test_table),       cmocka_unit_test(test_length_limit),
+        cmocka_unit_test(test_utf8_prefix), cmocka_unit_test(test_preview),
+        cmocka_unit_test(test_describe),    cmocka_unit_test(test_list),
     };
     return cmocka_run_group_tests_name("hola names", tests, NULL, NULL);
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 static const char *const kind_names[FLOOD_KINDS] = {
-    "random", "truncated", "oversized", "huge", "checksum", "replay",
-    "wrong_cid", "real_cid", "forged_cookie", "stolen_cookie", "initial", "reset",
+    "random",    "truncated", "oversized",     "huge",          "checksum", "replay",
+    "wrong_cid", "real_cid",  "forged_cookie", "stolen_cookie", "initial",  "reset",
 };
 
 const char *flood_kind_name(int kind)
@@ -166,8 +166,8 @@ static size_t build(flood_t *f, flood_kind_t k, uint8_t *buf)
         if (f->pool_n == 0)
             return build(f, FLOOD_WRONG_CID, buf);
         {
-            uint32_t slot = (f->pool_next + FLOOD_POOL - f->pool_n +
-                             (uint32_t)rnd(f, f->pool_n)) % FLOOD_POOL;
+            uint32_t slot =
+                (f->pool_next + FLOOD_POOL - f->pool_n + (uint32_t)rnd(f, f->pool_n)) % FLOOD_POOL;
             n = f->pool_len[slot];
             memcpy(buf, f->pool[slot], (size_t)n);
         }

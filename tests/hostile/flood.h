@@ -46,7 +46,7 @@ typedef struct flood {
     rudp_prng_t rng;
     uint64_t by_kind[FLOOD_KINDS];
     uint64_t total;
-    uint64_t real_cid;      /* a live connection's ID (0: none known yet) */
+    uint64_t real_cid;                /* a live connection's ID (0: none known yet) */
     uint8_t cookie[RUDP_COOKIE_SIZE]; /* from a RETRY some source received */
     uint64_t cookie_cid;
     int cookie_src, have_cookie;

@@ -79,17 +79,34 @@ int main(int argc, char **argv)
     unsigned long spread_ms = 0;
     while ((opt = getopt(argc, argv, "p:n:s:f:S:r:d:t:")) != -1) {
         switch (opt) {
-        case 'p': port = atoi(optarg); break;
-        case 'n': count = strtoul(optarg, NULL, 10); break;
-        case 's': sources = atoi(optarg); break;
-        case 'f': first = atoi(optarg); break;
-        case 'S': seed = strtoull(optarg, NULL, 10); break;
-        case 'r': pcap = optarg; break;
-        case 't': seconds = strtoul(optarg, NULL, 10); break;
-        case 'd': spread_ms = strtoul(optarg, NULL, 10); break;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'n':
+            count = strtoul(optarg, NULL, 10);
+            break;
+        case 's':
+            sources = atoi(optarg);
+            break;
+        case 'f':
+            first = atoi(optarg);
+            break;
+        case 'S':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'r':
+            pcap = optarg;
+            break;
+        case 't':
+            seconds = strtoul(optarg, NULL, 10);
+            break;
+        case 'd':
+            spread_ms = strtoul(optarg, NULL, 10);
+            break;
         default:
-            fprintf(stderr, "usage: %s -p PORT [-n COUNT] [-s SOURCES] [-f FIRST_HOST] "
-                            "[-S SEED] [-r CLIENT_PCAP] [-d SPREAD_MS] [-t SECONDS]\n",
+            fprintf(stderr,
+                    "usage: %s -p PORT [-n COUNT] [-s SOURCES] [-f FIRST_HOST] "
+                    "[-S SEED] [-r CLIENT_PCAP] [-d SPREAD_MS] [-t SECONDS]\n",
                     argv[0]);
             return 2;
         }

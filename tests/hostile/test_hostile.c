@@ -83,7 +83,7 @@ typedef struct relay {
     int front, back; /* the client talks to front; back talks to the server */
     struct sockaddr_in client, server;
     int have_client;
-    int replay_on;   /* replay old datagrams from the client's own address */
+    int replay_on; /* replay old datagrams from the client's own address */
     uint8_t up[RPOOL][RUDP_MAX_DATAGRAM], down[RPOOL][RUDP_MAX_DATAGRAM];
     uint16_t up_len[RPOOL], down_len[RPOOL];
     uint32_t up_n, down_n;
@@ -103,8 +103,8 @@ typedef struct hostile {
     uint32_t rounds;
 } hostile_t;
 
-static void keep(uint8_t pool[][RUDP_MAX_DATAGRAM], uint16_t *lens, uint32_t *n,
-                 const uint8_t *d, size_t len)
+static void keep(uint8_t pool[][RUDP_MAX_DATAGRAM], uint16_t *lens, uint32_t *n, const uint8_t *d,
+                 size_t len)
 {
     if (len > RUDP_MAX_DATAGRAM)
         return;
@@ -147,8 +147,7 @@ static void relay_pump(hostile_t *h)
         keep(r->down, r->down_len, &r->down_n, buf, (size_t)n);
         flood_capture(&h->fl, buf, (size_t)n);
         if (r->replay_on && rudp_prng_below(&r->rng, 4) == 0) {
-            uint32_t k =
-                (uint32_t)rudp_prng_below(&r->rng, r->down_n < RPOOL ? r->down_n : RPOOL);
+            uint32_t k = (uint32_t)rudp_prng_below(&r->rng, r->down_n < RPOOL ? r->down_n : RPOOL);
             sendto(r->front, r->down[k], r->down_len[k], 0, (struct sockaddr *)&r->client,
                    sizeof r->client);
             r->replayed_down++;
@@ -203,8 +202,8 @@ static void print_stats(const rudp_sock_stats_t *st)
            (unsigned long long)l->checksum, (unsigned long long)l->retries_sent,
            (unsigned long long)l->cookies_bad, (unsigned long long)l->cookies_expired,
            (unsigned long long)l->resets_sent, (unsigned long long)l->ignored,
-           (unsigned long long)l->rate_limited,
-           (unsigned long long)st->rate_sources_evicted, (unsigned long long)st->send_dropped);
+           (unsigned long long)l->rate_limited, (unsigned long long)st->rate_sources_evicted,
+           (unsigned long long)st->send_dropped);
 }
 
 /* The main run: 1000 names through the relay under the flood, in lock-step (one name
@@ -387,7 +386,8 @@ static void test_rate_limit_per_source(void **state)
     assert_non_null(srv);
     assert_int_equal(h_server_open(srv, "127.0.0.1", &cfg), 0);
     int port = rudp_sock_local_port(srv->sock);
-    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in to = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     int a = udp_on(0x7f000002u, NULL), b = udp_on(0x7f000003u, NULL);
     uint8_t d[RUDP_MAX_DATAGRAM];
@@ -558,22 +558,24 @@ static void test_listener_gate(void **state)
     size_t rl = 0;
     const uint8_t addr[7] = { 4, 0, 1, 127, 0, 0, 2 };
     int n = initial_dgram(d, 42);
-    assert_int_equal(rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply,
-                                       sizeof reply, &rl), RUDP_LISTEN_DROP);
+    assert_int_equal(
+        rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply, &rl),
+        RUDP_LISTEN_DROP);
     assert_int_equal(asked, 1);
     assert_int_equal(l.rate_limited, 1);
     assert_int_equal(l.retries_sent, 0);
     d[10] ^= 1; /* CRC fails: garbage, not asked */
-    assert_true(rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply,
-                                  sizeof reply, &rl) < 0);
+    assert_true(rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply,
+                                  &rl) < 0);
     assert_int_equal(asked, 1);
     assert_int_equal(l.garbage, 1);
     assert_int_equal(l.checksum, 1);
     uint8_t why = RUDP_RESET_UNKNOWN;
     rudp_hdr_t rs = { .type = RUDP_T_RESET, .cid = 5, .payload = &why, .payload_len = 1 };
     n = rudp_wire_encode(&rs, d, sizeof d);
-    assert_int_equal(rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply,
-                                       sizeof reply, &rl), RUDP_LISTEN_DROP);
+    assert_int_equal(
+        rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply, &rl),
+        RUDP_LISTEN_DROP);
     assert_int_equal(asked, 1);
     assert_int_equal(l.ignored, 1);
 }
@@ -599,12 +601,9 @@ static void test_stats_hide_key(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names_under_flood),
-        cmocka_unit_test(test_rate_limit_per_source),
-        cmocka_unit_test(test_rate_limit_off),
-        cmocka_unit_test(test_rate_table_bounded),
-        cmocka_unit_test(test_listener_gate),
-        cmocka_unit_test(test_stats_hide_key),
+        cmocka_unit_test(test_names_under_flood), cmocka_unit_test(test_rate_limit_per_source),
+        cmocka_unit_test(test_rate_limit_off),    cmocka_unit_test(test_rate_table_bounded),
+        cmocka_unit_test(test_listener_gate),     cmocka_unit_test(test_stats_hide_key),
     };
     return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
 }

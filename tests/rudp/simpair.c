@@ -82,7 +82,12 @@ static void push(const simpair_opts_t *o, struct side_links *l, int to_server, u
     rudp_sim_link_push(to_server ? l->c2s : l->s2c, now, d, n);
 }
 
-#define FAIL(msg) do { res->ok = 0; if (!res->why) res->why = (msg); } while (0)
+#define FAIL(msg)             \
+    do {                      \
+        res->ok = 0;          \
+        if (!res->why)        \
+            res->why = (msg); \
+    } while (0)
 
 int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
 {
@@ -107,7 +112,8 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
     ccfg.trace = watch_trace;
     ccfg.trace_user = &watch;
     if (!rc)
-        rc = rudp_conn_new_client(&client, &ccfg, 0x1122334455667788ull ^ o->seed, o->client_isn, 0);
+        rc =
+            rudp_conn_new_client(&client, &ccfg, 0x1122334455667788ull ^ o->seed, o->client_isn, 0);
     res->latency = calloc(o->msgs ? o->msgs : 1, sizeof *res->latency);
     if (!rc && (!res->latency || !sent_at))
         rc = RUDP_ENOMEM;
@@ -142,8 +148,8 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
             }
             rudp_hdr_t h;
             size_t rlen = 0;
-            int v = rudp_listen_input(&listener, buf, n, CLIENT_ADDR, strlen(CLIENT_ADDR), now,
-                                      &h, msg, sizeof msg, &rlen);
+            int v = rudp_listen_input(&listener, buf, n, CLIENT_ADDR, strlen(CLIENT_ADDR), now, &h,
+                                      msg, sizeof msg, &rlen);
             if (v == RUDP_LISTEN_REPLY) {
                 push(o, &l, 0, now, msg, rlen);
             } else if (v == RUDP_LISTEN_ACCEPT && !server && !server_was_done) {

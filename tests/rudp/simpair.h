@@ -21,9 +21,9 @@ typedef struct simpair_opts {
     rudp_impair_t c2s, s2c;
     uint64_t seed;
     uint32_t msgs;
-    uint32_t msg_size;        /* 0: "name-NNNNNN" strings; else exactly this many bytes */
+    uint32_t msg_size; /* 0: "name-NNNNNN" strings; else exactly this many bytes */
     simpair_pattern_t pattern;
-    uint64_t time_limit;      /* µs of virtual time before giving up */
+    uint64_t time_limit; /* µs of virtual time before giving up */
     uint32_t client_isn, server_isn;
     /* Drop patterns, applied before the links' own impairment: datagram k (0-based,
      * counted per direction) is dropped when its bit is set in these predicates. */
@@ -31,14 +31,14 @@ typedef struct simpair_opts {
     int (*drop_s2c)(void *user, uint64_t k, const uint8_t *dgram, size_t len);
     void *drop_user;
     const rudp_allocator_t *allocator;
-    int server_absent;        /* nobody answers: the client must give up */
+    int server_absent; /* nobody answers: the client must give up */
 } simpair_opts_t;
 
 typedef struct simpair_result {
-    int ok;                   /* everything below checked out */
-    const char *why;          /* first failed check, for the test message */
-    uint32_t server_got;      /* names the server received, in order, verified */
-    uint32_t client_got;      /* replies the client received, in order, verified */
+    int ok;              /* everything below checked out */
+    const char *why;     /* first failed check, for the test message */
+    uint32_t server_got; /* names the server received, in order, verified */
+    uint32_t client_got; /* replies the client received, in order, verified */
     int client_error, server_error;
     int client_done, server_done;
     uint64_t end_time;        /* µs of virtual time when both sides were done */

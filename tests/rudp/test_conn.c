@@ -22,7 +22,6 @@
 #define CISN 100u
 #define SISN 9000u
 
-
 typedef struct pair {
     rudp_conn_t *c, *s;
     rudp_listener_t l;
@@ -50,15 +49,17 @@ static void handshake(pair_t *p, const rudp_config_t *ccfg, const rudp_config_t 
     rudp_hdr_t h;
     size_t rl = 0;
     p->now += 50;
-    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h,
-                                       reply, sizeof reply, &rl), RUDP_LISTEN_REPLY);
+    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h, reply,
+                                       sizeof reply, &rl),
+                     RUDP_LISTEN_REPLY);
     p->now += 50;
     assert_int_equal(rudp_conn_input(p->c, reply, rl, p->now), 0);
     n = rudp_conn_prepare(p->c, p->now, buf, sizeof buf);
     assert_true(n > 0);
     p->now += 50;
-    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h,
-                                       reply, sizeof reply, &rl), RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h, reply,
+                                       sizeof reply, &rl),
+                     RUDP_LISTEN_ACCEPT);
     assert_int_equal(rudp_conn_new_server(&p->s, scfg, &h, SISN, p->now), 0);
     n = rudp_conn_prepare(p->s, p->now, buf, sizeof buf);
     assert_true(n > 0);
@@ -104,8 +105,13 @@ static void next_of_type(rudp_conn_t *c, uint64_t now, uint8_t type, uint8_t *bu
 /* Encodes a DATA packet as the client would send it. */
 static size_t make_data(uint8_t *buf, uint32_t seq, const char *text, uint32_t ts)
 {
-    rudp_hdr_t h = { .type = RUDP_T_DATA, .cid = 0xC1D, .seq = seq, .ack = SISN, .ts = ts,
-                     .payload_len = (uint16_t)strlen(text), .payload = (const uint8_t *)text };
+    rudp_hdr_t h = { .type = RUDP_T_DATA,
+                     .cid = 0xC1D,
+                     .seq = seq,
+                     .ack = SISN,
+                     .ts = ts,
+                     .payload_len = (uint16_t)strlen(text),
+                     .payload = (const uint8_t *)text };
     int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
     assert_true(n > 0);
     return (size_t)n;
@@ -201,7 +207,10 @@ static void test_reorder_and_duplicates(void **state)
     pair_t p = { 0 };
     handshake(&p, &cfg, &cfg);
     uint8_t buf[RUDP_MAX_DATAGRAM];
-    static const struct { uint32_t off; const char *text; } arrivals[] = {
+    static const struct {
+        uint32_t off;
+        const char *text;
+    } arrivals[] = {
         { 2, "c" }, { 0, "a" }, { 2, "c" }, { 3, "d" }, { 1, "b" }, { 0, "a" }, { 3, "d" },
     };
     for (size_t i = 0; i < sizeof arrivals / sizeof arrivals[0]; i++) {
@@ -392,7 +401,10 @@ static void test_garbage_dropped(void **state)
     buf[n - 1] ^= 1;
     assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), RUDP_ECHECKSUM);
     assert_int_equal(rudp_conn_input(p.s, buf, 3, p.now), RUDP_EMALFORMED);
-    rudp_hdr_t h = { .type = RUDP_T_DATA, .cid = 0xBAD, .seq = CISN, .payload_len = 1,
+    rudp_hdr_t h = { .type = RUDP_T_DATA,
+                     .cid = 0xBAD,
+                     .seq = CISN,
+                     .payload_len = 1,
                      .payload = (const uint8_t *)"x" };
     n = (size_t)rudp_wire_encode(&h, buf, sizeof buf);
     assert_int_equal(rudp_conn_input(p.s, buf, n, p.now), RUDP_ESTATE);
@@ -522,15 +534,17 @@ static void test_coalesced_records_checked(void **state)
         uint16_t len;
         int ok;
     } cases[] = {
-        { { 0, 1, 'a' }, 3, 1 },              /* one record */
-        { { 0, 1, 'a', 0, 0 }, 5, 1 },        /* and an empty message */
-        { { 0, 2, 'a' }, 3, 0 },              /* record past the end */
-        { { 0, 1, 'a', 0 }, 4, 0 },           /* a dangling half length */
-        { { 0 }, 0, 0 },                      /* no record at all */
+        { { 0, 1, 'a' }, 3, 1 },       /* one record */
+        { { 0, 1, 'a', 0, 0 }, 5, 1 }, /* and an empty message */
+        { { 0, 2, 'a' }, 3, 0 },       /* record past the end */
+        { { 0, 1, 'a', 0 }, 4, 0 },    /* a dangling half length */
+        { { 0 }, 0, 0 },               /* no record at all */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t buf[RUDP_MAX_DATAGRAM];
-        rudp_hdr_t h = { .type = RUDP_T_DATA, .flags = RUDP_F_COALESCED, .cid = 1,
+        rudp_hdr_t h = { .type = RUDP_T_DATA,
+                         .flags = RUDP_F_COALESCED,
+                         .cid = 1,
                          .payload_len = cases[i].len,
                          .payload = cases[i].len ? cases[i].payload : NULL };
         int n = rudp_wire_encode(&h, buf, sizeof buf);
@@ -770,8 +784,11 @@ static void test_regression_late_retry_keeps_window(void **state)
     handshake(&p, &cfg, &cfg);
     uint8_t buf[RUDP_MAX_DATAGRAM];
     uint8_t cookie[RUDP_COOKIE_SIZE] = { 0 };
-    rudp_hdr_t r = { .type = RUDP_T_RETRY, .flags = RUDP_F_ACK, .cid = 0xC1D,
-                     .payload_len = RUDP_COOKIE_SIZE, .payload = cookie };
+    rudp_hdr_t r = { .type = RUDP_T_RETRY,
+                     .flags = RUDP_F_ACK,
+                     .cid = 0xC1D,
+                     .payload_len = RUDP_COOKIE_SIZE,
+                     .payload = cookie };
     int n = rudp_wire_encode(&r, buf, sizeof buf);
     assert_int_equal(rudp_conn_input(p.c, buf, (size_t)n, p.now), 0);
     assert_int_equal(p.c->peer_rwnd, cfg.window);
@@ -799,8 +816,9 @@ static void test_regression_stale_cookie_recovers(void **state)
     size_t rl;
     uint64_t now = 0;
     int n = rudp_conn_prepare(c, now, buf, sizeof buf);
-    assert_int_equal(rudp_listen_input(&before, buf, (size_t)n, ADDR, strlen(ADDR), now, &h,
-                                       reply, sizeof reply, &rl), RUDP_LISTEN_REPLY);
+    assert_int_equal(rudp_listen_input(&before, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
+                                       sizeof reply, &rl),
+                     RUDP_LISTEN_REPLY);
     rudp_conn_input(c, reply, rl, now + 10);
     /* The server restarts: every INITIAL now meets the listener with key B. */
     int verdict = RUDP_LISTEN_DROP;

@@ -14,8 +14,8 @@
 #include "siphash.h"
 
 /* The setting of docs/protocol.md's test vectors. */
-static const uint8_t KEY[RUDP_COOKIE_KEY_SIZE] = { 0, 1, 2, 3, 4, 5, 6, 7,
-                                                  8, 9, 10, 11, 12, 13, 14, 15 };
+static const uint8_t KEY[RUDP_COOKIE_KEY_SIZE] = { 0, 1, 2,  3,  4,  5,  6,  7,
+                                                   8, 9, 10, 11, 12, 13, 14, 15 };
 /* family 2, port 8080, 192.0.2.1 */
 static const uint8_t ADDR[8] = { 0x00, 0x02, 0x1f, 0x90, 0xc0, 0x00, 0x02, 0x01 };
 /* the same port on 192.0.2.2 */
@@ -24,9 +24,8 @@ static const uint8_t OTHER_ADDR[8] = { 0x00, 0x02, 0x1f, 0x90, 0xc0, 0x00, 0x02,
 #define ISSUED 1000250u
 #define LIFETIME 10000000u
 
-static const uint8_t COOKIE[RUDP_COOKIE_SIZE] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f,
-                                                  0x43, 0x3a, 0x38, 0xdf, 0x9e, 0x55,
-                                                  0xf6, 0x84, 0xe0, 0x55 };
+static const uint8_t COOKIE[RUDP_COOKIE_SIZE] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x43, 0x3a,
+                                                  0x38, 0xdf, 0x9e, 0x55, 0xf6, 0x84, 0xe0, 0x55 };
 
 static const uint8_t V_INITIAL[40] = {
     0x01, 0x01, 0x00, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x00, 0x00,
@@ -51,7 +50,10 @@ static const uint8_t V_RESET[41] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 0xb0, 0xf9, 0xf9,
 };
 
-static void flip(uint8_t *p, size_t bit) { p[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8)); }
+static void flip(uint8_t *p, size_t bit)
+{
+    p[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+}
 
 /* ---- cookies ------------------------------------------------------------------------ */
 
@@ -90,18 +92,17 @@ static void test_cookie_valid_within_lifetime(void **state)
     (void)state;
     static const uint64_t ages[] = { 0, 1, 1000, LIFETIME - 1, LIFETIME };
     for (size_t i = 0; i < sizeof ages / sizeof ages[0]; i++)
-        assert_int_equal(rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, ISSUED + ages[i],
-                                           LIFETIME, COOKIE),
-                         0);
+        assert_int_equal(
+            rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, ISSUED + ages[i], LIFETIME, COOKIE), 0);
 }
 
 static void test_cookie_expired_or_future(void **state)
 {
     (void)state;
     /* now - issued > lifetime: expired. */
-    assert_int_equal(rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, ISSUED + LIFETIME + 1,
-                                       LIFETIME, COOKIE),
-                     RUDP_ETIMEDOUT);
+    assert_int_equal(
+        rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, ISSUED + LIFETIME + 1, LIFETIME, COOKIE),
+        RUDP_ETIMEDOUT);
     assert_int_equal(rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, UINT64_MAX, LIFETIME, COOKIE),
                      RUDP_ETIMEDOUT);
     /* issued > now: from the future. */
@@ -131,9 +132,9 @@ static void test_cookie_forged_every_bit(void **state)
     uint8_t c[RUDP_COOKIE_SIZE];
     memcpy(c, COOKIE, sizeof c);
     flip(c, 127);
-    assert_int_equal(rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, ISSUED + LIFETIME + 1,
-                                       LIFETIME, c),
-                     RUDP_ECOOKIE);
+    assert_int_equal(
+        rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, ISSUED + LIFETIME + 1, LIFETIME, c),
+        RUDP_ECOOKIE);
     /* Another server key. */
     uint8_t key2[RUDP_COOKIE_KEY_SIZE];
     memcpy(key2, KEY, sizeof key2);
@@ -177,8 +178,8 @@ static void listener(rudp_listener_t *l)
 }
 
 /* Feeds one datagram and checks the amplification bound on whatever comes back. */
-static int feed(rudp_listener_t *l, const uint8_t *d, size_t len, const uint8_t *addr,
-                uint64_t now, rudp_hdr_t *hdr, uint8_t *reply, size_t *reply_len)
+static int feed(rudp_listener_t *l, const uint8_t *d, size_t len, const uint8_t *addr, uint64_t now,
+                rudp_hdr_t *hdr, uint8_t *reply, size_t *reply_len)
 {
     *reply_len = 0;
     int v = rudp_listen_input(l, d, len, addr, sizeof ADDR, now, hdr, reply, RUDP_MAX_DATAGRAM,
@@ -239,9 +240,9 @@ static void test_initial_with_cookie_is_accepted(void **state)
     uint8_t reply[RUDP_MAX_DATAGRAM];
     size_t n;
     memset(&hdr, 0, sizeof hdr);
-    assert_int_equal(feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, 1000750, &hdr,
-                          reply, &n),
-                     RUDP_LISTEN_ACCEPT);
+    assert_int_equal(
+        feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, 1000750, &hdr, reply, &n),
+        RUDP_LISTEN_ACCEPT);
     assert_int_equal(hdr.type, RUDP_T_INITIAL);
     assert_true(hdr.cid == CID);
     assert_int_equal(hdr.seq, 0x1000);
@@ -275,8 +276,13 @@ static void test_retry_cookie_round_trip(void **state)
     assert_int_equal(r.type, RUDP_T_RETRY);
     assert_int_equal(rudp_get64(r.payload), 777); /* the issue time, big-endian */
 
-    rudp_hdr_t ini = { .type = RUDP_T_INITIAL, .cid = CID, .seq = 42, .ts = 900, .rwnd = 8,
-                       .payload_len = RUDP_COOKIE_SIZE, .payload = r.payload };
+    rudp_hdr_t ini = { .type = RUDP_T_INITIAL,
+                       .cid = CID,
+                       .seq = 42,
+                       .ts = 900,
+                       .rwnd = 8,
+                       .payload_len = RUDP_COOKIE_SIZE,
+                       .payload = r.payload };
     uint8_t dg[64];
     int len = rudp_wire_encode(&ini, dg, sizeof dg);
     assert_int_equal(len, 56);
@@ -297,9 +303,9 @@ static void test_cookie_from_other_address_dropped(void **state)
     rudp_hdr_t hdr;
     uint8_t reply[RUDP_MAX_DATAGRAM];
     size_t n;
-    assert_int_equal(feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, OTHER_ADDR, 1000500,
-                          &hdr, reply, &n),
-                     RUDP_LISTEN_DROP);
+    assert_int_equal(
+        feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, OTHER_ADDR, 1000500, &hdr, reply, &n),
+        RUDP_LISTEN_DROP);
     assert_counters(&l, 0, 1, 0, 0, 0, 0);
     /* A forged MAC (last bit flipped, CRC made right again) is dropped the same way. */
     uint8_t dg[sizeof V_INITIAL_COOKIE];
@@ -307,8 +313,11 @@ static void test_cookie_from_other_address_dropped(void **state)
     flip(dg, (36 + 16) * 8 - 1);
     rudp_hdr_t h;
     assert_int_equal(rudp_wire_decode(&h, dg, sizeof dg), RUDP_ECHECKSUM);
-    h = (rudp_hdr_t){ .type = RUDP_T_INITIAL, .cid = CID, .seq = 0x1000,
-                      .payload_len = RUDP_COOKIE_SIZE, .payload = dg + RUDP_HEADER_SIZE };
+    h = (rudp_hdr_t){ .type = RUDP_T_INITIAL,
+                      .cid = CID,
+                      .seq = 0x1000,
+                      .payload_len = RUDP_COOKIE_SIZE,
+                      .payload = dg + RUDP_HEADER_SIZE };
     uint8_t forged[64];
     int len = rudp_wire_encode(&h, forged, sizeof forged);
     assert_int_equal(len, 56);
@@ -327,24 +336,22 @@ static void test_expired_cookie_gets_new_retry(void **state)
         rudp_hdr_t hdr;
         uint8_t reply[RUDP_MAX_DATAGRAM];
         size_t n;
-        assert_int_equal(feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, nows[i], &hdr,
-                              reply, &n),
-                         RUDP_LISTEN_REPLY);
+        assert_int_equal(
+            feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, nows[i], &hdr, reply, &n),
+            RUDP_LISTEN_REPLY);
         assert_counters(&l, 1, 0, 1, 0, 0, 0);
         rudp_hdr_t r;
         assert_int_equal(rudp_wire_decode(&r, reply, n), 0);
         assert_int_equal(r.type, RUDP_T_RETRY);
         assert_int_equal(r.ts_echo, 1000500);
         assert_int_equal(rudp_get64(r.payload), nows[i]); /* a fresh cookie, issued now */
-        assert_int_equal(rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, nows[i], LIFETIME,
-                                           r.payload),
-                         0);
+        assert_int_equal(
+            rudp_cookie_check(KEY, ADDR, sizeof ADDR, CID, nows[i], LIFETIME, r.payload), 0);
     }
 }
 
 /* A datagram of the given type for an unknown connection, valid on the wire. */
-static size_t make_dgram(uint8_t *buf, uint8_t type, uint64_t cid, uint8_t flags,
-                         uint8_t sack_len)
+static size_t make_dgram(uint8_t *buf, uint8_t type, uint64_t cid, uint8_t flags, uint8_t sack_len)
 {
     static const uint8_t sack[RUDP_MAX_SACK_BYTES] = { 0x80 };
     static const uint8_t payload[RUDP_MAX_PAYLOAD] = { 0 };
@@ -355,9 +362,17 @@ static size_t make_dgram(uint8_t *buf, uint8_t type, uint64_t cid, uint8_t flags
         plen = 1;
     else if (type == RUDP_T_RETRY)
         plen = RUDP_COOKIE_SIZE;
-    rudp_hdr_t h = { .type = type, .flags = flags, .sack_len = sack_len, .cid = cid,
-                     .seq = 7, .ack = 9, .ts = 123, .rwnd = 4, .payload_len = plen,
-                     .sack = sack_len ? sack : NULL, .payload = plen ? payload : NULL };
+    rudp_hdr_t h = { .type = type,
+                     .flags = flags,
+                     .sack_len = sack_len,
+                     .cid = cid,
+                     .seq = 7,
+                     .ack = 9,
+                     .ts = 123,
+                     .rwnd = 4,
+                     .payload_len = plen,
+                     .sack = sack_len ? sack : NULL,
+                     .payload = plen ? payload : NULL };
     int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
     assert_true(n > 0);
     return (size_t)n;
@@ -373,14 +388,12 @@ static void test_unknown_connection_gets_reset(void **state)
     for (size_t t = 0; t < sizeof types; t++) {
         for (int form = 0; form < 3; form++) {
             uint8_t dg[RUDP_MAX_DATAGRAM];
-            size_t len = make_dgram(dg, types[t], 0xfedcba9876543210ull,
-                                    form ? RUDP_F_ACK : 0,
+            size_t len = make_dgram(dg, types[t], 0xfedcba9876543210ull, form ? RUDP_F_ACK : 0,
                                     form == 2 ? (uint8_t)RUDP_MAX_SACK_BYTES : 0);
             rudp_hdr_t hdr;
             uint8_t reply[RUDP_MAX_DATAGRAM];
             size_t n;
-            assert_int_equal(feed(&l, dg, len, ADDR, 2000000, &hdr, reply, &n),
-                             RUDP_LISTEN_REPLY);
+            assert_int_equal(feed(&l, dg, len, ADDR, 2000000, &hdr, reply, &n), RUDP_LISTEN_REPLY);
             resets++;
             /* Exactly the RESET vector of docs/protocol.md, whatever it answers. */
             assert_int_equal(n, sizeof V_RESET);
@@ -417,8 +430,7 @@ static void test_no_reply_to_reset_retry_accept(void **state)
     rudp_hdr_t hdr;
     uint8_t reply[RUDP_MAX_DATAGRAM];
     size_t n;
-    assert_int_equal(feed(&l, V_RESET, sizeof V_RESET, ADDR, 5, &hdr, reply, &n),
-                     RUDP_LISTEN_DROP);
+    assert_int_equal(feed(&l, V_RESET, sizeof V_RESET, ADDR, 5, &hdr, reply, &n), RUDP_LISTEN_DROP);
     assert_counters(&l, 0, 0, 0, 0, 0, 7);
 }
 
@@ -519,8 +531,8 @@ static void test_listen_argument_limits(void **state)
                                        sizeof reply, &n),
                      RUDP_LISTEN_REPLY);
     /* A reply buffer too small for the RETRY: nothing sent, nothing counted. */
-    assert_int_equal(rudp_listen_input(&l, V_INITIAL, sizeof V_INITIAL, ADDR, sizeof ADDR, 1,
-                                       &hdr, reply, 55, &n),
+    assert_int_equal(rudp_listen_input(&l, V_INITIAL, sizeof V_INITIAL, ADDR, sizeof ADDR, 1, &hdr,
+                                       reply, 55, &n),
                      RUDP_EBUFSIZE);
     assert_counters(&l, 1, 0, 0, 0, 0, 0);
 }

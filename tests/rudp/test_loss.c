@@ -18,7 +18,6 @@
 #include "rudp/wire.h"
 #include "simpair.h"
 
-
 /* Patient settings for hostile links: losses that long would end a real connection
  * are part of the test here, so only the message checks can fail a run. */
 static void base_opts(simpair_opts_t *o, uint32_t msgs)
@@ -62,9 +61,9 @@ static void check_run(const simpair_opts_t *o, const char *label)
 /* ---- stage 1: listed drop patterns ---------------------------------------------------- */
 
 typedef struct drop_plan {
-    int dir;           /* 0: client->server, 1: server->client */
+    int dir;               /* 0: client->server, 1: server->client */
     uint64_t first, count; /* drop datagrams first..first+count-1 of that direction */
-    int type;          /* 0: any type; else only datagrams of this type count */
+    int type;              /* 0: any type; else only datagrams of this type count */
     uint64_t seen;
 } drop_plan_t;
 
@@ -114,8 +113,10 @@ static void test_each_single_datagram_lost(void **state)
     (void)state;
     for (int dir = 0; dir < 2; dir++)
         for (uint64_t k = 0; k < 40; k++) {
-            run_plan((drop_plan_t){ .dir = dir, .first = k, .count = 1 }, SIMPAIR_PIPELINED, "single");
-            run_plan((drop_plan_t){ .dir = dir, .first = k, .count = 1 }, SIMPAIR_LOCKSTEP, "single lockstep");
+            run_plan((drop_plan_t){ .dir = dir, .first = k, .count = 1 }, SIMPAIR_PIPELINED,
+                     "single");
+            run_plan((drop_plan_t){ .dir = dir, .first = k, .count = 1 }, SIMPAIR_LOCKSTEP,
+                     "single lockstep");
         }
 }
 
@@ -246,12 +247,12 @@ static void test_random_hostile_links(void **state)
     assert_true(hostile_total.corrupted > 100);
     assert_true(hostile_total.reordered > 1000);
     assert_true(retransmits_total > 10000);
-    print_message("random runs: %d, lost %llu, duplicated %llu, corrupted %llu, reordered %llu, "
-                  "retransmitted %llu\n", runs, (unsigned long long)hostile_total.lost,
-                  (unsigned long long)hostile_total.duplicated,
-                  (unsigned long long)hostile_total.corrupted,
-                  (unsigned long long)hostile_total.reordered,
-                  (unsigned long long)retransmits_total);
+    print_message(
+        "random runs: %d, lost %llu, duplicated %llu, corrupted %llu, reordered %llu, "
+        "retransmitted %llu\n",
+        runs, (unsigned long long)hostile_total.lost, (unsigned long long)hostile_total.duplicated,
+        (unsigned long long)hostile_total.corrupted, (unsigned long long)hostile_total.reordered,
+        (unsigned long long)retransmits_total);
 }
 
 /* A link that loses everything: the client ends with RUDP_ETIMEDOUT, no sooner than

@@ -94,8 +94,8 @@ static void pop_due(rudp_sim_link_t *l, uint64_t until, struct run *out, size_t 
 
 /* Pushes n datagrams of len bytes, datagram i at time i * gap_us, popping everything due
  * before each push, then drains the link. Records who arrived when. */
-static void drive(const rudp_impair_t *imp, uint64_t seed, uint32_t n, uint64_t gap_us,
-                  size_t len, uint32_t capacity, struct run *out)
+static void drive(const rudp_impair_t *imp, uint64_t seed, uint32_t n, uint64_t gap_us, size_t len,
+                  uint32_t capacity, struct run *out)
 {
     rudp_sim_link_t *l = NULL;
     uint8_t buf[RUDP_SIM_MAX_DGRAM];
@@ -157,14 +157,12 @@ static void test_prng_known_answers(void **state)
 {
     (void)state;
     static const uint64_t seed0[5] = {
-        UINT64_C(0x99ec5f36cb75f2b4), UINT64_C(0xbf6e1f784956452a),
-        UINT64_C(0x1a5f849d4933e6e0), UINT64_C(0x6aa594f1262d2d2c),
-        UINT64_C(0xbba5ad4a1f842e59),
+        UINT64_C(0x99ec5f36cb75f2b4), UINT64_C(0xbf6e1f784956452a), UINT64_C(0x1a5f849d4933e6e0),
+        UINT64_C(0x6aa594f1262d2d2c), UINT64_C(0xbba5ad4a1f842e59),
     };
     static const uint64_t seed1[5] = {
-        UINT64_C(0xb3f2af6d0fc710c5), UINT64_C(0x853b559647364cea),
-        UINT64_C(0x92f89756082a4514), UINT64_C(0x642e1c7bc266a3a7),
-        UINT64_C(0xb27a48e29a233673),
+        UINT64_C(0xb3f2af6d0fc710c5), UINT64_C(0x853b559647364cea), UINT64_C(0x92f89756082a4514),
+        UINT64_C(0x642e1c7bc266a3a7), UINT64_C(0xb27a48e29a233673),
     };
     rudp_prng_t a, b;
     rudp_prng_seed(&a, 0);
@@ -372,8 +370,7 @@ static void test_jitter_bounds_and_mean(void **state)
         zero += run.r[i].recv == sent;
     }
     /* Offsets -5000..-1000 (4001 of 10001 values) all clamp to 0. */
-    check_near("clamped to zero", zero, n * 4001.0 / 10001.0,
-               SIGMAS * sqrt_newton(n * 0.4 * 0.6));
+    check_near("clamped to zero", zero, n * 4001.0 / 10001.0, SIGMAS * sqrt_newton(n * 0.4 * 0.6));
     free(run.r);
 }
 
@@ -705,8 +702,15 @@ static void test_capacity_overflow(void **state)
 /* ---- determinism and bookkeeping with everything on ---- */
 
 static const rudp_impair_t everything = {
-    .loss = 0.1, .loss_corr = 0.3, .delay_us = 20000, .jitter_us = 5000, .dup = 0.05,
-    .reorder = 0.1, .corrupt = 0.02, .rate_bps = 10000000, .queue_limit = 20,
+    .loss = 0.1,
+    .loss_corr = 0.3,
+    .delay_us = 20000,
+    .jitter_us = 5000,
+    .dup = 0.05,
+    .reorder = 0.1,
+    .corrupt = 0.02,
+    .rate_bps = 10000000,
+    .queue_limit = 20,
 };
 
 static void test_determinism(void **state)
@@ -791,7 +795,7 @@ static void test_errors(void **state)
         { .ge_good_loss = 3.0 },
         { .dup = 1.0001 },
         { .corrupt = -0.5 },
-        { .reorder = 0.1 },                        /* reorder needs a delay */
+        { .reorder = 0.1 }, /* reorder needs a delay */
         { .reorder = 1.5, .delay_us = 10 },
         { .delay_us = UINT64_C(3600000001) },
         { .jitter_us = UINT64_MAX },
@@ -901,22 +905,52 @@ static void test_parse_rejects(void **state)
     static const struct {
         const char *key, *value;
     } bad[] = {
-        { "loss", "" },       { "loss", "-1" },        { "loss", "101" },
-        { "loss", "100.1" },  { "loss", "10," },       { "loss", ",10" },
-        { "loss", "1e1" },    { "loss", " 10" },       { "loss", "10 " },
-        { "loss", "abc" },    { "loss", "10,25,3" },   { "loss", "nan" },
-        { "loss", "inf" },    { "loss", "0x10" },      { "loss", "10%%" },
-        { "loss", "%" },      { "loss", "1." },        { "loss", ".5" },
-        { "loss", "1.2.3" },  { "loss", "1.2345678" }, { "loss", "+5" },
-        { "loss", "10,101" }, { "loss-burst", "1" },   { "loss-burst", "1,2,3,4,5" },
-        { "loss-burst", "1,,3" }, { "loss-burst", "200,1" },
-        { "delay", "-5" },    { "delay", "5,-1" },     { "delay", "3600000.001" },
-        { "delay", "1.2345" }, { "delay", "5ms" },     { "delay", "" },
-        { "dup", "5,1" },     { "dup", "x" },          { "reorder", "150" },
-        { "corrupt", "-0" },  { "rate", "1.5" },       { "rate", "-1" },
-        { "rate", "1000000001" }, { "rate", "1mbit" }, { "limit", "4294967296" },
-        { "limit", "1.0" },   { "limit", "" },         { "bogus", "1" },
-        { "Loss", "1" },      { "", "1" },
+        { "loss", "" },
+        { "loss", "-1" },
+        { "loss", "101" },
+        { "loss", "100.1" },
+        { "loss", "10," },
+        { "loss", ",10" },
+        { "loss", "1e1" },
+        { "loss", " 10" },
+        { "loss", "10 " },
+        { "loss", "abc" },
+        { "loss", "10,25,3" },
+        { "loss", "nan" },
+        { "loss", "inf" },
+        { "loss", "0x10" },
+        { "loss", "10%%" },
+        { "loss", "%" },
+        { "loss", "1." },
+        { "loss", ".5" },
+        { "loss", "1.2.3" },
+        { "loss", "1.2345678" },
+        { "loss", "+5" },
+        { "loss", "10,101" },
+        { "loss-burst", "1" },
+        { "loss-burst", "1,2,3,4,5" },
+        { "loss-burst", "1,,3" },
+        { "loss-burst", "200,1" },
+        { "delay", "-5" },
+        { "delay", "5,-1" },
+        { "delay", "3600000.001" },
+        { "delay", "1.2345" },
+        { "delay", "5ms" },
+        { "delay", "" },
+        { "dup", "5,1" },
+        { "dup", "x" },
+        { "reorder", "150" },
+        { "corrupt", "-0" },
+        { "rate", "1.5" },
+        { "rate", "-1" },
+        { "rate", "1000000001" },
+        { "rate", "1mbit" },
+        { "limit", "4294967296" },
+        { "limit", "1.0" },
+        { "limit", "" },
+        { "bogus", "1" },
+        { "Loss", "1" },
+        { "", "1" },
     };
     rudp_impair_t imp = { .loss = 0.5, .delay_us = 7, .rate_bps = 9, .queue_limit = 3 };
     rudp_impair_t before = imp;

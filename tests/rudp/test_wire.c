@@ -27,25 +27,36 @@ struct vector {
 };
 
 #define CID 0x0123456789abcdefull
-#define COOKIE_BYTES                                                                          \
-    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x43, 0x3a, 0x38, 0xdf, 0x9e, 0x55, 0xf6, 0x84,     \
-      0xe0, 0x55 }
+#define COOKIE_BYTES                                                                              \
+    {                                                                                             \
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x43, 0x3a, 0x38, 0xdf, 0x9e, 0x55, 0xf6, 0x84, 0xe0, \
+            0x55                                                                                  \
+    }
 
 static const struct vector vectors[] = {
     {
         .name = "INITIAL without cookie",
-        .h = { .version = 1, .type = RUDP_T_INITIAL, .cid = CID, .seq = 0x1000, .ts = 1000000,
+        .h = { .version = 1,
+               .type = RUDP_T_INITIAL,
+               .cid = CID,
+               .seq = 0x1000,
+               .ts = 1000000,
                .rwnd = 64 },
         .len = 40,
-        .bytes = { 0x01, 0x01, 0x00, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-                   0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x42, 0x40,
-                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00,
-                   0x9d, 0xc0, 0xd9, 0x9b },
+        .bytes = { 0x01, 0x01, 0x00, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+                   0xcd, 0xef, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,
+                   0x00, 0x0f, 0x42, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                   0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x9d, 0xc0, 0xd9, 0x9b },
     },
     {
         .name = "RETRY",
-        .h = { .version = 1, .type = RUDP_T_RETRY, .flags = RUDP_F_ACK, .cid = CID,
-               .ts = 1000250, .ts_echo = 1000000, .payload_len = 16 },
+        .h = { .version = 1,
+               .type = RUDP_T_RETRY,
+               .flags = RUDP_F_ACK,
+               .cid = CID,
+               .ts = 1000250,
+               .ts_echo = 1000000,
+               .payload_len = 16 },
         .payload = COOKIE_BYTES,
         .len = 56,
         .bytes = { 0x01, 0x02, 0x01, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
@@ -56,8 +67,13 @@ static const struct vector vectors[] = {
     },
     {
         .name = "INITIAL with cookie",
-        .h = { .version = 1, .type = RUDP_T_INITIAL, .cid = CID, .seq = 0x1000, .ts = 1000500,
-               .rwnd = 64, .payload_len = 16 },
+        .h = { .version = 1,
+               .type = RUDP_T_INITIAL,
+               .cid = CID,
+               .seq = 0x1000,
+               .ts = 1000500,
+               .rwnd = 64,
+               .payload_len = 16 },
         .payload = COOKIE_BYTES,
         .len = 56,
         .bytes = { 0x01, 0x01, 0x00, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
@@ -68,19 +84,35 @@ static const struct vector vectors[] = {
     },
     {
         .name = "ACCEPT",
-        .h = { .version = 1, .type = RUDP_T_ACCEPT, .flags = RUDP_F_ACK, .cid = CID,
-               .seq = 0x2000, .ack = 0x1000, .ts = 1000750, .ts_echo = 1000500, .rwnd = 64 },
+        .h = { .version = 1,
+               .type = RUDP_T_ACCEPT,
+               .flags = RUDP_F_ACK,
+               .cid = CID,
+               .seq = 0x2000,
+               .ack = 0x1000,
+               .ts = 1000750,
+               .ts_echo = 1000500,
+               .rwnd = 64 },
         .len = 40,
-        .bytes = { 0x01, 0x03, 0x01, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-                   0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x0f, 0x45, 0x2e,
-                   0x00, 0x0f, 0x44, 0x34, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00,
-                   0xbd, 0x35, 0xd8, 0x23 },
+        .bytes = { 0x01, 0x03, 0x01, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+                   0xcd, 0xef, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00,
+                   0x00, 0x0f, 0x45, 0x2e, 0x00, 0x0f, 0x44, 0x34, 0x00, 0x00,
+                   0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0xbd, 0x35, 0xd8, 0x23 },
     },
     {
         .name = "DATA \"Julián\" with SACK",
-        .h = { .version = 1, .type = RUDP_T_DATA, .flags = RUDP_F_ACK, .sack_len = 1,
-               .cid = CID, .seq = 0x1005, .ack = 0x2003, .ts = 1002000, .ts_echo = 1001500,
-               .ack_delay = 250, .rwnd = 61, .payload_len = 7 },
+        .h = { .version = 1,
+               .type = RUDP_T_DATA,
+               .flags = RUDP_F_ACK,
+               .sack_len = 1,
+               .cid = CID,
+               .seq = 0x1005,
+               .ack = 0x2003,
+               .ts = 1002000,
+               .ts_echo = 1001500,
+               .ack_delay = 250,
+               .rwnd = 61,
+               .payload_len = 7 },
         .sack = { 0xb0 },
         .payload = { 'J', 'u', 'l', 'i', 0xc3, 0xa1, 'n' },
         .len = 48,
@@ -91,49 +123,72 @@ static const struct vector vectors[] = {
     },
     {
         .name = "ACK",
-        .h = { .version = 1, .type = RUDP_T_ACK, .flags = RUDP_F_ACK, .cid = CID,
-               .seq = 0x2008, .ack = 0x1006, .ts = 1003000, .ts_echo = 1002000,
-               .ack_delay = 750, .rwnd = 64 },
+        .h = { .version = 1,
+               .type = RUDP_T_ACK,
+               .flags = RUDP_F_ACK,
+               .cid = CID,
+               .seq = 0x2008,
+               .ack = 0x1006,
+               .ts = 1003000,
+               .ts_echo = 1002000,
+               .ack_delay = 750,
+               .rwnd = 64 },
         .len = 40,
-        .bytes = { 0x01, 0x05, 0x01, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-                   0x00, 0x00, 0x20, 0x08, 0x00, 0x00, 0x10, 0x06, 0x00, 0x0f, 0x4d, 0xf8,
-                   0x00, 0x0f, 0x4a, 0x10, 0x00, 0x00, 0x02, 0xee, 0x00, 0x40, 0x00, 0x00,
-                   0xc4, 0x42, 0x92, 0xc9 },
+        .bytes = { 0x01, 0x05, 0x01, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+                   0xcd, 0xef, 0x00, 0x00, 0x20, 0x08, 0x00, 0x00, 0x10, 0x06,
+                   0x00, 0x0f, 0x4d, 0xf8, 0x00, 0x0f, 0x4a, 0x10, 0x00, 0x00,
+                   0x02, 0xee, 0x00, 0x40, 0x00, 0x00, 0xc4, 0x42, 0x92, 0xc9 },
     },
     {
         .name = "FIN",
-        .h = { .version = 1, .type = RUDP_T_FIN, .flags = RUDP_F_ACK, .cid = CID,
-               .seq = 0x1006, .ack = 0x2008, .ts = 1004000, .ts_echo = 1002500,
-               .ack_delay = 1250, .rwnd = 64 },
+        .h = { .version = 1,
+               .type = RUDP_T_FIN,
+               .flags = RUDP_F_ACK,
+               .cid = CID,
+               .seq = 0x1006,
+               .ack = 0x2008,
+               .ts = 1004000,
+               .ts_echo = 1002500,
+               .ack_delay = 1250,
+               .rwnd = 64 },
         .len = 40,
-        .bytes = { 0x01, 0x06, 0x01, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-                   0x00, 0x00, 0x10, 0x06, 0x00, 0x00, 0x20, 0x08, 0x00, 0x0f, 0x51, 0xe0,
-                   0x00, 0x0f, 0x4c, 0x04, 0x00, 0x00, 0x04, 0xe2, 0x00, 0x40, 0x00, 0x00,
-                   0xc4, 0x79, 0x64, 0x7d },
+        .bytes = { 0x01, 0x06, 0x01, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+                   0xcd, 0xef, 0x00, 0x00, 0x10, 0x06, 0x00, 0x00, 0x20, 0x08,
+                   0x00, 0x0f, 0x51, 0xe0, 0x00, 0x0f, 0x4c, 0x04, 0x00, 0x00,
+                   0x04, 0xe2, 0x00, 0x40, 0x00, 0x00, 0xc4, 0x79, 0x64, 0x7d },
     },
     {
         .name = "RESET (UNKNOWN)",
-        .h = { .version = 1, .type = RUDP_T_RESET, .cid = 0xfedcba9876543210ull, .ts = 2000000,
+        .h = { .version = 1,
+               .type = RUDP_T_RESET,
+               .cid = 0xfedcba9876543210ull,
+               .ts = 2000000,
                .payload_len = 1 },
         .payload = { RUDP_RESET_UNKNOWN },
         .len = 41,
-        .bytes = { 0x01, 0x07, 0x00, 0x00, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
-                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1e, 0x84, 0x80,
-                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-                   0x00, 0x07, 0xb0, 0xf9, 0xf9 },
+        .bytes = { 0x01, 0x07, 0x00, 0x00, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32,
+                   0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1e,
+                   0x84, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                   0x00, 0x00, 0x01, 0x00, 0x07, 0xb0, 0xf9, 0xf9 },
     },
     {
         .name = "DATA coalesced: \"Ana\", \"Luis\"",
-        .h = { .version = 1, .type = RUDP_T_DATA, .flags = RUDP_F_ACK | RUDP_F_COALESCED,
-               .cid = CID, .seq = 0x1000, .ack = 0x2000, .ts = 1001000, .ts_echo = 1000750,
-               .rwnd = 64, .payload_len = 11 },
+        .h = { .version = 1,
+               .type = RUDP_T_DATA,
+               .flags = RUDP_F_ACK | RUDP_F_COALESCED,
+               .cid = CID,
+               .seq = 0x1000,
+               .ack = 0x2000,
+               .ts = 1001000,
+               .ts_echo = 1000750,
+               .rwnd = 64,
+               .payload_len = 11 },
         .payload = { 0x00, 0x03, 'A', 'n', 'a', 0x00, 0x04, 'L', 'u', 'i', 's' },
         .len = 51,
-        .bytes = { 0x01, 0x04, 0x03, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-                   0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x0f, 0x46, 0x28,
-                   0x00, 0x0f, 0x45, 0x2e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x0b,
-                   0x00, 0x03, 0x41, 0x6e, 0x61, 0x00, 0x04, 0x4c, 0x75, 0x69, 0x73, 0xf8,
-                   0xf3, 0x0c, 0x62 },
+        .bytes = { 0x01, 0x04, 0x03, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x00,
+                   0x00, 0x10, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x0f, 0x46, 0x28, 0x00, 0x0f,
+                   0x45, 0x2e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x0b, 0x00, 0x03, 0x41,
+                   0x6e, 0x61, 0x00, 0x04, 0x4c, 0x75, 0x69, 0x73, 0xf8, 0xf3, 0x0c, 0x62 },
     },
 };
 
@@ -329,8 +384,12 @@ static void test_largest_datagram(void **state)
     static uint8_t sack[RUDP_MAX_SACK_BYTES], payload[RUDP_MAX_PAYLOAD];
     memset(sack, 0xff, sizeof sack);
     memset(payload, 'x', sizeof payload);
-    rudp_hdr_t h = { .type = RUDP_T_DATA, .flags = RUDP_F_ACK, .sack_len = RUDP_MAX_SACK_BYTES,
-                     .payload_len = RUDP_MAX_PAYLOAD, .sack = sack, .payload = payload };
+    rudp_hdr_t h = { .type = RUDP_T_DATA,
+                     .flags = RUDP_F_ACK,
+                     .sack_len = RUDP_MAX_SACK_BYTES,
+                     .payload_len = RUDP_MAX_PAYLOAD,
+                     .sack = sack,
+                     .payload = payload };
     assert_int_equal(RUDP_MAX_DATAGRAM, 36 + 128 + 1200 + 4);
     assert_int_equal(rudp_wire_size(&h), RUDP_MAX_DATAGRAM);
     uint8_t buf[RUDP_MAX_DATAGRAM];
@@ -424,10 +483,9 @@ static void test_encode_rejects_invalid_headers(void **state)
         uint8_t type;
         uint16_t len;
     } bad[] = {
-        { RUDP_T_INITIAL, 1 },  { RUDP_T_INITIAL, 15 }, { RUDP_T_INITIAL, 17 },
-        { RUDP_T_RETRY, 0 },    { RUDP_T_RETRY, 15 },   { RUDP_T_RETRY, 17 },
-        { RUDP_T_ACCEPT, 1 },   { RUDP_T_ACK, 1 },      { RUDP_T_FIN, 1 },
-        { RUDP_T_ACK, 16 },     { RUDP_T_RESET, 0 },    { RUDP_T_RESET, 2 },
+        { RUDP_T_INITIAL, 1 }, { RUDP_T_INITIAL, 15 }, { RUDP_T_INITIAL, 17 }, { RUDP_T_RETRY, 0 },
+        { RUDP_T_RETRY, 15 },  { RUDP_T_RETRY, 17 },   { RUDP_T_ACCEPT, 1 },   { RUDP_T_ACK, 1 },
+        { RUDP_T_FIN, 1 },     { RUDP_T_ACK, 16 },     { RUDP_T_RESET, 0 },    { RUDP_T_RESET, 2 },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         h = (rudp_hdr_t){ .type = bad[i].type, .payload_len = bad[i].len, .payload = payload };
@@ -594,14 +652,20 @@ static size_t make_typed(uint8_t *buf, uint8_t type, size_t payload_len)
 static int payload_allowed(unsigned type, size_t len)
 {
     switch (type) {
-    case RUDP_T_INITIAL: return len == 0 || len == 16;
-    case RUDP_T_RETRY: return len == 16;
+    case RUDP_T_INITIAL:
+        return len == 0 || len == 16;
+    case RUDP_T_RETRY:
+        return len == 16;
     case RUDP_T_ACCEPT:
     case RUDP_T_ACK:
-    case RUDP_T_FIN: return len == 0;
-    case RUDP_T_RESET: return len == 1;
-    case RUDP_T_DATA: return len <= 1200;
-    default: return 0;
+    case RUDP_T_FIN:
+        return len == 0;
+    case RUDP_T_RESET:
+        return len == 1;
+    case RUDP_T_DATA:
+        return len <= 1200;
+    default:
+        return 0;
     }
 }
 
@@ -732,19 +796,27 @@ static void test_coalesced_round_trips(void **state)
         size_t n;
         size_t lens[8];
     } forms[] = {
-        { 1, { 0 } },          { 1, { 5 } },         { 2, { 0, 0 } },
-        { 3, { 1, 0, 2 } },    { 1, { 1198 } },      { 2, { 597, 597 } },
-        { 2, { 1, 1195 } },    { 8, { 9, 9, 9, 9, 9, 9, 9, 9 } },
+        { 1, { 0 } },    { 1, { 5 } },        { 2, { 0, 0 } },    { 3, { 1, 0, 2 } },
+        { 1, { 1198 } }, { 2, { 597, 597 } }, { 2, { 1, 1195 } }, { 8, { 9, 9, 9, 9, 9, 9, 9, 9 } },
     };
     static uint8_t payload[RUDP_MAX_PAYLOAD];
     static const uint8_t sack[2] = { 0x40, 0x01 };
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
         size_t plen = pack_records(payload, forms[f].lens, forms[f].n);
         assert_true(plen <= RUDP_MAX_PAYLOAD);
-        rudp_hdr_t h = { .version = 1, .type = RUDP_T_DATA,
-                         .flags = RUDP_F_ACK | RUDP_F_COALESCED, .sack_len = 2, .cid = 5,
-                         .seq = 0xfffffffeu, .ack = 3, .ts = 4, .ts_echo = 5, .ack_delay = 6,
-                         .rwnd = 7, .payload_len = (uint16_t)plen, .sack = sack,
+        rudp_hdr_t h = { .version = 1,
+                         .type = RUDP_T_DATA,
+                         .flags = RUDP_F_ACK | RUDP_F_COALESCED,
+                         .sack_len = 2,
+                         .cid = 5,
+                         .seq = 0xfffffffeu,
+                         .ack = 3,
+                         .ts = 4,
+                         .ts_echo = 5,
+                         .ack_delay = 6,
+                         .rwnd = 7,
+                         .payload_len = (uint16_t)plen,
+                         .sack = sack,
                          .payload = payload };
         round_trip(&h);
         /* The records come back as they went in. */
@@ -769,8 +841,10 @@ static void test_coalesced_round_trips(void **state)
     size_t off = 0;
     for (int i = 0; i < 600; i++)
         off += pack_records(payload + off, zeros, 1);
-    rudp_hdr_t h = { .type = RUDP_T_DATA, .flags = RUDP_F_COALESCED,
-                     .payload_len = RUDP_MAX_PAYLOAD, .payload = payload };
+    rudp_hdr_t h = { .type = RUDP_T_DATA,
+                     .flags = RUDP_F_COALESCED,
+                     .payload_len = RUDP_MAX_PAYLOAD,
+                     .payload = payload };
     round_trip(&h);
 }
 
@@ -783,20 +857,21 @@ static void test_coalesced_malformed(void **state)
         uint8_t p[8];
         int ok;
     } payloads[] = {
-        { 0, { 0 }, 0 },                             /* no record at all */
-        { 1, { 0x00 }, 0 },                          /* half a length */
-        { 2, { 0x00, 0x00 }, 1 },                    /* one empty message */
-        { 3, { 0x00, 0x00, 0x00 }, 0 },              /* a stray byte after it */
-        { 4, { 0x00, 0x03, 'a', 'b' }, 0 },          /* record past the end */
-        { 5, { 0x00, 0x01, 'a', 'b', 'c' }, 0 },     /* records short of the end */
-        { 5, { 0x00, 0x01, 'a', 0x00, 0x00 }, 1 },   /* two records */
+        { 0, { 0 }, 0 },                           /* no record at all */
+        { 1, { 0x00 }, 0 },                        /* half a length */
+        { 2, { 0x00, 0x00 }, 1 },                  /* one empty message */
+        { 3, { 0x00, 0x00, 0x00 }, 0 },            /* a stray byte after it */
+        { 4, { 0x00, 0x03, 'a', 'b' }, 0 },        /* record past the end */
+        { 5, { 0x00, 0x01, 'a', 'b', 'c' }, 0 },   /* records short of the end */
+        { 5, { 0x00, 0x01, 'a', 0x00, 0x00 }, 1 }, /* two records */
         { 6, { 0x00, 0x01, 'a', 0x00, 0x02, 'b' }, 0 },
-        { 4, { 0xff, 0xff, 'a', 'b' }, 0 },          /* the largest length */
+        { 4, { 0xff, 0xff, 'a', 'b' }, 0 }, /* the largest length */
     };
     uint8_t buf[64];
     rudp_hdr_t h;
     for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
-        rudp_hdr_t e = { .type = RUDP_T_DATA, .flags = RUDP_F_COALESCED,
+        rudp_hdr_t e = { .type = RUDP_T_DATA,
+                         .flags = RUDP_F_COALESCED,
                          .payload_len = (uint16_t)payloads[i].len,
                          .payload = payloads[i].len ? payloads[i].p : NULL };
         int n = rudp_wire_encode(&e, buf, sizeof buf);
@@ -834,8 +909,10 @@ static void test_coalesced_malformed(void **state)
         assert_int_equal(rudp_wire_decode(&h, buf, len), 0);
         uint8_t pl[16];
         memcpy(pl, buf + RUDP_HEADER_SIZE, plen);
-        rudp_hdr_t e = { .type = (uint8_t)type, .flags = RUDP_F_COALESCED,
-                         .payload_len = (uint16_t)plen, .payload = plen ? pl : NULL };
+        rudp_hdr_t e = { .type = (uint8_t)type,
+                         .flags = RUDP_F_COALESCED,
+                         .payload_len = (uint16_t)plen,
+                         .payload = plen ? pl : NULL };
         assert_int_equal(rudp_wire_encode(&e, buf, sizeof buf), RUDP_EINVAL);
     }
 }
@@ -869,7 +946,7 @@ static void test_type_names(void **state)
 {
     (void)state;
     static const char *const names[] = { "?",    "INITIAL", "RETRY", "ACCEPT",
-                                          "DATA", "ACK",     "FIN",   "RESET" };
+                                         "DATA", "ACK",     "FIN",   "RESET" };
     for (unsigned t = 0; t < 8; t++)
         assert_string_equal(rudp_wire_type_name(t), names[t]);
     assert_string_equal(rudp_wire_type_name(RUDP_T_DATA), "DATA");
@@ -894,20 +971,20 @@ static void test_serial_arithmetic(void **state)
         { 0xffffffffu, 0xffffffffu, 0, 0 },
         { 1, 2, 1, 0 },
         { 2, 1, 0, 1 },
-        { 0xffffffffu, 0, 1, 0 },          /* the wrap: 2^32 - 1 comes just before 0 */
+        { 0xffffffffu, 0, 1, 0 }, /* the wrap: 2^32 - 1 comes just before 0 */
         { 0, 0xffffffffu, 0, 1 },
         { 0xfffffff0u, 0x10u, 1, 0 },
         { 0x10u, 0xfffffff0u, 0, 1 },
         { 0x7fffffffu, 0x80000000u, 1, 0 }, /* the signed boundary is nothing special */
         { 0x80000000u, 0x7fffffffu, 0, 1 },
-        { 0, 0x7fffffffu, 1, 0 },           /* 2^31 - 1 apart: the farthest defined */
+        { 0, 0x7fffffffu, 1, 0 }, /* 2^31 - 1 apart: the farthest defined */
         { 0x7fffffffu, 0, 0, 1 },
         { 1, 0x80000000u, 1, 0 },
         { 0x80000000u, 1, 0, 1 },
         { 0x80000000u, 0xffffffffu, 1, 0 },
         { 0xffffffffu, 0x7ffffffeu, 1, 0 }, /* across the wrap, 2^31 - 1 apart */
         { 0x7ffffffeu, 0xffffffffu, 0, 1 },
-        { 0, 0x80000001u, 0, 1 },           /* 2^31 + 1 ahead is really 2^31 - 1 behind */
+        { 0, 0x80000001u, 0, 1 }, /* 2^31 + 1 ahead is really 2^31 - 1 behind */
         { 0x80000001u, 0, 1, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -928,8 +1005,9 @@ static void test_serial_arithmetic(void **state)
 static void test_serial_window_across_wrap(void **state)
 {
     (void)state;
-    static const uint32_t starts[] = { 0xffffffffu - RUDP_MAX_WINDOW, 0xfffffc00u, 0xffffffffu,
-                                       0x7ffffe00u, 0x7fffffffu, 0 };
+    static const uint32_t starts[] = {
+        0xffffffffu - RUDP_MAX_WINDOW, 0xfffffc00u, 0xffffffffu, 0x7ffffe00u, 0x7fffffffu, 0
+    };
     for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
         uint32_t s = starts[i];
         for (uint32_t k = 1; k <= RUDP_MAX_WINDOW; k++) {

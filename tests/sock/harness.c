@@ -48,8 +48,7 @@ static void server_read(h_server_t *srv, rudp_sock_t *s, rudp_conn_t *c, int k)
             return;
         msg[r] = '\0';
         unsigned cid = 0, idx = 0;
-        if (sscanf(msg, "c%3u-name-%6u", &cid, &idx) != 2 || k < 0 ||
-            idx != srv->conns[k].next) {
+        if (sscanf(msg, "c%3u-name-%6u", &cid, &idx) != 2 || k < 0 || idx != srv->conns[k].next) {
             srv->bad = 1;
         } else {
             srv->conns[k].next++;
@@ -162,8 +161,8 @@ int h_server_open(h_server_t *srv, const char *host, const rudp_sock_config_t *c
     return rudp_sock_server(&srv->sock, host, "0", cfg, h_server_cb, srv);
 }
 
-int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms,
-          void (*extra)(void *), void *extra_user)
+int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms, void (*extra)(void *),
+          void *extra_user)
 {
     uint64_t end = h_now_us() + (uint64_t)limit_ms * 1000u;
     struct pollfd pfd[H_MAX_CONNS + 1];

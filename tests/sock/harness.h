@@ -44,8 +44,8 @@ void h_client_top_up(h_client_t *c);
 /* Steps the server (may be NULL) and the clients until every client is closed or
  * limit_ms passes. Extra sockets (relays, ...) get `extra(extra_user)` each round.
  * Returns 0 when every client closed, -1 on the time limit. */
-int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms,
-          void (*extra)(void *), void *extra_user);
+int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms, void (*extra)(void *),
+          void *extra_user);
 
 /* Opens a client to 127.0.0.1 (or host) at port. Returns rudp_sock_client()'s result. */
 int h_client_open(h_client_t *c, uint32_t id, uint32_t names, const char *host, int port,

@@ -72,8 +72,7 @@ static void names_run(uint32_t names, uint32_t window, int lockstep, int impaire
     if (impaired)
         printf("impair client: in=%llu lost=%llu dup=%llu corrupt=%llu reorder=%llu\n",
                (unsigned long long)cst.impair.in, (unsigned long long)cst.impair.lost,
-               (unsigned long long)cst.impair.duplicated,
-               (unsigned long long)cst.impair.corrupted,
+               (unsigned long long)cst.impair.duplicated, (unsigned long long)cst.impair.corrupted,
                (unsigned long long)cst.impair.reordered);
     assert_int_equal(rc, 0);
     assert_int_equal(cl.error, 0);
@@ -250,7 +249,7 @@ static void test_unreachable(void **state)
 /* A relay between one client and the server, which also sends a copy of one
  * client datagram to the server from a second socket: another address. */
 typedef struct relay {
-    int front, back, other;  /* client side; towards the server; the impostor */
+    int front, back, other; /* client side; towards the server; the impostor */
     struct sockaddr_in client, server;
     int have_client, copies;
 } relay_t;
@@ -378,8 +377,7 @@ static void test_server_dies_then_restarts(void **state)
 }
 
 /* Reads a pcap file back: global header, then every record's IP and UDP headers. */
-static void check_pcap(const char *path, int ip_version, int port_a, int port_b,
-                       uint32_t *records)
+static void check_pcap(const char *path, int ip_version, int port_a, int port_b, uint32_t *records)
 {
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
@@ -482,7 +480,7 @@ static void test_pcap(void **state)
     socklen_t len = sizeof local;
     assert_int_equal(getsockname(rudp_sock_fd(cl.sock), (struct sockaddr *)&local, &len), 0);
     int cport = ntohs(local.sin6_family == AF_INET6 ? local.sin6_port
-                                                     : ((struct sockaddr_in *)&local)->sin_port);
+                                                    : ((struct sockaddr_in *)&local)->sin_port);
     rudp_sock_free(cl.sock);
     rudp_sock_free(srv->sock);
     uint32_t nc, ns;

@@ -41,8 +41,8 @@ static void exchange(const char *server_host, const char *client_host, uint32_t 
     assert_int_equal(h_server_open(srv, server_host, NULL), 0);
     h_client_t cl;
     memset(&cl, 0, sizeof cl);
-    assert_int_equal(h_client_open(&cl, 0, names, client_host, rudp_sock_local_port(srv->sock),
-                                   &ccfg), 0);
+    assert_int_equal(
+        h_client_open(&cl, 0, names, client_host, rudp_sock_local_port(srv->sock), &ccfg), 0);
     assert_int_equal(h_run(srv, &cl, 1, 10000, NULL, NULL), 0);
     assert_int_equal(cl.error, 0);
     assert_false(cl.bad);
