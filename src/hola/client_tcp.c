@@ -101,7 +101,7 @@ static int build_queue(struct outq *q, const struct hola_names *names, struct ho
     for (size_t i = 0; i < names->n; i++)
         total += names->len[i] + 1;
     q->buf = malloc(total);
-    q->ends = malloc(names->n * sizeof *q->ends);
+    q->ends = calloc(names->n, sizeof *q->ends);
     if (q->buf == NULL || q->ends == NULL)
         return hola_err_set(e, "out of memory");
     for (size_t i = 0; i < names->n; i++) {

@@ -152,8 +152,8 @@ size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, 
 {
     if (len + 5 > cap)
         return 0;
-    memcpy(reply, "Hola ", 5);
-    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): length-delimited, no NUL */
+    /* The reply is length-delimited: no NUL is wanted after it. */
+    memcpy(reply, "Hola ", 5); // NOLINT(bugprone-not-null-terminated-result)
     memcpy(reply + 5, name, len);
     fwrite(reply, 1, len + 5, stdout);
     fputc('\n', stdout);

@@ -1128,7 +1128,7 @@ int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg, ui
         !BIO_meth_set_read(d->meth, bio_read) || !BIO_meth_set_ctrl(d->meth, bio_ctrl) ||
         !BIO_meth_set_create(d->meth, bio_create) || !BIO_meth_set_destroy(d->meth, bio_destroy))
         rc = RUDP_ENOMEM;
-    d->heap = calloc(d->max, sizeof *d->heap);
+    d->heap = calloc(d->max, sizeof(struct sess *));
     if (!rc && !d->heap)
         rc = RUDP_ENOMEM;
     if (!rc && server) {
@@ -1136,7 +1136,7 @@ int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg, ui
         while (size < 2 * d->max)
             size *= 2;
         d->mask = size - 1;
-        d->slots = calloc(size, sizeof *d->slots);
+        d->slots = calloc(size, sizeof(struct sess *));
         d->listen_addr = BIO_ADDR_new();
         if (!d->slots || !d->listen_addr)
             rc = RUDP_ENOMEM;
