@@ -182,6 +182,12 @@ RUDP_API int rudp_sock_fd(const rudp_sock_t *s);
 /* Milliseconds until the earliest engine deadline (0: work is due now; -1: none). */
 RUDP_API int rudp_sock_timeout_ms(const rudp_sock_t *s);
 
+/* Microseconds until the earliest engine deadline, for callers that sleep with finer
+ * than millisecond precision (pselect, ppoll): 0 when work is due now, -1 when no
+ * timer runs. On a LAN the probe timeout is about a millisecond, so rounding it up to
+ * whole milliseconds can nearly double it. */
+RUDP_API int64_t rudp_sock_timeout_us(const rudp_sock_t *s);
+
 /* The driver's monotonic clock, µs: the `now` the engines see. */
 RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 

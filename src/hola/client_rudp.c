@@ -5,7 +5,6 @@
  * closed with no error. Every other ending is one line naming the cause. */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "replies.h"
 #include "secure.h"
 #include "trace.h"
+#include "wait.h"
 
 struct rudp_client {
     const struct hola_client_cfg *cfg;
@@ -264,12 +264,10 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
         goto out;
 
     while (!rc->closed) {
-        struct pollfd pfd[2] = {
-            { .fd = hola_client_stop_fd(), .events = POLLIN },
-            { .fd = rudp_sock_fd(rc->sock), .events = POLLIN },
-        };
-        if (poll(pfd, 2, rudp_sock_timeout_ms(rc->sock)) < 0 && errno != EINTR) {
-            hola_err_set(e, "poll: %s", strerror(errno));
+        if (hola_wait_two(hola_client_stop_fd(), rudp_sock_fd(rc->sock),
+                          rudp_sock_timeout_us(rc->sock), NULL, NULL) != 0 &&
+            errno != EINTR) {
+            hola_err_set(e, "pselect: %s", strerror(errno));
             goto out;
         }
         if (hola_client_interrupted()) {

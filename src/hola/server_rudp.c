@@ -10,12 +10,12 @@
  * then slows the client down, and READABLE comes again once replies are acknowledged. */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rudp/sock.h"
+#include "wait.h"
 
 #include "addr.h"
 #include "names.h"
@@ -290,21 +290,19 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
         if (stop_us != 0 && (rs->n == 0 || now >= stop_us))
             break;
 
-        int timeout = rudp_sock_timeout_ms(rs->sock);
+        int64_t timeout = rudp_sock_timeout_us(rs->sock);
         if (stop_us != 0) {
-            int left = (int)((stop_us - now + 999) / 1000);
+            int64_t left = (int64_t)(stop_us - now);
             if (timeout < 0 || timeout > left)
                 timeout = left;
         }
-        struct pollfd pfd[2] = {
-            { .fd = srv->stop_fd, .events = POLLIN },
-            { .fd = rudp_sock_fd(rs->sock), .events = POLLIN },
-        };
-        if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
-            rc = hola_err_set(e, "poll: %s", strerror(errno));
+        bool stop;
+        if (hola_wait_two(srv->stop_fd, rudp_sock_fd(rs->sock), timeout, &stop, NULL) != 0 &&
+            errno != EINTR) {
+            rc = hola_err_set(e, "pselect: %s", strerror(errno));
             break;
         }
-        if ((pfd[0].revents & POLLIN) && hola_server_signalled(srv)) {
+        if (stop && hola_server_signalled(srv)) {
             if (stop_us != 0)
                 break; /* a second signal: stop now */
             stop_us = hola_stats_now_us() + HOLA_SERVER_STOP_US;

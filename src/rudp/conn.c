@@ -681,6 +681,9 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
             }
             c->hs_next = now; /* answer with the cookie at once */
             c->hs_answer = 1;
+            /* The server answers: the dead-peer count is of INITIALs met by silence,
+             * as it is of probes once established. */
+            c->hs_sent = 0;
             c->pto_count = 0;
             return 0;
         }

@@ -1168,6 +1168,21 @@ int rudp_sock_timeout_ms(const rudp_sock_t *s)
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+int64_t rudp_sock_timeout_us(const rudp_sock_t *s)
+{
+    if (!s)
+        return -1;
+    if (s->tx_blocked)
+        return 1000; /* as rudp_sock_timeout_ms(): come back to flush */
+    uint64_t t = next_deadline(s);
+    if (t == UINT64_MAX)
+        return -1;
+    uint64_t now = clock_us();
+    if (t <= now)
+        return 0;
+    return t - now > INT64_MAX ? INT64_MAX : (int64_t)(t - now);
+}
+
 int rudp_sock_step(rudp_sock_t *s, int timeout_ms)
 {
     if (!s || s->in_step)
