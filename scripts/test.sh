@@ -2,9 +2,9 @@
 # The whole test suite from a fresh Debian/Ubuntu machine: installs what is missing,
 # builds, runs `meson test`, then again under AddressSanitizer and UBSan, then the
 # end-to-end tests under valgrind memcheck, then each libFuzzer target for a minute
-# (scripts/fuzz.sh).
+# (scripts/fuzz.sh); and the format and lint checks (scripts/format.sh, scripts/lint.sh).
 # Usage: scripts/test.sh [--quick] [meson test arguments...]
-#   --quick   skip the sanitizer build, valgrind and the fuzzers
+#   --quick   skip the sanitizer build, valgrind, the fuzzers and lint
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -27,6 +27,9 @@ if [ $quick -eq 0 ]; then
     # Debian/Ubuntu ship in libclang-rt-N-dev, merely recommended by clang.
     need clang clang
     need valgrind valgrind
+    need clang-format clang-format
+    need clang-tidy clang-tidy
+    need cppcheck cppcheck
     echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' |
         clang -x c - -fsanitize=fuzzer -o /dev/null 2>/dev/null || need libFuzzer libclang-rt-dev
 fi
@@ -54,6 +57,15 @@ run_suite() {
 status=0
 configure_build build -Dtests=enabled
 run_suite build "$@" || status=1
+
+# One count each in the closing line: the tree is formatted, and lint finds nothing.
+check() {
+    if "$@"; then total_ok=$((total_ok + 1)); else total_fail=$((total_fail + 1)); status=1; fi
+}
+if [ $quick -eq 0 ]; then
+    check bash scripts/format.sh --check
+    check bash scripts/lint.sh build
+fi
 
 if [ $quick -eq 0 ]; then
     configure_build build-sanitize -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false
