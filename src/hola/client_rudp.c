@@ -208,20 +208,12 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
 
     if (hola_netopts_open_pcap(net, e) != 0)
         return -1;
-    rudp_sock_config_default(&cfg);
-    cfg.conn = net->engine;
+    hola_netopts_sock_config(net, "hola-client", &cfg);
     if (net->trace != HOLA_TRACE_OFF) {
         hola_trace_init(&rc->trace, net->trace, "client", stderr);
         cfg.conn.trace = hola_trace_event;
         cfg.conn.trace_user = &rc->trace;
     }
-    if (net->impair_on) {
-        cfg.impair_on = 1;
-        cfg.impair = net->impair;
-        cfg.seed = hola_netopts_seed(net);
-        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n", cfg.seed);
-    }
-    cfg.pcap_path = net->pcap;
     if (net->secure) {
         /* The handshake gets the engine's own bound: --dead-timeout (10 s by default). */
         uint32_t ms = (uint32_t)(cfg.conn.dead_timeout / 1000u);

@@ -2,6 +2,7 @@
 #include "netopts.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -365,6 +366,20 @@ uint64_t hola_netopts_seed(const struct hola_netopts *o)
     /* Shown to users to repeat a run: keep it short enough to type. */
     seed %= 1000000000u;
     return seed != 0 ? seed : 1;
+}
+
+void hola_netopts_sock_config(const struct hola_netopts *o, const char *prog,
+                              rudp_sock_config_t *cfg)
+{
+    rudp_sock_config_default(cfg);
+    cfg->conn = o->engine;
+    if (o->impair_on) {
+        cfg->impair_on = 1;
+        cfg->impair = o->impair;
+        cfg->seed = hola_netopts_seed(o);
+        fprintf(stderr, "%s: impairing outgoing datagrams, seed %" PRIu64 "\n", prog, cfg->seed);
+    }
+    cfg->pcap_path = o->pcap;
 }
 
 void hola_netopts_dead_limit(const rudp_config_t *cfg, char *out, size_t cap)

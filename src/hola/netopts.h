@@ -11,6 +11,7 @@
 
 #include "rudp/conn.h"
 #include "rudp/sim.h"
+#include "rudp/sock.h"
 
 #include "error.h"
 #include "opts.h"
@@ -147,6 +148,12 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, stru
 /* With --pcap: creates (truncates) the file now, so a bad path is reported as such
  * rather than as a socket error. Returns 0 or -1 with e set. */
 int hola_netopts_open_pcap(const struct hola_netopts *o, struct hola_err *e);
+
+/* Fills a rudp socket configuration with what the options decide: the engine, the
+ * impairment (its seed announced on stderr as "PROG: impairing ..., seed N", so a run
+ * can be repeated) and the capture file. The caller adds what is its own. */
+void hola_netopts_sock_config(const struct hola_netopts *o, const char *prog,
+                              rudp_sock_config_t *cfg);
 
 /* The seed to use: the one given, else a fresh random one (never 0). */
 uint64_t hola_netopts_seed(const struct hola_netopts *o);

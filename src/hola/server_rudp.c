@@ -209,8 +209,7 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
 
     if (hola_netopts_open_pcap(net, e) != 0)
         return -1;
-    rudp_sock_config_default(&cfg);
-    cfg.conn = net->engine;
+    hola_netopts_sock_config(net, "hola-server", &cfg);
     cfg.max_clients = net->max_clients;
     cfg.handshake_rate = net->handshake_rate;
     if (net->trace != HOLA_TRACE_OFF) {
@@ -220,13 +219,6 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
         cfg.conn.trace = hola_trace_event;
         cfg.conn.trace_user = &rs->trace;
     }
-    if (net->impair_on) {
-        cfg.impair_on = 1;
-        cfg.impair = net->impair;
-        cfg.seed = hola_netopts_seed(net);
-        fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n", cfg.seed);
-    }
-    cfg.pcap_path = net->pcap;
     if (net->secure) {
         if (hola_secure_setup(&rs->sec, net, true, "hola-server", 0, e) != 0)
             return -1;

@@ -235,30 +235,6 @@ static int is_mapped(const addr_t *a)
     return a->u.sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a->u.in6.sin6_addr);
 }
 
-/* The bytes that identify a peer, for the cookie and the wrong-address check: family,
- * port, address (and scope for IPv6); an IPv4-mapped IPv6 address counts as IPv4, so a
- * peer has one identity whatever socket family sees it. */
-static uint8_t addr_key(const addr_t *a, uint8_t k[KEY_MAX])
-{
-    if (a->u.sa.sa_family == AF_INET) {
-        k[0] = 4;
-        memcpy(k + 1, &a->u.in.sin_port, 2);
-        memcpy(k + 3, &a->u.in.sin_addr, 4);
-        return 7;
-    }
-    if (is_mapped(a)) {
-        k[0] = 4;
-        memcpy(k + 1, &a->u.in6.sin6_port, 2);
-        memcpy(k + 3, a->u.in6.sin6_addr.s6_addr + 12, 4);
-        return 7;
-    }
-    k[0] = 6;
-    memcpy(k + 1, &a->u.in6.sin6_port, 2);
-    memcpy(k + 3, &a->u.in6.sin6_addr, 16);
-    rudp_put32(k + 19, a->u.in6.sin6_scope_id);
-    return 23;
-}
-
 /* Packs an address for the impairment prefix: 0 = unknown, 4 = IPv4, 5 = IPv4-mapped
  * IPv6, 6 = IPv6 (with scope). Returns the bytes written. */
 static size_t addr_pack(const addr_t *a, uint8_t *p)
@@ -284,6 +260,17 @@ static size_t addr_pack(const addr_t *a, uint8_t *p)
     memcpy(p + 3, &a->u.in6.sin6_addr, 16);
     rudp_put32(p + 19, a->u.in6.sin6_scope_id);
     return 23;
+}
+
+/* The bytes that identify a peer, for the cookie and the wrong-address check: the
+ * packed form, except that an IPv4-mapped IPv6 address counts as IPv4, so a peer has one
+ * identity whatever socket family sees it. */
+static uint8_t addr_key(const addr_t *a, uint8_t k[KEY_MAX])
+{
+    uint8_t n = (uint8_t)addr_pack(a, k);
+    if (k[0] == 5)
+        k[0] = 4; /* an IPv4-mapped peer is the IPv4 peer */
+    return n;
 }
 
 static size_t addr_unpack(addr_t *a, const uint8_t *p)
