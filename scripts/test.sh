@@ -40,8 +40,10 @@ run_suite() {
     local dir=$1; shift
     local rc=0
     meson test -C "$dir" --print-errorlogs "$@" || rc=$?
-    # meson prints its own summary; add up its counts for the closing line.
-    local log="$dir/meson-logs/testlog.txt"
+    # meson prints its own summary; add up its counts for the closing line. The log is
+    # the newest one: with --wrapper meson writes testlog-<wrapper>.txt instead.
+    local log
+    log=$(ls -t "$dir"/meson-logs/testlog*.txt 2>/dev/null | head -n 1)
     if [ -f "$log" ]; then
         local ok fail skip
         ok=$(awk '/^Ok:/ {print $2}' "$log" | tail -n1)
