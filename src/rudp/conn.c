@@ -716,6 +716,8 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
      * it alive. As with TCP's persist timer, a peer that keeps its window closed is
      * probed for as long as it answers. */
     c->silent_probes = 0;
+    if (h.type != RUDP_T_INITIAL)
+        c->confirmed = 1;
     switch (h.type) {
     case RUDP_T_INITIAL:
         /* Our ACCEPT was lost and the client asks again. */
@@ -768,9 +770,18 @@ static uint32_t oldest_in_state(const rudp_conn_t *c, int state)
     return c->snd_new;
 }
 
+/* A server whose client may not have its ACCEPT yet: data waits until it shows it does
+ * (anything but an INITIAL from it), so a lost ACCEPT costs no probes into the void. */
+static int unconfirmed(const rudp_conn_t *c)
+{
+    return c->is_server && !c->confirmed && c->state == RUDP_STATE_ESTABLISHED;
+}
+
 /* True when prepare() would emit DATA/FIN right now, so drivers do not sleep. */
 static int can_send_now(const rudp_conn_t *c)
 {
+    if (unconfirmed(c))
+        return 0;
     uint32_t seq = c->snd_new;
     if (c->lost)
         seq = oldest_in_state(c, SLOT_LOST);
@@ -783,6 +794,8 @@ static int can_send_now(const rudp_conn_t *c)
 
 static uint64_t pto_deadline(const rudp_conn_t *c)
 {
+    if (unconfirmed(c))
+        return 0; /* the ACCEPT timer runs instead */
     /* Armed while packets are in flight, and while something waits for a window
      * the peer keeps closed (the persist probe: the update reopening it may be lost). */
     int blocked = (c->lost || c->snd_new != c->snd_nxt) && !can_send_now(c);
@@ -818,6 +831,12 @@ uint64_t rudp_conn_next_timeout(const rudp_conn_t *c)
     case RUDP_STATE_ESTABLISHED:
         if (c->accept_pending || c->ack_now || c->probe_pending || can_send_now(c))
             return 0;
+        if (unconfirmed(c)) {
+            CONSIDER(c->accept_next);
+            if (c->cfg.idle_timeout)
+                CONSIDER(c->last_recv + c->cfg.idle_timeout);
+            break;
+        }
         CONSIDER(c->ack_deadline);
         CONSIDER(c->loss_time ? c->loss_time : pto_deadline(c));
         if (c->cfg.idle_timeout)
@@ -873,6 +892,20 @@ static void on_timers(rudp_conn_t *c, uint64_t now)
         return;
     if (c->cfg.idle_timeout && now >= c->last_recv + c->cfg.idle_timeout) {
         fail(c, RUDP_ETIMEDOUT, now);
+        return;
+    }
+    if (unconfirmed(c)) {
+        /* Our ACCEPT may be lost, and the client's retries come on its own, slower
+         * clock: resend the ACCEPT on ours (backed off; silence counts as for probes). */
+        if (now >= c->accept_next) {
+            c->st.timeouts++;
+            if (++c->silent_probes > c->cfg.max_retries) {
+                fail(c, RUDP_ETIMEDOUT, now);
+                return;
+            }
+            c->pto_count++;
+            c->accept_pending = 1;
+        }
         return;
     }
     if (c->cfg.dead_timeout && outstanding(c) && now >= dead_deadline(c)) {
@@ -1023,11 +1056,12 @@ static int prepare_established(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_
         int n = emit(c, &h, buf, cap, now);
         if (n > 0) {
             c->accept_pending = 0;
+            c->accept_next = now + pto_backed_off(c);
             trace(c, RUDP_EV_SEND, now, RUDP_T_ACCEPT, c->isn_local, 0, 0);
         }
         return n;
     }
-    if (c->state == RUDP_STATE_ESTABLISHED) {
+    if (c->state == RUDP_STATE_ESTABLISHED && !unconfirmed(c)) {
         /* A probe is not held back by the congestion window (RFC 9002 §7.5). It
          * resends the oldest unacknowledged packet, or pushes new data past a zero
          * window so the peer answers with its current one. */

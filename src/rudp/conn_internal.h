@@ -48,6 +48,9 @@ struct rudp_conn {
     int have_cookie;
     uint32_t cookie_sent; /* INITIALs that carried the current cookie */
     int accept_pending;   /* server: (re)send ACCEPT */
+    int confirmed;        /* server: the client sent something besides INITIAL, so it
+                             has our ACCEPT; until then we send no data, only ACCEPTs */
+    uint64_t accept_next; /* server, unconfirmed: when to send ACCEPT again */
     uint64_t hs_next;     /* client: when to (re)send INITIAL */
     uint32_t hs_sent;     /* client: INITIALs sent */
     int hs_answer;        /* client: the next INITIAL answers a RETRY (not a retry) */
