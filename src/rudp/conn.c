@@ -734,6 +734,10 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
          * close the send window until the next probe. */
         c->st.dropped++;
         trace(c, RUDP_EV_DROP, now, h.type, h.seq, h.payload_len, RUDP_WHY_STALE);
+        /* A repeated ACCEPT means the server has not heard from us since: an ACK tells
+         * it we have the ACCEPT (it sends no data until then). */
+        if (h.type == RUDP_T_ACCEPT && !c->is_server)
+            c->ack_now = 1;
         return 0;
     default:
         break;
