@@ -235,12 +235,25 @@ static uint64_t pto_base(const rudp_conn_t *c)
  * this is what lets a lock-step exchange recover from two losses in about 3.4 RTTs
  * instead of 4.6. From the second consecutive expiry on, each doubles (RFC 6298
  * §5.5), so a dead or congested path still sees exponential backoff. */
+/* The longest any loss or probe timer may wait: max_rto, and at most a third of the
+ * dead-peer limit, which must see probes go unanswered before it gives up rather than
+ * fire on our own silence (after a huge RTT sample, say, when our process slept). */
+static uint64_t timer_cap(const rudp_conn_t *c)
+{
+    uint64_t cap = c->cfg.max_rto;
+    if (c->cfg.dead_timeout && c->cfg.dead_timeout / 3 < cap)
+        cap = c->cfg.dead_timeout / 3 > RUDP_GRANULARITY_US ? c->cfg.dead_timeout / 3
+                                                            : RUDP_GRANULARITY_US;
+    return cap;
+}
+
 static uint64_t pto_backed_off(const rudp_conn_t *c)
 {
+    uint64_t cap = timer_cap(c);
     uint64_t t = pto_base(c);
-    for (uint32_t i = 1; i < c->pto_count && t < c->cfg.max_rto; i++)
+    for (uint32_t i = 1; i < c->pto_count && t < cap; i++)
         t *= 2;
-    return t < c->cfg.max_rto ? t : c->cfg.max_rto;
+    return t < cap ? t : cap;
 }
 
 static uint32_t wire_len(uint32_t payload)
@@ -394,6 +407,8 @@ static void detect_losses(rudp_conn_t *c, uint64_t now)
     if (!c->largest_acked_tx)
         return;
     uint64_t delay = rudp_rtt_loss_delay(&c->rtt);
+    if (delay > timer_cap(c))
+        delay = timer_cap(c);
     for (uint32_t seq = c->snd_una; seq != c->snd_new; seq++) {
         struct rudp_snd_slot *s = snd_slot(c, seq);
         if (s->state != SLOT_INFLIGHT || s->tx_index >= c->largest_acked_tx)
