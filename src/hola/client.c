@@ -69,8 +69,10 @@ static const char usage_text[] =
     "                      the end, for every protocol, lat_p50_us and lat_p99_us\n"
     "                      (from handing a name to the transport to reading its\n"
     "                      reply, median and 99th percentile), dup (replies that\n"
-    "                      came twice) and out_of_order (replies after a later\n"
-    "                      name's; rudp: reply_out_of_order)\n"
+    "                      came twice), out_of_order (replies after a later\n"
+    "                      name's; rudp: reply_out_of_order) and, once every name\n"
+    "                      is answered, last_reply_us (from the start to reading\n"
+    "                      the last reply: the exchange without its teardown)\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n";

@@ -56,6 +56,7 @@ long hola_replies_match(struct hola_replies *r, const char *reply, size_t len, u
         if (r->answered[i] || r->sent_us[i] == 0 || !greets(names, i, reply, len))
             continue;
         r->answered[i] = true;
+        r->last_us = now_us;
         r->lat_us[r->n_lat++] = now_us > r->sent_us[i] ? now_us - r->sent_us[i] : 0;
         if (i + 1 < r->highest)
             r->out_of_order++;
@@ -103,4 +104,7 @@ void hola_replies_add_stats(const struct hola_replies *r, struct hola_stats *st,
     hola_stats_add(st, "lat_p99_us", hola_replies_percentile(r, 99));
     hola_stats_add(st, "dup", r->dup);
     hola_stats_add(st, ooo_key, r->out_of_order);
+    if (r->n_lat == r->names->n && r->n_lat > 0)
+        hola_stats_add(st, "last_reply_us",
+                       r->last_us > st->start_us ? r->last_us - st->start_us : 0);
 }

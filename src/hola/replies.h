@@ -22,6 +22,7 @@ struct hola_replies {
     size_t n_lat;                    /* answered names (entries of lat_us) */
     size_t first_open;               /* every name before this one is answered */
     size_t highest;                  /* 1 + the highest index answered so far */
+    uint64_t last_us;                /* when the latest answer was read; 0: none yet */
     unsigned long long dup;          /* replies to a name already answered */
     unsigned long long out_of_order; /* replies that came after a later name's reply */
 };
@@ -44,8 +45,10 @@ bool hola_replies_is_answered(const struct hola_replies *r, size_t i);
 /* Latency percentile p (0..100, nearest rank) over the answered names, µs; 0 when none. */
 uint64_t hola_replies_percentile(const struct hola_replies *r, unsigned p);
 
-/* Appends lat_p50_us, lat_p99_us, dup and OOO_KEY (out_of_order; rudp, whose engine
- * already reports a packet-level out_of_order, passes reply_out_of_order). */
+/* Appends lat_p50_us, lat_p99_us, dup, OOO_KEY (out_of_order; rudp, whose engine
+ * already reports a packet-level out_of_order, passes reply_out_of_order) and, once
+ * every name is answered, last_reply_us: from st's start to reading the last answer,
+ * the exchange's completion time without the teardown that follows. */
 void hola_replies_add_stats(const struct hola_replies *r, struct hola_stats *st,
                             const char *ooo_key);
 

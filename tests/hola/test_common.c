@@ -1,5 +1,6 @@
 /* test_common.c: the small shared modules: option values (protocol, port, numbers),
- * address formatting, the prompt's language choice and the --stats JSON line. */
+ * address formatting, the prompt's language choice, the --stats JSON line and the
+ * client's reply book (latency, duplicates, completion time). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,9 @@
 
 #include "addr.h"
 #include "i18n.h"
+#include "names.h"
 #include "opts.h"
+#include "replies.h"
 #include "stats.h"
 #include "trace.h"
 
@@ -156,6 +159,42 @@ static void test_stats_extra(void **state)
                              "\"retransmits_timeout\":3,\"srtt_us\":1234}");
 }
 
+/* The completion time is the last answer's, once every name is answered, and only
+ * then: a run that lost names is timed by its whole run instead. */
+static void test_replies_completion(void **state)
+{
+    struct hola_names names = { 0 };
+    struct hola_replies r;
+    struct hola_stats st;
+    struct hola_err e;
+    char out[512];
+    (void)state;
+
+    assert_int_equal(hola_names_add(&names, "Ana", 3, &e), 0);
+    assert_int_equal(hola_names_add(&names, "Luis", 4, &e), 0);
+    assert_int_equal(hola_replies_init(&r, &names, &e), 0);
+    hola_stats_start(&st, "tcp", "client");
+    st.start_us = 1000;
+    hola_replies_sent(&r, 0, 1100);
+    hola_replies_sent(&r, 1, 1200);
+    assert_int_equal(hola_replies_match(&r, "Hola Luis", 9, 1900), 1);
+    hola_replies_add_stats(&r, &st, "out_of_order");
+    assert_null(strstr(st.extra, "last_reply_us"));
+
+    st.extra_len = 0;
+    st.extra[0] = '\0';
+    assert_int_equal(hola_replies_match(&r, "Hola Ana", 8, 2500), 0);
+    assert_int_equal(hola_replies_match(&r, "Hola Ana", 8, 2600), -1); /* a duplicate */
+    hola_replies_add_stats(&r, &st, "out_of_order");
+    hola_stats_format(&st, 9000, out, sizeof out);
+    assert_string_equal(out, "{\"proto\":\"tcp\",\"role\":\"client\",\"sent\":0,"
+                             "\"received\":0,\"lost\":0,\"elapsed_ms\":8.000,"
+                             "\"lat_p50_us\":700,\"lat_p99_us\":1400,\"dup\":1,"
+                             "\"out_of_order\":1,\"last_reply_us\":1500}");
+    hola_replies_free(&r);
+    hola_names_free(&names);
+}
+
 static void test_trace(void **state)
 {
     struct hola_trace t;
@@ -201,7 +240,8 @@ int main(void)
         cmocka_unit_test(test_proto),       cmocka_unit_test(test_port),
         cmocka_unit_test(test_addr_format), cmocka_unit_test(test_addr_resolve),
         cmocka_unit_test(test_lang),        cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_stats_extra), cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_stats_extra), cmocka_unit_test(test_replies_completion),
+        cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests_name("hola common", tests, NULL, NULL);
 }
