@@ -79,6 +79,11 @@ static const char usage_options[] =
     "                        rudp-coalesce (default: tcp,udp,rudp,rudp-w1)\n"
     "      --coalesce        add the rudp-coalesce row: rudp --coalesce, several names\n"
     "                        (replies) per datagram\n"
+    "      --repeat K        run every row K times, 1..99 (default 1), the rows taking\n"
+    "                        turns, and report each row's median run by time with the\n"
+    "                        range of times; delivered is the fewest and lost, dup and\n"
+    "                        ooo the most of any run. The machine's noise then falls on\n"
+    "                        every protocol alike: quote medians and their ratios\n"
     "      --window N        rudp's window for the rudp and rudp-coalesce rows (default:\n"
     "                        hola's, 64)\n"
     "      --lab             run inside scripts/hola-lab (see above); needs root or\n"
@@ -112,11 +117,12 @@ static const char usage_tail[] =
     "any built-in loss; TCP segments both ways from /proc/net/snmp: inside the lab each\n"
     "namespace has its own counters, on loopback they are the host's and may include\n"
     "other traffic, note b), retx (retransmissions both ways: rudp's from --stats, TCP's\n"
-    "RetransSegs; udp never retransmits), time (the client's elapsed time, from start\n"
-    "to end: TCP's connect to its last reply, rudp's handshake to its clean close, udp's\n"
-    "including the --udp-wait for lost replies), p50/p99 (per name: from handing it to\n"
-    "the transport the first time to reading its reply; the client's lat_p50_us and\n"
-    "lat_p99_us).\n"
+    "RetransSegs; udp never retransmits), time (completion: from the client's start,\n"
+    "resolving and connecting or the handshake included, to its last reply, the\n"
+    "client's last_reply_us; the teardown after it is not counted. A run that lost\n"
+    "names is timed whole: udp's includes the --udp-wait), p50/p99 (per name: from\n"
+    "handing it to the transport the first time to reading its reply; the client's\n"
+    "lat_p50_us and lat_p99_us).\n"
     "\n"
     "Exit status:\n"
     "  0    every run ended (udp may lose names: that is its result, not a failure)\n"
@@ -368,13 +374,19 @@ static int resolve_paths(struct hola_compare_opts *o, struct hola_err *e)
 
 /* ---------------------------------------------------------------- the plan */
 
-static size_t runs_per_setting(const struct hola_compare_opts *o)
+/* Rows of one setting (pattern × protocol), and the runs behind them. */
+static size_t rows_per_setting(const struct hola_compare_opts *o)
 {
     size_t n = 0;
     for (int p = 0; p < HOLA_COMPARE_PATTERNS; p++)
         for (int v = 0; v < HOLA_COMPARE_VARIANTS; v++)
             n += o->patterns[p] && o->variants[v];
     return n;
+}
+
+static size_t runs_per_setting(const struct hola_compare_opts *o)
+{
+    return rows_per_setting(o) * o->repeat;
 }
 
 static int progress_fd = 2;
@@ -438,31 +450,44 @@ static int write_names(const char *path, unsigned long n, struct hola_err *e)
     return 0;
 }
 
-/* Runs every pattern × row of one setting in env; results appended to res. */
+/* Runs every pattern × row of one setting in env; results appended to res. With
+ * --repeat the rows take turns (tcp, udp, rudp..., then tcp again), so a slow spell of
+ * the machine falls on every protocol alike, and each row is folded into its median. */
 static int run_setting(const struct hola_compare_opts *o, const struct hola_compare_env *env,
                        size_t si, size_t first, size_t total, struct hola_compare_result *res,
                        size_t *nres, FILE *out, struct hola_err *e)
 {
+    static struct hola_compare_result runs[HOLA_COMPARE_VARIANTS][HOLA_COMPARE_REPEAT_MAX];
     size_t k = 0;
     for (int p = 0; p < HOLA_COMPARE_PATTERNS; p++) {
+        if (!o->patterns[p])
+            continue;
+        for (unsigned long rep = 0; rep < o->repeat; rep++) {
+            for (int v = 0; v < HOLA_COMPARE_VARIANTS; v++) {
+                if (!o->variants[v])
+                    continue;
+                struct hola_compare_result *r = &runs[v][rep];
+                memset(r, 0, sizeof *r);
+                r->variant = v;
+                r->pattern = p;
+                r->setting = (int)si;
+                if (hola_compare_interrupted())
+                    return hola_err_set(e, "interrupted");
+                progress(o, first + k, total, &o->settings[si], v, p);
+                if (hola_compare_run(o, env, &o->settings[si], v, p, r, e) != 0)
+                    return -1;
+                k++;
+            }
+        }
         for (int v = 0; v < HOLA_COMPARE_VARIANTS; v++) {
-            if (!o->patterns[p] || !o->variants[v])
+            if (!o->variants[v])
                 continue;
             struct hola_compare_result r;
-            memset(&r, 0, sizeof r);
-            r.variant = v;
-            r.pattern = p;
-            r.setting = (int)si;
-            if (hola_compare_interrupted())
-                return hola_err_set(e, "interrupted");
-            progress(o, first + k, total, &o->settings[si], v, p);
-            if (hola_compare_run(o, env, &o->settings[si], v, p, &r, e) != 0)
-                return -1;
+            hola_compare_fold(runs[v], o->repeat, &r);
             if (out != NULL)
                 hola_compare_result_write(&r, out);
             if (res != NULL)
                 res[(*nres)++] = r;
-            k++;
         }
     }
     return 0;
@@ -653,6 +678,7 @@ enum {
     OPT_PROTOS,
     OPT_COALESCE,
     OPT_WINDOW,
+    OPT_REPEAT,
     OPT_LAB,
     OPT_LAB_SCRIPT,
     OPT_BIN_DIR,
@@ -677,6 +703,7 @@ int main(int argc, char **argv)
         { "protos", required_argument, NULL, OPT_PROTOS },
         { "coalesce", no_argument, NULL, OPT_COALESCE },
         { "window", required_argument, NULL, OPT_WINDOW },
+        { "repeat", required_argument, NULL, OPT_REPEAT },
         { "lab", no_argument, NULL, OPT_LAB },
         { "lab-script", required_argument, NULL, OPT_LAB_SCRIPT },
         { "bin-dir", required_argument, NULL, OPT_BIN_DIR },
@@ -707,6 +734,7 @@ int main(int argc, char **argv)
 
     o.names = DEFAULT_NAMES;
     o.run_timeout_s = DEFAULT_RUN_TIMEOUT_S;
+    o.repeat = 1;
     parse_protos(&o, "tcp,udp,rudp,rudp-w1", &e);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:i:lt:qhV", longopts, NULL)) != -1) {
@@ -735,6 +763,10 @@ int main(int argc, char **argv)
             break;
         case OPT_COALESCE:
             coalesce = true;
+            break;
+        case OPT_REPEAT:
+            if (hola_opts_ulong(optarg, "--repeat", 1, HOLA_COMPARE_REPEAT_MAX, &o.repeat, &e) != 0)
+                return usage_error(e.msg);
             break;
         case OPT_WINDOW:
             if (hola_opts_ulong(optarg, "--window", 1, 1024, &o.window, &e) != 0)

@@ -15,6 +15,7 @@
 
 #define HOLA_COMPARE_MAX_SETTINGS 32
 #define HOLA_COMPARE_PATH_MAX 4096
+#define HOLA_COMPARE_REPEAT_MAX 99
 
 /* The protocol rows, in table order. */
 enum hola_compare_variant {
@@ -52,8 +53,10 @@ struct hola_compare_result {
     unsigned long long delivered, lost, dup, ooo;
     unsigned long long sent;    /* datagrams or segments, both directions */
     unsigned long long retx;    /* retransmissions, both directions */
-    unsigned long long time_us; /* the client's elapsed time */
+    unsigned long long time_us; /* to the last reply, or the client's whole run */
     unsigned long long p50_us, p99_us;
+    unsigned runs; /* with --repeat: the runs behind this row, which is the median one */
+    unsigned long long time_min_us, time_max_us;
     enum hola_compare_counters counters;
     char unimpaired[128]; /* tcp: the knobs it did not get ("" = all); udp/rudp: "" */
     char builtin[128];    /* knobs given to the programs' built-in impairment */
@@ -64,6 +67,7 @@ struct hola_compare_opts {
     bool patterns[HOLA_COMPARE_PATTERNS];
     bool variants[HOLA_COMPARE_VARIANTS];
     unsigned long window; /* 0: the engine's default */
+    unsigned long repeat; /* runs per row, 1..HOLA_COMPARE_REPEAT_MAX */
     struct hola_compare_setting settings[HOLA_COMPARE_MAX_SETTINGS];
     size_t n_settings;
     bool lab;
@@ -114,6 +118,12 @@ pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out, co
 /* Waits for pid at most timeout_ms (then SIGTERM, 2 s later SIGKILL, always reaped).
  * Returns the exit status (128+N for a signal), or -2 when the time ran out. */
 int hola_compare_wait(pid_t pid, unsigned long timeout_ms);
+
+/* Folds runs[0..n) of one row (same variant, pattern, setting) into out: the run of
+ * median time, with the fewest delivered and the most lost, dup and ooo of any run
+ * and failed when any failed, so one bad run is never hidden by the others. */
+void hola_compare_fold(const struct hola_compare_result *runs, size_t n,
+                       struct hola_compare_result *out);
 
 /* dst = src, cut to cap (always terminated). */
 void hola_compare_copy(char *dst, size_t cap, const char *src);

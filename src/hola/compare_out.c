@@ -109,6 +109,14 @@ static void row_cells(const struct hola_compare_opts *o, const struct hola_compa
         snprintf(c[8], 64, r->variant == HOLA_COMPARE_UDP ? "-" : "%llu", r->retx);
     }
     fmt_us(r->time_us, c[9], 64);
+    if (r->runs > 1) {
+        /* The median run, and the spread of all of them. */
+        char lo[24], hi[24];
+        size_t l = strlen(c[9]);
+        fmt_us(r->time_min_us, lo, sizeof lo);
+        fmt_us(r->time_max_us, hi, sizeof hi);
+        snprintf(c[9] + l, 64 - l, " (%s–%s)", lo, hi);
+    }
     fmt_us(r->p50_us, c[10], 64);
     fmt_us(r->p99_us, c[11], 64);
     size_t l = 0;
@@ -179,9 +187,16 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
     fputs("\ndelivered: names answered; dup, ooo: replies the client got twice or out of "
           "order;\nsent: datagrams (udp, rudp: both programs, before any built-in loss) or "
           "TCP segments\n(both directions, kernel counters); retx: retransmissions; time: "
-          "the client's run,\nconnecting to closing; p50/p99: per name, from handing it to "
-          "the transport to its reply.\n",
+          "from the client's start\n(resolving, connecting) to its last reply, or its whole "
+          "run when names got no reply;\np50/p99: per name, from handing it to the transport "
+          "to its reply.\n",
           f);
+    if (o->repeat > 1)
+        fprintf(f,
+                "Each row: the median of %lu runs by time (range in brackets), taken in turns "
+                "with the\nother rows; delivered is the fewest, lost, dup and ooo the most of "
+                "any run.\n",
+                o->repeat);
     if (note_a) {
         fputs("a: TCP did not get these knobs: ", f);
         const char *sep = "";
@@ -235,7 +250,7 @@ void hola_compare_print_csv(const struct hola_compare_opts *o, const struct hola
 {
     fputs("protocol,pattern,impairment,names,delivered,lost,duplicated,out_of_order,sent,"
           "retransmissions,time_ms,lat_p50_us,lat_p99_us,counters,tcp_unimpaired,builtin,"
-          "status,error\n",
+          "status,error,repeats,time_min_ms,time_max_ms\n",
           f);
     for (size_t k = 0; k < n; k++) {
         const struct hola_compare_result *x = &r[k];
@@ -250,7 +265,8 @@ void hola_compare_print_csv(const struct hola_compare_opts *o, const struct hola
         csv_str(f, x->builtin);
         fprintf(f, ",%s,", !x->done ? "not_run" : x->failed ? "failed" : "ok");
         csv_str(f, x->error);
-        fputc('\n', f);
+        fprintf(f, ",%u,%llu.%03llu,%llu.%03llu\n", x->runs, x->time_min_us / 1000u,
+                x->time_min_us % 1000u, x->time_max_us / 1000u, x->time_max_us % 1000u);
     }
 }
 
@@ -282,11 +298,13 @@ void hola_compare_print_json(const struct hola_compare_opts *o, const struct hol
         fprintf(f,
                 ",\"loss_pct\":%g,\"delivered\":%llu,\"lost\":%llu,\"duplicated\":%llu,"
                 "\"out_of_order\":%llu,\"sent\":%llu,\"retransmissions\":%llu,"
-                "\"time_ms\":%llu.%03llu,\"lat_p50_us\":%llu,\"lat_p99_us\":%llu,"
+                "\"time_ms\":%llu.%03llu,\"repeats\":%u,\"time_min_ms\":%llu.%03llu,"
+                "\"time_max_ms\":%llu.%03llu,\"lat_p50_us\":%llu,\"lat_p99_us\":%llu,"
                 "\"counters\":\"%s\",\"tcp_unimpaired\":",
                 o->settings[x->setting].loss_pct, x->delivered, x->lost, x->dup, x->ooo, x->sent,
-                x->retx, x->time_us / 1000u, x->time_us % 1000u, x->p50_us, x->p99_us,
-                counters_names[x->counters]);
+                x->retx, x->time_us / 1000u, x->time_us % 1000u, x->runs, x->time_min_us / 1000u,
+                x->time_min_us % 1000u, x->time_max_us / 1000u, x->time_max_us % 1000u, x->p50_us,
+                x->p99_us, counters_names[x->counters]);
         json_str(f, x->unimpaired);
         fputs(",\"builtin\":", f);
         json_str(f, x->builtin);
@@ -454,11 +472,11 @@ void hola_compare_result_write(const struct hola_compare_result *r, FILE *f)
     /* Tab-separated; the texts are last and hold no tabs or newlines. */
     fprintf(f,
             "R\t%d\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t"
-            "%s\t%s\t%s\n",
+            "%u\t%llu\t%llu\t%s\t%s\t%s\n",
             r->variant, r->pattern, r->setting, r->done, r->failed, r->delivered, r->lost, r->dup,
-            r->ooo, r->sent, r->retx, r->time_us, r->p50_us, r->p99_us, (int)r->counters,
-            r->unimpaired[0] ? r->unimpaired : "-", r->builtin[0] ? r->builtin : "-",
-            r->error[0] ? r->error : "-");
+            r->ooo, r->sent, r->retx, r->time_us, r->p50_us, r->p99_us, (int)r->counters, r->runs,
+            r->time_min_us, r->time_max_us, r->unimpaired[0] ? r->unimpaired : "-",
+            r->builtin[0] ? r->builtin : "-", r->error[0] ? r->error : "-");
     fflush(f);
 }
 
@@ -478,8 +496,8 @@ int hola_compare_result_read(const char *line, struct hola_compare_result *r)
         return -1;
     snprintf(buf, sizeof buf, "%s", line + 2);
     char *p = buf;
-    long long v[15];
-    for (int i = 0; i < 15; i++) {
+    long long v[18];
+    for (int i = 0; i < 18; i++) {
         char *t = strsep(&p, "\t");
         if (t == NULL)
             return -1;
@@ -500,6 +518,9 @@ int hola_compare_result_read(const char *line, struct hola_compare_result *r)
     r->p50_us = (unsigned long long)v[12];
     r->p99_us = (unsigned long long)v[13];
     counters = (int)v[14];
+    r->runs = (unsigned)v[15];
+    r->time_min_us = (unsigned long long)v[16];
+    r->time_max_us = (unsigned long long)v[17];
     if (r->variant < 0 || r->variant >= HOLA_COMPARE_VARIANTS || r->pattern < 0 ||
         r->pattern >= HOLA_COMPARE_PATTERNS || r->setting < 0 ||
         r->setting >= HOLA_COMPARE_MAX_SETTINGS || counters < 0 || counters > 2)

@@ -507,7 +507,14 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
     r->lost = o->names > r->delivered ? o->names - r->delivered : 0;
     r->dup = json_num(cst, "dup");
     r->ooo = json_num(cst, is_rudp(variant) ? "reply_out_of_order" : "out_of_order");
-    r->time_us = json_ms_as_us(cst, "elapsed_ms");
+    /* Completion time: to the last reply when every name got one. The teardown after
+     * it (TCP's FIN, rudp's closing handshake) is not part of the exchange; a run that
+     * lost names is timed whole, udp's wait for the missing replies included. */
+    unsigned long long last_reply = json_num(cst, "last_reply_us");
+    r->time_us =
+        r->delivered == o->names && last_reply > 0 ? last_reply : json_ms_as_us(cst, "elapsed_ms");
+    r->runs = 1;
+    r->time_min_us = r->time_max_us = r->time_us;
     r->p50_us = json_num(cst, "lat_p50_us");
     r->p99_us = json_num(cst, "lat_p99_us");
     if (tcp) {
@@ -531,4 +538,47 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
                   json_num(sst, "retransmits_timeout") + json_num(sst, "retransmits_fast");
     }
     return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct hola_compare_result *x = *(const struct hola_compare_result *const *)a;
+    const struct hola_compare_result *y = *(const struct hola_compare_result *const *)b;
+    return x->time_us < y->time_us ? -1 : x->time_us > y->time_us;
+}
+
+void hola_compare_fold(const struct hola_compare_result *runs, size_t n,
+                       struct hola_compare_result *out)
+{
+    const struct hola_compare_result *order[HOLA_COMPARE_REPEAT_MAX];
+    size_t m = 0;
+
+    for (size_t i = 0; i < n && m < HOLA_COMPARE_REPEAT_MAX; i++)
+        if (runs[i].done)
+            order[m++] = &runs[i];
+    if (m == 0) {
+        *out = runs[0];
+        return;
+    }
+    qsort(order, m, sizeof order[0], by_time);
+    /* The lower median for an even count: a time that was measured, not an average. */
+    *out = *order[(m - 1) / 2];
+    out->runs = (unsigned)m;
+    out->time_min_us = order[0]->time_us;
+    out->time_max_us = order[m - 1]->time_us;
+    for (size_t i = 0; i < m; i++) {
+        const struct hola_compare_result *r = order[i];
+        if (r->delivered < out->delivered)
+            out->delivered = r->delivered;
+        if (r->lost > out->lost)
+            out->lost = r->lost;
+        if (r->dup > out->dup)
+            out->dup = r->dup;
+        if (r->ooo > out->ooo)
+            out->ooo = r->ooo;
+        if (r->failed && !out->failed) {
+            out->failed = true;
+            memcpy(out->error, r->error, sizeof out->error);
+        }
+    }
 }

@@ -44,6 +44,28 @@ grep -q '^rudp-w1 *lockstep *loss=10,delay=1 *10/10 ' "$TMP/table.txt" || fail "
 [ ! -s "$TMP/err2.txt" ] || fail "-q printed on stderr"
 ok "table"
 
+# --repeat: every row is the median of its runs, and says how many and their range.
+"$COMPARE" --json -q -n 10 --impair none --protos tcp,rudp --pipelined --repeat 3 --seed 4 \
+    >"$TMP/rep.json" 2>"$TMP/err3.txt" || fail "--repeat run exited with $?"
+if command -v python3 >/dev/null; then
+    python3 - "$TMP/rep.json" <<'PY' || fail "--repeat JSON content"
+import json, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+assert len(runs) == 2, runs
+for r in runs:
+    assert r["repeats"] == 3 and r["status"] == "ok", r
+    assert r["time_min_ms"] <= r["time_ms"] <= r["time_max_ms"], r
+PY
+else
+    [ "$(grep -c '"repeats":3,' "$TMP/rep.json")" -eq 2 ] || fail "--repeat JSON"
+fi
+"$COMPARE" -q -n 5 --impair none --protos rudp --lockstep --repeat 2 >"$TMP/rep.txt" ||
+    fail "--repeat table run exited with $?"
+grep -q '^rudp *lockstep *none *5/5 .* ([0-9.]* [mµ]s–[0-9.]* [mµ]s) ' "$TMP/rep.txt" ||
+    fail "--repeat: no time range in the table"
+grep -q '^Each row: the median of 2 runs' "$TMP/rep.txt" || fail "--repeat: no note"
+ok "--repeat"
+
 # Errors: one line, exit 2 for usage, 1 for the rest.
 expect_error() {
     local want=$1 pattern=$2; shift 2
@@ -58,6 +80,8 @@ expect_error 2 "unknown key 'los'" --impair los=10
 expect_error 2 "reorder needs delay" --impair reorder=5
 expect_error 2 "choose one" --csv --json
 expect_error 2 "unknown row 'sctp'" --protos tcp,sctp
+expect_error 2 "--repeat" --repeat 0
+expect_error 2 "--repeat" --repeat 100
 expect_error 1 "hola-server and hola-client not found in /nonexistent" --bin-dir /nonexistent
 expect_error 1 "--svg /nonexistent/x.svg" --svg /nonexistent/x.svg -n 1
 "$COMPARE" --help >"$TMP/help.txt" || fail "--help exited with $?"

@@ -24,7 +24,7 @@ ok() { echo "ok: $*"; }
 # awk -F, splits it (hola-compare quotes every text field; no field holds a quote).
 csv_flat() { sed -E ':a; s/^(([^"]*"[^"]*")*[^"]*"[^",]*),/\1;/; ta' "$1"; }
 
-CSV_HEADER='protocol,pattern,impairment,names,delivered,lost,duplicated,out_of_order,sent,retransmissions,time_ms,lat_p50_us,lat_p99_us,counters,tcp_unimpaired,builtin,status,error'
+CSV_HEADER='protocol,pattern,impairment,names,delivered,lost,duplicated,out_of_order,sent,retransmissions,time_ms,lat_p50_us,lat_p99_us,counters,tcp_unimpaired,builtin,status,error,repeats,time_min_ms,time_max_ms'
 
 # check_csv FILE N SETTINGS PATTERNS ROWS...: the header, one row per protocol × pattern ×
 # setting, and the numbers every row must satisfy: tcp and rudp deliver all N with no
@@ -50,6 +50,9 @@ check_csv() {
                 print "row " NR " (" p " " $2 " " $3 "): delivered " d " dup " du " ooo " oo; bad = 1
             }
             if (p ~ /^rudp/ && $9 + 0 < 2 * n) { print "row " NR ": rudp sent " $9 " < 2N"; bad = 1 }
+            if ($19 !~ /^[1-9][0-9]*$/ || $20 + 0 > t + 0 || t + 0 > $21 + 0) {
+                print "row " NR ": repeats " $19 ", time " $20 " <= " t " <= " $21 " does not hold"; bad = 1
+            }
             key = p "," $2 "," $3
             if (key in seen) { print "row " NR ": " key " twice"; bad = 1 }
             seen[key] = 1
