@@ -78,6 +78,7 @@
 #define PACK_MAX 23u                  /* packed address in the impairment prefix */
 #define PREFIX_MAX (2 * PACK_MAX + 2) /* 48: fits in the IPv6 + UDP header size */
 #define NO_HEAP UINT32_MAX
+#define EARLY_MSGS 16u /* single-message datagrams a callback queues before they leave */
 /* The largest datagram on the wire: an engine datagram, or one inside a DTLS record. */
 #define WIRE_MAX (RUDP_MAX_DATAGRAM + RUDP_DTLS_OVERHEAD)
 
@@ -98,8 +99,10 @@ struct entry {
     uint8_t key_len;
     uint8_t touched; /* in the list of connections that got input this batch */
     uint8_t connected_sent, eof_sent, unreach;
-    uint8_t spun; /* the engine said "due now" yet had nothing: see service() */
-    uint8_t held; /* client with DTLS: the engine waits for the DTLS handshake */
+    uint8_t spun;          /* the engine said "due now" yet had nothing: see service() */
+    uint8_t held;          /* client with DTLS: the engine waits for the DTLS handshake */
+    uint16_t queued_msgs;  /* sent by a callback since the last service(): see */
+    uint32_t queued_bytes; /* rudp_sock_send() */
     uint8_t key[KEY_MAX];
     addr_t peer;
     addr_t local; /* where the peer's datagrams arrive: the source we send from */
@@ -638,6 +641,8 @@ static void service(rudp_sock_t *s, struct entry *e, uint64_t now)
     rudp_conn_t *c = e->conn;
     if (e->held)
         return; /* the engine starts once the DTLS handshake is done */
+    e->queued_msgs = 0;
+    e->queued_bytes = 0;
     for (;;) {
 #ifdef RUDP_HAVE_DTLS
         if (s->dtls) {
@@ -1242,14 +1247,12 @@ static struct entry *entry_of(const rudp_sock_t *s, const rudp_conn_t *c)
 
 /* After the application queued something: hand it to the socket. Outside a step the
  * datagrams are prepared and sent at once; inside one (a callback) the step does both
- * after the callbacks. */
+ * after the callbacks, so messages queued together share datagrams (coalescing) and
+ * leave in one sendmmsg(). */
 static void push_now(rudp_sock_t *s, struct entry *e)
 {
     uint64_t now = clock_us();
     if (s->in_step) {
-        /* Inside a callback: only mark the connection due. The step prepares its
-         * datagrams once the callbacks are done, so messages queued together can
-         * share datagrams (coalescing) and replies leave in one sendmmsg(). */
         set_deadline(s, e, now);
         return;
     }
@@ -1262,6 +1265,21 @@ static void push_now(rudp_sock_t *s, struct entry *e)
     }
 }
 
+/* Inside a callback, whether what it queued so far should leave before the next
+ * message: a callback that queues a whole window (a client's first names, a server's
+ * replies to a full batch) would otherwise keep the peer idle until it returns. So a
+ * full datagram's worth goes out at once: with coalescing, when this message would not
+ * fit beside the ones waiting; without, every EARLY_MSGS messages. Both ends then
+ * work at the same time, and datagrams still leave full. */
+static int early_send(const rudp_sock_t *s, const struct entry *e, size_t len)
+{
+    if (!s->in_step || e->queued_msgs == 0)
+        return 0;
+    if (s->cfg.conn.coalesce)
+        return e->queued_bytes + RUDP_RECORD_HEADER + len > RUDP_MAX_PAYLOAD;
+    return e->queued_msgs >= EARLY_MSGS;
+}
+
 int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len)
 {
     if (!s || !c)
@@ -1269,9 +1287,18 @@ int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len)
     struct entry *e = entry_of(s, c);
     if (!e)
         return RUDP_EINVAL;
+    if (early_send(s, e, len)) {
+        uint64_t now = clock_us();
+        service(s, e, now);
+        impair_pop(s, now);
+        tx_flush(s);
+    }
     int rc = rudp_conn_send(c, msg, len, clock_us());
     if (rc)
         return rc;
+    if (e->queued_msgs < UINT16_MAX)
+        e->queued_msgs++;
+    e->queued_bytes += RUDP_RECORD_HEADER + (uint32_t)len;
     push_now(s, e);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* The socket driver on loopback: names and greetings between a server and clients in
  * one process, over the built-in impairment, refusals, unreachable and dead peers,
- * wrong-address datagrams, and the pcap file read back. */
+ * wrong-address datagrams, the pcap file read back, and when the messages a callback
+ * queues leave (early send). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -565,6 +567,275 @@ static void test_abort_outside_callback(void **state)
     free(srv);
 }
 
+/* ---- early send: what a callback queues leaves before it returns ---------------------- */
+
+/* One end of the early-send tests. The client queues `count` messages of `len` bytes
+ * inside its CONNECTED callback, then closes; the server checks they come once and in
+ * order and, with `reply`, answers each with a copy from inside its READABLE callback.
+ * Both note the socket's datagrams_out on entering the callback, after queueing, and at
+ * the end of the step that ran it: the three moments the early-send rule is about. */
+typedef struct early_peer {
+    rudp_sock_t *sock;
+    rudp_conn_t *conn;
+    uint32_t count, len; /* client: the burst; both: every message's size */
+    int reply;           /* server: echo each message */
+    uint32_t next;       /* messages (or echoes) received in order */
+    int bad;             /* one out of order, repeated or of the wrong size; a refused send */
+    int queued, checked; /* a callback queued the burst (or echoes); its step was looked at */
+    uint64_t out_before, out_inside, out_after_step;
+    uint64_t data_after_step; /* the connection's DATA/FIN transmissions then */
+    int closed, error;
+    uint32_t data_dgrams; /* server's trace: DATA datagrams received (early_count_data) */
+    uint32_t top_seq;     /* the highest sequence number starting one of them */
+} early_peer_t;
+
+#define EARLY_BATCH 16u /* sock.c's EARLY_MSGS: messages per early flush without coalescing */
+
+static uint64_t dgrams_out(rudp_sock_t *s)
+{
+    rudp_sock_stats_t st;
+    rudp_sock_stats(s, &st);
+    return st.datagrams_out;
+}
+
+/* "m00042" padded to len bytes: the index tells order, the size tells truncation. */
+static void early_msg(char *buf, uint32_t i, uint32_t len)
+{
+    char head[16];
+    int n = snprintf(head, sizeof head, "m%05u", (unsigned)i);
+    memset(buf, '.', len);
+    memcpy(buf, head, (size_t)n < len ? (size_t)n : len);
+}
+
+/* Reads every waiting message, checking index and size; echoes each when p->reply.
+ * Returns 1 once the peer's stream has ended, else 0. */
+static int early_read(early_peer_t *p, rudp_sock_t *s, rudp_conn_t *c)
+{
+    char msg[RUDP_MAX_PAYLOAD + 1];
+    for (int i = 0; i < 100000; i++) {
+        int r = rudp_conn_recv(c, msg, sizeof msg - 1);
+        if (r < 0)
+            return r == RUDP_ECLOSED;
+        msg[r] = '\0';
+        unsigned idx = 0;
+        if (sscanf(msg, "m%5u", &idx) != 1 || idx != p->next || (uint32_t)r != p->len)
+            p->bad = 1;
+        p->next++;
+        if (p->reply && rudp_sock_send(s, c, msg, (size_t)r) != 0)
+            p->bad = 1;
+    }
+    return 0;
+}
+
+static void early_client_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+{
+    early_peer_t *p = user;
+    char msg[RUDP_MAX_PAYLOAD];
+    switch (ev->kind) {
+    case RUDP_SOCK_EV_CONNECTED:
+        p->conn = ev->conn;
+        p->out_before = dgrams_out(s);
+        for (uint32_t i = 0; i < p->count; i++) {
+            early_msg(msg, i, p->len);
+            if (rudp_sock_send(s, ev->conn, msg, p->len) != 0)
+                p->bad = 1;
+        }
+        p->out_inside = dgrams_out(s);
+        p->queued = 1;
+        rudp_sock_close(s, ev->conn);
+        break;
+    case RUDP_SOCK_EV_READABLE:
+        (void)early_read(p, s, ev->conn); /* the echoes; our side is closed already */
+        break;
+    case RUDP_SOCK_EV_CLOSED:
+        p->closed = 1;
+        p->error = ev->error;
+        p->conn = NULL;
+        break;
+    case RUDP_SOCK_EV_ACCEPTED:
+        break;
+    }
+}
+
+static void early_server_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+{
+    early_peer_t *p = user;
+    switch (ev->kind) {
+    case RUDP_SOCK_EV_ACCEPTED:
+        p->conn = ev->conn;
+        break;
+    case RUDP_SOCK_EV_READABLE: {
+        uint64_t before = dgrams_out(s);
+        uint32_t had = p->next;
+        int eof = early_read(p, s, ev->conn);
+        if (p->reply && !p->queued && p->next > had) {
+            p->out_before = before;
+            p->out_inside = dgrams_out(s);
+            p->queued = 1;
+        }
+        if (eof)
+            rudp_sock_close(s, ev->conn); /* the client is done: end our side too */
+        break;
+    }
+    case RUDP_SOCK_EV_CLOSED:
+        p->closed = 1;
+        p->error = ev->error;
+        p->conn = NULL;
+        break;
+    case RUDP_SOCK_EV_CONNECTED:
+        break;
+    }
+}
+
+/* Counts DATA datagrams as they first arrive: one starting beyond every earlier one. A
+ * probe the client resends after a stall (its timeout on loopback is about a
+ * millisecond) starts at a number already seen and is not a datagram of the burst. */
+static void early_count_data(void *user, const rudp_event_t *ev)
+{
+    early_peer_t *p = user;
+    if (ev->kind != RUDP_EV_RECV || ev->type != RUDP_T_DATA)
+        return;
+    if (p->data_dgrams > 0 && (int32_t)(ev->seq - p->top_seq) <= 0)
+        return;
+    p->top_seq = ev->seq;
+    p->data_dgrams++;
+}
+
+/* After a step: the first one whose callback queued something is recorded. */
+static void early_step_end(early_peer_t *p)
+{
+    if (!p->queued || p->checked)
+        return;
+    p->checked = 1;
+    p->out_after_step = dgrams_out(p->sock);
+    if (p->conn) {
+        rudp_stats_t st;
+        rudp_conn_stats(p->conn, &st);
+        p->data_after_step = st.data_sent;
+    }
+}
+
+/* Steps server and client until both connections are closed or limit_ms passes.
+ * Returns 0 when both closed, -1 on the limit. */
+static int early_run(early_peer_t *srv, early_peer_t *cl, uint32_t limit_ms)
+{
+    uint64_t end = h_now_us() + (uint64_t)limit_ms * 1000u;
+    for (uint32_t round = 0; round < 1000000u && h_now_us() < end; round++) {
+        rudp_sock_step(srv->sock, 0);
+        early_step_end(srv);
+        rudp_sock_step(cl->sock, 0);
+        early_step_end(cl);
+        if (srv->closed && cl->closed)
+            return 0;
+        struct pollfd pfd[2] = { { .fd = rudp_sock_fd(srv->sock), .events = POLLIN },
+                                 { .fd = rudp_sock_fd(cl->sock), .events = POLLIN } };
+        int timeout = 2, t = rudp_sock_timeout_ms(srv->sock);
+        if (t >= 0 && t < timeout)
+            timeout = t;
+        t = rudp_sock_timeout_ms(cl->sock);
+        if (t >= 0 && t < timeout)
+            timeout = t;
+        (void)poll(pfd, 2, timeout);
+    }
+    return -1;
+}
+
+/* Opens the server on 127.0.0.1 (kernel-chosen port) and a client to it, runs them to
+ * a clean close of both connections, and frees both sockets. */
+static void early_exchange(early_peer_t *srv, early_peer_t *cl, rudp_sock_config_t *scfg,
+                           const rudp_sock_config_t *ccfg)
+{
+    scfg->conn.trace = early_count_data;
+    scfg->conn.trace_user = srv;
+    assert_int_equal(rudp_sock_server(&srv->sock, "127.0.0.1", "0", scfg, early_server_cb, srv), 0);
+    char port[16];
+    snprintf(port, sizeof port, "%d", rudp_sock_local_port(srv->sock));
+    assert_int_equal(rudp_sock_client(&cl->sock, "127.0.0.1", port, ccfg, early_client_cb, cl), 0);
+    int rc = early_run(srv, cl, 10000);
+    rudp_sock_free(cl->sock);
+    rudp_sock_free(srv->sock);
+    printf("early: client out %llu -> %llu in the callback, %llu after its step; "
+           "server got %u in %u DATA datagrams\n",
+           (unsigned long long)cl->out_before, (unsigned long long)cl->out_inside,
+           (unsigned long long)cl->out_after_step, (unsigned)srv->next, (unsigned)srv->data_dgrams);
+    assert_int_equal(rc, 0);
+    assert_int_equal(cl->error, 0);
+    assert_int_equal(srv->error, 0);
+    assert_false(cl->bad);
+    assert_false(srv->bad);
+    assert_true(cl->queued && cl->checked);
+    assert_int_equal(srv->next, cl->count); /* each once, in order (early_read) */
+}
+
+/* Only the window may hold messages back: cc none, and a window (ours and the peer's
+ * receive window) larger than the burst. */
+static void early_config(rudp_sock_config_t *cfg, uint32_t window, int coalesce)
+{
+    rudp_sock_config_default(cfg);
+    cfg->conn.window = window;
+    cfg->conn.cc = RUDP_CC_NONE;
+    cfg->conn.coalesce = coalesce;
+}
+
+/* A callback that queues three batches and one more without coalescing: the batches
+ * leave while it is still queueing (the old driver sent nothing before it returned),
+ * the last message at the end of the step. */
+static void test_callback_sends_early(void **state)
+{
+    (void)state;
+    enum { N = 3 * EARLY_BATCH + 1 };
+    rudp_sock_config_t scfg, ccfg;
+    early_config(&scfg, 64, 0);
+    early_config(&ccfg, 64, 0);
+    early_peer_t srv = { .len = 16 }, cl = { .count = N, .len = 16 };
+    early_exchange(&srv, &cl, &scfg, &ccfg);
+    assert_true(cl.out_inside - cl.out_before >= 2 * EARLY_BATCH);
+    /* Every message was out by the end of that step, the last partial batch included. */
+    assert_true(cl.data_after_step >= N);
+    assert_true(cl.out_after_step > cl.out_inside);
+    assert_int_equal(srv.data_dgrams, N); /* one message per datagram */
+}
+
+/* With coalescing, a callback queueing more than a datagram holds sends each datagram
+ * as soon as the next message would not fit in it: all but the last leave before the
+ * callback returns, each full, so the peer sees about the fewest datagrams possible. */
+static void test_callback_coalesced_full_datagrams(void **state)
+{
+    (void)state;
+    enum { N = 200, LEN = 20 };
+    const uint32_t cost = RUDP_RECORD_HEADER + LEN; /* one message in a datagram */
+    const uint32_t per = RUDP_MAX_PAYLOAD / cost;   /* messages per full datagram */
+    const uint32_t full = (N + per - 1) / per - 1;  /* datagrams before the last */
+    const uint32_t least = (N * cost + RUDP_MAX_PAYLOAD - 1) / RUDP_MAX_PAYLOAD;
+    rudp_sock_config_t scfg, ccfg;
+    early_config(&scfg, 256, 1);
+    early_config(&ccfg, 256, 1);
+    early_peer_t srv = { .len = LEN }, cl = { .count = N, .len = LEN };
+    early_exchange(&srv, &cl, &scfg, &ccfg);
+    assert_true(full >= 1);
+    assert_true(cl.out_inside - cl.out_before >= full);
+    assert_true(cl.data_after_step >= full + 1); /* the last one by the step's end */
+    assert_true(srv.data_dgrams >= least && srv.data_dgrams <= least + 1);
+}
+
+/* One message queued in a callback (a lock-step reply) still waits for the end of the
+ * step, on both ends, and leaves then. */
+static void test_single_reply_waits_for_step(void **state)
+{
+    (void)state;
+    rudp_sock_config_t scfg, ccfg;
+    rudp_sock_config_default(&scfg);
+    rudp_sock_config_default(&ccfg);
+    early_peer_t srv = { .len = 16, .reply = 1 }, cl = { .count = 1, .len = 16 };
+    early_exchange(&srv, &cl, &scfg, &ccfg);
+    assert_true(cl.out_inside == cl.out_before);
+    assert_true(cl.out_after_step > cl.out_inside && cl.data_after_step >= 1);
+    assert_true(srv.queued && srv.checked);
+    assert_true(srv.out_inside == srv.out_before);
+    assert_true(srv.out_after_step > srv.out_inside && srv.data_after_step >= 1);
+    assert_int_equal(cl.next, 1); /* the echo came back */
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -611,6 +882,9 @@ int main(void)
         cmocka_unit_test(test_pcap),
         cmocka_unit_test(test_vanished_client_reclaimed),
         cmocka_unit_test(test_abort_outside_callback),
+        cmocka_unit_test(test_callback_sends_early),
+        cmocka_unit_test(test_callback_coalesced_full_datagrams),
+        cmocka_unit_test(test_single_reply_waits_for_step),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("sock", tests, NULL, NULL);
