@@ -55,8 +55,8 @@ struct hola_compare_result {
     unsigned long long retx;    /* retransmissions, both directions */
     unsigned long long time_us; /* to the last reply, or the client's whole run */
     unsigned long long p50_us, p99_us;
+    unsigned long long time_min_us, time_max_us; /* with --repeat: the range of times */
     unsigned runs; /* with --repeat: the runs behind this row, which is the median one */
-    unsigned long long time_min_us, time_max_us;
     enum hola_compare_counters counters;
     char unimpaired[128]; /* tcp: the knobs it did not get ("" = all); udp/rudp: "" */
     char builtin[128];    /* knobs given to the programs' built-in impairment */

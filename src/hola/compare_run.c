@@ -560,7 +560,7 @@ void hola_compare_fold(const struct hola_compare_result *runs, size_t n,
         *out = runs[0];
         return;
     }
-    qsort(order, m, sizeof order[0], by_time);
+    qsort(order, m, sizeof(const struct hola_compare_result *), by_time);
     /* The lower median for an even count: a time that was measured, not an average. */
     *out = *order[(m - 1) / 2];
     out->runs = (unsigned)m;
