@@ -37,7 +37,7 @@ ok "tcp: names from standard input"
 
 "$CLIENT" -P "$PORT" --stats Ana Beto >"$TMP/c4.out" 2>"$TMP/c4.err" || fail "stats client"
 expect_one_line "client --stats" "$TMP/c4.err" \
-    '^\{"proto":"tcp","role":"client","sent":2,"received":2,"lost":0,"elapsed_ms":[0-9]+\.[0-9]{3},"lat_p50_us":[0-9]+,"lat_p99_us":[0-9]+,"dup":0,"out_of_order":0\}$'
+    '^\{"proto":"tcp","role":"client","sent":2,"received":2,"lost":0,"elapsed_ms":[0-9]+\.[0-9]{3},"lat_p50_us":[0-9]+,"lat_p99_us":[0-9]+,"dup":0,"out_of_order":0,"last_reply_us":[0-9]+\}$'
 ok "tcp: --stats"
 
 # Many names in one go (several per read on the server, many replies per read back).

@@ -21,7 +21,7 @@ start_server main -p udp --stats
     fail "lockstep client exited with $?"
 expect_eq "lockstep replies" "$TMP/c2.out" "$greetings"
 [ "$(wc -l <"$TMP/c2.err")" -eq 2 ] || fail "expected the report and the stats line"
-grep -Eq '^\{"proto":"udp","role":"client","sent":4,"received":4,"lost":0,"elapsed_ms":[0-9]+\.[0-9]{3},"lat_p50_us":[0-9]+,"lat_p99_us":[0-9]+,"dup":0,"out_of_order":0\}$' \
+grep -Eq '^\{"proto":"udp","role":"client","sent":4,"received":4,"lost":0,"elapsed_ms":[0-9]+\.[0-9]{3},"lat_p50_us":[0-9]+,"lat_p99_us":[0-9]+,"dup":0,"out_of_order":0,"last_reply_us":[0-9]+\}$' \
     "$TMP/c2.err" || fail "client --stats line"
 ok "udp: --lockstep and --stats"
 
