@@ -1245,6 +1245,14 @@ static struct entry *entry_of(const rudp_sock_t *s, const rudp_conn_t *c)
     return e && e->conn == c ? e : NULL;
 }
 
+/* Prepares what the connection has ready and hands it to the kernel now. */
+static void send_ready(rudp_sock_t *s, struct entry *e, uint64_t now)
+{
+    service(s, e, now);
+    impair_pop(s, now);
+    tx_flush(s);
+}
+
 /* After the application queued something: hand it to the socket. Outside a step the
  * datagrams are prepared and sent at once; inside one (a callback) the step does both
  * after the callbacks, so messages queued together share datagrams (coalescing) and
@@ -1256,9 +1264,7 @@ static void push_now(rudp_sock_t *s, struct entry *e)
         set_deadline(s, e, now);
         return;
     }
-    service(s, e, now);
-    impair_pop(s, now);
-    tx_flush(s);
+    send_ready(s, e, now);
     if (s->pcap && s->pcap_dirty) {
         rudp_pcap_flush(s->pcap);
         s->pcap_dirty = 0;
@@ -1287,12 +1293,8 @@ int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len)
     struct entry *e = entry_of(s, c);
     if (!e)
         return RUDP_EINVAL;
-    if (early_send(s, e, len)) {
-        uint64_t now = clock_us();
-        service(s, e, now);
-        impair_pop(s, now);
-        tx_flush(s);
-    }
+    if (early_send(s, e, len))
+        send_ready(s, e, clock_us()); /* the step flushes the pcap */
     int rc = rudp_conn_send(c, msg, len, clock_us());
     if (rc)
         return rc;
