@@ -91,6 +91,13 @@ typedef struct rudp_sock_config {
     const rudp_sock_dtls_t *dtls; /* non-NULL: DTLS under rudp (see rudp_sock_dtls_t);
                                      RUDP_EINVAL from a library built without it
                                      (rudp_sock_dtls_available()) */
+    int gso;                      /* 1 (default): where the kernel has UDP GSO (Linux 4.18+),
+                                     a run of equal-size datagrams to one peer leaves in one
+                                     send the kernel cuts into those datagrams (the wire is
+                                     unchanged; a path that drops packets before they are
+                                     cut, such as a netem qdisc, drops the run whole).
+                                     Turned off by itself where the route refuses it. 0: one
+                                     datagram per send */
 } rudp_sock_config_t;
 
 typedef enum rudp_sock_event_kind {
@@ -131,10 +138,11 @@ typedef struct rudp_sock_stats {
     uint64_t rate_sources_evicted; /* rate-limit entries of still-limited sources pushed
                                       out of the fixed table by other sources */
     rudp_sock_dtls_stats_t dtls;   /* with cfg.dtls */
+    uint64_t gso_sends;            /* sends that carried several datagrams (cfg.gso) */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,
- * handshake_rate RUDP_SOCK_DEFAULT_HANDSHAKE_RATE with a burst of twice that. */
+ * handshake_rate RUDP_SOCK_DEFAULT_HANDSHAKE_RATE with a burst of twice that, gso on. */
 RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
 
 /* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected

@@ -25,7 +25,10 @@
  *    while the ring is full the engines are simply not asked for more (their data stays
  *    queued in the engine, nothing is lost and nothing is retransmitted needlessly).
  *    Only a listener reply finding the ring full is dropped (send_dropped); the client
- *    repeats its INITIAL anyway.
+ *    repeats its INITIAL anyway. With UDP GSO (Linux 4.18+, cfg.gso) a run of
+ *    equal-size datagrams to one peer is one message of the sendmmsg(), which the
+ *    kernel cuts back into those datagrams: most of a small datagram's cost is per
+ *    send, not per byte. A route that refuses it turns it off for the socket.
  *  - Built-in impairment: every outgoing datagram is pushed into a rudp_sim_link (the
  *    simulator's module, seeded, so a run is reproducible) with a small prefix holding
  *    its destination and source address, and goes to the send ring when the link
@@ -58,6 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <netinet/udp.h> /* UDP_SEGMENT */
 #include <sys/random.h>
 #endif
 
@@ -67,6 +71,9 @@
 #include "rudp/error.h"
 
 #define BATCH 64u           /* datagrams per recvmmsg/sendmmsg */
+#define TX_BATCH 256u       /* datagrams per sendmmsg() when GSO joins them */
+#define GSO_SEGS 64u        /* UDP GSO: the kernel's cap on segments per send */
+#define GSO_BYTES 65000u    /* and on the bytes, within one IP datagram */
 #define RX_ROUNDS 16u       /* receive batches per step before timers get their turn */
 #define RX_CAP 2048u        /* larger than any valid datagram; MSG_TRUNC catches more */
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
@@ -114,6 +121,16 @@ struct txd {
     uint8_t data[WIRE_MAX];
 };
 
+#ifdef __linux__
+/* sendmmsg()'s arguments, on the heap rather than a ~20 KiB stack frame. */
+struct txm {
+    struct mmsghdr mm[TX_BATCH];
+    struct iovec iov[TX_BATCH];
+    uint16_t segs[TX_BATCH];                                        /* datagrams per message */
+    uint64_t ctl[TX_BATCH][(CMSG_SPACE(sizeof(uint16_t)) + 7) / 8]; /* UDP_SEGMENT; aligned */
+};
+#endif
+
 struct rx {
     uint8_t buf[BATCH][RX_CAP];
     addr_t from[BATCH];
@@ -151,8 +168,12 @@ struct rudp_sock {
 
     /* sending */
     struct txd *tx;
+#ifdef __linux__
+    struct txm *txm;
+#endif
     uint32_t tx_cap, tx_head, tx_n;
     int tx_blocked; /* the kernel said EAGAIN: wait for POLLOUT */
+    int gso;        /* UDP GSO: join equal-size datagrams to one peer in one send */
     int in_step;
 
     /* impairment */
@@ -468,38 +489,92 @@ static int would_block(int err)
     return err == EAGAIN || err == EWOULDBLOCK;
 }
 
-/* Sends what the ring holds, in batches; stops at EAGAIN (the ring keeps the rest). */
+#if defined(__linux__) && defined(UDP_SEGMENT)
+/* Whether b can follow a in one UDP GSO send: same destination, and every segment but
+ * the last exactly the first one's size (the kernel cuts the buffer every gso_size). */
+static int gso_joins(const rudp_sock_t *s, const struct txd *first, const struct txd *prev,
+                     const struct txd *b, uint32_t segs, size_t bytes)
+{
+    if (segs >= GSO_SEGS || bytes + b->len > GSO_BYTES || prev->len != first->len ||
+        b->len > first->len)
+        return 0;
+    return !s->server || (b->to.len == first->to.len && !memcmp(&b->to.u, &first->to.u, b->to.len));
+}
+
+/* The errors by which sendmsg() refuses a UDP_SEGMENT send itself. */
+static int gso_refused(int err)
+{
+    return err == EINVAL || err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP;
+}
+#endif
+
+/* Sends what the ring holds, in batches; stops at EAGAIN (the ring keeps the rest).
+ * Where the kernel has UDP GSO, a run of equal-size datagrams to one peer leaves as one
+ * buffer the kernel cuts into datagrams, so the path's per-packet cost is paid once for
+ * the run (each datagram on the wire is unchanged). */
 static void tx_flush(rudp_sock_t *s)
 {
     while (s->tx_n > 0) {
         uint32_t n = s->tx_n;
         if (n > s->tx_cap - s->tx_head)
             n = s->tx_cap - s->tx_head; /* the contiguous part; the rest next round */
-        if (n > BATCH)
-            n = BATCH;
+        if (n > TX_BATCH)
+            n = TX_BATCH;
         struct txd *t = &s->tx[s->tx_head];
+        uint32_t done = 0; /* datagrams the kernel took */
         int sent;
 #ifdef __linux__
-        struct mmsghdr mm[BATCH];
-        struct iovec iov[BATCH];
+        struct mmsghdr *mm = s->txm->mm;
+        struct iovec *iov = s->txm->iov;
+        uint16_t *segs = s->txm->segs;
+        uint32_t m = 0;
         memset(mm, 0, n * sizeof mm[0]);
-        for (uint32_t i = 0; i < n; i++) {
-            iov[i].iov_base = t[i].data;
-            iov[i].iov_len = t[i].len;
-            mm[i].msg_hdr.msg_iov = &iov[i];
-            mm[i].msg_hdr.msg_iovlen = 1;
-            if (s->server) {
-                mm[i].msg_hdr.msg_name = &t[i].to.u;
-                mm[i].msg_hdr.msg_namelen = t[i].to.len;
+        for (uint32_t i = 0; i < n; m++) {
+            struct msghdr *mh = &mm[m].msg_hdr;
+            uint32_t k = 1;
+            size_t bytes = t[i].len;
+#ifdef UDP_SEGMENT
+            if (s->gso)
+                while (i + k < n && gso_joins(s, &t[i], &t[i + k - 1], &t[i + k], k, bytes))
+                    bytes += t[i + k++].len;
+#endif
+            for (uint32_t j = 0; j < k; j++) {
+                iov[i + j].iov_base = t[i + j].data;
+                iov[i + j].iov_len = t[i + j].len;
             }
+            mh->msg_iov = &iov[i];
+            mh->msg_iovlen = k;
+            if (s->server) {
+                mh->msg_name = &t[i].to.u;
+                mh->msg_namelen = t[i].to.len;
+            }
+#ifdef UDP_SEGMENT
+            if (k > 1) {
+                uint16_t size = t[i].len;
+                memset(s->txm->ctl[m], 0, sizeof s->txm->ctl[m]); /* the cmsg's padding */
+                mh->msg_control = s->txm->ctl[m];
+                mh->msg_controllen = CMSG_SPACE(sizeof size);
+                struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+                cm->cmsg_level = SOL_UDP;
+                cm->cmsg_type = UDP_SEGMENT;
+                cm->cmsg_len = CMSG_LEN(sizeof size);
+                memcpy(CMSG_DATA(cm), &size, sizeof size);
+            }
+#endif
+            segs[m] = (uint16_t)k;
+            i += k;
         }
-        sent = sendmmsg(s->fd, mm, n, 0);
+        sent = sendmmsg(s->fd, mm, m, 0);
+        for (int i = 0; i < sent; i++) {
+            done += segs[i];
+            s->st.gso_sends += segs[i] > 1;
+        }
 #else
         if (s->server)
             sent = (int)sendto(s->fd, t->data, t->len, 0, &t->to.u.sa, t->to.len);
         else
             sent = (int)send(s->fd, t->data, t->len, 0);
-        sent = sent < 0 ? -1 : 1;
+        done = sent < 0 ? 0 : 1;
 #endif
         if (sent < 0) {
             if (errno == EINTR)
@@ -508,6 +583,15 @@ static void tx_flush(rudp_sock_t *s)
                 s->tx_blocked = 1;
                 return;
             }
+#if defined(__linux__) && defined(UDP_SEGMENT)
+            if (segs[0] > 1 && gso_refused(errno)) {
+                /* No GSO on this socket or route (an old kernel, no checksum offload,
+                 * IPsec, a segment above the path MTU): one datagram per send from
+                 * now on. */
+                s->gso = 0;
+                continue;
+            }
+#endif
             send_failed(s, errno);
             /* Drop the first datagram, which cannot be sent; the engine's
              * retransmission covers it like any loss. */
@@ -515,10 +599,10 @@ static void tx_flush(rudp_sock_t *s)
             s->tx_n--;
             continue;
         }
-        for (int i = 0; i < sent; i++)
+        for (uint32_t i = 0; i < done; i++)
             sent_ok(s, &t[i]);
-        s->tx_head = (s->tx_head + (uint32_t)sent) % s->tx_cap;
-        s->tx_n -= (uint32_t)sent;
+        s->tx_head = (s->tx_head + done) % s->tx_cap;
+        s->tx_n -= done;
     }
     /* Start over at slot 0 when empty: only as many slots as are ever held at once get
      * touched, which keeps an idle client's resident memory small. */
@@ -1394,6 +1478,7 @@ void rudp_sock_config_default(rudp_sock_config_t *cfg)
     cfg->max_clients = RUDP_SOCK_DEFAULT_MAX_CLIENTS;
     cfg->family = AF_UNSPEC;
     cfg->handshake_rate = RUDP_SOCK_DEFAULT_HANDSHAKE_RATE;
+    cfg->gso = 1;
 }
 
 /* ---- creation and teardown ------------------------------------------------------------ */
@@ -1425,6 +1510,9 @@ void rudp_sock_free(rudp_sock_t *s)
     free(s->heap);
     free(s->touched);
     free(s->tx);
+#ifdef __linux__
+    free(s->txm);
+#endif
     free(s->rx);
     free(s);
 }
@@ -1537,12 +1625,18 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
     s->cb = cb;
     s->user = user;
     s->tx_cap = server ? TX_RING_SERVER : TX_RING_CLIENT;
+    s->gso = cfg->gso;
     s->heap_cap = server ? cfg->max_clients : 1;
     s->tx = malloc((size_t)s->tx_cap * sizeof *s->tx);
     s->rx = malloc(sizeof *s->rx);
     s->heap = calloc(s->heap_cap, sizeof(struct entry *));
     s->touched = calloc(server ? BATCH : 1, sizeof(struct entry *));
     int rc = (!s->tx || !s->rx || !s->heap || !s->touched) ? RUDP_ENOMEM : 0;
+#ifdef __linux__
+    s->txm = malloc(sizeof *s->txm);
+    if (!s->txm)
+        rc = RUDP_ENOMEM;
+#endif
     if (!rc && server) {
         uint32_t size = 16;
         while (size < 2 * cfg->max_clients)

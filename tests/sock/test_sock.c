@@ -1,7 +1,7 @@
 /* The socket driver on loopback: names and greetings between a server and clients in
  * one process, over the built-in impairment, refusals, unreachable and dead peers,
- * wrong-address datagrams, the pcap file read back, and when the messages a callback
- * queues leave (early send). */
+ * wrong-address datagrams, the pcap file read back, when the messages a callback
+ * queues leave (early send), and UDP GSO sends (on, off, refused by the kernel). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -577,11 +578,14 @@ static void test_abort_outside_callback(void **state)
 typedef struct early_peer {
     rudp_sock_t *sock;
     rudp_conn_t *conn;
-    uint32_t count, len; /* client: the burst; both: every message's size */
-    int reply;           /* server: echo each message */
-    uint32_t next;       /* messages (or echoes) received in order */
-    int bad;             /* one out of order, repeated or of the wrong size; a refused send */
-    int queued, checked; /* a callback queued the burst (or echoes); its step was looked at */
+    uint32_t count, len;  /* client: the burst; both: every message's size */
+    int vary;             /* both: sizes vary around len instead (early_len) */
+    int no_check;         /* client: SO_NO_CHECK on its socket, which refuses UDP GSO */
+    rudp_sock_stats_t st; /* the socket's counters just before it is freed */
+    int reply;            /* server: echo each message */
+    uint32_t next;        /* messages (or echoes) received in order */
+    int bad;              /* one out of order, repeated or of the wrong size; a refused send */
+    int queued, checked;  /* a callback queued the burst (or echoes); its step was looked at */
     uint64_t out_before, out_inside, out_after_step;
     uint64_t data_after_step; /* the connection's DATA/FIN transmissions then */
     int closed, error;
@@ -607,6 +611,17 @@ static void early_msg(char *buf, uint32_t i, uint32_t len)
     memcpy(buf, head, (size_t)n < len ? (size_t)n : len);
 }
 
+/* Message i's size: len, or with `vary` mostly len with some shorter and some longer,
+ * so runs of equal sizes are cut in every way a UDP GSO send can be. */
+static uint32_t early_len(const early_peer_t *p, uint32_t i)
+{
+    if (!p->vary)
+        return p->len;
+    if (i % 11u == 10u)
+        return p->len + 5u;
+    return i % 5u == 4u ? p->len - 1u - i % 7u : p->len;
+}
+
 /* Reads every waiting message, checking index and size; echoes each when p->reply.
  * Returns 1 once the peer's stream has ended, else 0. */
 static int early_read(early_peer_t *p, rudp_sock_t *s, rudp_conn_t *c)
@@ -618,7 +633,7 @@ static int early_read(early_peer_t *p, rudp_sock_t *s, rudp_conn_t *c)
             return r == RUDP_ECLOSED;
         msg[r] = '\0';
         unsigned idx = 0;
-        if (sscanf(msg, "m%5u", &idx) != 1 || idx != p->next || (uint32_t)r != p->len)
+        if (sscanf(msg, "m%5u", &idx) != 1 || idx != p->next || (uint32_t)r != early_len(p, idx))
             p->bad = 1;
         p->next++;
         if (p->reply && rudp_sock_send(s, c, msg, (size_t)r) != 0)
@@ -636,8 +651,8 @@ static void early_client_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t 
         p->conn = ev->conn;
         p->out_before = dgrams_out(s);
         for (uint32_t i = 0; i < p->count; i++) {
-            early_msg(msg, i, p->len);
-            if (rudp_sock_send(s, ev->conn, msg, p->len) != 0)
+            early_msg(msg, i, early_len(p, i));
+            if (rudp_sock_send(s, ev->conn, msg, early_len(p, i)) != 0)
                 p->bad = 1;
         }
         p->out_inside = dgrams_out(s);
@@ -751,7 +766,14 @@ static void early_exchange(early_peer_t *srv, early_peer_t *cl, rudp_sock_config
     char port[16];
     snprintf(port, sizeof port, "%d", rudp_sock_local_port(srv->sock));
     assert_int_equal(rudp_sock_client(&cl->sock, "127.0.0.1", port, ccfg, early_client_cb, cl), 0);
+    if (cl->no_check) {
+        int one = 1;
+        assert_int_equal(
+            setsockopt(rudp_sock_fd(cl->sock), SOL_SOCKET, SO_NO_CHECK, &one, sizeof one), 0);
+    }
     int rc = early_run(srv, cl, 10000);
+    rudp_sock_stats(cl->sock, &cl->st);
+    rudp_sock_stats(srv->sock, &srv->st);
     rudp_sock_free(cl->sock);
     rudp_sock_free(srv->sock);
     printf("early: client out %llu -> %llu in the callback, %llu after its step; "
@@ -836,6 +858,100 @@ static void test_single_reply_waits_for_step(void **state)
     assert_int_equal(cl.next, 1); /* the echo came back */
 }
 
+/* ---- UDP GSO: equal-size datagrams to one peer in one send -------------------------- */
+
+/* Whether this kernel takes UDP_SEGMENT (Linux 4.18+): where it does not, the driver
+ * sends one datagram at a time and the GSO tests have nothing to check. */
+static int kernel_has_gso(void)
+{
+#ifdef UDP_SEGMENT
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int size = 1000; /* an int here; a uint16_t in the per-send cmsg */
+    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+#else
+    return 0;
+#endif
+}
+
+/* Client and server each queue a burst from a callback (the names; the echoes), window
+ * and cc out of the way, and report on both ends. */
+static void gso_exchange(early_peer_t *srv, early_peer_t *cl, int gso)
+{
+    rudp_sock_config_t scfg, ccfg;
+    early_config(&scfg, 256, 0);
+    early_config(&ccfg, 256, 0);
+    scfg.gso = ccfg.gso = gso;
+    early_exchange(srv, cl, &scfg, &ccfg);
+    assert_int_equal(cl->next, cl->count); /* every echo, once, in order, its size right */
+    printf("gso: client %llu datagrams in %llu GSO sends, server %llu in %llu\n",
+           (unsigned long long)cl->st.datagrams_out, (unsigned long long)cl->st.gso_sends,
+           (unsigned long long)srv->st.datagrams_out, (unsigned long long)srv->st.gso_sends);
+    assert_int_equal(cl->st.send_errors, 0);
+    assert_int_equal(srv->st.send_errors, 0);
+}
+
+/* A burst of equal-size messages leaves in GSO sends, yet arrives as one datagram per
+ * message, each counted as a datagram sent. */
+static void test_gso_equal_sizes(void **state)
+{
+    (void)state;
+    if (!kernel_has_gso())
+        skip();
+    enum { N = 200 };
+    early_peer_t srv = { .len = 16, .reply = 1 }, cl = { .count = N, .len = 16 };
+    gso_exchange(&srv, &cl, 1);
+    assert_true(cl.st.gso_sends >= 1);
+    assert_true(srv.st.gso_sends >= 1);
+    assert_int_equal(srv.data_dgrams, N); /* the kernel cut them back into datagrams */
+    assert_true(cl.st.datagrams_out >= N && srv.st.datagrams_out >= N);
+    assert_true(cl.st.gso_sends < cl.st.datagrams_out / 4); /* runs, not pairs */
+}
+
+/* Sizes that change every few messages (shorter, longer): every message still arrives
+ * whole and in order, in its own datagram. */
+static void test_gso_mixed_sizes(void **state)
+{
+    (void)state;
+    if (!kernel_has_gso())
+        skip();
+    enum { N = 300 };
+    early_peer_t srv = { .len = 40, .reply = 1, .vary = 1 },
+                 cl = { .count = N, .len = 40, .vary = 1 };
+    gso_exchange(&srv, &cl, 1);
+    assert_true(cl.st.gso_sends >= 1);
+    assert_int_equal(srv.data_dgrams, N);
+}
+
+/* gso = 0: one datagram per send. */
+static void test_gso_off(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    early_peer_t srv = { .len = 16, .reply = 1 }, cl = { .count = N, .len = 16 };
+    gso_exchange(&srv, &cl, 0);
+    assert_int_equal(cl.st.gso_sends, 0);
+    assert_int_equal(srv.st.gso_sends, 0);
+    assert_int_equal(srv.data_dgrams, N);
+}
+
+/* A socket whose kernel refuses the GSO send (SO_NO_CHECK: EINVAL) goes on one datagram
+ * per send, losing nothing and counting no send error. */
+static void test_gso_refused_falls_back(void **state)
+{
+    (void)state;
+    if (!kernel_has_gso())
+        skip();
+    enum { N = 200 };
+    early_peer_t srv = { .len = 16, .reply = 1 }, cl = { .count = N, .len = 16, .no_check = 1 };
+    gso_exchange(&srv, &cl, 1);
+    assert_int_equal(cl.st.gso_sends, 0);
+    assert_true(srv.st.gso_sends >= 1); /* the other end was not affected */
+    assert_int_equal(srv.data_dgrams, N);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -885,6 +1001,10 @@ int main(void)
         cmocka_unit_test(test_callback_sends_early),
         cmocka_unit_test(test_callback_coalesced_full_datagrams),
         cmocka_unit_test(test_single_reply_waits_for_step),
+        cmocka_unit_test(test_gso_equal_sizes),
+        cmocka_unit_test(test_gso_mixed_sizes),
+        cmocka_unit_test(test_gso_off),
+        cmocka_unit_test(test_gso_refused_falls_back),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("sock", tests, NULL, NULL);
