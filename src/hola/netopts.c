@@ -28,6 +28,10 @@ const char hola_netopts_help_rudp[] =
     "                        one datagram, message boundaries kept (default: off, one\n"
     "                        message per datagram, as the class sees it in a capture);\n"
     "                        the window opens to 1024 unless --window is given\n"
+    "      --no-gso          hand the kernel one datagram per send (default: where Linux\n"
+    "                        has UDP GSO, equal-size datagrams to one peer go in one\n"
+    "                        send, which the kernel cuts back into the same datagrams;\n"
+    "                        a netem qdisc sees such a batch as one packet)\n"
     "      --trace[=json]    print every engine event on standard error: time (ms since\n"
     "                        the first event), side, direction (→ sent, ← received),\n"
     "                        packet type, seq, ack, length, and why a packet was sent\n"
@@ -276,6 +280,10 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
         }
         note_rudp_only(o, "--coalesce");
         return 0;
+    case HOLA_OPT_NO_GSO:
+        o->no_gso = true;
+        note_rudp_only(o, "--no-gso");
+        return 0;
     case HOLA_OPT_TRACE:
         if (arg == NULL || strcmp(arg, "text") == 0)
             o->trace = HOLA_TRACE_TEXT;
@@ -380,6 +388,7 @@ void hola_netopts_sock_config(const struct hola_netopts *o, const char *prog,
         fprintf(stderr, "%s: impairing outgoing datagrams, seed %" PRIu64 "\n", prog, cfg->seed);
     }
     cfg->pcap_path = o->pcap;
+    cfg->gso = !o->no_gso;
 }
 
 void hola_netopts_dead_limit(const rudp_config_t *cfg, char *out, size_t cap)

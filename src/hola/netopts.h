@@ -40,6 +40,7 @@ enum {
     HOLA_OPT_RATE,
     HOLA_OPT_SEED,
     HOLA_OPT_COALESCE,
+    HOLA_OPT_NO_GSO,
     HOLA_OPT_HANDSHAKE_RATE,
     HOLA_OPT_SECURE,
     HOLA_OPT_CERT,
@@ -67,6 +68,7 @@ enum {
         { "rate", required_argument, NULL, HOLA_OPT_RATE },                 \
         { "seed", required_argument, NULL, HOLA_OPT_SEED },                 \
         { "coalesce", no_argument, NULL, HOLA_OPT_COALESCE },               \
+        { "no-gso", no_argument, NULL, HOLA_OPT_NO_GSO },                   \
         { "secure", no_argument, NULL, HOLA_OPT_SECURE },                   \
         { "psk", required_argument, NULL, HOLA_OPT_PSK },                   \
     {                                                                       \
@@ -119,6 +121,7 @@ struct hola_netopts {
     const char *rudp_only;
     const char *impairment;
     bool window_set; /* --window given: --coalesce leaves the window alone */
+    bool no_gso;     /* --no-gso: one datagram per send (rudp_sock_config_t.gso = 0) */
     /* --secure (DTLS 1.2, udp and rudp; see secure.h) and its credentials. */
     bool secure;
     const char *secure_only; /* the first credential option given, for messages */
