@@ -94,6 +94,7 @@ struct hola_compare_env {
     const char *names_file;
     char unapplied[256]; /* knobs the kernel did not apply (lab), hola-lab's form */
     char applied[256];
+    bool netem; /* inside a lab whose impairment is a netem qdisc (HOLA_LAB_BACKEND) */
 };
 
 /* Names of the rows and patterns, as the table, CSV and JSON print them. */

@@ -307,8 +307,15 @@ static bool is_rudp(int variant)
     return variant >= HOLA_COMPARE_RUDP;
 }
 
-static void rudp_opts(const struct hola_compare_opts *o, int variant, struct args *a)
+static void rudp_opts(const struct hola_compare_opts *o, const struct hola_compare_env *env,
+                      int variant, struct args *a)
 {
+    /* netem sits above the point where the kernel cuts a GSO send into datagrams and
+     * would lose a whole run as one packet: one datagram per send keeps its loss rate
+     * a per-datagram one, as it is for TCP's segments (hola-lab limits lab0 to one
+     * segment per packet) and, with nftables, for rudp's too. */
+    if (env->netem)
+        arg(a, "--no-gso");
     if (variant == HOLA_COMPARE_RUDP_W1) {
         arg(a, "--window");
         arg(a, "1");
@@ -375,7 +382,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
     arg(&sa, "--port-file");
     arg(&sa, port_file);
     if (is_rudp(variant))
-        rudp_opts(o, variant, &sa);
+        rudp_opts(o, env, variant, &sa);
 
     /* The client (its port is added once the server has one). */
     if (env->cli_prefix != NULL)
@@ -395,7 +402,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
         arg(&ca, "-t");
         argf(&ca, "%lu", udp_wait_ms(o, s));
     } else {
-        rudp_opts(o, variant, &ca);
+        rudp_opts(o, env, variant, &ca);
     }
 
     /* Impairment: the kernel's (lab) needs nothing here; the programs' own for udp and
