@@ -122,7 +122,7 @@ struct txd {
 };
 
 #ifdef __linux__
-/* sendmmsg()'s arguments, on the heap rather than a ~20 KiB stack frame. */
+/* sendmmsg()'s arguments, on the heap rather than a 27 KiB stack frame. */
 struct txm {
     struct mmsghdr mm[TX_BATCH];
     struct iovec iov[TX_BATCH];
