@@ -58,6 +58,8 @@ struct rudp_conn {
     uint8_t reset_reason;
 
     /* sender */
+    uint8_t *small; /* SMALL_MSG bytes per slot: the send slots', then the receive ones */
+    uint8_t *big;   /* max_message bytes per slot, same order */
     struct rudp_snd_slot *snd;
     uint32_t snd_cap;
     uint32_t snd_head;  /* slot of snd_una */
