@@ -95,9 +95,10 @@ typedef struct rudp_sock_config {
                                      a run of equal-size datagrams to one peer leaves in one
                                      send the kernel cuts into those datagrams (the wire is
                                      unchanged; a path that drops packets before they are
-                                     cut, such as a netem qdisc, drops the run whole).
-                                     Turned off by itself where the route refuses it. 0: one
-                                     datagram per send */
+                                     cut, such as a netem qdisc, drops the run whole). A
+                                     refused run goes again one datagram per send; a socket
+                                     that cannot do it at all turns it off by itself
+                                     (docs/api-sock.md). 0: one datagram per send */
 } rudp_sock_config_t;
 
 typedef enum rudp_sock_event_kind {

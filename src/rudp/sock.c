@@ -70,10 +70,11 @@
 #include "pcap.h"
 #include "rudp/error.h"
 
-#define BATCH 64u           /* datagrams per recvmmsg/sendmmsg */
-#define TX_BATCH 256u       /* datagrams per sendmmsg() when GSO joins them */
+#define BATCH 64u           /* datagrams per recvmmsg() */
+#define TX_BATCH 256u       /* datagrams per sendmmsg(), joined by GSO or not */
 #define GSO_SEGS 64u        /* UDP GSO: the kernel's cap on segments per send */
 #define GSO_BYTES 65000u    /* and on the bytes, within one IP datagram */
+#define GSO_REFUSALS 8u     /* refused GSO sends in a row before the socket stops trying */
 #define RX_ROUNDS 16u       /* receive batches per step before timers get their turn */
 #define RX_CAP 2048u        /* larger than any valid datagram; MSG_TRUNC catches more */
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
@@ -172,8 +173,11 @@ struct rudp_sock {
     struct txm *txm;
 #endif
     uint32_t tx_cap, tx_head, tx_n;
-    int tx_blocked; /* the kernel said EAGAIN: wait for POLLOUT */
-    int gso;        /* UDP GSO: join equal-size datagrams to one peer in one send */
+    int tx_blocked;       /* the kernel said EAGAIN: wait for POLLOUT */
+    int gso;              /* UDP GSO: join equal-size datagrams to one peer in one send */
+    uint32_t gso_single;  /* datagrams at the ring's head to send one by one: their run was
+                            refused (a route whose MTU they exceed, say) */
+    uint32_t gso_refused; /* refused GSO sends in a row */
     int in_step;
 
     /* impairment */
@@ -490,21 +494,31 @@ static int would_block(int err)
 }
 
 #if defined(__linux__) && defined(UDP_SEGMENT)
-/* Whether b can follow a in one UDP GSO send: same destination, and every segment but
- * the last exactly the first one's size (the kernel cuts the buffer every gso_size). */
+/* Whether b can join the run that starts at first and ends at prev in one UDP GSO send:
+ * same destination, and every segment but the last exactly the first one's size (the
+ * kernel cuts the buffer every gso_size bytes, so an empty first one would cut none). */
 static int gso_joins(const rudp_sock_t *s, const struct txd *first, const struct txd *prev,
                      const struct txd *b, uint32_t segs, size_t bytes)
 {
-    if (segs >= GSO_SEGS || bytes + b->len > GSO_BYTES || prev->len != first->len ||
-        b->len > first->len)
+    if (first->len == 0 || segs >= GSO_SEGS || bytes + b->len > GSO_BYTES ||
+        prev->len != first->len || b->len > first->len)
         return 0;
     return !s->server || (b->to.len == first->to.len && !memcmp(&b->to.u, &first->to.u, b->to.len));
 }
 
-/* The errors by which sendmsg() refuses a UDP_SEGMENT send itself. */
-static int gso_refused(int err)
+/* Errors that refuse UDP GSO on the whole socket (no checksum offload, IPsec), rather
+ * than one run (EMSGSIZE or EINVAL: a run above a route's MTU). */
+static int gso_never(int err)
 {
-    return err == EINVAL || err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP;
+    return err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP;
+}
+
+/* Whether this socket takes UDP_SEGMENT at all (Linux 4.18+): an older kernel would not
+ * refuse the control message but ignore it, and send a run as one datagram. */
+static int gso_probe(int fd)
+{
+    int size = 0; /* 0: no default segment size; each send brings its own */
+    return setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) == 0;
 }
 #endif
 
@@ -532,9 +546,9 @@ static void tx_flush(rudp_sock_t *s)
         for (uint32_t i = 0; i < n; m++) {
             struct msghdr *mh = &mm[m].msg_hdr;
             uint32_t k = 1;
-            size_t bytes = t[i].len;
 #ifdef UDP_SEGMENT
-            if (s->gso)
+            size_t bytes = t[i].len;
+            if (s->gso && i >= s->gso_single)
                 while (i + k < n && gso_joins(s, &t[i], &t[i + k - 1], &t[i + k], k, bytes))
                     bytes += t[i + k++].len;
 #endif
@@ -567,7 +581,10 @@ static void tx_flush(rudp_sock_t *s)
         sent = sendmmsg(s->fd, mm, m, 0);
         for (int i = 0; i < sent; i++) {
             done += segs[i];
-            s->st.gso_sends += segs[i] > 1;
+            if (segs[i] > 1) {
+                s->st.gso_sends++;
+                s->gso_refused = 0;
+            }
         }
 #else
         if (s->server)
@@ -584,11 +601,14 @@ static void tx_flush(rudp_sock_t *s)
                 return;
             }
 #if defined(__linux__) && defined(UDP_SEGMENT)
-            if (segs[0] > 1 && gso_refused(errno)) {
-                /* No GSO on this socket or route (an old kernel, no checksum offload,
-                 * IPsec, a segment above the path MTU): one datagram per send from
-                 * now on. */
-                s->gso = 0;
+            if (segs[0] > 1) {
+                /* The run was refused as a run: send its datagrams one by one, which
+                 * may still work (IP fragments them where the MTU is too small). A
+                 * refusal that holds for the socket, or one run after another,
+                 * turns GSO off for good. */
+                s->gso_single = segs[0];
+                if (gso_never(errno) || ++s->gso_refused >= GSO_REFUSALS)
+                    s->gso = 0;
                 continue;
             }
 #endif
@@ -597,17 +617,21 @@ static void tx_flush(rudp_sock_t *s)
              * retransmission covers it like any loss. */
             s->tx_head = (s->tx_head + 1) % s->tx_cap;
             s->tx_n--;
+            if (s->gso_single > 0)
+                s->gso_single--;
             continue;
         }
         for (uint32_t i = 0; i < done; i++)
             sent_ok(s, &t[i]);
         s->tx_head = (s->tx_head + done) % s->tx_cap;
         s->tx_n -= done;
+        s->gso_single = s->gso_single > done ? s->gso_single - done : 0;
     }
     /* Start over at slot 0 when empty: only as many slots as are ever held at once get
      * touched, which keeps an idle client's resident memory small. */
     s->tx_head = 0;
     s->tx_blocked = 0;
+    s->gso_single = 0;
 }
 
 /* The next free ring slot, flushing first when the ring is full; NULL while the kernel
@@ -1551,6 +1575,17 @@ static void tune_socket(int fd)
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 }
 
+/* GSO stays on only where the socket takes it. */
+static void gso_check(rudp_sock_t *s)
+{
+#if defined(__linux__) && defined(UDP_SEGMENT)
+    if (s->gso && !gso_probe(s->fd))
+        s->gso = 0;
+#else
+    s->gso = 0;
+#endif
+}
+
 static int open_socket(int family)
 {
 #ifdef SOCK_NONBLOCK
@@ -1742,6 +1777,7 @@ int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
             s->fd = fd;
             addr_set(&s->peer, ai->ai_addr, ai->ai_addrlen);
+            gso_check(s);
             break;
         }
         err = errno;
@@ -1807,6 +1843,7 @@ static int bind_one(rudp_sock_t *s, const struct sockaddr *sa, socklen_t len, in
         return -1;
     }
     s->fd = fd;
+    gso_check(s);
     return 0;
 }
 

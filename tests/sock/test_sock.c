@@ -766,11 +766,13 @@ static void early_exchange(early_peer_t *srv, early_peer_t *cl, rudp_sock_config
     char port[16];
     snprintf(port, sizeof port, "%d", rudp_sock_local_port(srv->sock));
     assert_int_equal(rudp_sock_client(&cl->sock, "127.0.0.1", port, ccfg, early_client_cb, cl), 0);
+#ifdef SO_NO_CHECK
     if (cl->no_check) {
         int one = 1;
         assert_int_equal(
             setsockopt(rudp_sock_fd(cl->sock), SOL_SOCKET, SO_NO_CHECK, &one, sizeof one), 0);
     }
+#endif
     int rc = early_run(srv, cl, 10000);
     rudp_sock_stats(cl->sock, &cl->st);
     rudp_sock_stats(srv->sock, &srv->st);
@@ -937,11 +939,15 @@ static void test_gso_off(void **state)
     assert_int_equal(srv.data_dgrams, N);
 }
 
-/* A socket whose kernel refuses the GSO send (SO_NO_CHECK: EINVAL) goes on one datagram
- * per send, losing nothing and counting no send error. */
+/* A socket whose kernel refuses every GSO send (SO_NO_CHECK: EINVAL) sends each refused
+ * run one datagram at a time, and after a few refusals stops trying: nothing is lost and
+ * no send error is counted. */
 static void test_gso_refused_falls_back(void **state)
 {
     (void)state;
+#ifndef SO_NO_CHECK
+    skip(); /* no way to make the kernel refuse GSO here */
+#endif
     if (!kernel_has_gso())
         skip();
     enum { N = 200 };
