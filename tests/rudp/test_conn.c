@@ -868,9 +868,8 @@ static void test_max_message(void **state)
 }
 
 /* Every slot has a dense 64-byte buffer for short messages and a max_message one for
- * the rest: sizes on both sides of the boundary, through rings that wrap several times
- * and with datagrams lost (so retransmissions are read back from the slots), arrive
- * whole and in order. The allocation is the documented formula. */
+ * the rest (the allocation is the documented formula): each message is kept in the
+ * right one, and arrives whole and in order. */
 struct sized_alloc {
     size_t last;
 };
@@ -893,9 +892,40 @@ static void fill_msg(uint8_t *m, size_t len, uint32_t i)
         m[k] = (uint8_t)(i * 31u + k * 7u);
 }
 
-static void test_short_and_long_buffers(void **state)
+/* Where slot `index` (send slots first, then receive slots) must keep a len-byte
+ * message: the dense area up to 64 bytes, else the slot's max_message buffer. */
+static void check_buf(const rudp_conn_t *c, const uint8_t *data, size_t index, size_t len)
 {
-    (void)state;
+    const uint8_t *want = len <= 64 ? c->small + index * 64 : c->big + index * c->cfg.max_message;
+    assert_ptr_equal(data, want);
+}
+
+/* Reads every waiting message of `to`, checks it against message *next of the pattern
+ * (and where its receive slot kept it), and with `echo` sends it back. */
+static void drain_check(rudp_conn_t *to, uint32_t *next, int echo, uint64_t now)
+{
+    static const size_t sizes[] = { 0, 1, 63, 64, 65, 200, RUDP_MAX_PAYLOAD };
+    static uint8_t out[RUDP_MAX_PAYLOAD], want[RUDP_MAX_PAYLOAD];
+    for (int k = 0; k < 1000 && rudp_conn_peek_size(to) >= 0; k++) {
+        const struct rudp_rcv_slot *r = &to->rcv[to->rcv_head];
+        size_t len = sizes[*next % (sizeof sizes / sizeof sizes[0])];
+        check_buf(to, r->data, to->snd_cap + to->rcv_head, len);
+        int n = rudp_conn_recv(to, out, sizeof out);
+        assert_int_equal(n, (int)len);
+        fill_msg(want, len, *next);
+        if (len > 0)
+            assert_memory_equal(out, want, len);
+        if (echo)
+            assert_int_equal(rudp_conn_send(to, out, len, now), 0);
+        (*next)++;
+    }
+}
+
+/* Client -> server -> echo -> client, sizes across the 64-byte boundary, rings that wrap
+ * several times, every fifth datagram each way lost (so retransmissions, and with
+ * coalesce repacking, read messages back from their slots). */
+static void buffers_run(int coalesce)
+{
     static const size_t sizes[] = { 0, 1, 63, 64, 65, 200, RUDP_MAX_PAYLOAD };
     enum { N = 60, W = 8 };
     struct sized_alloc sa = { 0 };
@@ -905,43 +935,58 @@ static void test_short_and_long_buffers(void **state)
     cfg.allocator = &alloc;
     cfg.window = W;
     cfg.send_queue = W;
+    cfg.coalesce = coalesce;
     pair_t p = { 0 };
     handshake(&p, &cfg, &cfg);
     const size_t snd_cap = 2 * W + 1, rcv_cap = W;
     assert_int_equal(sa.last, sizeof(rudp_conn_t) + snd_cap * sizeof(struct rudp_snd_slot) +
                                   rcv_cap * sizeof(struct rudp_rcv_slot) +
                                   (snd_cap + rcv_cap) * (64 + RUDP_MAX_PAYLOAD));
-    static uint8_t msg[RUDP_MAX_PAYLOAD], out[RUDP_MAX_PAYLOAD];
-    uint32_t sent = 0, got = 0, dgrams = 0;
-    for (int round = 0; round < 400 && got < N; round++) {
-        while (sent < N && rudp_conn_send_space(p.c) > 0) {
+    static uint8_t msg[RUDP_MAX_PAYLOAD];
+    uint32_t sent = 0, at_server = 0, echoed = 0, dgrams = 0;
+    for (int round = 0; round < 600 && echoed < N; round++) {
+        /* The server's echoes need send space too: the client waits for it. */
+        while (sent < N && sent - echoed < W && rudp_conn_send_space(p.c) > 0) {
             size_t len = sizes[sent % (sizeof sizes / sizeof sizes[0])];
             fill_msg(msg, len, sent);
             assert_int_equal(rudp_conn_send(p.c, msg, len, p.now), 0);
+            const struct rudp_snd_slot *sl =
+                &p.c->snd[(p.c->snd_head + (p.c->snd_nxt - 1 - p.c->snd_una)) % p.c->snd_cap];
+            check_buf(p.c, sl->data, (size_t)(sl - p.c->snd), len);
             sent++;
         }
         uint8_t buf[RUDP_MAX_DATAGRAM];
         int n;
         while ((n = rudp_conn_prepare(p.c, p.now, buf, sizeof buf)) > 0)
-            if (++dgrams % 5 != 0) /* every fifth datagram is lost */
+            if (++dgrams % 5 != 0) /* every fifth datagram is lost, both ways */
                 rudp_conn_input(p.s, buf, (size_t)n, p.now + 50);
+        drain_check(p.s, &at_server, 1, p.now);
         while ((n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf)) > 0)
-            rudp_conn_input(p.c, buf, (size_t)n, p.now + 50);
-        while ((n = rudp_conn_recv(p.s, out, sizeof out)) >= 0) {
-            size_t len = sizes[got % (sizeof sizes / sizeof sizes[0])];
-            assert_int_equal(n, (int)len);
-            fill_msg(msg, len, got);
-            if (len > 0)
-                assert_memory_equal(out, msg, len);
-            got++;
-        }
+            if (++dgrams % 5 != 0)
+                rudp_conn_input(p.c, buf, (size_t)n, p.now + 50);
+        drain_check(p.c, &echoed, 0, p.now);
         p.now += 5000;
     }
-    assert_int_equal(got, N);
+    assert_int_equal(at_server, N);
+    assert_int_equal(echoed, N);
     rudp_stats_t st;
     rudp_conn_stats(p.c, &st);
     assert_true(st.retransmits_fast + st.retransmits_timeout > 0);
+    rudp_conn_stats(p.s, &st);
+    assert_true(st.retransmits_fast + st.retransmits_timeout > 0);
     pair_free(&p);
+}
+
+static void test_short_and_long_buffers(void **state)
+{
+    (void)state;
+    buffers_run(0);
+}
+
+static void test_short_and_long_buffers_coalesced(void **state)
+{
+    (void)state;
+    buffers_run(1);
 }
 
 /* A side that gives up on its FIN (all else acknowledged, the peer silent) closes
@@ -1043,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_coalesced_records_checked),
         cmocka_unit_test(test_max_message),
         cmocka_unit_test(test_short_and_long_buffers),
+        cmocka_unit_test(test_short_and_long_buffers_coalesced),
         cmocka_unit_test(test_reset_closed_stands_in_for_fin),
         cmocka_unit_test(test_config_validation),
     };
