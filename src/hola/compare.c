@@ -514,8 +514,8 @@ static int lab_worker(struct hola_compare_opts *o, size_t si, const char *out_pa
     const char *un = getenv("HOLA_LAB_UNAPPLIED"), *ap = getenv("HOLA_LAB_APPLIED");
     snprintf(env.unapplied, sizeof env.unapplied, "%s", un != NULL ? un : "");
     snprintf(env.applied, sizeof env.applied, "%s", ap != NULL ? ap : "");
-    const char *backend = getenv("HOLA_LAB_BACKEND");
-    env.netem = backend != NULL && strcmp(backend, "netem") == 0;
+    const char *gso = getenv("HOLA_LAB_GSO");
+    env.gso_whole = gso != NULL && strcmp(gso, "whole") == 0;
     int rc = 1;
     if (env.server_addr == NULL || env.srv_prefix == NULL || env.cli_prefix == NULL) {
         hola_err_set(&e, "--lab-worker runs only inside hola-lab (no HOLA_LAB_* variables)");

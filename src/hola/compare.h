@@ -94,7 +94,8 @@ struct hola_compare_env {
     const char *names_file;
     char unapplied[256]; /* knobs the kernel did not apply (lab), hola-lab's form */
     char applied[256];
-    bool netem; /* inside a lab whose impairment is a netem qdisc (HOLA_LAB_BACKEND) */
+    bool gso_whole; /* the lab's impairment sees a UDP GSO batch as one packet
+                       (HOLA_LAB_GSO=whole: netem, or a kernel that cannot cut batches) */
 };
 
 /* Names of the rows and patterns, as the table, CSV and JSON print them. */

@@ -310,11 +310,10 @@ static bool is_rudp(int variant)
 static void rudp_opts(const struct hola_compare_opts *o, const struct hola_compare_env *env,
                       int variant, struct args *a)
 {
-    /* netem sits above the point where the kernel cuts a GSO send into datagrams and
-     * would lose a whole run as one packet: one datagram per send keeps its loss rate
-     * a per-datagram one, as it is for TCP's segments (hola-lab limits lab0 to one
-     * segment per packet) and, with nftables, for rudp's too. */
-    if (env->netem)
+    /* Where the lab's impairment meets a GSO send before the kernel cuts it into
+     * datagrams (netem), it would lose the whole run as one packet: one datagram per
+     * send keeps the loss a per-datagram one, as it is for TCP's segments. */
+    if (env->gso_whole)
         arg(a, "--no-gso");
     if (variant == HOLA_COMPARE_RUDP_W1) {
         arg(a, "--window");

@@ -43,6 +43,7 @@ links_before=$(host_links)
 n=400
 timeout -k 5 60 "${run[@]}" "${lab[@]}" --loss 10 -- sh -c '
     echo "$HOLA_LAB_NAME" >"$W/name"; echo "$HOLA_LAB_SRV" >"$W/srv"
+    echo "$HOLA_LAB_BACKEND $HOLA_LAB_GSO $(lab-cli ip -d link show lab0 | grep -o "gso_max_segs [0-9]*")" >"$W/gso"
     lab-cli ping -n -q -c '"$n"' -i 0.002 -W 1 "$HOLA_LAB_SERVER_ADDR" >"$W/ping" 2>&1
     exit 0' 2>"$work/stderr"
 rc=$?
@@ -61,6 +62,14 @@ say "round-trip loss $lost/$n ($((100 * lost / n))%), expected about $((19 * n /
 case $(cat "$work/stderr") in
     *"loss 10%"*) ;;
     *) fail "hola-lab did not say that it applied loss 10%" ;;
+esac
+# The loss meets packets, not GSO batches: lab0 cuts them (or, where it cannot, says so).
+say "backend, HOLA_LAB_GSO, lab0: $(cat "$work/gso")"
+case $(cat "$work/gso") in
+    "nftables cut gso_max_segs 1" | "netem whole gso_max_segs 1") ;;
+    "nftables whole "*) grep -q "cannot set gso_max_segs" "$work/stderr" ||
+        fail "lab0 passes GSO batches whole and hola-lab did not say so" ;;
+    *) fail "unexpected cable under loss: $(cat "$work/gso")" ;;
 esac
 check_no_leftovers "$(cat "$work/name")" "$links_before"
 
