@@ -75,10 +75,11 @@
 #define GSO_SEGS 64u     /* UDP GSO: the kernel's cap on segments per send */
 #define GSO_BYTES 65000u /* and on the bytes, within one IP datagram */
 #define GSO_REFUSALS 8u  /* refused GSO sends in a row before the socket stops trying */
-#define RX_ROUNDS 64u    /* receive batches per step before timers get their turn */
-#define RX_CAP \
-    65536u                  /* a whole UDP GRO batch (an IP datagram's worth); MSG_TRUNC
-                               catches more */
+#define RX_ROUNDS 64u    /* receive batches per step before timers get their turn, */
+#define RX_DGRAMS 1024u  /* or once this many datagrams were read (a GRO run counts whole) */
+/* A receive buffer holds a whole UDP GRO run, an IP datagram's worth; MSG_TRUNC catches
+ * anything longer. */
+#define RX_CAP 65536u
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
 #define TX_RING_SERVER 2048u
 #define LINK_CAP_CLIENT 2048u /* impairment link slots (RUDP_SIM_MAX_DGRAM bytes each) */
@@ -1117,7 +1118,8 @@ static int rx_batch(rudp_sock_t *s)
 
 static int rx_all(rudp_sock_t *s)
 {
-    for (uint32_t round = 0; round < RX_ROUNDS; round++) {
+    uint32_t dgrams = 0;
+    for (uint32_t round = 0; round < RX_ROUNDS && dgrams < RX_DGRAMS; round++) {
         int n = rx_batch(s);
         if (n < 0)
             return n;
@@ -1140,6 +1142,7 @@ static int rx_all(rudp_sock_t *s)
             for (size_t off = 0; off < len; off += seg) {
                 size_t one = len - off < seg ? len - off : seg;
                 dispatch(s, r->buf[i] + off, one, &r->from[i], &r->to[i], now);
+                dgrams++;
             }
         }
         /* Answer this batch before reading the next: ACKs go out sooner. */
