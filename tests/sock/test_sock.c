@@ -642,6 +642,14 @@ static int early_read(early_peer_t *p, rudp_sock_t *s, rudp_conn_t *c)
     return 0;
 }
 
+/* Either end: the connection is gone, with its error (0 when clean). */
+static void early_closed(early_peer_t *p, const rudp_sock_event_t *ev)
+{
+    p->closed = 1;
+    p->error = ev->error;
+    p->conn = NULL;
+}
+
 static void early_client_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
 {
     early_peer_t *p = user;
@@ -663,9 +671,7 @@ static void early_client_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t 
         (void)early_read(p, s, ev->conn); /* the echoes; our side is closed already */
         break;
     case RUDP_SOCK_EV_CLOSED:
-        p->closed = 1;
-        p->error = ev->error;
-        p->conn = NULL;
+        early_closed(p, ev);
         break;
     case RUDP_SOCK_EV_ACCEPTED:
         break;
@@ -693,9 +699,7 @@ static void early_server_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t 
         break;
     }
     case RUDP_SOCK_EV_CLOSED:
-        p->closed = 1;
-        p->error = ev->error;
-        p->conn = NULL;
+        early_closed(p, ev);
         break;
     case RUDP_SOCK_EV_CONNECTED:
         break;
