@@ -1365,8 +1365,9 @@ static void send_ready(rudp_sock_t *s, struct entry *e, uint64_t now)
  * datagrams are prepared and sent at once; inside one (a callback) the step does both
  * after the callbacks, so messages queued together share datagrams (coalescing) and
  * leave in one sendmmsg(). */
-static void push_now(rudp_sock_t *s, struct entry *e, uint64_t now)
+static void push_now(rudp_sock_t *s, struct entry *e)
 {
+    uint64_t now = clock_us();
     if (s->in_step) {
         set_deadline(s, e, now);
         return;
@@ -1400,16 +1401,15 @@ int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len)
     struct entry *e = entry_of(s, c);
     if (!e)
         return RUDP_EINVAL;
-    uint64_t now = clock_us();
     if (early_send(s, e, len))
-        send_ready(s, e, now); /* the step flushes the pcap */
-    int rc = rudp_conn_send(c, msg, len, now);
+        send_ready(s, e, clock_us()); /* the step flushes the pcap */
+    int rc = rudp_conn_send(c, msg, len, clock_us());
     if (rc)
         return rc;
     if (e->queued_msgs < UINT16_MAX)
         e->queued_msgs++;
     e->queued_bytes += RUDP_RECORD_HEADER + (uint32_t)len;
-    push_now(s, e, now);
+    push_now(s, e);
     return 0;
 }
 
@@ -1420,11 +1420,10 @@ int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c)
     struct entry *e = entry_of(s, c);
     if (!e)
         return RUDP_EINVAL;
-    uint64_t now = clock_us();
-    int rc = rudp_conn_close(c, now);
+    int rc = rudp_conn_close(c, clock_us());
     if (rc)
         return rc;
-    push_now(s, e, now);
+    push_now(s, e);
     return 0;
 }
 
@@ -1825,7 +1824,7 @@ int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
         }
     }
 #endif
-    push_now(s, e, now); /* the INITIAL (or the ClientHello) leaves now */
+    push_now(s, e); /* the INITIAL (or the ClientHello) leaves now */
     *out = s;
     return 0;
 }
