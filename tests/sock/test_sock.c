@@ -130,6 +130,13 @@ static void test_fifty_clients(void **state)
     rudp_sock_config_default(&ccfg);
     patient(&scfg);
     patient(&ccfg);
+    /* A client drains for 3 PTO of its own RTT estimate and is then gone; if its last
+     * ACK of the server's FIN and the re-ACK are lost, or a slow server's RTO outlasts
+     * that drain, no one is left to answer the server's FIN. Its dead-peer limit then
+     * closes it (cleanly when only its FIN is unacknowledged, docs/protocol.md
+     * section 9); without one it retransmitted 30 times, and the test saw 49 closed
+     * of 50. */
+    scfg.conn.dead_timeout = 3000000;
     scfg.impair_on = ccfg.impair_on = 1;
     scfg.impair.loss = ccfg.impair.loss = 0.05;
     scfg.seed = 21;
@@ -144,7 +151,8 @@ static void test_fifty_clients(void **state)
         assert_int_equal(h_client_open(&cl[i], i, NAMES, NULL, port, &ccfg), 0);
     }
     int rc = h_run(srv, cl, N, 60000, NULL, NULL);
-    for (int i = 0; i < 3000 && srv->closed < N; i++)
+    uint64_t end = h_now_us() + 10000000u;
+    for (int i = 0; i < 20000 && srv->closed < N && h_now_us() < end; i++)
         rudp_sock_step(srv->sock, 1);
     assert_int_equal(rc, 0);
     for (uint32_t i = 0; i < N; i++) {
