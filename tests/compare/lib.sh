@@ -13,7 +13,14 @@ fail() {
     for f in "$TMP"/*; do
         [ -s "$f" ] || continue
         echo "--- ${f##*/}" >&2
-        head -c 6000 "$f" >&2
+        # The end of a long file says why it stopped (the progress lines come first).
+        if [ "$(wc -c <"$f")" -gt 6000 ]; then
+            head -c 2000 "$f" >&2
+            printf '\n[...]\n' >&2
+            tail -c 4000 "$f" >&2
+        else
+            cat "$f" >&2
+        fi
     done
     exit 1
 }

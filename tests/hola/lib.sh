@@ -64,7 +64,14 @@ fail() {
     for f in "$TMP"/*.out "$TMP"/*.err; do
         [ -s "$f" ] || continue
         echo "--- ${f##*/}" >&2
-        head -c 4000 "$f" >&2
+        # The end of a long file says why it stopped.
+        if [ "$(wc -c <"$f")" -gt 4000 ]; then
+            head -c 1000 "$f" >&2
+            printf '\n[...]\n' >&2
+            tail -c 3000 "$f" >&2
+        else
+            cat "$f" >&2
+        fi
     done
     exit 1
 }
