@@ -2,6 +2,8 @@
  * its own line buffer (linebuf.c) and reply queue, so no client can stall another. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -242,6 +244,9 @@ static void accept_all(struct tcp_server *ts)
             close(fd);
             return;
         }
+        /* No Nagle: a reply goes out at once, not after the ACK of the previous one. */
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->fd = fd;
         c->state = CONN_OPEN;
         hola_addr_format((struct sockaddr *)&ss, sl, c->peer, sizeof c->peer);
