@@ -204,6 +204,7 @@ int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp
     c->snd_una = c->snd_new = c->snd_nxt = isn;
     c->rcv_read = c->rcv_nxt = c->rcv_high = initial->seq;
     c->peer_rwnd = initial->rwnd;
+    c->rwnd_ts = initial->ts;
     c->have_echo = 1;
     c->echo_ts = initial->ts;
     c->echo_arrival = now;
@@ -477,9 +478,27 @@ static void enter_draining_if_done(rudp_conn_t *c, uint64_t now)
     set_state(c, RUDP_STATE_DRAINING, 0, now);
 }
 
+/* A packet sent before the one the window was last taken from (by the peer's clock),
+ * and overtaken by it on the way, carries a window the peer has since changed: taking
+ * it would close the send window (or open it past the peer's buffer) until the next
+ * packet. TCP keeps its window from going back the same way (RFC 9293 §3.10.7.4,
+ * SND.WL1/WL2). A packet more than RWND_REORDER_US older is taken as newer instead:
+ * no reordering is that long, but an idle spell past half the 32-bit clock's period
+ * (36 min) makes a newer packet look older. */
+#define RWND_REORDER_US 60000000u
+
+static void take_window(rudp_conn_t *c, const rudp_hdr_t *h)
+{
+    uint32_t older_by = c->rwnd_ts - h->ts;
+    if (older_by != 0 && older_by <= RWND_REORDER_US)
+        return;
+    c->peer_rwnd = h->rwnd;
+    c->rwnd_ts = h->ts;
+}
+
 static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
-    c->peer_rwnd = h->rwnd;
+    take_window(c, h);
     /* An ACK for something never sent is forged or broken: ignore its ACK part. */
     if (rudp_seq_gt(h->ack, c->snd_new) || rudp_seq_lt(h->ack, c->snd_una - RUDP_MAX_WINDOW))
         return;
@@ -721,6 +740,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
             c->last_recv = now;
             c->rcv_read = c->rcv_nxt = c->rcv_high = h.seq;
             c->peer_rwnd = h.rwnd;
+            c->rwnd_ts = h.ts;
             note_echo(c, &h, now); /* our first packets echo it: the server's RTT sample */
             if (h.flags & RUDP_F_ACK) {
                 uint32_t sample = (uint32_t)now - h.ts_echo;

@@ -797,6 +797,52 @@ static void test_regression_late_retry_keeps_window(void **state)
     pair_free(&p);
 }
 
+/* Regression: the window came from every packet, so an older one overtaken on the way
+ * (reordering) put back a window the peer had since changed. The newest packet's, by
+ * the peer's timestamp, counts; one older by more than a minute counts as newer (the
+ * 32-bit clock wrapped over an idle spell). */
+static void send_ack(pair_t *p, uint32_t ts, uint16_t rwnd)
+{
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    rudp_hdr_t a = { .type = RUDP_T_ACK,
+                     .flags = RUDP_F_ACK,
+                     .cid = 0xC1D,
+                     .seq = CISN,
+                     .ack = SISN,
+                     .ts = ts,
+                     .rwnd = rwnd };
+    int n = rudp_wire_encode(&a, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(rudp_conn_input(p->s, buf, (size_t)n, p->now), 0);
+}
+
+static void test_regression_reordered_window_is_stale(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    uint32_t t = 5000000;
+    send_ack(&p, t + 100, 7); /* the newer packet arrives first */
+    assert_int_equal(p.s->peer_rwnd, 7);
+    send_ack(&p, t, 0); /* the older one, overtaken: its closed window is stale */
+    assert_int_equal(p.s->peer_rwnd, 7);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    assert_int_equal(rudp_conn_send(p.s, "x", 1, p.now), 0);
+    rudp_hdr_t h;
+    next_of_type(p.s, p.now, RUDP_T_DATA, buf, &h); /* the window stayed open */
+    send_ack(&p, t + 100, 3);                       /* the same moment: taken */
+    assert_int_equal(p.s->peer_rwnd, 3);
+    send_ack(&p, t + 200, 0); /* newer: taken, even when it closes the window */
+    assert_int_equal(p.s->peer_rwnd, 0);
+    send_ack(&p, t + 200 - 60000000u, 9); /* a minute older: within reordering, stale */
+    assert_int_equal(p.s->peer_rwnd, 0);
+    send_ack(&p, t + 200 - 60000001u, 9); /* older still: the clock wrapped, newer */
+    assert_int_equal(p.s->peer_rwnd, 9);
+    pair_free(&p);
+}
+
 /* Regression: a client whose cookie went stale (the server restarted with a new key)
  * resent it forever and could only time out. It now drops a cookie sent twice in vain
  * and asks for a fresh one. */
@@ -1083,6 +1129,7 @@ int main(void)
         cmocka_unit_test(test_spurious_retransmission_detected),
         cmocka_unit_test(test_crossing_retransmission_not_premature),
         cmocka_unit_test(test_regression_late_retry_keeps_window),
+        cmocka_unit_test(test_regression_reordered_window_is_stale),
         cmocka_unit_test(test_regression_stale_cookie_recovers),
         cmocka_unit_test(test_coalesced_messages),
         cmocka_unit_test(test_coalesced_records_checked),
