@@ -95,7 +95,9 @@ typedef struct rudp_sock_config {
                                      a run of equal-size datagrams to one peer leaves in one
                                      send the kernel cuts into those datagrams (the wire is
                                      unchanged; a path that drops packets before they are
-                                     cut, such as a netem qdisc, drops the run whole). A
+                                     cut, such as a netem qdisc, drops the run whole), and
+                                     with UDP GRO (Linux 5.0+) such a run that reaches the
+                                     socket whole is read in one receive and cut here. A
                                      refused run goes again one datagram per send; a socket
                                      that cannot do it at all turns it off by itself
                                      (docs/api-sock.md). 0: one datagram per send */
@@ -140,6 +142,7 @@ typedef struct rudp_sock_stats {
                                       out of the fixed table by other sources */
     rudp_sock_dtls_stats_t dtls;   /* with cfg.dtls */
     uint64_t gso_sends;            /* sends that carried several datagrams (cfg.gso) */
+    uint64_t gro_receives;         /* receives that carried several datagrams (cfg.gso) */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,

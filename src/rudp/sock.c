@@ -70,13 +70,16 @@
 #include "pcap.h"
 #include "rudp/error.h"
 
-#define BATCH 64u           /* datagrams per recvmmsg() */
-#define TX_BATCH 256u       /* datagrams per sendmmsg(), joined by GSO or not */
-#define GSO_SEGS 64u        /* UDP GSO: the kernel's cap on segments per send */
-#define GSO_BYTES 65000u    /* and on the bytes, within one IP datagram */
-#define GSO_REFUSALS 8u     /* refused GSO sends in a row before the socket stops trying */
-#define RX_ROUNDS 16u       /* receive batches per step before timers get their turn */
-#define RX_CAP 2048u        /* larger than any valid datagram; MSG_TRUNC catches more */
+#define BATCH 16u        /* receives per recvmmsg(): each a datagram or a UDP GRO batch */
+#define TX_BATCH 256u    /* datagrams per sendmmsg(), joined by GSO or not */
+#define GSO_SEGS 64u     /* UDP GSO: the kernel's cap on segments per send */
+#define GSO_BYTES 65000u /* and on the bytes, within one IP datagram */
+#define GSO_REFUSALS 8u  /* refused GSO sends in a row before the socket stops trying */
+#define RX_ROUNDS 64u    /* receive batches per step before timers get their turn, */
+#define RX_DGRAMS 1024u  /* or once this many datagrams were read (a GRO run counts whole) */
+/* A receive buffer holds a whole UDP GRO run, an IP datagram's worth; MSG_TRUNC catches
+ * anything longer. */
+#define RX_CAP 65536u
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
 #define TX_RING_SERVER 2048u
 #define LINK_CAP_CLIENT 2048u /* impairment link slots (RUDP_SIM_MAX_DGRAM bytes each) */
@@ -135,12 +138,13 @@ struct txm {
 struct rx {
     uint8_t buf[BATCH][RX_CAP];
     addr_t from[BATCH];
-    uint8_t ctl[BATCH][64];
+    uint8_t ctl[BATCH][96]; /* IP(V6)_PKTINFO and UDP_GRO */
 #ifdef __linux__
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
 #endif
     size_t len[BATCH];
+    size_t seg[BATCH]; /* UDP GRO: the size of each datagram in the receive; 0: one */
     int trunc[BATCH];
     addr_t to[BATCH];
 };
@@ -162,7 +166,7 @@ struct rudp_sock {
     struct entry **heap;
     uint32_t heap_n, heap_cap;
     struct entry **touched;
-    uint32_t n_touched;
+    uint32_t n_touched, touched_cap;
     rudp_listener_t listener;
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
     int refused;            /* ECONNREFUSED seen on the connected socket */
@@ -175,6 +179,7 @@ struct rudp_sock {
     uint32_t tx_cap, tx_head, tx_n;
     int tx_blocked;       /* the kernel said EAGAIN: wait for POLLOUT */
     int gso;              /* UDP GSO: join equal-size datagrams to one peer in one send */
+    int gro;              /* UDP GRO: a receive may hold several datagrams of one sender */
     uint32_t gso_single;  /* datagrams at the ring's head to send one by one: their run was
                             refused (a route whose MTU they exceed, say) */
     uint32_t gso_refused; /* refused GSO sends in a row */
@@ -857,8 +862,15 @@ static void settle(rudp_sock_t *s, struct entry *e, int got_input)
 
 /* ---- receiving ------------------------------------------------------------------- */
 
+static void settle_touched(rudp_sock_t *s);
+
 static void touch(rudp_sock_t *s, struct entry *e)
 {
+    /* Full: one receive batch reached more connections than it has receives, which
+     * only a UDP GRO batch carrying several connection IDs from one sender can do.
+     * Settling the list now keeps it bounded. */
+    if (!e->touched && s->n_touched == s->touched_cap)
+        settle_touched(s);
     if (!e->touched) {
         e->touched = 1;
         s->touched[s->n_touched++] = e;
@@ -980,6 +992,29 @@ static void dispatch(rudp_sock_t *s, const uint8_t *d, size_t len, const addr_t 
     }
 }
 
+#ifdef __linux__
+/* UDP GRO: the size of every datagram of a receive but the last (which may be
+ * shorter), or 0 for a receive of one datagram. */
+static size_t gro_size(const rudp_sock_t *s, struct msghdr *mh)
+{
+#ifdef UDP_GRO
+    if (!s->gro)
+        return 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+            int size = 0;
+            memcpy(&size, CMSG_DATA(cm), sizeof size);
+            return size > 0 ? (size_t)size : 0;
+        }
+    }
+#else
+    (void)s;
+    (void)mh;
+#endif
+    return 0;
+}
+#endif
+
 /* The destination address of a received datagram, from its IP_PKTINFO. */
 static void pktinfo_to(const rudp_sock_t *s, struct msghdr *mh, addr_t *to)
 {
@@ -1022,7 +1057,7 @@ static int rx_batch(rudp_sock_t *s)
         mh->msg_iovlen = 1;
         mh->msg_name = &r->from[i].u;
         mh->msg_namelen = sizeof r->from[i].u;
-        if (s->pktinfo) {
+        if (s->pktinfo || s->gro) {
             mh->msg_control = r->ctl[i];
             mh->msg_controllen = sizeof r->ctl[i];
         }
@@ -1037,6 +1072,7 @@ static int rx_batch(rudp_sock_t *s)
             r->from[i].len = mh->msg_namelen;
             r->len[i] = r->mm[i].msg_len;
             r->trunc[i] = (mh->msg_flags & MSG_TRUNC) != 0;
+            r->seg[i] = gro_size(s, mh);
             pktinfo_to(s, mh, &r->to[i]);
         }
         return n;
@@ -1062,6 +1098,7 @@ static int rx_batch(rudp_sock_t *s)
         r->from[n].len = mh.msg_namelen;
         r->len[n] = (size_t)got;
         r->trunc[n] = (mh.msg_flags & MSG_TRUNC) != 0;
+        r->seg[n] = 0;
         pktinfo_to(s, &mh, &r->to[n]);
         n++;
     }
@@ -1081,20 +1118,32 @@ static int rx_batch(rudp_sock_t *s)
 
 static int rx_all(rudp_sock_t *s)
 {
-    for (uint32_t round = 0; round < RX_ROUNDS; round++) {
+    uint32_t dgrams = 0;
+    for (uint32_t round = 0; round < RX_ROUNDS && dgrams < RX_DGRAMS; round++) {
         int n = rx_batch(s);
         if (n < 0)
             return n;
         if (n == 0)
             return 0;
         uint64_t now = clock_us();
+        const size_t max = s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM;
         for (int i = 0; i < n; i++) {
-            if (s->rx->trunc[i] || s->rx->len[i] > (s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM)) {
+            const struct rx *r = s->rx;
+            size_t len = r->len[i], seg = r->seg[i] && r->seg[i] < len ? r->seg[i] : len;
+            if (r->trunc[i] || seg > max) {
                 s->st.oversized++;     /* not in datagrams_in: never in the pcap either */
                 s->listener.garbage++; /* too large to be ours */
                 continue;
             }
-            dispatch(s, s->rx->buf[i], s->rx->len[i], &s->rx->from[i], &s->rx->to[i], now);
+            if (seg < len)
+                s->st.gro_receives++;
+            /* A GRO receive holds its datagrams back to back, each seg bytes but the
+             * last; each goes on as if it had come alone. */
+            for (size_t off = 0; off < len; off += seg) {
+                size_t one = len - off < seg ? len - off : seg;
+                dispatch(s, r->buf[i] + off, one, &r->from[i], &r->to[i], now);
+                dgrams++;
+            }
         }
         /* Answer this batch before reading the next: ACKs go out sooner. */
         settle_touched(s);
@@ -1581,6 +1630,12 @@ static void gso_check(rudp_sock_t *s)
 #if defined(__linux__) && defined(UDP_SEGMENT)
     if (s->gso && !gso_probe(s->fd))
         s->gso = 0;
+#ifdef UDP_GRO
+    /* Batches from a GSO sender (loopback, a veth that does not cut them) then arrive
+     * whole, one receive instead of one per datagram; cut into datagrams here. */
+    int one = 1;
+    s->gro = s->gso && setsockopt(s->fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+#endif
 #else
     s->gso = 0;
 #endif
@@ -1665,7 +1720,8 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
     s->tx = malloc((size_t)s->tx_cap * sizeof *s->tx);
     s->rx = malloc(sizeof *s->rx);
     s->heap = calloc(s->heap_cap, sizeof(struct entry *));
-    s->touched = calloc(server ? BATCH : 1, sizeof(struct entry *));
+    s->touched_cap = server ? BATCH : 1;
+    s->touched = calloc(s->touched_cap, sizeof(struct entry *));
     int rc = (!s->tx || !s->rx || !s->heap || !s->touched) ? RUDP_ENOMEM : 0;
 #ifdef __linux__
     s->txm = malloc(sizeof *s->txm);
