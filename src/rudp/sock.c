@@ -70,16 +70,22 @@
 #include "pcap.h"
 #include "rudp/error.h"
 
-#define BATCH 16u        /* receives per recvmmsg(): each a datagram or a UDP GRO batch */
-#define TX_BATCH 256u    /* datagrams per sendmmsg(), joined by GSO or not */
-#define GSO_SEGS 64u     /* UDP GSO: the kernel's cap on segments per send */
-#define GSO_BYTES 65000u /* and on the bytes, within one IP datagram */
-#define GSO_REFUSALS 8u  /* refused GSO sends in a row before the socket stops trying */
-#define RX_ROUNDS 64u    /* receive batches per step before timers get their turn, */
-#define RX_DGRAMS 1024u  /* or once this many datagrams were read (a GRO run counts whole) */
-/* A receive buffer holds a whole UDP GRO run, an IP datagram's worth; MSG_TRUNC catches
- * anything longer. */
-#define RX_CAP 65536u
+/* Receives per recvmmsg(), and the size of each buffer: with UDP GRO a receive may be
+ * a whole run, an IP datagram's worth; without, one datagram, which 2 KiB holds. The
+ * buffers are one area sized for either; only the pages written become resident. Each
+ * receive costs valgrind a check of every byte offered, so a socket without GRO keeps
+ * the small ones (1 MiB per receive is 1.4 ms there, 128 KiB 0.25 ms). MSG_TRUNC
+ * catches anything longer. */
+#define BATCH 64u
+#define BATCH_GRO 16u
+#define RX_CAP 2048u
+#define RX_CAP_GRO 65536u
+#define TX_BATCH 256u       /* datagrams per sendmmsg(), joined by GSO or not */
+#define GSO_SEGS 64u        /* UDP GSO: the kernel's cap on segments per send */
+#define GSO_BYTES 65000u    /* and on the bytes, within one IP datagram */
+#define GSO_REFUSALS 8u     /* refused GSO sends in a row before the socket stops trying */
+#define RX_ROUNDS 64u       /* receive batches per step before timers get their turn, */
+#define RX_DGRAMS 1024u     /* or once this many datagrams were read (a GRO run counts whole) */
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
 #define TX_RING_SERVER 2048u
 #define LINK_CAP_CLIENT 2048u /* impairment link slots (RUDP_SIM_MAX_DGRAM bytes each) */
@@ -136,7 +142,7 @@ struct txm {
 #endif
 
 struct rx {
-    uint8_t buf[BATCH][RX_CAP];
+    uint8_t buf[BATCH_GRO * RX_CAP_GRO]; /* BATCH x RX_CAP, or BATCH_GRO x RX_CAP_GRO */
     addr_t from[BATCH];
     uint8_t ctl[BATCH][96]; /* IP(V6)_PKTINFO and UDP_GRO */
 #ifdef __linux__
@@ -148,6 +154,7 @@ struct rx {
     int trunc[BATCH];
     addr_t to[BATCH];
 };
+_Static_assert(BATCH *RX_CAP <= BATCH_GRO * RX_CAP_GRO, "one area holds either layout");
 
 struct rudp_sock {
     int fd;
@@ -1044,14 +1051,27 @@ static void pktinfo_to(const rudp_sock_t *s, struct msghdr *mh, addr_t *to)
 }
 
 /* One batch from the socket. Returns the count, 0 when nothing waits, or RUDP_ESYS. */
+/* Receives per batch and bytes per receive buffer (see BATCH). */
+static uint32_t rx_count(const rudp_sock_t *s)
+{
+    return s->gro ? BATCH_GRO : BATCH;
+}
+
+static size_t rx_cap(const rudp_sock_t *s)
+{
+    return s->gro ? RX_CAP_GRO : RX_CAP;
+}
+
 static int rx_batch(rudp_sock_t *s)
 {
     struct rx *r = s->rx;
+    const uint32_t batch = rx_count(s);
+    const size_t cap = rx_cap(s);
 #ifdef __linux__
-    for (uint32_t i = 0; i < BATCH; i++) {
+    for (uint32_t i = 0; i < batch; i++) {
         struct msghdr *mh = &r->mm[i].msg_hdr;
-        r->iov[i].iov_base = r->buf[i];
-        r->iov[i].iov_len = RX_CAP;
+        r->iov[i].iov_base = r->buf + i * cap;
+        r->iov[i].iov_len = cap;
         memset(mh, 0, sizeof *mh);
         mh->msg_iov = &r->iov[i];
         mh->msg_iovlen = 1;
@@ -1064,7 +1084,7 @@ static int rx_batch(rudp_sock_t *s)
     }
     int n;
     do
-        n = recvmmsg(s->fd, r->mm, BATCH, MSG_DONTWAIT, NULL);
+        n = recvmmsg(s->fd, r->mm, batch, MSG_DONTWAIT, NULL);
     while (n < 0 && errno == EINTR);
     if (n >= 0) {
         for (int i = 0; i < n; i++) {
@@ -1079,8 +1099,8 @@ static int rx_batch(rudp_sock_t *s)
     }
 #else
     int n = 0;
-    while ((uint32_t)n < BATCH) {
-        struct iovec iov = { r->buf[n], RX_CAP };
+    while ((uint32_t)n < batch) {
+        struct iovec iov = { r->buf + (size_t)n * cap, cap };
         struct msghdr mh = { .msg_name = &r->from[n].u,
                              .msg_namelen = sizeof r->from[n].u,
                              .msg_iov = &iov,
@@ -1141,13 +1161,13 @@ static int rx_all(rudp_sock_t *s)
              * last; each goes on as if it had come alone. */
             for (size_t off = 0; off < len; off += seg) {
                 size_t one = len - off < seg ? len - off : seg;
-                dispatch(s, r->buf[i] + off, one, &r->from[i], &r->to[i], now);
+                dispatch(s, r->buf + (size_t)i * rx_cap(s) + off, one, &r->from[i], &r->to[i], now);
                 dgrams++;
             }
         }
         /* Answer this batch before reading the next: ACKs go out sooner. */
         settle_touched(s);
-        if ((uint32_t)n < BATCH)
+        if ((uint32_t)n < rx_count(s))
             return 0;
     }
     return 0;

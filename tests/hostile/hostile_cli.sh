@@ -89,7 +89,13 @@ if [ -z "${HOLA_WRAP:-}" ] && ! grep -q __asan_init "$SERVER" 2>/dev/null; then
 fi
 
 # 4. SIGINT under a flood, with a client held open: exit 0 promptly.
-start_server second -p rudp --stats --max-clients 4
+# Under valgrind, which checks every byte of the receive buffers on each receive, a
+# server with UDP GRO (16 x 64 KiB of them) reads a flood of single datagrams some 20x
+# slower than one without (64 x 2 KiB), too slow to let the slow client in within
+# 10 s: there the server runs --no-gso. Natively this runs with GRO.
+nogso=()
+[ -n "${HOLA_WRAP:-}" ] && nogso=(--no-gso)
+start_server second -p rudp --stats --max-clients 4 "${nogso[@]}"
 "$FLOOD" -p "$PORT" -n 100000000 -t 60 -S 3 >"$TMP/flood3.out" 2>"$TMP/flood3.err" &
 f3=$!
 HOLA_PIDS+=("$f3")
