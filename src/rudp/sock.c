@@ -154,7 +154,7 @@ struct rx {
     int trunc[BATCH];
     addr_t to[BATCH];
 };
-_Static_assert(BATCH *RX_CAP <= BATCH_GRO * RX_CAP_GRO, "one area holds either layout");
+_Static_assert((BATCH * RX_CAP) <= (BATCH_GRO * RX_CAP_GRO), "one area holds either layout");
 
 struct rudp_sock {
     int fd;
@@ -1050,7 +1050,6 @@ static void pktinfo_to(const rudp_sock_t *s, struct msghdr *mh, addr_t *to)
     }
 }
 
-/* One batch from the socket. Returns the count, 0 when nothing waits, or RUDP_ESYS. */
 /* Receives per batch and bytes per receive buffer (see BATCH). */
 static uint32_t rx_count(const rudp_sock_t *s)
 {
@@ -1062,6 +1061,7 @@ static size_t rx_cap(const rudp_sock_t *s)
     return s->gro ? RX_CAP_GRO : RX_CAP;
 }
 
+/* One batch from the socket. Returns the count, 0 when nothing waits, or RUDP_ESYS. */
 static int rx_batch(rudp_sock_t *s)
 {
     struct rx *r = s->rx;
