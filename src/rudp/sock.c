@@ -144,7 +144,9 @@ struct txm {
 struct rx {
     uint8_t buf[BATCH_GRO * RX_CAP_GRO]; /* BATCH x RX_CAP, or BATCH_GRO x RX_CAP_GRO */
     addr_t from[BATCH];
-    uint8_t ctl[BATCH][96]; /* IP(V6)_PKTINFO and UDP_GRO */
+    /* IP(V6)_PKTINFO (40 bytes with its header) and UDP_GRO (24): 64 of 96; uint64_t
+     * keeps each aligned for struct cmsghdr. */
+    uint64_t ctl[BATCH][12];
 #ifdef __linux__
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
@@ -873,9 +875,9 @@ static void settle_touched(rudp_sock_t *s);
 
 static void touch(rudp_sock_t *s, struct entry *e)
 {
-    /* Full: one receive batch reached more connections than it has receives, which
-     * only a UDP GRO batch carrying several connection IDs from one sender can do.
-     * Settling the list now keeps it bounded. */
+    /* Full: one receive batch reached more connections than it has receives, which a
+     * receive carrying several connection IDs can do: a UDP GRO run from one sender, or
+     * a DTLS record batch from one session. Settling the list now keeps it bounded. */
     if (!e->touched && s->n_touched == s->touched_cap)
         settle_touched(s);
     if (!e->touched) {
@@ -1150,19 +1152,21 @@ static int rx_all(rudp_sock_t *s)
         for (int i = 0; i < n; i++) {
             const struct rx *r = s->rx;
             size_t len = r->len[i], seg = r->seg[i] && r->seg[i] < len ? r->seg[i] : len;
+            /* Datagrams in this receive: a GRO run holds them back to back, each seg
+             * bytes but the last; an empty datagram is one too. Every one counts against
+             * the step's bound, dropped or not, so a flood of junk cannot stretch it. */
+            size_t count = len ? (len + seg - 1) / seg : 1;
+            dgrams += (uint32_t)count;
             if (r->trunc[i] || seg > max) {
-                s->st.oversized++;     /* not in datagrams_in: never in the pcap either */
-                s->listener.garbage++; /* too large to be ours */
+                s->st.oversized += count;     /* not in datagrams_in: never in the pcap either */
+                s->listener.garbage += count; /* too large to be ours */
                 continue;
             }
-            if (seg < len)
+            if (count > 1)
                 s->st.gro_receives++;
-            /* A GRO receive holds its datagrams back to back, each seg bytes but the
-             * last; each goes on as if it had come alone. */
-            for (size_t off = 0; off < len; off += seg) {
+            for (size_t k = 0, off = 0; k < count; k++, off += seg) {
                 size_t one = len - off < seg ? len - off : seg;
                 dispatch(s, r->buf + (size_t)i * rx_cap(s) + off, one, &r->from[i], &r->to[i], now);
-                dgrams++;
             }
         }
         /* Answer this batch before reading the next: ACKs go out sooner. */

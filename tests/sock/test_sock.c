@@ -339,6 +339,50 @@ static void test_wrong_address(void **state)
     free(srv);
 }
 
+/* Regression: an empty datagram vanished from the counters and the capture once
+ * receives could hold GRO runs (its run had no datagram to cut). Every datagram that
+ * arrives counts once, empty, short or oversized, with GRO (default) and without. */
+static void junk_counted(int gso)
+{
+    rudp_sock_config_t cfg;
+    rudp_sock_config_default(&cfg);
+    cfg.gso = gso;
+    h_server_t *srv = calloc(1, sizeof *srv);
+    assert_non_null(srv);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", &cfg), 0);
+    struct sockaddr_in to = { .sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                              .sin_port = htons((uint16_t)rudp_sock_local_port(srv->sock)) };
+    int fd = udp_socket(NULL);
+    static uint8_t big[RUDP_MAX_DATAGRAM + 100];
+    const size_t lens[] = { 0, 9, 0, sizeof big };
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        assert_int_equal(sendto(fd, big, lens[i], 0, (struct sockaddr *)&to, sizeof to),
+                         (ssize_t)lens[i]);
+    rudp_sock_stats_t st;
+    for (int i = 0; i < 200; i++) {
+        rudp_sock_step(srv->sock, 5);
+        rudp_sock_stats(srv->sock, &st);
+        if (st.datagrams_in + st.oversized == 4)
+            break;
+    }
+    assert_int_equal(st.datagrams_in, 3); /* the two empty ones and the short one */
+    assert_int_equal(st.oversized, 1);
+    assert_int_equal(st.listener.garbage, 4); /* none of them is ours */
+    assert_int_equal(st.gro_receives, 0);
+    assert_int_equal(st.accepted, 0);
+    close(fd);
+    rudp_sock_free(srv->sock);
+    free(srv);
+}
+
+static void test_regression_empty_datagrams_counted(void **state)
+{
+    (void)state;
+    junk_counted(1);
+    junk_counted(0);
+}
+
 static void test_server_dies_then_restarts(void **state)
 {
     (void)state;
@@ -1037,6 +1081,7 @@ int main(void)
         cmocka_unit_test(test_max_clients_refused),
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_wrong_address),
+        cmocka_unit_test(test_regression_empty_datagrams_counted),
         cmocka_unit_test(test_server_dies_then_restarts),
         cmocka_unit_test(test_pcap),
         cmocka_unit_test(test_vanished_client_reclaimed),
