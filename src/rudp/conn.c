@@ -205,6 +205,7 @@ int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp
     c->rcv_read = c->rcv_nxt = c->rcv_high = initial->seq;
     c->peer_rwnd = initial->rwnd;
     c->rwnd_ts = initial->ts;
+    c->rwnd_at = now;
     c->have_echo = 1;
     c->echo_ts = initial->ts;
     c->echo_arrival = now;
@@ -482,26 +483,28 @@ static void enter_draining_if_done(rudp_conn_t *c, uint64_t now)
  * and overtaken by it on the way, carries a window the peer has since changed: taking
  * it would close the send window (or open it past the peer's buffer) until the next
  * packet. TCP keeps its window from going back the same way (RFC 9293 §3.10.7.4,
- * SND.WL1/WL2). A packet more than RWND_REORDER_US older is taken as newer instead:
- * no reordering is that long, but an idle spell past half the 32-bit clock's period
- * (36 min) makes a newer packet look older. */
+ * SND.WL1/WL2). The comparison holds for RWND_REORDER_US of our time after the last
+ * window taken: no reordering lasts that long, the peer's 32-bit µs clock cannot wrap
+ * halfway in it, and a packet with a forged future timestamp freezes the window no
+ * longer than that. After it, any packet's window is taken. */
 #define RWND_REORDER_US 60000000u
 
-static void take_window(rudp_conn_t *c, const rudp_hdr_t *h)
+static void take_window(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
-    uint32_t older_by = c->rwnd_ts - h->ts;
-    if (older_by != 0 && older_by <= RWND_REORDER_US)
+    if ((int32_t)(h->ts - c->rwnd_ts) < 0 && now - c->rwnd_at <= RWND_REORDER_US)
         return;
     c->peer_rwnd = h->rwnd;
     c->rwnd_ts = h->ts;
+    c->rwnd_at = now;
 }
 
 static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
-    take_window(c, h);
-    /* An ACK for something never sent is forged or broken: ignore its ACK part. */
+    /* An ACK for something never sent is forged or broken: ignore its ACK part, the
+     * window included. */
     if (rudp_seq_gt(h->ack, c->snd_new) || rudp_seq_lt(h->ack, c->snd_una - RUDP_MAX_WINDOW))
         return;
+    take_window(c, h, now);
     int newly = 0;
     for (uint32_t seq = c->snd_una; rudp_seq_lt(seq, h->ack); seq++) {
         struct rudp_snd_slot *s = snd_slot(c, seq);
@@ -741,6 +744,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
             c->rcv_read = c->rcv_nxt = c->rcv_high = h.seq;
             c->peer_rwnd = h.rwnd;
             c->rwnd_ts = h.ts;
+            c->rwnd_at = now;
             note_echo(c, &h, now); /* our first packets echo it: the server's RTT sample */
             if (h.flags & RUDP_F_ACK) {
                 uint32_t sample = (uint32_t)now - h.ts_echo;

@@ -71,6 +71,7 @@ struct rudp_conn {
     uint32_t lost; /* slots LOST */
     uint32_t peer_rwnd;
     uint32_t rwnd_ts; /* the peer's timestamp on the packet peer_rwnd came from */
+    uint64_t rwnd_at; /* and when we took it */
     uint64_t tx_counter;
     uint64_t largest_acked_tx;
     int fin_queued;

@@ -799,16 +799,18 @@ static void test_regression_late_retry_keeps_window(void **state)
 
 /* Regression: the window came from every packet, so an older one overtaken on the way
  * (reordering) put back a window the peer had since changed. The newest packet's, by
- * the peer's timestamp, counts; one older by more than a minute counts as newer (the
- * 32-bit clock wrapped over an idle spell). */
-static void send_ack(pair_t *p, uint32_t ts, uint16_t rwnd)
+ * the peer's timestamp, counts, for a minute of our time after the last window taken
+ * (then the peer's 32-bit clock may have wrapped, and any window is taken); the ACK
+ * part of an older packet still counts, and an ACK for something never sent gives no
+ * window at all. */
+static void send_ack(pair_t *p, uint32_t ts, uint16_t rwnd, uint32_t ack)
 {
     uint8_t buf[RUDP_MAX_DATAGRAM];
     rudp_hdr_t a = { .type = RUDP_T_ACK,
                      .flags = RUDP_F_ACK,
                      .cid = 0xC1D,
                      .seq = CISN,
-                     .ack = SISN,
+                     .ack = ack,
                      .ts = ts,
                      .rwnd = rwnd };
     int n = rudp_wire_encode(&a, buf, sizeof buf);
@@ -824,21 +826,27 @@ static void test_regression_reordered_window_is_stale(void **state)
     pair_t p = { 0 };
     handshake(&p, &cfg, &cfg);
     uint32_t t = 5000000;
-    send_ack(&p, t + 100, 7); /* the newer packet arrives first */
+    send_ack(&p, t + 100, 7, SISN); /* the newer packet arrives first */
     assert_int_equal(p.s->peer_rwnd, 7);
-    send_ack(&p, t, 0); /* the older one, overtaken: its closed window is stale */
+    send_ack(&p, t, 0, SISN); /* the older one, overtaken: its closed window is stale */
     assert_int_equal(p.s->peer_rwnd, 7);
     uint8_t buf[RUDP_MAX_DATAGRAM];
     assert_int_equal(rudp_conn_send(p.s, "x", 1, p.now), 0);
     rudp_hdr_t h;
     next_of_type(p.s, p.now, RUDP_T_DATA, buf, &h); /* the window stayed open */
-    send_ack(&p, t + 100, 3);                       /* the same moment: taken */
+    send_ack(&p, t + 50, 0, SISN + 1);              /* older, but its ACK counts */
+    assert_int_equal(rudp_conn_send_space(p.s), (int)(cfg.window + cfg.send_queue));
+    assert_int_equal(p.s->peer_rwnd, 7);
+    send_ack(&p, t + 100, 3, SISN + 1); /* the same moment: taken */
     assert_int_equal(p.s->peer_rwnd, 3);
-    send_ack(&p, t + 200, 0); /* newer: taken, even when it closes the window */
+    send_ack(&p, t + 200, 0, SISN + 1); /* newer: taken, even when it closes the window */
     assert_int_equal(p.s->peer_rwnd, 0);
-    send_ack(&p, t + 200 - 60000000u, 9); /* a minute older: within reordering, stale */
+    send_ack(&p, t + 300, 9, SISN + 5); /* acknowledges what was never sent: ignored */
     assert_int_equal(p.s->peer_rwnd, 0);
-    send_ack(&p, t + 200 - 60000001u, 9); /* older still: the clock wrapped, newer */
+    send_ack(&p, t + 200 - 70000000u, 9, SISN + 1); /* older, within the minute: stale */
+    assert_int_equal(p.s->peer_rwnd, 0);
+    p.now += 60000001u; /* a minute later the peer's clock may have wrapped: taken */
+    send_ack(&p, t + 200 - 70000000u, 9, SISN + 1);
     assert_int_equal(p.s->peer_rwnd, 9);
     pair_free(&p);
 }
