@@ -95,7 +95,7 @@ fi
 # 10 s: there the server runs --no-gso. Natively this runs with GRO.
 nogso=()
 [ -n "${HOLA_WRAP:-}" ] && nogso=(--no-gso)
-start_server second -p rudp --stats --max-clients 4 "${nogso[@]}"
+start_server second -p rudp --stats --max-clients 4 ${nogso[@]+"${nogso[@]}"}
 "$FLOOD" -p "$PORT" -n 100000000 -t 60 -S 3 >"$TMP/flood3.out" 2>"$TMP/flood3.err" &
 f3=$!
 HOLA_PIDS+=("$f3")
