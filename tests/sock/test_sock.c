@@ -1,7 +1,8 @@
 /* The socket driver on loopback: names and greetings between a server and clients in
  * one process, over the built-in impairment, refusals, unreachable and dead peers,
  * wrong-address datagrams, the pcap file read back, when the messages a callback
- * queues leave (early send), and UDP GSO sends (on, off, refused by the kernel). */
+ * queues leave (early send), UDP GSO sends (on, off, refused by the kernel) and GRO
+ * receives carrying many connections. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,9 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "rudp/conn.h"
 #include "rudp/error.h"
+#include "rudp/wire.h"
 
 /* Patient engine settings for lossy runs: the tests check delivery, not give-up. */
 static void patient(rudp_sock_config_t *cfg)
@@ -991,6 +994,134 @@ static void test_gso_equal_sizes(void **state)
     }
 }
 
+#ifdef UDP_SEGMENT
+/* One sendmsg() of `len` bytes that the kernel cuts into datagrams of `seg` bytes. */
+static ssize_t send_run(int fd, const struct sockaddr_in *to, const uint8_t *data, size_t len,
+                        uint16_t seg)
+{
+    struct iovec iov = { (void *)(uintptr_t)data, len };
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = { .msg_name = (void *)(uintptr_t)to,
+                         .msg_namelen = sizeof *to,
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = u.buf,
+                         .msg_controllen = sizeof u.buf };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_UDP;
+    cm->cmsg_type = UDP_SEGMENT;
+    cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(cm), &seg, sizeof seg);
+    return sendmsg(fd, &mh, 0);
+}
+#endif
+
+/* Engines on one plain socket, driven by hand: what they have to send goes to `to`, and
+ * what arrives goes to the engine its connection ID names. */
+enum { MANY = 100, MANY_CID = 0x5000 };
+
+static void many_pump(rudp_conn_t **c, int fd, const struct sockaddr_in *to)
+{
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    for (int i = 0; i < MANY; i++) {
+        int n;
+        while ((n = rudp_conn_prepare(c[i], h_now_us(), buf, sizeof buf)) > 0)
+            sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)to, sizeof *to);
+    }
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+        rudp_hdr_t h;
+        if (rudp_wire_decode(&h, buf, (size_t)n) == 0 && h.cid - MANY_CID < MANY)
+            rudp_conn_input(c[h.cid - MANY_CID], buf, (size_t)n, h_now_us());
+    }
+}
+
+/* A GRO run from one address may carry many connections (behind a NAT, say): one receive
+ * batch then touches more connections than the list of touched ones holds (64). 100
+ * engines on one socket connect, then send one name each in two GSO runs of 50, both
+ * queued before the server reads: every name is served. */
+static void test_gro_run_of_many_connections(void **state)
+{
+    (void)state;
+#ifndef UDP_SEGMENT
+    skip();
+#else
+    if (!kernel_has_gso() || !kernel_has_gro())
+        skip();
+    h_server_t *srv = calloc(1, sizeof *srv);
+    assert_non_null(srv);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", NULL), 0);
+    struct sockaddr_in to = { .sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                              .sin_port = htons((uint16_t)rudp_sock_local_port(srv->sock)) };
+    int fd = udp_socket(NULL);
+    rudp_config_t cfg;
+    rudp_config_default(&cfg);
+    rudp_conn_t *c[MANY];
+    for (int i = 0; i < MANY; i++)
+        assert_int_equal(rudp_conn_new_client(&c[i], &cfg, MANY_CID + (uint64_t)i,
+                                              1000u * (uint32_t)i, h_now_us()),
+                         0);
+    int up = 0;
+    uint64_t end = h_now_us() + 10000000u;
+    while (up < MANY && h_now_us() < end) {
+        many_pump(c, fd, &to);
+        rudp_sock_step(srv->sock, 1);
+        many_pump(c, fd, &to);
+        up = 0;
+        for (int i = 0; i < MANY; i++)
+            up += rudp_conn_state(c[i]) == RUDP_STATE_ESTABLISHED;
+    }
+    assert_int_equal(up, MANY);
+    for (int i = 0; i < 20; i++) { /* let the last ACCEPTs' ACKs settle */
+        rudp_sock_step(srv->sock, 1);
+        many_pump(c, fd, &to);
+    }
+
+    /* One name each, in the harness's format, each in a datagram of the same size. */
+    static uint8_t run[MANY][RUDP_MAX_DATAGRAM];
+    int len = 0;
+    for (int i = 0; i < MANY; i++) {
+        char name[32];
+        int n = snprintf(name, sizeof name, "c%03d-name-%06d", i, 0);
+        assert_int_equal(rudp_conn_send(c[i], name, (size_t)n, h_now_us()), 0);
+        int got = rudp_conn_prepare(c[i], h_now_us(), run[i], sizeof run[i]);
+        assert_true(got > 0);
+        if (i == 0)
+            len = got;
+        assert_int_equal(got, len);
+        assert_int_equal(rudp_conn_prepare(c[i], h_now_us(), run[i] + got, 0), 0);
+    }
+    static uint8_t flat[MANY * RUDP_MAX_DATAGRAM];
+    for (int i = 0; i < MANY; i++)
+        memcpy(flat + (size_t)i * (size_t)len, run[i], (size_t)len);
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(
+            send_run(fd, &to, flat + (size_t)k * 50 * (size_t)len, 50 * (size_t)len, (uint16_t)len),
+            (ssize_t)(50 * len));
+    end = h_now_us() + 10000000u;
+    while (srv->names < MANY && h_now_us() < end) {
+        rudp_sock_step(srv->sock, 1);
+        many_pump(c, fd, &to);
+    }
+    rudp_sock_stats_t st;
+    rudp_sock_stats(srv->sock, &st);
+    assert_int_equal(srv->names, MANY);
+    assert_false(srv->bad);
+    assert_int_equal(st.accepted, MANY);
+    assert_true(st.gro_receives >= 1); /* loopback kept a run whole */
+    for (int i = 0; i < MANY; i++)
+        rudp_conn_free(c[i]);
+    close(fd);
+    rudp_sock_free(srv->sock);
+    free(srv);
+#endif
+}
+
 /* Sizes that change every few messages (shorter, longer): every message still arrives
  * whole and in order, in its own datagram. */
 static void test_gso_mixed_sizes(void **state)
@@ -1093,6 +1224,7 @@ int main(void)
         cmocka_unit_test(test_gso_mixed_sizes),
         cmocka_unit_test(test_gso_off),
         cmocka_unit_test(test_gso_refused_falls_back),
+        cmocka_unit_test(test_gro_run_of_many_connections),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("sock", tests, NULL, NULL);
