@@ -84,8 +84,7 @@
 #define GSO_SEGS 64u        /* UDP GSO: the kernel's cap on segments per send */
 #define GSO_BYTES 65000u    /* and on the bytes, within one IP datagram */
 #define GSO_REFUSALS 8u     /* refused GSO sends in a row before the socket stops trying */
-#define RX_ROUNDS 64u       /* receive batches per step before timers get their turn, */
-#define RX_DGRAMS 1024u     /* or once this many datagrams were read (a GRO run counts whole) */
+#define RX_DGRAMS 1024u     /* datagrams read per step (dropped ones too) before timers run */
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
 #define TX_RING_SERVER 2048u
 #define LINK_CAP_CLIENT 2048u /* impairment link slots (RUDP_SIM_MAX_DGRAM bytes each) */
@@ -1141,14 +1140,15 @@ static int rx_batch(rudp_sock_t *s)
 static int rx_all(rudp_sock_t *s)
 {
     uint32_t dgrams = 0;
-    for (uint32_t round = 0; round < RX_ROUNDS && dgrams < RX_DGRAMS; round++) {
+    /* Bounded: a batch that does not end the loop was full, at least 16 datagrams. */
+    while (dgrams < RX_DGRAMS) {
         int n = rx_batch(s);
         if (n < 0)
             return n;
         if (n == 0)
             return 0;
         uint64_t now = clock_us();
-        const size_t max = s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM;
+        const size_t max = s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM, cap = rx_cap(s);
         for (int i = 0; i < n; i++) {
             const struct rx *r = s->rx;
             size_t len = r->len[i], seg = r->seg[i] && r->seg[i] < len ? r->seg[i] : len;
@@ -1166,7 +1166,7 @@ static int rx_all(rudp_sock_t *s)
                 s->st.gro_receives++;
             for (size_t k = 0, off = 0; k < count; k++, off += seg) {
                 size_t one = len - off < seg ? len - off : seg;
-                dispatch(s, r->buf + (size_t)i * rx_cap(s) + off, one, &r->from[i], &r->to[i], now);
+                dispatch(s, r->buf + (size_t)i * cap + off, one, &r->from[i], &r->to[i], now);
             }
         }
         /* Answer this batch before reading the next: ACKs go out sooner. */
