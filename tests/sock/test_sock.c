@@ -921,17 +921,24 @@ static void test_single_reply_waits_for_step(void **state)
 
 /* ---- UDP GSO: equal-size datagrams to one peer in one send -------------------------- */
 
+#if defined(UDP_SEGMENT) || defined(UDP_GRO)
+/* Whether this kernel takes the UDP socket option `opt` set to `value`. */
+static int kernel_takes(int opt, int value)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, opt, &value, sizeof value) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+#endif
+
 /* Whether this kernel takes UDP_SEGMENT (Linux 4.18+): where it does not, the driver
  * sends one datagram at a time and the GSO tests have nothing to check. */
 static int kernel_has_gso(void)
 {
 #ifdef UDP_SEGMENT
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    int size = 1000; /* an int here; a uint16_t in the per-send cmsg */
-    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
+    return kernel_takes(UDP_SEGMENT, 1000); /* an int here; a uint16_t in the cmsg */
 #else
     return 0;
 #endif
@@ -942,11 +949,7 @@ static int kernel_has_gso(void)
 static int kernel_has_gro(void)
 {
 #ifdef UDP_GRO
-    int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
-    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
+    return kernel_takes(UDP_GRO, 1);
 #else
     return 0;
 #endif
