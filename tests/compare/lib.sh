@@ -1,5 +1,6 @@
 # Sourced by the hola-compare tests. Usage: . lib.sh "$@" (argument: hola-compare).
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../show_file.sh"
 COMPARE=${1:?usage: $0 HOLA_COMPARE}
 TEST=${0##*/}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hola-compare-test.XXXXXX")
@@ -12,15 +13,7 @@ fail() {
     local f
     for f in "$TMP"/*; do
         [ -s "$f" ] || continue
-        echo "--- ${f##*/}" >&2
-        # The end of a long file says why it stopped (the progress lines come first).
-        if [ "$(wc -c <"$f")" -gt 6000 ]; then
-            head -c 2000 "$f" >&2
-            printf '\n[...]\n' >&2
-            tail -c 4000 "$f" >&2
-        else
-            cat "$f" >&2
-        fi
+        show_file "$f" 2000 4000
     done
     exit 1
 }

@@ -4,6 +4,7 @@
 # Usage from a test: . lib.sh; hola_init "$@"   (arguments: hola-server hola-client)
 
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../show_file.sh"
 
 hola_init() {
     SERVER=${1:?usage: $0 HOLA_SERVER HOLA_CLIENT}
@@ -63,15 +64,7 @@ fail() {
     local f
     for f in "$TMP"/*.out "$TMP"/*.err; do
         [ -s "$f" ] || continue
-        echo "--- ${f##*/}" >&2
-        # The end of a long file says why it stopped.
-        if [ "$(wc -c <"$f")" -gt 4000 ]; then
-            head -c 1000 "$f" >&2
-            printf '\n[...]\n' >&2
-            tail -c 3000 "$f" >&2
-        else
-            cat "$f" >&2
-        fi
+        show_file "$f" 1000 3000
     done
     exit 1
 }
