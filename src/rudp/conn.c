@@ -189,6 +189,15 @@ int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t c
     return 0;
 }
 
+/* The peer's receive window, from packet h, and what take_window() compares later
+ * packets with: its timestamp and our time. */
+static void set_window(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
+{
+    c->peer_rwnd = h->rwnd;
+    c->rwnd_ts = h->ts;
+    c->rwnd_at = now;
+}
+
 int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp_hdr_t *initial,
                          uint32_t isn, uint64_t now)
 {
@@ -203,9 +212,7 @@ int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp
     c->isn_local = isn;
     c->snd_una = c->snd_new = c->snd_nxt = isn;
     c->rcv_read = c->rcv_nxt = c->rcv_high = initial->seq;
-    c->peer_rwnd = initial->rwnd;
-    c->rwnd_ts = initial->ts;
-    c->rwnd_at = now;
+    set_window(c, initial, now);
     c->have_echo = 1;
     c->echo_ts = initial->ts;
     c->echo_arrival = now;
@@ -493,9 +500,7 @@ static void take_window(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
     if ((int32_t)(h->ts - c->rwnd_ts) < 0 && now - c->rwnd_at <= RWND_REORDER_US)
         return;
-    c->peer_rwnd = h->rwnd;
-    c->rwnd_ts = h->ts;
-    c->rwnd_at = now;
+    set_window(c, h, now);
 }
 
 static void process_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
@@ -742,9 +747,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         if (h.type == RUDP_T_ACCEPT) {
             c->last_recv = now;
             c->rcv_read = c->rcv_nxt = c->rcv_high = h.seq;
-            c->peer_rwnd = h.rwnd;
-            c->rwnd_ts = h.ts;
-            c->rwnd_at = now;
+            set_window(c, &h, now);
             note_echo(c, &h, now); /* our first packets echo it: the server's RTT sample */
             if (h.flags & RUDP_F_ACK) {
                 uint32_t sample = (uint32_t)now - h.ts_echo;
