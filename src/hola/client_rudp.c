@@ -256,6 +256,7 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
         goto out;
 
     while (!rc->closed) {
+        hola_client_flush();
         if (hola_wait_two(hola_client_stop_fd(), rudp_sock_fd(rc->sock),
                           rudp_sock_timeout_us(rc->sock), NULL, NULL) != 0 &&
             errno != EINTR) {

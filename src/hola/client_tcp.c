@@ -146,6 +146,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         struct pollfd p = { .fd = fd, .events = POLLIN };
         if (q.off < allowed)
             p.events |= POLLOUT;
+        hola_client_flush();
         int n = poll(&p, 1, hola_client_ms_left(deadline));
         if (n < 0 && errno == EINTR && hola_client_interrupted()) {
             hola_err_set(e, "interrupted after %zu of %zu replies", replies, names->n);

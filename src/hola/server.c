@@ -149,6 +149,12 @@ bool hola_server_done(const struct hola_server *srv)
     return (srv->cfg.count > 0 && srv->greeted >= srv->cfg.count) || srv->stdout_errno != 0;
 }
 
+void hola_server_flush(struct hola_server *srv)
+{
+    if ((fflush(stdout) != 0 || ferror(stdout)) && srv->stdout_errno == 0)
+        srv->stdout_errno = errno ? errno : EIO;
+}
+
 size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, char *reply,
                          size_t cap)
 {
@@ -159,8 +165,6 @@ size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, 
     memcpy(reply + 5, name, len);
     fwrite(reply, 1, len + 5, stdout);
     fputc('\n', stdout);
-    if (fflush(stdout) != 0 && srv->stdout_errno == 0)
-        srv->stdout_errno = errno ? errno : EIO;
     srv->greeted++;
     srv->stats.received++;
     return len + 5;
@@ -369,6 +373,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
         if (runners[i].proto == srv.cfg.proto)
             rc = runners[i].run(&srv, &e);
+    hola_server_flush(&srv);
     if (stats)
         hola_stats_print(&srv.stats, stderr);
     close(sig_pipe[0]);

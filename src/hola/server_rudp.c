@@ -83,8 +83,6 @@ static void on_accepted(struct rudp_server *rs, const rudp_sock_event_t *ev)
     hola_addr_format(ev->peer, ev->peer_len, c->peer, sizeof c->peer);
     srv->stats.clients++;
     printf("Conectado a %s\n", c->peer);
-    if (fflush(stdout) != 0 && srv->stdout_errno == 0)
-        srv->stdout_errno = errno ? errno : EIO;
     if (rs->stopping) {
         c->closing = true;
         rudp_sock_close(rs->sock, c->conn);
@@ -289,6 +287,7 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
                 timeout = left;
         }
         bool stop;
+        hola_server_flush(srv);
         if (hola_wait_two(srv->stop_fd, rudp_sock_fd(rs->sock), timeout, &stop, NULL) != 0 &&
             errno != EINTR) {
             rc = hola_err_set(e, "pselect: %s", strerror(errno));

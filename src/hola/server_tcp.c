@@ -253,8 +253,6 @@ static void accept_all(struct tcp_server *ts)
         ts->conns[ts->nconns++] = c;
         ts->srv->stats.clients++;
         printf("Conectado a %s\n", c->peer);
-        if (fflush(stdout) != 0 && ts->srv->stdout_errno == 0)
-            ts->srv->stdout_errno = errno ? errno : EIO;
     }
 }
 
@@ -323,6 +321,7 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
         }
         size_t npfd = ts.nconns + 2;
 
+        hola_server_flush(srv);
         if (poll(pfd, (nfds_t)npfd, next_timeout(&ts, stop_us, now)) < 0) {
             if (errno == EINTR)
                 continue;

@@ -147,6 +147,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         int due = sec != NULL ? hola_dtls_timeout_ms(sec) : -1;
         if (due >= 0 && (timeout < 0 || due < timeout))
             timeout = due;
+        hola_server_flush(srv);
         int ready = poll(pfd, 2, timeout);
         int err = errno;
         if (sec != NULL)
@@ -189,6 +190,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
     while (!hola_impair_empty(impair) && hola_stats_now_us() < stop_us) {
         struct pollfd p = { .fd = srv->stop_fd, .events = POLLIN };
         int t = hola_impair_timeout_ms(impair);
+        hola_server_flush(srv);
         if (poll(&p, 1, t < 0 || t > 100 ? 100 : t) > 0 && hola_server_signalled(srv))
             break;
         flush_impair(fd);
