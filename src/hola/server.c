@@ -149,10 +149,19 @@ bool hola_server_done(const struct hola_server *srv)
     return (srv->cfg.count > 0 && srv->greeted >= srv->cfg.count) || srv->stdout_errno != 0;
 }
 
+/* Records why stdout failed. Called right after a write that may have reached the
+ * kernel (a full buffer is written out inside fwrite()), while errno still says why. */
+static void check_stdout(struct hola_server *srv)
+{
+    if (ferror(stdout) && srv->stdout_errno == 0)
+        srv->stdout_errno = errno ? errno : EIO;
+}
+
 void hola_server_flush(struct hola_server *srv)
 {
-    if ((fflush(stdout) != 0 || ferror(stdout)) && srv->stdout_errno == 0)
-        srv->stdout_errno = errno ? errno : EIO;
+    errno = 0;
+    (void)fflush(stdout);
+    check_stdout(srv);
 }
 
 size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, char *reply,
@@ -165,6 +174,7 @@ size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, 
     memcpy(reply + 5, name, len);
     fwrite(reply, 1, len + 5, stdout);
     fputc('\n', stdout);
+    check_stdout(srv);
     srv->greeted++;
     srv->stats.received++;
     return len + 5;

@@ -272,6 +272,9 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
     }
 
     for (;;) {
+        /* Lines out before anything else: a failed stdout is seen (done) before the
+         * loop sleeps again. */
+        hola_server_flush(srv);
         uint64_t now = hola_stats_now_us();
         if (stop_us == 0 && hola_server_done(srv)) {
             stop_us = now + HOLA_SERVER_STOP_US;
@@ -287,7 +290,6 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
                 timeout = left;
         }
         bool stop;
-        hola_server_flush(srv);
         if (hola_wait_two(srv->stop_fd, rudp_sock_fd(rs->sock), timeout, &stop, NULL) != 0 &&
             errno != EINTR) {
             rc = hola_err_set(e, "pselect: %s", strerror(errno));

@@ -286,8 +286,10 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
         return -1;
 
     for (;;) {
+        /* Lines out before anything else: a failed stdout is seen (done) before the
+         * loop sleeps again. */
+        hola_server_flush(srv);
         uint64_t now = hola_stats_now_us();
-
         if (stop_us == 0 && hola_server_done(srv)) {
             stop_us = now + STOP_US;
         }
@@ -321,7 +323,6 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
         }
         size_t npfd = ts.nconns + 2;
 
-        hola_server_flush(srv);
         if (poll(pfd, (nfds_t)npfd, next_timeout(&ts, stop_us, now)) < 0) {
             if (errno == EINTR)
                 continue;

@@ -138,7 +138,12 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         }
         fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n", seed);
     }
-    while (!hola_server_done(srv)) {
+    for (;;) {
+        /* Lines out before anything else: a failed stdout is seen (done) before the
+         * loop sleeps again. */
+        hola_server_flush(srv);
+        if (hola_server_done(srv))
+            break;
         struct pollfd pfd[2] = {
             { .fd = srv->stop_fd, .events = POLLIN },
             { .fd = fd, .events = POLLIN },
@@ -147,7 +152,6 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         int due = sec != NULL ? hola_dtls_timeout_ms(sec) : -1;
         if (due >= 0 && (timeout < 0 || due < timeout))
             timeout = due;
-        hola_server_flush(srv);
         int ready = poll(pfd, 2, timeout);
         int err = errno;
         if (sec != NULL)

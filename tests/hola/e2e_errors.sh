@@ -82,6 +82,35 @@ start_server busy -p tcp
 run_fail "port in use" 1 "^hola-server: cannot listen on .*:$PORT \(tcp\): Address already in use" \
     "$SERVER" -p tcp -P "$PORT"
 
+# Standard output is the programs' record: lines are written out in bursts, before each
+# wait, and a failure to write them is still one line naming the cause, exit status 1.
+for p in tcp udp rudp; do
+    rm -f "$TMP/full.port"
+    "$SERVER" -p "$p" -P 0 --port-file "$TMP/full.port" >/dev/full 2>"$TMP/full.err" &
+    spid=$!
+    HOLA_PIDS+=("$spid")
+    for i in $(seq 100); do
+        [ -s "$TMP/full.port" ] && break
+        sleep 0.1
+    done
+    [ -s "$TMP/full.port" ] || fail "server stdout full ($p): no port file"
+    timeout 20 "$CLIENT" -p "$p" -P "$(cat "$TMP/full.port")" Ana >/dev/null 2>&1 || true
+    wait_exit "$spid" 10
+    [ "$STATUS" -eq 1 ] || fail "server stdout full ($p): exit status $STATUS, expected 1"
+    [ "$(grep -c '^hola-server: standard output: No space left on device$' "$TMP/full.err")" -eq 1 ] ||
+        { cat "$TMP/full.err" >&2; fail "server stdout full ($p): no line naming the cause"; }
+    ok "server stdout full ($p): $(tail -n 1 "$TMP/full.err")"
+
+    start_server "full-$p" -p "$p"
+    rc=0
+    timeout 20 "$CLIENT" -p "$p" -P "$PORT" Ana Beto >/dev/full 2>"$TMP/f.err" || rc=$?
+    [ "$rc" -eq 1 ] || fail "client stdout full ($p): exit status $rc, expected 1"
+    # (udp's client also sums up on stderr what it sent and what came back)
+    [ "$(tail -n 1 "$TMP/f.err")" = "hola-client: standard output: No space left on device" ] ||
+        { cat "$TMP/f.err" >&2; fail "client stdout full ($p): the last line does not name the cause"; }
+    ok "client stdout full ($p): $(tail -n 1 "$TMP/f.err")"
+done
+
 for prog in "$SERVER" "$CLIENT"; do
     name=${prog##*/}
     "$prog" --help >"$TMP/help.out" 2>&1 || fail "$name --help"
