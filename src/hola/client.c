@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "out.h"
 
 #ifndef HOLA_VERSION
 #define HOLA_VERSION "unknown"
@@ -141,17 +142,6 @@ static int usage_error(const char *msg)
 {
     fprintf(stderr, "hola-client: %s (see hola-client --help)\n", msg);
     return 2;
-}
-
-void hola_client_print_reply(const char *s, size_t n)
-{
-    fwrite(s, 1, n, stdout);
-    fputc('\n', stdout);
-}
-
-void hola_client_flush(void)
-{
-    (void)fflush(stdout);
 }
 
 void hola_client_where(const struct hola_client_cfg *cfg, char *out, size_t cap)
@@ -380,8 +370,9 @@ int main(int argc, char **argv)
     st.lost = st.sent - st.received;
     /* Replies are the client's output: failing to write them is an error, not a detail
      * (SIGPIPE is ignored, so a closed pipe shows up here). */
-    if (rc >= 0 && (fflush(stdout) != 0 || ferror(stdout)))
-        rc = hola_err_set(&e, "standard output: %s", strerror(errno ? errno : EIO));
+    hola_out_flush();
+    if (rc >= 0 && hola_out_error() != 0)
+        rc = hola_err_set(&e, "standard output: %s", strerror(hola_out_error()));
     if (stats)
         hola_stats_print(&st, stderr);
     hola_names_free(&names);

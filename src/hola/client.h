@@ -40,14 +40,6 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
 int hola_client_stop_fd(void);
 bool hola_client_interrupted(void);
 
-/* Writes a reply and a newline on stdout's buffer (see hola_client_flush()). */
-void hola_client_print_reply(const char *s, size_t n);
-
-/* Writes out the replies buffered so far. Every loop calls it before it waits: a reader
- * sees each reply before the client sleeps, and a burst of replies costs one write()
- * rather than one per line. A failure stays in ferror(stdout), checked at the end. */
-void hola_client_flush(void);
-
 /* "host:port", or "[host]:port" for an IPv6 literal, for messages. */
 void hola_client_where(const struct hola_client_cfg *cfg, char *out, size_t cap);
 

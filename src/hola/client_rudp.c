@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "out.h"
 #include "replies.h"
 #include "secure.h"
 #include "trace.h"
@@ -117,7 +118,7 @@ static void read_replies(struct rudp_client *rc)
         /* rudp delivers each message once, in order: anything else is counted
          * (dup, reply_out_of_order), never hidden. */
         hola_replies_match(&rc->rep, r, (size_t)n, hola_stats_now_us());
-        hola_client_print_reply(r, (size_t)n);
+        hola_out_line(r, (size_t)n);
         rc->replies++;
         rc->st->received++;
     }
@@ -256,7 +257,7 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
         goto out;
 
     while (!rc->closed) {
-        hola_client_flush();
+        hola_out_flush();
         if (hola_wait_two(hola_client_stop_fd(), rudp_sock_fd(rc->sock),
                           rudp_sock_timeout_us(rc->sock), NULL, NULL) != 0 &&
             errno != EINTR) {

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "client.h"
 #include "linebuf.h"
+#include "out.h"
 #include "replies.h"
 
 /* Connects to one resolved address within timeout_ms; the descriptor (non-blocking), or
@@ -146,7 +147,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         struct pollfd p = { .fd = fd, .events = POLLIN };
         if (q.off < allowed)
             p.events |= POLLOUT;
-        hola_client_flush();
+        hola_out_flush();
         int n = poll(&p, 1, hola_client_ms_left(deadline));
         if (n < 0 && errno == EINTR && hola_client_interrupted()) {
             hola_err_set(e, "interrupted after %zu of %zu replies", replies, names->n);
@@ -221,7 +222,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
              * next one, would be a bug somewhere; --stats counts it (dup,
              * out_of_order) rather than hide it. */
             hola_replies_match(&rep, line, len, hola_stats_now_us());
-            hola_client_print_reply(line, len);
+            hola_out_line(line, len);
             replies++;
             st->received++;
         }

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "client.h"
 #include "impair.h"
+#include "out.h"
 #include "replies.h"
 #include "rudp/sock.h"
 #include "secure.h"
@@ -93,7 +94,7 @@ static void take_reply(struct udp_client *u, const char *r, size_t n)
         if (hola_replies_match(&u->rep, r, n, hola_stats_now_us()) >= 0) {
             u->answered_n++;
             u->st->received++;
-            hola_client_print_reply(r, n);
+            hola_out_line(r, n);
             return;
         }
         /* A datagram can arrive twice; the second copy answers nothing new. */
@@ -180,7 +181,7 @@ static int wait_replies(struct udp_client *u, uint64_t wait_us, size_t until, st
         int sdue = u->sec != NULL ? hola_dtls_timeout_ms(u->sec) : -1;
         if (sdue >= 0 && sdue < timeout)
             timeout = sdue;
-        hola_client_flush();
+        hola_out_flush();
         int n = poll(&p, 1, timeout);
         if (u->sec != NULL)
             hola_dtls_timers(u->sec);
@@ -209,7 +210,7 @@ static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
     while (hola_impair_room(u->impair) == 0) {
         struct pollfd p = { .fd = u->fd, .events = POLLIN };
         int t = hola_impair_timeout_ms(u->impair);
-        hola_client_flush();
+        hola_out_flush();
         if (poll(&p, 1, t < 0 ? 10 : t) < 0 && errno == EINTR && hola_client_interrupted())
             return interrupted(u, e);
         if (flush_impair(u, NULL, e) != 0 || ((p.revents & POLLIN) && drain(u, e) != 0))
@@ -239,7 +240,7 @@ static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
             /* Our own send buffer is full: wait for room. Not a retransmission, the
              * datagram has not left yet. Reading meanwhile keeps replies flowing. */
             struct pollfd p = { .fd = u->fd, .events = POLLOUT | POLLIN };
-            hola_client_flush();
+            hola_out_flush();
             if (poll(&p, 1, 1000) < 0 && errno != EINTR)
                 return hola_err_set(e, "poll: %s", strerror(errno));
             if (hola_client_interrupted())

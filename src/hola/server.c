@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "out.h"
 
 #ifndef HOLA_VERSION
 #define HOLA_VERSION "unknown"
@@ -146,22 +147,7 @@ bool hola_server_signalled(struct hola_server *srv)
 
 bool hola_server_done(const struct hola_server *srv)
 {
-    return (srv->cfg.count > 0 && srv->greeted >= srv->cfg.count) || srv->stdout_errno != 0;
-}
-
-/* Records why stdout failed. Called right after a write that may have reached the
- * kernel (a full buffer is written out inside fwrite()), while errno still says why. */
-static void check_stdout(struct hola_server *srv)
-{
-    if (ferror(stdout) && srv->stdout_errno == 0)
-        srv->stdout_errno = errno ? errno : EIO;
-}
-
-void hola_server_flush(struct hola_server *srv)
-{
-    errno = 0;
-    (void)fflush(stdout);
-    check_stdout(srv);
+    return (srv->cfg.count > 0 && srv->greeted >= srv->cfg.count) || hola_out_error() != 0;
 }
 
 size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, char *reply,
@@ -172,9 +158,7 @@ size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, 
     /* The reply is length-delimited: no NUL is wanted after it. */
     memcpy(reply, "Hola ", 5); // NOLINT(bugprone-not-null-terminated-result)
     memcpy(reply + 5, name, len);
-    fwrite(reply, 1, len + 5, stdout);
-    fputc('\n', stdout);
-    check_stdout(srv);
+    hola_out_line(reply, len + 5);
     srv->greeted++;
     srv->stats.received++;
     return len + 5;
@@ -383,13 +367,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
         if (runners[i].proto == srv.cfg.proto)
             rc = runners[i].run(&srv, &e);
-    hola_server_flush(&srv);
+    hola_out_flush();
     if (stats)
         hola_stats_print(&srv.stats, stderr);
     close(sig_pipe[0]);
     close(sig_pipe[1]);
-    if (rc == 0 && srv.stdout_errno != 0)
-        rc = hola_err_set(&e, "standard output: %s", strerror(srv.stdout_errno));
+    if (rc == 0 && hola_out_error() != 0)
+        rc = hola_err_set(&e, "standard output: %s", strerror(hola_out_error()));
     if (rc != 0) {
         fprintf(stderr, "hola-server: %s\n", e.msg);
         return 1;

@@ -25,7 +25,6 @@ struct hola_server {
     struct hola_server_cfg cfg;
     int stop_fd; /* readable once SIGINT or SIGTERM arrived (self-pipe) */
     unsigned long greeted;
-    int stdout_errno; /* nonzero once writing a line to stdout failed */
     struct hola_stats stats;
 };
 
@@ -44,13 +43,7 @@ bool hola_server_signalled(struct hola_server *srv);
  * are the server's record: it stops rather than serve without it). */
 bool hola_server_done(const struct hola_server *srv);
 
-/* Writes what is buffered for stdout, recording the first failure (see stdout_errno).
- * Every loop calls it before it waits: a pipe or file sees each line before the server
- * sleeps, and a burst of names costs one write() rather than one per line, which on a
- * fast path is most of the server's time. */
-void hola_server_flush(struct hola_server *srv);
-
-/* Prints "Hola <name>" on stdout (written out by hola_server_flush()), counts it,
+/* Prints "Hola <name>" on stdout (written out by hola_out_flush()), counts it,
  * and writes the reply text "Hola <name>" (no newline) to reply. Returns its length, or 0
  * when it does not fit in cap (not possible for a checked name and HOLA_REPLY_MAX). */
 size_t hola_server_greet(struct hola_server *srv, const char *name, size_t len, char *reply,

@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "names.h"
+#include "out.h"
 #include "secure.h"
 #include "server.h"
 #include "trace.h"
@@ -82,7 +83,7 @@ static void on_accepted(struct rudp_server *rs, const rudp_sock_event_t *ev)
     c->cid = rudp_conn_cid(ev->conn);
     hola_addr_format(ev->peer, ev->peer_len, c->peer, sizeof c->peer);
     srv->stats.clients++;
-    printf("Conectado a %s\n", c->peer);
+    hola_out_line2("Conectado a ", c->peer);
     if (rs->stopping) {
         c->closing = true;
         rudp_sock_close(rs->sock, c->conn);
@@ -274,7 +275,7 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
     for (;;) {
         /* Lines out before anything else: a failed stdout is seen (done) before the
          * loop sleeps again. */
-        hola_server_flush(srv);
+        hola_out_flush();
         uint64_t now = hola_stats_now_us();
         if (stop_us == 0 && hola_server_done(srv)) {
             stop_us = now + HOLA_SERVER_STOP_US;

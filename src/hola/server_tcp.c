@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "linebuf.h"
 #include "names.h"
+#include "out.h"
 #include "server.h"
 
 /* Connections served at once; more wait in the kernel's accept queue. */
@@ -252,7 +253,7 @@ static void accept_all(struct tcp_server *ts)
         hola_addr_format((struct sockaddr *)&ss, sl, c->peer, sizeof c->peer);
         ts->conns[ts->nconns++] = c;
         ts->srv->stats.clients++;
-        printf("Conectado a %s\n", c->peer);
+        hola_out_line2("Conectado a ", c->peer);
     }
 }
 
@@ -288,7 +289,7 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
     for (;;) {
         /* Lines out before anything else: a failed stdout is seen (done) before the
          * loop sleeps again. */
-        hola_server_flush(srv);
+        hola_out_flush();
         uint64_t now = hola_stats_now_us();
         if (stop_us == 0 && hola_server_done(srv)) {
             stop_us = now + STOP_US;

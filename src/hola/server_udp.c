@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "impair.h"
 #include "names.h"
+#include "out.h"
 #include "secure.h"
 #include "server.h"
 
@@ -141,7 +142,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
     for (;;) {
         /* Lines out before anything else: a failed stdout is seen (done) before the
          * loop sleeps again. */
-        hola_server_flush(srv);
+        hola_out_flush();
         if (hola_server_done(srv))
             break;
         struct pollfd pfd[2] = {
@@ -194,7 +195,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
     while (!hola_impair_empty(impair) && hola_stats_now_us() < stop_us) {
         struct pollfd p = { .fd = srv->stop_fd, .events = POLLIN };
         int t = hola_impair_timeout_ms(impair);
-        hola_server_flush(srv);
+        hola_out_flush();
         if (poll(&p, 1, t < 0 || t > 100 ? 100 : t) > 0 && hola_server_signalled(srv))
             break;
         flush_impair(fd);
