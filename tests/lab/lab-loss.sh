@@ -13,18 +13,7 @@
 
 mode=${1:?usage: lab-loss.sh root|userns}
 command -v ping >/dev/null 2>&1 || skip "ping is not installed (apt-get install iputils-ping)"
-lab=("$HOLA_LAB")
-case $mode in
-    root)
-        [ "$(id -u)" -eq 0 ] || skip "the root path needs root"
-        run=() ;;
-    userns)
-        run=("${as_user[@]}")
-        # A private copy nobody can read, wherever the source tree lives.
-        cp "$HOLA_LAB" "$work/hola-lab" && chmod 0755 "$work/hola-lab" || fail "copy hola-lab"
-        lab=("$work/hola-lab") ;;
-    *) fail "unknown mode $mode" ;;
-esac
+lab_mode "$mode"
 
 check_out=$("${run[@]}" "${lab[@]}" --check 2>&1)
 rc=$?

@@ -9,17 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:?usage: lab-netem-args.sh root|userns}
-lab=("$HOLA_LAB")
-case $mode in
-    root)
-        [ "$(id -u)" -eq 0 ] || skip "the root path needs root"
-        run=() ;;
-    userns)
-        run=("${as_user[@]}")
-        cp "$HOLA_LAB" "$work/hola-lab" && chmod 0755 "$work/hola-lab" || fail "copy hola-lab"
-        lab=("$work/hola-lab") ;;
-    *) fail "unknown mode $mode" ;;
-esac
+lab_mode "$mode"
 real_tc=$(command -v tc) || skip "tc is not installed (apt-get install iproute2)"
 
 mkdir -p "$work/bin" && chmod 0755 "$work/bin" || fail "mkdir"

@@ -41,6 +41,24 @@ marked_pids() {
 as_user=()
 [ "$(id -u)" -ne 0 ] || as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 
+# lab_mode root|userns: how the test runs hola-lab; sets `run` (a command prefix) and `lab`
+# (the hola-lab to run). root: the named-namespace path, as root (skips otherwise);
+# userns: the unprivileged path, as user nobody when root, with a private copy of
+# hola-lab that nobody can read wherever the source tree lives.
+lab_mode() {
+    lab=("$HOLA_LAB")
+    case $1 in
+        root)
+            [ "$(id -u)" -eq 0 ] || skip "the root path needs root"
+            run=() ;;
+        userns)
+            run=("${as_user[@]}")
+            cp "$HOLA_LAB" "$work/hola-lab" && chmod 0755 "$work/hola-lab" || fail "copy hola-lab"
+            lab=("$work/hola-lab") ;;
+        *) fail "unknown mode $1" ;;
+    esac
+}
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds or time runs out.
 wait_for() {
     local n=$(($1 * 10)); shift
