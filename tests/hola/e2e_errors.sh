@@ -85,21 +85,13 @@ run_fail "port in use" 1 "^hola-server: cannot listen on .*:$PORT \(tcp\): Addre
 # Standard output is the programs' record: lines are written out in bursts, before each
 # wait, and a failure to write them is still one line naming the cause, exit status 1.
 for p in tcp udp rudp; do
-    rm -f "$TMP/full.port"
-    "$SERVER" -p "$p" -P 0 --port-file "$TMP/full.port" >/dev/full 2>"$TMP/full.err" &
-    spid=$!
-    HOLA_PIDS+=("$spid")
-    for i in $(seq 100); do
-        [ -s "$TMP/full.port" ] && break
-        sleep 0.1
-    done
-    [ -s "$TMP/full.port" ] || fail "server stdout full ($p): no port file"
-    timeout 20 "$CLIENT" -p "$p" -P "$(cat "$TMP/full.port")" Ana >/dev/null 2>&1 || true
-    wait_exit "$spid" 10
+    SERVER_STDOUT=/dev/full start_server "full-srv-$p" -p "$p"
+    timeout 20 "$CLIENT" -p "$p" -P "$PORT" Ana >/dev/null 2>&1 || true
+    wait_exit "$PID" 10
     [ "$STATUS" -eq 1 ] || fail "server stdout full ($p): exit status $STATUS, expected 1"
-    [ "$(grep -c '^hola-server: standard output: No space left on device$' "$TMP/full.err")" -eq 1 ] ||
-        { cat "$TMP/full.err" >&2; fail "server stdout full ($p): no line naming the cause"; }
-    ok "server stdout full ($p): $(tail -n 1 "$TMP/full.err")"
+    [ "$(grep -c '^hola-server: standard output: No space left on device$' "$TMP/full-srv-$p.err")" -eq 1 ] ||
+        { cat "$TMP/full-srv-$p.err" >&2; fail "server stdout full ($p): no line naming the cause"; }
+    ok "server stdout full ($p): $(tail -n 1 "$TMP/full-srv-$p.err")"
 
     start_server "full-$p" -p "$p"
     # 300 replies fill stdio's buffer several times: writes fail mid-run, not only at exit.

@@ -72,11 +72,13 @@ fail() {
 ok() { echo "ok: $*"; }
 
 # start_server TAG [OPTIONS...]: starts hola-server, waits (at most 10 s) for its port
-# file; sets PORT and PID. Output goes to $TMP/TAG.out and $TMP/TAG.err.
+# file; sets PORT and PID. Output goes to $TMP/TAG.out (or $SERVER_STDOUT when set) and
+# $TMP/TAG.err.
 start_server() {
     local tag=$1; shift
     rm -f "$TMP/$tag.port"
-    "$SERVER" -P 0 --port-file "$TMP/$tag.port" "$@" >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
+    "$SERVER" -P 0 --port-file "$TMP/$tag.port" "$@" >"${SERVER_STDOUT:-$TMP/$tag.out}" \
+        2>"$TMP/$tag.err" &
     PID=$!
     HOLA_PIDS+=("$PID")
     local i
