@@ -58,7 +58,8 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e);
 int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e);
 
 /* How long a stopping server (--count reached, or a first SIGINT/SIGTERM) keeps going
- * to deliver the replies already given; a second signal stops at once. */
+ * to deliver the replies already given; a second signal stops at once. After --count,
+ * rudp goes on past it while a connection has replies unacknowledged (server_rudp.c). */
 #define HOLA_SERVER_STOP_US 2000000u
 
 #endif

@@ -257,10 +257,20 @@ static void add_stats(struct rudp_server *rs)
         hola_secure_add_stats(&srv->stats, &ss.dtls);
 }
 
+/* Whether every connection has had all it was sent acknowledged, its FIN included. */
+static bool all_acked(const struct rudp_server *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (rudp_conn_unacked(rs->v[i].conn) != 0)
+            return false;
+    return true;
+}
+
 int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
 {
     struct rudp_server *rs = calloc(1, sizeof *rs);
-    uint64_t stop_us = 0; /* nonzero once stopping: when to give up */
+    uint64_t stop_us = 0; /* nonzero once stopping: see below */
+    bool signalled = false;
     int rc = 0;
 
     if (rs == NULL)
@@ -281,11 +291,16 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
             stop_us = now + HOLA_SERVER_STOP_US;
             stop_all(rs);
         }
-        if (stop_us != 0 && (rs->n == 0 || now >= stop_us))
+        /* Stopping ends once every connection has closed, or HOLA_SERVER_STOP_US on,
+         * once all we sent has been acknowledged (the peers' own FINs are not waited for
+         * longer). After --count the replies given are delivered however slow the path:
+         * each engine gives a peer that stops answering up by its own dead-peer limits.
+         * After a signal, STOP_US is all there is. */
+        if (stop_us != 0 && (rs->n == 0 || (now >= stop_us && (signalled || all_acked(rs)))))
             break;
 
         int64_t timeout = rudp_sock_timeout_us(rs->sock);
-        if (stop_us != 0) {
+        if (stop_us > now) {
             int64_t left = (int64_t)(stop_us - now);
             if (timeout < 0 || timeout > left)
                 timeout = left;
@@ -297,10 +312,13 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
             break;
         }
         if (stop && hola_server_signalled(srv)) {
-            if (stop_us != 0)
+            if (signalled)
                 break; /* a second signal: stop now */
-            stop_us = hola_stats_now_us() + HOLA_SERVER_STOP_US;
-            stop_all(rs);
+            signalled = true;
+            if (stop_us == 0) {
+                stop_us = hola_stats_now_us() + HOLA_SERVER_STOP_US;
+                stop_all(rs);
+            }
         }
         int r = rudp_sock_step(rs->sock, 0);
         if (r != 0) {

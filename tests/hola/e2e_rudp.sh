@@ -25,6 +25,19 @@ grep -Eq '^Conectado a 127\.0\.0\.1:[0-9]+$' "$TMP/count.out" || fail "no Conect
 grep -q 'listening on .*(rudp)' "$TMP/count.err" || fail "no listening line on stderr"
 ok "rudp: four names, both sides, --count"
 
+# Regression: --count once gave the replies 2 s to be delivered, then exited with the
+# connection open; on a slow path (here every server datagram held 2.5 s) the client
+# waited for its reply in vain and gave the server up. The server now stays until the
+# connection has closed, as long as the peer answers.
+start_server slow -p rudp --count 1 --delay 2500 --seed 5
+rc=0
+timeout 60 "$CLIENT" -p rudp -P "$PORT" -H 127.0.0.1 Ana >"$TMP/slow-c.out" 2>"$TMP/slow-c.err" || rc=$?
+[ "$rc" -eq 0 ] || fail "slow path, --count 1: client exited with $rc"
+expect_eq "slow path, --count 1: the reply" "$TMP/slow-c.out" "Hola Ana"
+wait_exit "$PID" 30
+[ "$STATUS" -eq 0 ] || fail "slow path: server exit status $STATUS after --count"
+ok "rudp: --count on a slow path: the reply is delivered before the server exits"
+
 # 2. 500 names over the hostile link, in three patterns.
 seq -f 'Nombre %g' 500 >"$TMP/many.in"
 sed 's/^/Hola /' "$TMP/many.in" >"$TMP/many.want"
