@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #ifdef HOLA_HAVE_DTLS
-#include "dtls.h"
+#include "dtls/dtls.h"
 #endif
 
 void hola_secure_add_stats(struct hola_stats *st, const rudp_sock_dtls_stats_t *d)

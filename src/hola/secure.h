@@ -1,6 +1,6 @@
 /* secure.h: --secure, DTLS 1.2 for udp and rudp. The credentials from the options (and
  * the self-signed certificate a server makes on first use), the --stats counters, and
- * plain UDP's datagrams through DTLS sessions (src/rudp/dtls.c, the module rudp's socket
+ * plain UDP's datagrams through DTLS sessions (src/rudp/dtls/dtls.c, the module rudp's socket
  * driver uses too). Built without DTLS, every entry point fails with a message and
  * hola_netopts_check() has already refused --secure. */
 #ifndef HOLA_SECURE_H

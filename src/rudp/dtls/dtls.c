@@ -50,10 +50,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "bytes.h"
+#include "core/bytes.h"
 #include "rudp/error.h"
 #include "rudp/listen.h"
-#include "siphash.h"
+#include "core/siphash.h"
 
 #define KEY_MAX 23u
 #define NO_HEAP UINT32_MAX

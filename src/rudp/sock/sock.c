@@ -65,8 +65,8 @@
 #include <sys/random.h>
 #endif
 
-#include "bytes.h"
-#include "dtls.h"
+#include "core/bytes.h"
+#include "dtls/dtls.h"
 #include "pcap.h"
 #include "rudp/error.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bytes.h"
+#include "core/bytes.h"
 #include "rudp/error.h"
 
 #define SNAPLEN 65535u
