@@ -89,6 +89,20 @@ static void push(const simpair_opts_t *o, struct side_links *l, int to_server, u
             res->why = (msg); \
     } while (0)
 
+/* The engine's deadline and its timer handler agree (recovery.c keeps one table for
+ * both): driven just before the deadline, the engine sends nothing, stays in its state
+ * and keeps the same deadline. Called only when that deadline is the next event of the
+ * whole simulation, so the clock the engine sees still only moves forward. */
+static int quiet_before(rudp_conn_t *c, uint64_t deadline, uint64_t now)
+{
+    if (deadline == UINT64_MAX || deadline <= now + 1)
+        return 1;
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    rudp_state_t state = rudp_conn_state(c);
+    int r = rudp_conn_prepare(c, deadline - 1, buf, sizeof buf);
+    return r == 0 && rudp_conn_state(c) == state && rudp_conn_next_timeout(c) == deadline;
+}
+
 int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
 {
     memset(res, 0, sizeof *res);
@@ -254,6 +268,14 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
             next = rudp_sim_link_next(l.s2c);
         if (next == UINT64_MAX) {
             FAIL("deadlock: no timer and nothing in flight");
+            break;
+        }
+        if (next == rudp_conn_next_timeout(client) && !quiet_before(client, next, now)) {
+            FAIL("client acted before its next_timeout");
+            break;
+        }
+        if (server && next == rudp_conn_next_timeout(server) && !quiet_before(server, next, now)) {
+            FAIL("server acted before its next_timeout");
             break;
         }
         if (next > now) {

@@ -1,8 +1,10 @@
-/* Layout of a connection, private to the engine and its tests. */
+/* Layout of a connection, private to the engine (conn.c, output.c, recovery.c) and its
+ * tests, with the small helpers and the calls those three files make of each other. */
 #ifndef RUDP_CONN_INTERNAL_H
 #define RUDP_CONN_INTERNAL_H
 
 #include "rudp/conn.h"
+#include "rudp/wire.h"
 #include "rtt.h"
 
 /* Send-slot states. A slot holds one DATA or FIN from rudp_conn_send() until the
@@ -120,5 +122,92 @@ struct rudp_conn {
     rudp_rtt_t rtt;
     rudp_stats_t st;
 };
+
+/* ---- small helpers the engine's files share ------------------------------------ */
+
+static inline struct rudp_snd_slot *conn_snd_slot(rudp_conn_t *c, uint32_t seq)
+{
+    return &c->snd[(c->snd_head + (seq - c->snd_una)) % c->snd_cap];
+}
+
+static inline struct rudp_rcv_slot *conn_rcv_slot(rudp_conn_t *c, uint32_t seq)
+{
+    return &c->rcv[(c->rcv_head + (seq - c->rcv_read)) % c->rcv_cap];
+}
+
+static inline uint32_t conn_wire_len(uint32_t payload)
+{
+    return RUDP_HEADER_SIZE + payload + RUDP_TRAILER_SIZE;
+}
+
+/* Sequence numbers the peer's window lets us put on the wire: [snd_una, limit). */
+static inline int conn_window_allows(const rudp_conn_t *c, uint32_t seq)
+{
+    uint32_t ours = c->cfg.window;
+    uint32_t limit = c->peer_rwnd < ours ? c->peer_rwnd : ours;
+    return seq - c->snd_una < limit;
+}
+
+static inline int conn_cwnd_allows(const rudp_conn_t *c, uint32_t len)
+{
+    if (c->cfg.cc == RUDP_CC_NONE || c->bytes_in_flight == 0)
+        return 1;
+    return c->bytes_in_flight + conn_wire_len(len) <= c->cwnd;
+}
+
+static inline int conn_outstanding(const rudp_conn_t *c)
+{
+    return c->in_flight > 0 || c->lost > 0 || c->snd_new != c->snd_nxt;
+}
+
+/* A server whose client may not have its ACCEPT yet: data waits until it shows it does
+ * (anything but an INITIAL from it), so a lost ACCEPT costs no probes into the void. */
+static inline int conn_unconfirmed(const rudp_conn_t *c)
+{
+    return c->is_server && !c->confirmed && c->state == RUDP_STATE_ESTABLISHED;
+}
+
+/* The peer's receive window, from packet h, and what take_window() compares later
+ * packets with: its timestamp and our time. */
+static inline void conn_set_window(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
+{
+    c->peer_rwnd = h->rwnd;
+    c->rwnd_ts = h->ts;
+    c->rwnd_at = now;
+}
+
+static inline void conn_see_time(rudp_conn_t *c, uint64_t now)
+{
+    if (now > c->latest_now)
+        c->latest_now = now;
+}
+
+/* ---- conn.c: lifetime, input, the receiver, the application side -------------- */
+
+/* Reports one event to the trace hook (no-op without one). */
+void conn_trace(rudp_conn_t *c, rudp_event_kind_t kind, uint64_t now, uint8_t type, uint32_t seq,
+                uint32_t len, int reason);
+void conn_set_state(rudp_conn_t *c, rudp_state_t s, int error, uint64_t now);
+/* Whether sequence seq (at or after rcv_nxt) has arrived: a stored message, or the FIN. */
+int conn_held(rudp_conn_t *c, uint32_t seq);
+/* Oldest send slot in the given SLOT_* state, or snd_new when there is none. */
+uint32_t conn_oldest(const rudp_conn_t *c, int state);
+/* Both FINs in and ours acknowledged: enter DRAINING (RFC 9000 §10.2). */
+void conn_drain_if_done(rudp_conn_t *c, uint64_t now);
+
+/* ---- recovery.c: ACKs, RTT, loss detection, the timers, congestion control ------ */
+
+void recovery_init(rudp_conn_t *c);
+/* Takes the ACK part of packet h: SACK, RTT sample, losses, the send window. */
+void recovery_on_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now);
+/* One RTT sample from a timestamp echo, ignored when the echo is from the future. */
+void recovery_rtt_sample(rudp_conn_t *c, uint32_t ts_echo, uint32_t ack_delay, uint64_t now);
+/* Frees the send slots the cumulative ACK `ack` passed. */
+void recovery_advance_una(rudp_conn_t *c, uint32_t ack);
+/* Runs every timer that expired at `now` (the table in recovery.c). */
+void recovery_on_timers(rudp_conn_t *c, uint64_t now);
+/* The probe timeout before backoff, and with it (RFC 9002 §6.2, RFC 6298 §5.5). */
+uint64_t recovery_pto(const rudp_conn_t *c);
+uint64_t recovery_pto_backed_off(const rudp_conn_t *c);
 
 #endif
