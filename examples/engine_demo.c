@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     scfg.trace_user = server_name;
     const uint8_t key[RUDP_COOKIE_KEY_SIZE] = "demo cookie key";
     rudp_listener_t listener;
-    rudp_listen_init(&listener, key, 0);
+    rudp_listener_init(&listener, key, 0);
     rudp_conn_t *client = NULL, *server = NULL;
     if (rudp_conn_new_client(&client, &ccfg, 0x686f6c61ull, 1000, 0) != 0)
         return 1;
@@ -96,8 +96,8 @@ int main(int argc, char **argv)
             }
             rudp_hdr_t h;
             size_t rlen = 0;
-            int v = rudp_listen_input(&listener, buf, len, CLIENT_ADDR, strlen(CLIENT_ADDR), now,
-                                      &h, msg, sizeof msg, &rlen);
+            int v = rudp_listener_input(&listener, buf, len, CLIENT_ADDR, strlen(CLIENT_ADDR), now,
+                                        &h, msg, sizeof msg, &rlen);
             if (v == RUDP_LISTEN_REPLY) {
                 printf("%9.3f ms  server listener: %s answered\n", now / 1000.0,
                        rudp_wire_type_name(msg[1]));

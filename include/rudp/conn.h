@@ -153,7 +153,7 @@ RUDP_API int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, u
                                   uint32_t isn, uint64_t now);
 
 /* Server side, for a client whose INITIAL carried a valid cookie (see rudp/listen.h):
- * `initial` is that INITIAL as rudp_listen_input() decoded it (only read during the call),
+ * `initial` is that INITIAL as rudp_listener_input() decoded it (only read during the call),
  * `isn` this side's random initial sequence number. The connection starts established
  * and answers with ACCEPT; *out is the caller's to free with rudp_conn_free().
  * Returns 0, RUDP_EINVAL or RUDP_ENOMEM. */

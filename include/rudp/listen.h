@@ -37,8 +37,8 @@ typedef struct rudp_listener {
     /* Optional gate, asked after the wire checks and before any cookie is made or
      * checked, so before any answer and any acceptance: nonzero admits the datagram,
      * 0 drops it silently (counted in rate_limited). addr/addrlen are the caller's
-     * sender bytes given to rudp_listen_input(). NULL admits everything. Set it after
-     * rudp_listen_init(), which clears it. */
+     * sender bytes given to rudp_listener_input(). NULL admits everything. Set it after
+     * rudp_listener_init(), which clears it. */
     int (*admit)(void *user, const void *addr, size_t addrlen, uint64_t now);
     void *admit_user;
 } rudp_listener_t;
@@ -51,8 +51,8 @@ typedef enum rudp_listen_verdict {
 
 /* Sets the key (copied; from a random source such as rudp_random_bytes()) and the
  * cookie lifetime (0: RUDP_DEFAULT_COOKIE_LIFETIME); clears counters. Nothing to free. */
-RUDP_API void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
-                               uint64_t cookie_lifetime);
+RUDP_API void rudp_listener_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
+                                 uint64_t cookie_lifetime);
 
 /* Handles a datagram whose connection ID matches no connection. `addr` is any byte
  * string that identifies the sender (for sockets: family, port and address), up to 64
@@ -63,14 +63,14 @@ RUDP_API void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE
  * (nothing is sent for those). dgram and addr are only read during the call; the reply
  * is written to reply[0..cap) (RUDP_MAX_DATAGRAM is enough); *hdr's sack and payload
  * point into dgram, so create the connection before reusing that buffer. */
-RUDP_API int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len,
-                               const void *addr, size_t addrlen, uint64_t now, rudp_hdr_t *hdr,
-                               uint8_t *reply, size_t cap, size_t *reply_len);
+RUDP_API int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_t len,
+                                 const void *addr, size_t addrlen, uint64_t now, rudp_hdr_t *hdr,
+                                 uint8_t *reply, size_t cap, size_t *reply_len);
 
 /* Writes a RESET with reason RUDP_RESET_FULL for a validated client that cannot be
  * taken (the server is at its limit). Returns the length or RUDP_EBUFSIZE. */
-RUDP_API int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply,
-                                size_t cap);
+RUDP_API int rudp_listener_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply,
+                                  size_t cap);
 
 /* Per-source rate limit for the front door: a fixed table of RUDP_RATE_SLOTS sources
  * (4-way set-associative, sets chosen by a keyed SipHash of the source bytes, so a sender

@@ -96,7 +96,7 @@ RUDP_API int rudp_wire_decode(rudp_hdr_t *h, const uint8_t *buf, size_t len);
 RUDP_API int rudp_wire_record(const rudp_hdr_t *h, size_t *off, const uint8_t **msg, size_t *len);
 
 /* Reads the connection ID into *cid without any other check (not even the CRC), for
- * demultiplexing before rudp_conn_input() or rudp_listen_input() check the rest.
+ * demultiplexing before rudp_conn_input() or rudp_listener_input() check the rest.
  * Returns 0, or RUDP_EMALFORMED when len is shorter than a header and trailer. */
 RUDP_API int rudp_wire_peek_cid(const uint8_t *buf, size_t len, uint64_t *cid);
 

@@ -386,8 +386,8 @@ static void to_server(const uint8_t *b, size_t len, int genuine)
     }
     rudp_hdr_t h;
     size_t rlen = 0;
-    int v = rudp_listen_input(&w.listener, b, len, ADDR, strlen(ADDR), w.now, &h, scratch,
-                              sizeof scratch, &rlen);
+    int v = rudp_listener_input(&w.listener, b, len, ADDR, strlen(ADDR), w.now, &h, scratch,
+                                sizeof scratch, &rlen);
     if (v == RUDP_LISTEN_REPLY) {
         FUZZ_CHECK(rlen <= 3 * len, "listener replied %zu bytes to %zu", rlen, len);
         /* Provoked by a forgery (a spoofed source, in real life): counts as one. */
@@ -806,7 +806,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.sv.peer_isn = client_isn;
 
     static const uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 7, 1, 7, 1, 7, 1, 7, 1 };
-    rudp_listen_init(&w.listener, key, 0);
+    rudp_listener_init(&w.listener, key, 0);
     FUZZ_CHECK(rudp_conn_new_client(&w.cl.c, &w.ccfg, CID, client_isn, w.now) == 0, "client");
 
     pump_all();

@@ -1,4 +1,4 @@
-/* Fuzz target: the server's stateless front door (rudp_listen_input, docs/protocol.md
+/* Fuzz target: the server's stateless front door (rudp_listener_input, docs/protocol.md
  * section 7). Input: mode (1 byte), now (8), address length (1) and bytes, then the
  * datagram. Mode bits let the fuzzer past the CRC and the MAC it cannot guess:
  *   0x01 recompute the CRC trailer;
@@ -58,8 +58,8 @@ static void ask(rudp_listener_t *l, const uint8_t *d, size_t len, const uint8_t 
 {
     memset(a, 0, sizeof *a);
     a->reply_len = (size_t)-1;
-    a->verdict = rudp_listen_input(l, d, len, addr, addrlen, now, &a->hdr, a->reply,
-                                   sizeof a->reply, &a->reply_len);
+    a->verdict = rudp_listener_input(l, d, len, addr, addrlen, now, &a->hdr, a->reply,
+                                     sizeof a->reply, &a->reply_len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static rudp_listener_t seasoned; /* sees every input of the run: must not matter */
     static int seasoned_ready;
     if (!seasoned_ready) {
-        rudp_listen_init(&seasoned, key, LIFETIME);
+        rudp_listener_init(&seasoned, key, LIFETIME);
         seasoned_ready = 1;
     }
 
@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fix_crc(d, len);
 
     rudp_listener_t fresh;
-    rudp_listen_init(&fresh, key, LIFETIME);
+    rudp_listener_init(&fresh, key, LIFETIME);
     static struct answer a, b, c;
     ask(&fresh, d, len, addr, addrlen, now, &a);
     ask(&fresh, d, len, addr, addrlen, now, &b);
@@ -195,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!planted_elsewhere, "a cookie for another address or cid was accepted");
         /* A refusal to a validated client is within the bound too. */
         uint8_t refuse[RUDP_MAX_DATAGRAM];
-        int n = rudp_listen_refuse(&a.hdr, now, refuse, sizeof refuse);
+        int n = rudp_listener_refuse(&a.hdr, now, refuse, sizeof refuse);
         FUZZ_CHECK(n > 0 && (size_t)n <= 3 * len, "refusal of %d bytes", n);
         break;
     }

@@ -548,7 +548,7 @@ static void test_listener_gate(void **state)
     (void)state;
     uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 9 };
     rudp_listener_t l;
-    rudp_listen_init(&l, key, 0);
+    rudp_listener_init(&l, key, 0);
     assert_null(l.admit);
     int asked = 0;
     l.admit = deny_all;
@@ -559,14 +559,14 @@ static void test_listener_gate(void **state)
     const uint8_t addr[7] = { 4, 0, 1, 127, 0, 0, 2 };
     int n = initial_dgram(d, 42);
     assert_int_equal(
-        rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply, &rl),
+        rudp_listener_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply, &rl),
         RUDP_LISTEN_DROP);
     assert_int_equal(asked, 1);
     assert_int_equal(l.rate_limited, 1);
     assert_int_equal(l.retries_sent, 0);
     d[10] ^= 1; /* CRC fails: garbage, not asked */
-    assert_true(rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply,
-                                  &rl) < 0);
+    assert_true(rudp_listener_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply,
+                                    &rl) < 0);
     assert_int_equal(asked, 1);
     assert_int_equal(l.garbage, 1);
     assert_int_equal(l.checksum, 1);
@@ -574,7 +574,7 @@ static void test_listener_gate(void **state)
     rudp_hdr_t rs = { .type = RUDP_T_RESET, .cid = 5, .payload = &why, .payload_len = 1 };
     n = rudp_wire_encode(&rs, d, sizeof d);
     assert_int_equal(
-        rudp_listen_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply, &rl),
+        rudp_listener_input(&l, d, (size_t)n, addr, sizeof addr, 1, &h, reply, sizeof reply, &rl),
         RUDP_LISTEN_DROP);
     assert_int_equal(asked, 1);
     assert_int_equal(l.ignored, 1);

@@ -113,7 +113,7 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
     for (unsigned i = 0; i < sizeof key; i++)
         key[i] = (uint8_t)(o->seed * 7 + i);
     rudp_listener_t listener;
-    rudp_listen_init(&listener, key, 0);
+    rudp_listener_init(&listener, key, 0);
 
     int rc = rudp_sim_link_new(&l.c2s, &o->c2s, o->seed * 2 + 1, 1024);
     if (!rc)
@@ -162,8 +162,8 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
             }
             rudp_hdr_t h;
             size_t rlen = 0;
-            int v = rudp_listen_input(&listener, buf, n, CLIENT_ADDR, strlen(CLIENT_ADDR), now, &h,
-                                      msg, sizeof msg, &rlen);
+            int v = rudp_listener_input(&listener, buf, n, CLIENT_ADDR, strlen(CLIENT_ADDR), now,
+                                        &h, msg, sizeof msg, &rlen);
             if (v == RUDP_LISTEN_REPLY) {
                 push(o, &l, 0, now, msg, rlen);
             } else if (v == RUDP_LISTEN_ACCEPT && !server && !server_was_done) {

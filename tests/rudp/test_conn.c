@@ -39,7 +39,7 @@ static void handshake(pair_t *p, const rudp_config_t *ccfg, const rudp_config_t 
 {
     uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 1, 2, 3 };
     uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
-    rudp_listen_init(&p->l, key, 0);
+    rudp_listener_init(&p->l, key, 0);
     p->now = 1000;
     assert_int_equal(rudp_conn_new_client(&p->c, ccfg, 0xC1D, CISN, p->now), 0);
     assert_int_equal(rudp_conn_state(p->c), RUDP_STATE_HANDSHAKE);
@@ -49,16 +49,16 @@ static void handshake(pair_t *p, const rudp_config_t *ccfg, const rudp_config_t 
     rudp_hdr_t h;
     size_t rl = 0;
     p->now += 50;
-    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h, reply,
-                                       sizeof reply, &rl),
+    assert_int_equal(rudp_listener_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h,
+                                         reply, sizeof reply, &rl),
                      RUDP_LISTEN_REPLY);
     p->now += 50;
     assert_int_equal(rudp_conn_input(p->c, reply, rl, p->now), 0);
     n = rudp_conn_prepare(p->c, p->now, buf, sizeof buf);
     assert_true(n > 0);
     p->now += 50;
-    assert_int_equal(rudp_listen_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h, reply,
-                                       sizeof reply, &rl),
+    assert_int_equal(rudp_listener_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h,
+                                         reply, sizeof reply, &rl),
                      RUDP_LISTEN_ACCEPT);
     assert_int_equal(rudp_conn_new_server(&p->s, scfg, &h, SISN, p->now), 0);
     n = rudp_conn_prepare(p->s, p->now, buf, sizeof buf);
@@ -381,7 +381,7 @@ static void test_refused_when_full(void **state)
     int n = rudp_conn_prepare(c, 0, buf, sizeof buf);
     rudp_hdr_t h;
     assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
-    n = rudp_listen_refuse(&h, 10, buf, sizeof buf);
+    n = rudp_listener_refuse(&h, 10, buf, sizeof buf);
     assert_true(n > 0);
     assert_int_equal(rudp_conn_input(c, buf, (size_t)n, 10), 0);
     assert_int_equal(rudp_conn_error(c), RUDP_EREFUSED);
@@ -861,8 +861,8 @@ static void test_regression_stale_cookie_recovers(void **state)
     cfg_init(&cfg);
     uint8_t key_a[RUDP_COOKIE_KEY_SIZE] = { 0xA }, key_b[RUDP_COOKIE_KEY_SIZE] = { 0xB };
     rudp_listener_t before, after;
-    rudp_listen_init(&before, key_a, 0);
-    rudp_listen_init(&after, key_b, 0);
+    rudp_listener_init(&before, key_a, 0);
+    rudp_listener_init(&after, key_b, 0);
     rudp_conn_t *c;
     assert_int_equal(rudp_conn_new_client(&c, &cfg, 42, 7, 0), 0);
     uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
@@ -870,8 +870,8 @@ static void test_regression_stale_cookie_recovers(void **state)
     size_t rl;
     uint64_t now = 0;
     int n = rudp_conn_prepare(c, now, buf, sizeof buf);
-    assert_int_equal(rudp_listen_input(&before, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
-                                       sizeof reply, &rl),
+    assert_int_equal(rudp_listener_input(&before, buf, (size_t)n, ADDR, strlen(ADDR), now, &h,
+                                         reply, sizeof reply, &rl),
                      RUDP_LISTEN_REPLY);
     rudp_conn_input(c, reply, rl, now + 10);
     /* The server restarts: every INITIAL now meets the listener with key B. */
@@ -880,8 +880,8 @@ static void test_regression_stale_cookie_recovers(void **state)
         now = rudp_conn_next_timeout(c);
         n = rudp_conn_prepare(c, now, buf, sizeof buf);
         assert_true(n > 0);
-        verdict = rudp_listen_input(&after, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
-                                    sizeof reply, &rl);
+        verdict = rudp_listener_input(&after, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
+                                      sizeof reply, &rl);
         if (verdict == RUDP_LISTEN_REPLY)
             rudp_conn_input(c, reply, rl, now + 10);
     }

@@ -168,11 +168,11 @@ static void test_cookie_other_cid(void **state)
                          RUDP_ECOOKIE);
 }
 
-/* ---- rudp_listen_input -------------------------------------------------------------- */
+/* ---- rudp_listener_input -------------------------------------------------------------- */
 
 static void listener(rudp_listener_t *l)
 {
-    rudp_listen_init(l, KEY, 0);
+    rudp_listener_init(l, KEY, 0);
     assert_int_equal(l->cookie_lifetime, RUDP_DEFAULT_COOKIE_LIFETIME);
     assert_int_equal(RUDP_DEFAULT_COOKIE_LIFETIME, LIFETIME);
 }
@@ -182,8 +182,8 @@ static int feed(rudp_listener_t *l, const uint8_t *d, size_t len, const uint8_t 
                 rudp_hdr_t *hdr, uint8_t *reply, size_t *reply_len)
 {
     *reply_len = 0;
-    int v = rudp_listen_input(l, d, len, addr, sizeof ADDR, now, hdr, reply, RUDP_MAX_DATAGRAM,
-                              reply_len);
+    int v = rudp_listener_input(l, d, len, addr, sizeof ADDR, now, hdr, reply, RUDP_MAX_DATAGRAM,
+                                reply_len);
     if (v == RUDP_LISTEN_REPLY) {
         assert_true(*reply_len > 0);
         assert_true(*reply_len <= 3 * len); /* RFC 9000 §8.1 */
@@ -264,7 +264,7 @@ static void test_retry_cookie_round_trip(void **state)
     rudp_listener_t l;
     uint8_t key[RUDP_COOKIE_KEY_SIZE];
     memset(key, 0x3c, sizeof key);
-    rudp_listen_init(&l, key, 5000);
+    rudp_listener_init(&l, key, 5000);
     assert_int_equal(l.cookie_lifetime, 5000);
     rudp_hdr_t hdr;
     uint8_t reply[RUDP_MAX_DATAGRAM];
@@ -502,7 +502,7 @@ static void test_refuse_gives_reset_full(void **state)
     rudp_hdr_t ini;
     assert_int_equal(rudp_wire_decode(&ini, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE), 0);
     uint8_t reply[64];
-    assert_int_equal(rudp_listen_refuse(&ini, 3000000, reply, sizeof reply), 41);
+    assert_int_equal(rudp_listener_refuse(&ini, 3000000, reply, sizeof reply), 41);
     rudp_hdr_t r;
     assert_int_equal(rudp_wire_decode(&r, reply, 41), 0);
     assert_int_equal(r.type, RUDP_T_RESET);
@@ -511,7 +511,7 @@ static void test_refuse_gives_reset_full(void **state)
     assert_int_equal(r.ts, 3000000);
     assert_int_equal(r.payload_len, 1);
     assert_int_equal(r.payload[0], RUDP_RESET_FULL);
-    assert_int_equal(rudp_listen_refuse(&ini, 3000000, reply, 40), RUDP_EBUFSIZE);
+    assert_int_equal(rudp_listener_refuse(&ini, 3000000, reply, 40), RUDP_EBUFSIZE);
 }
 
 static void test_listen_argument_limits(void **state)
@@ -524,15 +524,15 @@ static void test_listen_argument_limits(void **state)
     size_t n = 0;
     /* Addresses longer than 64 bytes are refused. */
     uint8_t addr[65] = { 0 };
-    assert_int_equal(rudp_listen_input(&l, V_INITIAL, sizeof V_INITIAL, addr, 65, 1, &hdr, reply,
-                                       sizeof reply, &n),
+    assert_int_equal(rudp_listener_input(&l, V_INITIAL, sizeof V_INITIAL, addr, 65, 1, &hdr, reply,
+                                         sizeof reply, &n),
                      RUDP_EINVAL);
-    assert_int_equal(rudp_listen_input(&l, V_INITIAL, sizeof V_INITIAL, addr, 64, 1, &hdr, reply,
-                                       sizeof reply, &n),
+    assert_int_equal(rudp_listener_input(&l, V_INITIAL, sizeof V_INITIAL, addr, 64, 1, &hdr, reply,
+                                         sizeof reply, &n),
                      RUDP_LISTEN_REPLY);
     /* A reply buffer too small for the RETRY: nothing sent, nothing counted. */
-    assert_int_equal(rudp_listen_input(&l, V_INITIAL, sizeof V_INITIAL, ADDR, sizeof ADDR, 1, &hdr,
-                                       reply, 55, &n),
+    assert_int_equal(rudp_listener_input(&l, V_INITIAL, sizeof V_INITIAL, ADDR, sizeof ADDR, 1,
+                                         &hdr, reply, 55, &n),
                      RUDP_EBUFSIZE);
     assert_counters(&l, 1, 0, 0, 0, 0, 0);
 }

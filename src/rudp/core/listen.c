@@ -12,8 +12,8 @@
 
 #define MAX_ADDR 64u
 
-void rudp_listen_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
-                      uint64_t cookie_lifetime)
+void rudp_listener_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SIZE],
+                        uint64_t cookie_lifetime)
 {
     memset(l, 0, sizeof *l);
     memcpy(l->key, key, RUDP_COOKIE_KEY_SIZE);
@@ -67,14 +67,14 @@ static int write_reset(const rudp_hdr_t *in, uint8_t reason, uint64_t now, uint8
     return rudp_wire_encode(&h, reply, cap);
 }
 
-int rudp_listen_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, size_t cap)
+int rudp_listener_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, size_t cap)
 {
     return write_reset(initial, RUDP_RESET_FULL, now, reply, cap);
 }
 
-int rudp_listen_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
-                      size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply, size_t cap,
-                      size_t *reply_len)
+int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
+                        size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply, size_t cap,
+                        size_t *reply_len)
 {
     int rc = rudp_wire_decode(hdr, dgram, len);
     if (rc) {

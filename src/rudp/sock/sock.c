@@ -948,15 +948,15 @@ static void server_input(rudp_sock_t *s, const uint8_t *d, size_t len, const add
     rudp_hdr_t h;
     uint8_t reply[RUDP_MAX_DATAGRAM];
     size_t rlen = 0;
-    int v =
-        rudp_listen_input(&s->listener, d, len, key, key_len, now, &h, reply, sizeof reply, &rlen);
+    int v = rudp_listener_input(&s->listener, d, len, key, key_len, now, &h, reply, sizeof reply,
+                                &rlen);
     if (v == RUDP_LISTEN_REPLY) {
         send_one(s, reply, rlen, from, to, now);
     } else if (v == RUDP_LISTEN_ACCEPT) {
         if (s->st.active >= s->cfg.max_clients ||
             accept_conn(s, &h, from, to, key, key_len, now) != 0) {
             /* Full, or out of memory: either way a clear refusal, not silence. */
-            int n = rudp_listen_refuse(&h, now, reply, sizeof reply);
+            int n = rudp_listener_refuse(&h, now, reply, sizeof reply);
             if (n > 0)
                 send_one(s, reply, (size_t)n, from, to, now);
             s->st.refused_full++;
@@ -1766,7 +1766,7 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
         if (!rc)
             rc = rudp_random_bytes(&s->hash_key, sizeof s->hash_key);
         if (!rc)
-            rudp_listen_init(&s->listener, key, 0);
+            rudp_listener_init(&s->listener, key, 0);
         if (!rc && cfg->handshake_rate)
             rc = rate_open(s, cfg);
     }
