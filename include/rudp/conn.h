@@ -103,7 +103,9 @@ typedef struct rudp_config {
     uint64_t max_ack_delay;            /* µs, longest this side holds an ACK; default 250 µs:
                                           it is part of every probe timeout, and on a LAN a
                                           millisecond is many round trips */
-    uint32_t max_retries;              /* consecutive timeouts before RUDP_ETIMEDOUT; default 8 */
+    uint32_t max_retries;              /* consecutive timeouts before RUDP_ETIMEDOUT, once the
+                                          peer has also been silent for min(dead_timeout, 3 s)
+                                          (a paused peer is not dead); default 8 */
     uint64_t dead_timeout;             /* µs without progress while waiting on the peer before
                                           RUDP_ETIMEDOUT; default 10 s; 0 = only max_retries */
     uint64_t idle_timeout;             /* µs with nothing received before the connection is
@@ -132,6 +134,8 @@ typedef struct rudp_stats {
     uint64_t timeouts;                   /* probe timer expiries */
     uint64_t min_rtt, srtt, rttvar, rto; /* µs */
     uint64_t cwnd;                       /* bytes */
+    uint64_t silence;                    /* µs the peer had been silent when the connection
+                                            gave it up (RUDP_ETIMEDOUT); else 0 */
 } rudp_stats_t;
 
 typedef struct rudp_conn rudp_conn_t;

@@ -322,6 +322,89 @@ static void test_backoff_and_dead_peer(void **state)
     pair_free(&p);
 }
 
+/* What a stopped process's socket holds when it resumes: the datagrams sent to it
+ * meanwhile, up to a bound (the kernel's receive buffer). */
+typedef struct held_dgrams {
+    uint8_t buf[16][RUDP_MAX_DATAGRAM];
+    size_t len[16];
+    int n;
+} held_dgrams_t;
+
+/* Drives c through its own timeouts, with nothing arriving, until `until` or until it
+ * closes; what it sends goes to *held (when not NULL). Returns the datagrams sent. */
+static int run_silent(rudp_conn_t *c, uint64_t *now, uint64_t until, held_dgrams_t *held)
+{
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int sent = 0, n;
+    for (int i = 0; i < 200 && rudp_conn_state(c) != RUDP_STATE_CLOSED; i++) {
+        uint64_t t = rudp_conn_next_timeout(c);
+        if (t == UINT64_MAX || t > until)
+            break;
+        *now = t > *now ? t : *now;
+        while ((n = rudp_conn_prepare(c, *now, buf, sizeof buf)) > 0) {
+            sent++;
+            if (held && held->n < 16) {
+                memcpy(held->buf[held->n], buf, (size_t)n);
+                held->len[held->n++] = (size_t)n;
+            }
+        }
+    }
+    return sent;
+}
+
+/* Regression: on a LAN (PTO about 1 ms) nine unanswered probes took 0.35 s, and a
+ * server paused for 3 s (SIGSTOP, swap, a VM migration) lost every client. The peer
+ * must also have been silent for min(dead_timeout, 3 s). */
+static void test_regression_paused_peer_is_not_dead(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    exchange(&p, 4);
+    assert_int_equal(rudp_conn_send(p.c, "Ana", 3, p.now), 0);
+    uint64_t paused_at = p.now;
+    static held_dgrams_t held;
+    held.n = 0;
+    int probes = run_silent(p.c, &p.now, paused_at + 2900000, &held);
+    assert_true(probes > (int)cfg.max_retries); /* the count alone would have ended it */
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_ESTABLISHED);
+    /* The server resumes at 2.9 s and reads what its socket held; its answer arrives. */
+    p.now = paused_at + 2900000;
+    for (int i = 0; i < held.n; i++)
+        rudp_conn_input(p.s, held.buf[i], held.len[i], p.now);
+    exchange(&p, 4);
+    uint8_t msg[8];
+    assert_int_equal(rudp_conn_recv(p.s, msg, sizeof msg), 3);
+    assert_int_equal(rudp_conn_unacked(p.c), 0);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_ESTABLISHED);
+    pair_free(&p);
+}
+
+/* A peer that never answers again is given up once both the count and 3 s of silence
+ * are spent, well before the 10 s dead timeout, and the statistics say how long. */
+static void test_dead_peer_needs_count_and_silence(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    exchange(&p, 4);
+    assert_int_equal(rudp_conn_send(p.c, "Ana", 3, p.now), 0);
+    uint64_t paused_at = p.now;
+    run_silent(p.c, &p.now, paused_at + 20000000, NULL);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(p.c), RUDP_ETIMEDOUT);
+    rudp_stats_t st;
+    rudp_conn_stats(p.c, &st);
+    assert_true(st.silence >= 3000000);
+    assert_true(st.silence < cfg.dead_timeout);
+    assert_true(p.now - paused_at >= 3000000);
+    pair_free(&p);
+}
+
 /* No server at all: the client's INITIALs back off and it gives up cleanly. */
 static void test_handshake_gives_up(void **state)
 {
@@ -1125,6 +1208,8 @@ int main(void)
         cmocka_unit_test(test_sack_bitmap),
         cmocka_unit_test(test_window_one_is_stop_and_wait),
         cmocka_unit_test(test_backoff_and_dead_peer),
+        cmocka_unit_test(test_regression_paused_peer_is_not_dead),
+        cmocka_unit_test(test_dead_peer_needs_count_and_silence),
         cmocka_unit_test(test_handshake_gives_up),
         cmocka_unit_test(test_reset_from_peer),
         cmocka_unit_test(test_refused_when_full),

@@ -96,10 +96,27 @@ uint64_t recovery_pto_backed_off(const rudp_conn_t *c)
 
 /* The dead-peer clock runs from the peer's last packet or from when we began waiting
  * on it, whichever is later: a connection quiet for a while is not dead. */
+static uint64_t silent_since(const rudp_conn_t *c)
+{
+    return c->last_recv > c->wait_start ? c->last_recv : c->wait_start;
+}
+
 static uint64_t dead_deadline(const rudp_conn_t *c)
 {
-    uint64_t from = c->last_recv > c->wait_start ? c->last_recv : c->wait_start;
-    return from + c->cfg.dead_timeout;
+    return silent_since(c) + c->cfg.dead_timeout;
+}
+
+/* The silence that max_retries unanswered timeouts must also have lasted before the
+ * peer is declared dead. On a LAN a PTO is about a millisecond, and nine of them in a
+ * row take 0.35 s: less than a process stopped by SIGSTOP, a garbage collector, swap or
+ * a VM migration stays away. So the count alone never decides: the peer must also have
+ * been silent for min(dead_timeout, MIN_SILENCE_US). With dead_timeout 0 the count
+ * alone decides, as configured. */
+#define MIN_SILENCE_US 3000000u
+
+static uint64_t min_silence(const rudp_conn_t *c)
+{
+    return c->cfg.dead_timeout < MIN_SILENCE_US ? c->cfg.dead_timeout : MIN_SILENCE_US;
 }
 
 /* ---- acknowledgements: what the peer has ---------------------------------------- */
@@ -411,11 +428,28 @@ static void fail(rudp_conn_t *c, int err, uint64_t now)
     conn_set_state(c, RUDP_STATE_CLOSED, err, now);
 }
 
+/* The peer is taken for dead: the connection ends with RUDP_ETIMEDOUT, and the
+ * statistics say how long it had been silent (what a user must be told). */
+static void give_up(rudp_conn_t *c, uint64_t now)
+{
+    c->st.silence = now - silent_since(c);
+    if (c->state == RUDP_STATE_HANDSHAKE)
+        conn_set_state(c, RUDP_STATE_CLOSED, RUDP_ETIMEDOUT, now);
+    else
+        fail(c, RUDP_ETIMEDOUT, now);
+}
+
+/* Whether the timeouts spent so far, and the silence, make the peer dead. */
+static int spent(const rudp_conn_t *c, uint32_t timeouts, uint64_t now)
+{
+    return timeouts > c->cfg.max_retries && now - silent_since(c) >= min_silence(c);
+}
+
 /* The peer stayed silent through another timeout. */
 static void silent(rudp_conn_t *c, uint64_t now)
 {
-    if (++c->silent_probes > c->cfg.max_retries)
-        fail(c, RUDP_ETIMEDOUT, now);
+    if (spent(c, ++c->silent_probes, now))
+        give_up(c, now);
 }
 
 static void on_timer(rudp_conn_t *c, enum timer which, uint64_t now)
@@ -423,10 +457,7 @@ static void on_timer(rudp_conn_t *c, enum timer which, uint64_t now)
     switch (which) {
     case T_IDLE:
     case T_DEAD:
-        if (c->state == RUDP_STATE_HANDSHAKE)
-            conn_set_state(c, RUDP_STATE_CLOSED, RUDP_ETIMEDOUT, now);
-        else
-            fail(c, RUDP_ETIMEDOUT, now);
+        give_up(c, now);
         return;
     case T_ACCEPT:
         /* Our ACCEPT may be lost, and the client's retries come on its own, slower
@@ -453,8 +484,8 @@ static void on_timer(rudp_conn_t *c, enum timer which, uint64_t now)
         return;
     case T_HANDSHAKE:
         /* output.c sends the next INITIAL; here only the giving up. */
-        if (c->hs_sent > c->cfg.max_retries)
-            conn_set_state(c, RUDP_STATE_CLOSED, RUDP_ETIMEDOUT, now);
+        if (spent(c, c->hs_sent, now))
+            give_up(c, now);
         return;
     case T_DRAIN:
         conn_set_state(c, RUDP_STATE_CLOSED, 0, now);
