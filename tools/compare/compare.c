@@ -32,6 +32,9 @@
 #ifndef HOLA_SOURCE_DIR
 #define HOLA_SOURCE_DIR ""
 #endif
+#ifndef HOLA_PROGRAMS_BUILD_DIR
+#define HOLA_PROGRAMS_BUILD_DIR ""
+#endif
 
 #define DEFAULT_NAMES 200
 #define MAX_NAMES 100000
@@ -92,7 +95,7 @@ static const char usage_options[] =
     "                        to this program, in ../share/hola/ or ../libexec/hola/ from\n"
     "                        it, in the source tree it was built from, then on PATH)\n"
     "      --bin-dir DIR     where hola-server and hola-client are (default: the\n"
-    "                        directory of this program)\n"
+    "                        directory of this program, then the build's src/hola)\n"
     "  -t, --timeout S       each run must end within S seconds, else it is stopped\n"
     "                        (SIGTERM, then SIGKILL) and marked failed (default 120)\n"
     "      --udp-wait MS     how long the udp client waits for replies after its last\n"
@@ -318,11 +321,19 @@ static int resolve_paths(struct hola_compare_opts *o, struct hola_err *e)
     char *slash = strrchr(dir, '/');
     if (slash != NULL)
         *slash = '\0';
-    const char *bin = o->bin_dir != NULL ? o->bin_dir : dir;
-    if (hola_compare_join(o->server, sizeof o->server, bin, "/hola-server") != 0 ||
-        hola_compare_join(o->client, sizeof o->client, bin, "/hola-client") != 0 ||
-        !executable(o->server) || !executable(o->client))
-        return hola_err_set(e, "hola-server and hola-client not found in %s (use --bin-dir)", bin);
+    /* Installed, the three programs share bindir; in the build tree hola-compare sits in
+     * tools/compare and the practice's programs in src/hola. */
+    const char *bins[2] = { o->bin_dir != NULL ? o->bin_dir : dir,
+                            o->bin_dir != NULL ? "" : HOLA_PROGRAMS_BUILD_DIR };
+    bool found = false;
+    for (int i = 0; i < 2 && !found; i++)
+        found = bins[i][0] != '\0' &&
+                hola_compare_join(o->server, sizeof o->server, bins[i], "/hola-server") == 0 &&
+                hola_compare_join(o->client, sizeof o->client, bins[i], "/hola-client") == 0 &&
+                executable(o->server) && executable(o->client);
+    if (!found)
+        return hola_err_set(e, "hola-server and hola-client not found in %s (use --bin-dir)",
+                            bins[0]);
     /* Absolute paths: the lab's wrappers and the worker run from elsewhere. */
     char abs[PATH_MAX];
     if (realpath(o->server, abs) != NULL)
