@@ -1,115 +1,27 @@
-/* compare_run.c: one run of hola-compare. A fresh hola-server (kernel-chosen port,
+/* run.c: one run of hola-compare. A fresh hola-server (kernel-chosen port,
  * --port-file, --stats) and one hola-client reading the names from a file, both with
  * every wait bounded: the server must listen within 10 s, the client must end within
  * --timeout, the server must stop within 5 s of SIGTERM; whatever overstays is killed
  * and always reaped. The numbers come from the programs' --stats lines, and TCP's
  * segment and retransmission counts from /proc/net/snmp before and after (inside each
  * lab namespace, or the host's on loopback). */
-#include "compare.h"
+#include "run.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "stats.h"
 
 #define START_TIMEOUT_MS 10000u
 #define STOP_TIMEOUT_MS 5000u
-#define KILL_GRACE_MS 2000u
 #define TCP_REPLY_TIMEOUT_MS "30000"
 #define MAX_ARGS 64
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000u, (long)(ms % 1000u) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out, const char *err,
-                         struct hola_err *e)
-{
-    int fds[3];
-    const char *paths[3] = { in, out, err };
-
-    for (int i = 0; i < 3; i++) {
-        const char *p = paths[i] != NULL ? paths[i] : "/dev/null";
-        fds[i] =
-            open(p, i == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fds[i] < 0) {
-            int saved = errno;
-            for (int j = 0; j < i; j++)
-                close(fds[j]);
-            return hola_err_set(e, "%s: %s", p, strerror(saved));
-        }
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (int i = 0; i < 3; i++)
-            if (dup2(fds[i], i) < 0)
-                _exit(126);
-        /* The parent's handlers are reset by exec; its ignored signals are not. */
-        signal(SIGPIPE, SIG_DFL);
-        execv(argv[0], argv);
-        dprintf(2, "hola-compare: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int saved = errno;
-    for (int i = 0; i < 3; i++)
-        close(fds[i]);
-    if (pid < 0)
-        return hola_err_set(e, "fork: %s", strerror(saved));
-    return pid;
-}
-
-static int status_code(int st)
-{
-    if (WIFEXITED(st))
-        return WEXITSTATUS(st);
-    if (WIFSIGNALED(st))
-        return 128 + WTERMSIG(st);
-    return 1;
-}
-
-int hola_compare_wait(pid_t pid, unsigned long timeout_ms)
-{
-    uint64_t start = hola_stats_now_us();
-    uint64_t deadline = start + (uint64_t)timeout_ms * 1000u;
-    bool termed = false, timed_out = false;
-    uint64_t kill_at = 0;
-    unsigned nap = 1;
-    int st;
-
-    for (;;) {
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            return timed_out ? -2 : status_code(st);
-        if (w < 0 && errno != EINTR)
-            return -1;
-        uint64_t now = hola_stats_now_us();
-        if (!termed && (now >= deadline || hola_compare_interrupted())) {
-            timed_out = now >= deadline;
-            kill(pid, SIGTERM);
-            termed = true;
-            kill_at = now + (uint64_t)KILL_GRACE_MS * 1000u;
-        } else if (termed && now >= kill_at) {
-            kill(pid, SIGKILL);
-            kill_at = UINT64_MAX; /* SIGKILL cannot be refused: the next waits reap it */
-        }
-        /* Short naps at first (a run's end is seen within a millisecond), longer ones
-         * for a long wait. */
-        sleep_ms(nap);
-        if (now - start > 200000u)
-            nap = 5;
-    }
-}
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -466,7 +378,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
             return hola_err_set(e, "hola-server (%s) did not listen within %u s", proto,
                                 START_TIMEOUT_MS / 1000u);
         }
-        sleep_ms(2);
+        hola_compare_sleep_ms(2);
     }
     arg(&ca, "-P");
     arg(&ca, port);
