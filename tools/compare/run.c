@@ -80,12 +80,12 @@ static unsigned long long json_ms_as_us(const char *line, const char *key)
 }
 
 /* /proc/net/snmp: "Tcp: name name..." then "Tcp: value value...". */
-struct snmp {
+struct hola_compare_snmp {
     unsigned long long out_segs, retrans_segs;
     bool ok;
 };
 
-static void parse_snmp(const char *path, struct snmp *s)
+static void parse_snmp(const char *path, struct hola_compare_snmp *s)
 {
     FILE *f = fopen(path, "r");
     char head[4096], vals[4096];
@@ -115,7 +115,8 @@ static void parse_snmp(const char *path, struct snmp *s)
 
 /* Reads TCP's counters of one side: the lab's namespace through its prefix, or the
  * host's own file. */
-static void read_snmp(const char *prefix, const char *tmp, const char *tag, struct snmp *s)
+static void read_snmp(const char *prefix, const char *tmp, const char *tag,
+                      struct hola_compare_snmp *s)
 {
     char path[HOLA_COMPARE_PATH_MAX];
     struct hola_err e;
@@ -136,14 +137,14 @@ static void read_snmp(const char *prefix, const char *tmp, const char *tag, stru
 
 /* ---------------------------------------------------------------- arguments */
 
-struct args {
+struct hola_compare_args {
     char *v[MAX_ARGS];
     int n;
     char store[MAX_ARGS][160];
     int ns;
 };
 
-static void arg(struct args *a, const char *s)
+static void arg(struct hola_compare_args *a, const char *s)
 {
     if (a->n < MAX_ARGS - 1) {
         a->v[a->n++] = (char *)s;
@@ -151,8 +152,9 @@ static void arg(struct args *a, const char *s)
     }
 }
 
-static void argf(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(struct args *a, const char *fmt, ...)
+static void argf(struct hola_compare_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void argf(struct hola_compare_args *a, const char *fmt, ...)
 {
     va_list ap;
 
@@ -165,7 +167,8 @@ static void argf(struct args *a, const char *fmt, ...)
 }
 
 /* Adds the programs' impairment options for knob=value and notes it in `list`. */
-static void impair_knob(struct args *a, const char *key, const char *val, char *list, size_t cap)
+static void impair_knob(struct hola_compare_args *a, const char *key, const char *val, char *list,
+                        size_t cap)
 {
     if (val == NULL || val[0] == '\0')
         return;
@@ -178,7 +181,7 @@ static void impair_knob(struct args *a, const char *key, const char *val, char *
 /* The knobs of setting s that the programs must apply themselves: every one on
  * loopback; in the lab, those hola-lab reported in HOLA_LAB_UNAPPLIED. */
 static void builtin_knobs(const struct hola_compare_env *env, const struct hola_compare_setting *s,
-                          struct args *a, char *list, size_t cap)
+                          struct hola_compare_args *a, char *list, size_t cap)
 {
     char delay[40];
 
@@ -220,7 +223,7 @@ static bool is_rudp(int variant)
 }
 
 static void rudp_opts(const struct hola_compare_opts *o, const struct hola_compare_env *env,
-                      int variant, struct args *a)
+                      int variant, struct hola_compare_args *a)
 {
     /* Where the lab's impairment meets a GSO send before the kernel cuts it into
      * datagrams (netem), it would lose the whole run as one packet: one datagram per
@@ -270,7 +273,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
 {
     char port_file[HOLA_COMPARE_PATH_MAX], srv_err[HOLA_COMPARE_PATH_MAX],
         cli_err[HOLA_COMPARE_PATH_MAX];
-    struct args sa = { .n = 0 }, ca = { .n = 0 };
+    struct hola_compare_args sa = { .n = 0 }, ca = { .n = 0 };
     char builtin[128];
     const char *proto = proto_of(variant);
     bool tcp = variant == HOLA_COMPARE_TCP;
@@ -329,15 +332,15 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
             argf(&ca, "--seed");
             argf(&ca, "%llu", (unsigned long long)seed + 1u);
             /* Both programs got the same list: keep it once. */
-            struct args dummy = { .n = 0 };
+            struct hola_compare_args dummy = { .n = 0 };
             builtin_knobs(env, s, &dummy, r->builtin, sizeof r->builtin);
         }
     } else {
-        struct args dummy = { .n = 0 };
+        struct hola_compare_args dummy = { .n = 0 };
         builtin_knobs(env, s, &dummy, r->unimpaired, sizeof r->unimpaired);
     }
 
-    struct snmp before[2], after[2];
+    struct hola_compare_snmp before[2], after[2];
     if (tcp) {
         read_snmp(env->srv_prefix, env->tmpdir, "srv0", &before[0]);
         if (env->cli_prefix != NULL)
