@@ -92,7 +92,7 @@ start "$7" "$TMP/udp-names-server.out"
 timeout 10 "$8" 127.0.0.1 "$port" "${names[@]}" >"$TMP/udp-names-client.out" 2>&1 ||
     fail "nombres_udp_cliente exited with $?"
 [ "$(cat "$TMP/udp-names-client.out")" = "$greetings" ] || fail "nombres_udp_cliente: replies"
-for i in $(seq 50); do
+for _ in $(seq 50); do
     [ "$(sed 1d "$TMP/udp-names-server.out")" = "$greetings" ] && break
     sleep 0.1
 done
