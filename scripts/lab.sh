@@ -24,7 +24,7 @@ Options are passed to hola-compare after the defaults, so they add to or overrid
     scripts/lab.sh --names 500 --lockstep       # 500 names, lock-step only
     scripts/lab.sh --coalesce                   # also rudp with several names per datagram
     scripts/lab.sh --impair loss=20 --csv       # any --impair or --sweep replaces 0,5,10
-See build/src/hola/hola-compare --help for every option, and docs/lab.md.
+See build/tools/compare/hola-compare --help for every option, and docs/lab.md.
 
 Root or not:
   - as root (or with sudo) it installs missing packages with apt-get, and the lab uses
@@ -68,9 +68,9 @@ done
 if [ "$(id -u)" -ne 0 ]; then
     echo "lab: not root: the lab runs in an unprivileged user + network namespace" >&2
 fi
-echo "lab: build/src/hola/hola-compare ${defaults[*]}${*:+ $*}" >&2
+echo "lab: build/tools/compare/hola-compare ${defaults[*]}${*:+ $*}" >&2
 rc=0
-build/src/hola/hola-compare "${defaults[@]}" "$@" || rc=$?
+build/tools/compare/hola-compare "${defaults[@]}" "$@" || rc=$?
 if [ "$rc" -eq 77 ]; then
     echo "lab: this machine cannot run the lab (the reason is above); as root it can:" >&2
     echo "    sudo scripts/lab.sh${*:+ $*}" >&2

@@ -98,7 +98,7 @@ typedef struct rudp_config {
                                           it. Both ends must agree: a longer message from the
                                           peer is dropped and counted, never cut. */
     rudp_cc_t cc;                      /* default RUDP_CC_NEWRENO */
-    uint64_t initial_rto;              /* µs, timeout before any RTT sample; default 1 s */
+    uint64_t initial_rto;              /* µs, timeout before any RTT sample; default 250 ms */
     uint64_t max_rto;                  /* µs, cap on the backed-off timeout; default 4 s */
     uint64_t max_ack_delay;            /* µs, longest this side holds an ACK; default 250 µs:
                                           it is part of every probe timeout, and on a LAN a
