@@ -4,19 +4,82 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* FNV-1a (64-bit): the keys are the user's own names, not chosen by the network, so a
+ * plain fast hash is enough; the table is half empty at most, so probes stay short. */
+static size_t hash_name(const char *s, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3u;
+    }
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot holding the group of text s[0..len), or the empty slot where it would go. */
+static size_t *find_slot(const struct hola_replies *r, const char *s, size_t len)
+{
+    const struct hola_names *names = r->names;
+    size_t k = hash_name(s, len) & r->slot_mask;
+    while (r->slot[k] != 0) {
+        size_t h = r->slot[k] - 1;
+        if (names->len[h] == len && memcmp(names->v[h], s, len) == 0)
+            break;
+        k = (k + 1) & r->slot_mask;
+    }
+    return &r->slot[k];
+}
+
+/* Groups equal names: each name's head, and the chain of the group in index order
+ * (open[] holds each group's last name while the chains are built). */
+static void build_groups(struct hola_replies *r)
+{
+    const struct hola_names *names = r->names;
+    for (size_t i = 0; i < names->n; i++) {
+        size_t *sl = find_slot(r, names->v[i], names->len[i]);
+        r->next[i] = names->n;
+        if (*sl == 0) {
+            *sl = i + 1;
+            r->head[i] = i;
+        } else {
+            size_t h = *sl - 1;
+            r->head[i] = h;
+            r->next[r->open[h]] = i;
+        }
+        r->open[r->head[i]] = i;
+    }
+    for (size_t i = 0; i < names->n; i++) {
+        if (r->head[i] == i)
+            r->open[i] = i;
+    }
+}
+
 int hola_replies_init(struct hola_replies *r, const struct hola_names *names, struct hola_err *e)
 {
     size_t n = names->n ? names->n : 1;
+    size_t slots = 16;
 
     memset(r, 0, sizeof *r);
     r->names = names;
+    while (slots < 2 * n && slots < SIZE_MAX / 4)
+        slots *= 2;
+    r->slot_mask = slots - 1;
     r->sent_us = calloc(n, sizeof *r->sent_us);
     r->lat_us = calloc(n, sizeof *r->lat_us);
     r->answered = calloc(n, sizeof *r->answered);
-    if (r->sent_us == NULL || r->lat_us == NULL || r->answered == NULL) {
+    r->slot = calloc(slots, sizeof *r->slot);
+    r->head = calloc(n, sizeof *r->head);
+    r->next = calloc(n, sizeof *r->next);
+    r->open = calloc(n, sizeof *r->open);
+    r->waiting = calloc(n, sizeof *r->waiting);
+    r->done = calloc(n, sizeof *r->done);
+    if (r->sent_us == NULL || r->lat_us == NULL || r->answered == NULL || r->slot == NULL ||
+        r->head == NULL || r->next == NULL || r->open == NULL || r->waiting == NULL ||
+        r->done == NULL) {
         hola_replies_free(r);
         return hola_err_set(e, "out of memory");
     }
+    build_groups(r);
     return 0;
 }
 
@@ -25,14 +88,23 @@ void hola_replies_free(struct hola_replies *r)
     free(r->sent_us);
     free(r->lat_us);
     free(r->answered);
+    free(r->slot);
+    free(r->head);
+    free(r->next);
+    free(r->open);
+    free(r->waiting);
+    free(r->done);
     r->sent_us = r->lat_us = NULL;
     r->answered = NULL;
+    r->slot = r->head = r->next = r->open = r->waiting = r->done = NULL;
 }
 
 void hola_replies_sent(struct hola_replies *r, size_t i, uint64_t now_us)
 {
-    if (i < r->names->n && r->sent_us[i] == 0)
+    if (i < r->names->n && r->sent_us[i] == 0) {
         r->sent_us[i] = now_us ? now_us : 1;
+        r->waiting[r->head[i]]++;
+    }
 }
 
 bool hola_replies_is_answered(const struct hola_replies *r, size_t i)
@@ -40,39 +112,38 @@ bool hola_replies_is_answered(const struct hola_replies *r, size_t i)
     return i < r->names->n && r->answered[i];
 }
 
-static bool greets(const struct hola_names *names, size_t i, const char *reply, size_t len)
-{
-    return len == names->len[i] + 5 && memcmp(reply, "Hola ", 5) == 0 &&
-           memcmp(reply + 5, names->v[i], names->len[i]) == 0;
-}
-
 long hola_replies_match(struct hola_replies *r, const char *reply, size_t len, uint64_t now_us)
 {
     const struct hola_names *names = r->names;
 
-    /* Replies mostly come in order: starting at the first unanswered name keeps a long
-     * list linear instead of quadratic. */
-    for (size_t i = r->first_open; i < names->n; i++) {
-        if (r->answered[i] || r->sent_us[i] == 0 || !greets(names, i, reply, len))
-            continue;
-        r->answered[i] = true;
-        r->last_us = now_us;
-        r->lat_us[r->n_lat++] = now_us > r->sent_us[i] ? now_us - r->sent_us[i] : 0;
-        if (i + 1 < r->highest)
-            r->out_of_order++;
-        else
-            r->highest = i + 1;
-        while (r->first_open < names->n && r->answered[r->first_open])
-            r->first_open++;
-        return (long)i;
-    }
-    for (size_t i = 0; i < names->n; i++) {
-        if (r->answered[i] && greets(names, i, reply, len)) {
+    if (len < 5 || memcmp(reply, "Hola ", 5) != 0)
+        return -1;
+    size_t sl = *find_slot(r, reply + 5, len - 5);
+    if (sl == 0)
+        return -1;
+    size_t h = sl - 1;
+    if (r->waiting[h] == 0) {
+        if (r->done[h] > 0)
             r->dup++;
-            return -1;
-        }
+        return -1;
     }
-    return -1;
+    /* The group's first sent, unanswered name. Names are sent in index order, so
+     * that is open[h] itself; the walk only matters if they were not. */
+    size_t i = r->open[h];
+    while (r->answered[i] || r->sent_us[i] == 0)
+        i = r->next[i];
+    r->answered[i] = true;
+    r->waiting[h]--;
+    r->done[h]++;
+    while (r->open[h] < names->n && r->answered[r->open[h]])
+        r->open[h] = r->next[r->open[h]];
+    r->last_us = now_us;
+    r->lat_us[r->n_lat++] = now_us > r->sent_us[i] ? now_us - r->sent_us[i] : 0;
+    if (i + 1 < r->highest)
+        r->out_of_order++;
+    else
+        r->highest = i + 1;
+    return (long)i;
 }
 
 static int cmp_u64(const void *a, const void *b)

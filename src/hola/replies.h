@@ -14,16 +14,25 @@
 #include "names.h"
 #include "stats.h"
 
+/* A reply is matched in constant time, however many names are lost: names with the
+ * same text form a group, found through a hash of the text; a group's first name
+ * (its head h) keeps the group's counters. */
 struct hola_replies {
     const struct hola_names *names;
     uint64_t *sent_us; /* when name i was first handed to the transport; 0: not yet */
     uint64_t *lat_us;  /* reply time minus sent_us[i] of answered names, in order */
     bool *answered;
-    size_t n_lat;                    /* answered names (entries of lat_us) */
-    size_t first_open;               /* every name before this one is answered */
-    size_t highest;                  /* 1 + the highest index answered so far */
-    uint64_t last_us;                /* when the latest answer was read; 0: none yet */
-    unsigned long long dup;          /* replies to a name already answered */
+    size_t *slot;           /* open addressing, a power of two long: 1 + a head; 0: empty */
+    size_t slot_mask;       /* slot's length minus one */
+    size_t *head;           /* head[i]: the first name with name i's text */
+    size_t *next;           /* next[i]: the next name with the same text; names->n: none */
+    size_t *open;           /* open[h]: the group's first unanswered name; names->n: none */
+    size_t *waiting;        /* waiting[h]: the group's names sent and not answered */
+    size_t *done;           /* done[h]: the group's names answered */
+    size_t n_lat;           /* answered names (entries of lat_us) */
+    size_t highest;         /* 1 + the highest index answered so far */
+    uint64_t last_us;       /* when the latest answer was read; 0: none yet */
+    unsigned long long dup; /* replies to a name already answered */
     unsigned long long out_of_order; /* replies that came after a later name's reply */
 };
 
