@@ -198,9 +198,11 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         hola_out_flush();
         if (hola_server_done(srv))
             break;
-        struct pollfd pfd[2] = {
+        /* stdout too while its reader has lines to take: they go as soon as it reads. */
+        struct pollfd pfd[3] = {
             { .fd = srv->stop_fd, .events = POLLIN },
             { .fd = fd, .events = POLLIN },
+            { .fd = hola_out_pending() ? STDOUT_FILENO : -1, .events = POLLOUT },
         };
         int timeout = hola_impair_timeout_ms(impair);
         int due = sec != NULL ? hola_dtls_timeout_ms(sec) : -1;
@@ -209,7 +211,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         due = hola_throttle_timeout_ms(guard, hola_stats_now_us());
         if (due >= 0 && (timeout < 0 || due < timeout))
             timeout = due;
-        int ready = poll(pfd, 2, timeout);
+        int ready = poll(pfd, 3, timeout);
         int err = errno;
         hola_throttle_summary(guard, hola_stats_now_us(), false, stderr);
         if (sec != NULL)
