@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /* Room for lines a slow reader has not taken yet, beyond what the pipe itself holds. */
-#define HOLA_OUT_QUEUE (256u * 1024u)
+#define HOLA_OUT_QUEUE ((size_t)256 * 1024)
 /* How long hola_out_finish() waits at most for a reader to take what is queued. */
 #define HOLA_OUT_FINISH_MS 1000
 

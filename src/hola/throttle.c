@@ -24,6 +24,8 @@ struct hola_throttle {
     uint64_t pending_since;   /* when `since` became non-zero; 0: nothing pending */
 };
 
+_Static_assert(RUDP_COOKIE_KEY_SIZE <= 2 * sizeof(uint64_t), "the fallback key is 16 bytes");
+
 #define TOTAL_INTERVAL_US (1000000u / HOLA_THROTTLE_LOG_TOTAL)
 #define TOTAL_BURST 10u
 
@@ -37,9 +39,8 @@ int hola_throttle_new(struct hola_throttle **out, struct hola_err *e)
     /* The key only scatters sources over the table's sets, so that a sender cannot
      * choose addresses that share one; a weak key would cost fairness, not safety. */
     if (getrandom(key, sizeof key, GRND_NONBLOCK) != (ssize_t)sizeof key) {
-        uint64_t now = hola_stats_now_us();
-        memcpy(key, &now, sizeof now);
-        memcpy(key + sizeof now, &t, sizeof t < 8 ? sizeof t : 8);
+        uint64_t parts[2] = { hola_stats_now_us(), (uint64_t)(uintptr_t)t };
+        memcpy(key, parts, sizeof key);
     }
     rudp_ratelimit_init(&t->replies, key, HOLA_THROTTLE_REPLY_RATE, 2 * HOLA_THROTTLE_REPLY_RATE);
     rudp_ratelimit_init(&t->lines, key, HOLA_THROTTLE_LOG_RATE, 3);
