@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# reflection.sh: the plain UDP server under 10 000 tiny datagrams from one source (1-byte
-# garbage, a lone bad UTF-8 byte, ESC, the C1 CSI, a 1-byte name, an empty line). No
+# reflection.sh: the plain UDP server under 15 000 tiny datagrams from one source (1-byte
+# garbage, a lone bad UTF-8 byte, ESC, the C1 CSI: 10 000 bad ones; a 1-byte name, an
+# empty line). No
 # error reply is larger than 3x its request, and no kind gets back more than 3x the
 # bytes it sent; stderr stays a handful of lines with a summary of what was held back;
 # a real client is answered right after; SIGTERM ends the server with status 0.
@@ -8,7 +9,11 @@
 . "$(dirname "$0")/../hola/lib.sh"
 SPRAY=${3:?usage: $0 HOLA_SERVER HOLA_CLIENT UDP_SPRAY}
 hola_init "$1" "$2"
-COUNT=10000
+COUNT=15000
+# Under valgrind the server reads some 5x slower and its socket drops the rest; the
+# bound on stderr's lines holds for whatever number it received.
+min_bad=$((COUNT / 3))
+[ -n "${HOLA_WRAP:-}" ] && min_bad=$((COUNT / 10))
 
 start_server udp -p udp -b 127.0.0.1 --stats
 start=$(date +%s%N)
@@ -44,7 +49,7 @@ echo "  server stderr: $lines lines for ${rejected:-?} bad datagrams received"
 grep -E 'held back' "$TMP/udp.err" | sed 's/^/  /'
 grep -E '"unlogged"|"replies_over' "$TMP/udp.err" | grep -Eo '"(rejected|unlogged|replies_over_[a-z]+)":[0-9]+' |
     tr '\n' ' ' | sed 's/^/  --stats: /;s/$/\n/'
-[ "${rejected:-0}" -ge $((COUNT / 4)) ] || fail "the server received only ${rejected:-0} bad datagrams"
+[ "${rejected:-0}" -ge "$min_bad" ] || fail "the server received only ${rejected:-0} bad datagrams"
 [ "$lines" -lt 20 ] || fail "$lines lines on stderr"
 grep -Eq '^hola-server: bad datagrams held back in the last [0-9.]+ s: [1-9][0-9]* log lines' \
     "$TMP/udp.err" || fail "no summary of the lines held back"
