@@ -28,7 +28,7 @@
 /* How long a stopping server waits for replies to be flushed. */
 #define STOP_US 2000000u
 
-enum conn_state {
+enum hola_tcp_conn_state {
     CONN_OPEN,
     /* The peer sent EOF: send the queued replies, then close. */
     CONN_FLUSH_CLOSE,
@@ -41,9 +41,9 @@ enum conn_state {
     CONN_DRAIN,
 };
 
-struct conn {
+struct hola_tcp_conn {
     int fd;
-    enum conn_state state;
+    enum hola_tcp_conn_state state;
     char peer[HOLA_ADDR_STRLEN];
     struct hola_linebuf in;
     char *out;
@@ -52,16 +52,16 @@ struct conn {
     uint64_t deadline_us;
 };
 
-struct tcp_server {
+struct hola_tcp_server {
     struct hola_server *srv;
     int lfd;
-    struct conn *conns[MAX_CONNS];
+    struct hola_tcp_conn *conns[MAX_CONNS];
     size_t nconns;
 };
 
-static void conn_close(struct tcp_server *ts, size_t i)
+static void conn_close(struct hola_tcp_server *ts, size_t i)
 {
-    struct conn *c = ts->conns[i];
+    struct hola_tcp_conn *c = ts->conns[i];
 
     close(c->fd);
     hola_linebuf_free(&c->in);
@@ -70,7 +70,7 @@ static void conn_close(struct tcp_server *ts, size_t i)
     ts->conns[i] = ts->conns[--ts->nconns];
 }
 
-static int queue(struct conn *c, const char *data, size_t n)
+static int queue(struct hola_tcp_conn *c, const char *data, size_t n)
 {
     if (c->out_len + n > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 1024;
@@ -89,10 +89,10 @@ static int queue(struct conn *c, const char *data, size_t n)
 
 /* Queues "error: ..." for the peer, logs the same with the peer's address on stderr, and
  * moves the connection to `next` (CONN_OPEN keeps it going). */
-static void reject(struct hola_server *srv, struct conn *c, enum conn_state next, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
-static void reject(struct hola_server *srv, struct conn *c, enum conn_state next, const char *fmt,
-                   ...)
+static void reject(struct hola_server *srv, struct hola_tcp_conn *c, enum hola_tcp_conn_state next,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reject(struct hola_server *srv, struct hola_tcp_conn *c, enum hola_tcp_conn_state next,
+                   const char *fmt, ...)
 {
     char msg[HOLA_ERR_MAX];
     va_list ap;
@@ -109,7 +109,8 @@ static void reject(struct hola_server *srv, struct conn *c, enum conn_state next
 }
 
 /* Handles one received line: skip, greet, or refuse. */
-static void handle_line(struct hola_server *srv, struct conn *c, const char *line, size_t len)
+static void handle_line(struct hola_server *srv, struct hola_tcp_conn *c, const char *line,
+                        size_t len)
 {
     struct hola_name_check chk = hola_names_check(line, len);
     char reply[HOLA_REPLY_MAX];
@@ -145,7 +146,7 @@ static void handle_line(struct hola_server *srv, struct conn *c, const char *lin
 }
 
 /* Hands every complete line (and at EOF the unterminated last one) to handle_line(). */
-static void read_lines(struct hola_server *srv, struct conn *c, bool eof)
+static void read_lines(struct hola_server *srv, struct hola_tcp_conn *c, bool eof)
 {
     const char *line;
     size_t len;
@@ -167,7 +168,7 @@ static void read_lines(struct hola_server *srv, struct conn *c, bool eof)
 }
 
 /* Sends what is queued; -1 when the connection is dead. Then advances a closing state. */
-static int flush(struct conn *c)
+static int flush(struct hola_tcp_conn *c)
 {
     while (c->out_off < c->out_len) {
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -193,7 +194,7 @@ static int flush(struct conn *c)
 }
 
 /* Reacts to poll()'s revents for one connection; -1 when it is to be closed. */
-static int conn_io(struct hola_server *srv, struct conn *c, short revents)
+static int conn_io(struct hola_server *srv, struct hola_tcp_conn *c, short revents)
 {
     if ((revents & (POLLIN | POLLHUP | POLLERR)) && c->state == CONN_DRAIN) {
         char scratch[4096];
@@ -219,7 +220,7 @@ static int conn_io(struct hola_server *srv, struct conn *c, short revents)
     return flush(c);
 }
 
-static void accept_all(struct tcp_server *ts)
+static void accept_all(struct hola_tcp_server *ts)
 {
     while (ts->nconns < MAX_CONNS) {
         struct sockaddr_storage ss;
@@ -233,7 +234,7 @@ static void accept_all(struct tcp_server *ts)
                 fprintf(stderr, "hola-server: accept: %s\n", strerror(errno));
             return;
         }
-        struct conn *c = calloc(1, sizeof *c);
+        struct hola_tcp_conn *c = calloc(1, sizeof *c);
         int fl = fcntl(fd, F_GETFL);
         if (c == NULL || hola_linebuf_init(&c->in, HOLA_LINE_MAX) != 0 || fl < 0 ||
             fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
@@ -259,7 +260,7 @@ static void accept_all(struct tcp_server *ts)
 
 /* Milliseconds until the earliest deadline (-1: none), rounded up so poll() does not wake
  * just before it. */
-static int next_timeout(const struct tcp_server *ts, uint64_t stop_us, uint64_t now)
+static int next_timeout(const struct hola_tcp_server *ts, uint64_t stop_us, uint64_t now)
 {
     uint64_t first = stop_us;
 
@@ -275,7 +276,7 @@ static int next_timeout(const struct tcp_server *ts, uint64_t stop_us, uint64_t 
 
 int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
 {
-    struct tcp_server ts;
+    struct hola_tcp_server ts;
     struct pollfd pfd[MAX_CONNS + 2];
     uint64_t stop_us = 0; /* nonzero once stopping: when to give up flushing */
     int rc = 0;
@@ -313,7 +314,7 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
         if (stop_us == 0 && ts.nconns < MAX_CONNS)
             pfd[1].events = POLLIN;
         for (size_t i = 0; i < ts.nconns; i++) {
-            struct conn *c = ts.conns[i];
+            struct hola_tcp_conn *c = ts.conns[i];
             short ev = 0;
             if ((c->state == CONN_OPEN && c->out_len - c->out_off < OUT_HIGH_WATER) ||
                 c->state == CONN_DRAIN)
@@ -339,7 +340,7 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
         /* Backwards, because closing moves the last connection into slot i. Connections
          * accepted below are not in pfd yet, so this runs first. */
         for (size_t i = ts.nconns; i-- > 0;) {
-            struct conn *c = ts.conns[i];
+            struct hola_tcp_conn *c = ts.conns[i];
             now = hola_stats_now_us();
             if (conn_io(srv, c, pfd[i + 2].revents) != 0 ||
                 (c->state == CONN_DRAIN && now >= c->deadline_us))
