@@ -2,6 +2,7 @@
  * error messages, and the list the client collects names into. */
 #include "names.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,28 @@ static size_t utf8_char(const unsigned char *p, size_t avail)
     return need + 1;
 }
 
+/* The code point of the well-formed character p[0..n) (n from utf8_char()). */
+static uint32_t code_point(const unsigned char *p, size_t n)
+{
+    static const unsigned char lead_bits[] = { 0x7F, 0x1F, 0x0F, 0x07 };
+    uint32_t cp = p[0] & lead_bits[n - 1];
+
+    for (size_t k = 1; k < n; k++)
+        cp = (cp << 6) | (p[k] & 0x3Fu);
+    return cp;
+}
+
+/* Characters a name may not hold, because a terminal acts on them instead of showing
+ * them. C0 and DEL (a tab or newline would also break the one-name-per-line framing);
+ * C1, where U+009B is CSI, an escape sequence's start as ESC [ is; and the bidirectional
+ * embeddings, overrides and isolates (Unicode UAX #9 section 2.1-2.4), which reorder
+ * what is shown after them, so a log line could read other than it is. */
+static bool is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
 size_t hola_names_utf8_prefix(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -93,10 +116,10 @@ struct hola_name_check hola_names_check(const char *s, size_t len)
         c.bad_at = ok;
         return c;
     }
-    for (size_t i = 0; i < c.len; i++) {
-        unsigned char b = (unsigned char)s[c.start + i];
-        /* A tab or newline inside a name would break the one-name-per-line framing. */
-        if (b < 0x20 || b == 0x7F) {
+    const unsigned char *p = (const unsigned char *)s + c.start;
+    for (size_t i = 0, n; i < c.len; i += n) {
+        n = utf8_char(p + i, c.len - i); /* never 0: the whole name is well-formed */
+        if (is_control(code_point(p + i, n))) {
             c.status = HOLA_NAME_CONTROL;
             c.bad_at = i;
             return c;
@@ -148,10 +171,11 @@ void hola_names_preview(const char *s, size_t len, char *out, size_t cap)
     }
     out[pos++] = '"';
     while (i < len && shown < PREVIEW_MAX) {
-        char esc[8];
+        char esc[12];
         const char *piece = s + i;
+        const unsigned char *u = (const unsigned char *)piece;
         size_t n = 1;
-        unsigned char b = (unsigned char)s[i];
+        unsigned char b = u[0];
 
         if (b == '"' || b == '\\') {
             esc[0] = '\\';
@@ -159,8 +183,12 @@ void hola_names_preview(const char *s, size_t len, char *out, size_t cap)
             piece = esc;
             if (!put(out, cap, &pos, piece, 2))
                 break;
-        } else if (b >= 0x20 && b != 0x7F &&
-                   (n = utf8_char((const unsigned char *)s + i, len - i)) > 0) {
+        } else if ((n = utf8_char(u, len - i)) > 1 && is_control(code_point(u, n))) {
+            /* C1 or a bidi control: by code point, as a reader would look it up */
+            snprintf(esc, sizeof esc, "\\u%04X", (unsigned)code_point(u, n));
+            if (!put(out, cap, &pos, esc, 6))
+                break;
+        } else if (n > 0 && !(n == 1 && is_control(b))) {
             /* one whole character: ASCII, or a well-formed multi-byte sequence */
             if (!put(out, cap, &pos, piece, n))
                 break;
@@ -183,7 +211,7 @@ void hola_names_preview(const char *s, size_t len, char *out, size_t cap)
 
 void hola_names_describe(const char *s, const struct hola_name_check *c, char *out, size_t cap)
 {
-    char preview[4 * PREVIEW_MAX + 8];
+    char preview[6 * PREVIEW_MAX + 8]; /* each shown character at most "\u202E" */
     const char *name = s + c->start;
 
     hola_names_preview(name, c->len, preview, sizeof preview);

@@ -16,7 +16,8 @@ enum hola_name_status {
     HOLA_NAME_EMPTY,    /* only whitespace: skipped, never an error */
     HOLA_NAME_TOO_LONG, /* more than HOLA_NAME_MAX bytes after trimming */
     HOLA_NAME_BAD_UTF8, /* not well-formed UTF-8 (RFC 3629) */
-    HOLA_NAME_CONTROL,  /* a control character (tab, NUL, ESC...) inside the name */
+    HOLA_NAME_CONTROL,  /* a control character inside the name: C0 (tab, NUL, ESC...), DEL,
+                         * C1 (U+0080..U+009F), bidi U+202A..U+202E, U+2066..U+2069 */
 };
 
 /* The outcome of a check: where the trimmed name sits inside the input, and for an
@@ -39,8 +40,8 @@ const char *hola_names_strerror(enum hola_name_status st);
  * above U+10FFFF and truncated sequences are all ill-formed. */
 size_t hola_names_utf8_prefix(const char *s, size_t len);
 
-/* Writes a printable, quoted preview of s into out: control and non-UTF-8 bytes become
- * \xHH, and a long input is shortened with "..." (the caller reports the real length, so
+/* Writes a printable, quoted preview of s into out: C0, DEL and non-UTF-8 bytes become
+ * \xHH, C1 and bidi controls \uHHHH, and a long input is shortened with "..." (the caller reports the real length, so
  * nothing is cut silently). out always ends with a NUL when cap > 0. */
 void hola_names_preview(const char *s, size_t len, char *out, size_t cap);
 

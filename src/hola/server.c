@@ -39,7 +39,8 @@ static const char usage_text[] =
     "closes that connection. Many clients are served at once, from one poll() loop.\n"
     "\n"
     "Standard output carries only the \"Conectado a\" and \"Hola\" lines; the listening\n"
-    "address, errors, --trace and --stats go to standard error.\n"
+    "address, errors, --trace and --stats go to standard error. Standard output never\n"
+    "blocks the server: lines a reader does not take in time are dropped and counted.\n"
     "\n"
     "Options:\n"
     "  -p, --proto PROTO     transport: tcp (default), udp or rudp\n"
@@ -53,7 +54,11 @@ static const char usage_text[] =
     "                        temporary file, then renamed: readers never see half a file)\n"
     "      --stats           at exit, print one line of JSON with counters to stderr:\n"
     "                        proto, role, sent, received, lost, rejected, clients,\n"
-    "                        elapsed_ms; with rudp also the engines' counters summed\n"
+    "                        elapsed_ms, stdout_dropped (lines a reader that does\n"
+    "                        not read never got); with udp also unlogged,\n"
+    "                        replies_over_rate, replies_over_size (what bad\n"
+    "                        datagrams did not draw: docs/limits.md); with rudp\n"
+    "                        also the engines' counters summed\n"
     "                        over every connection (retransmits_timeout,\n"
     "                        retransmits_fast, spurious, duplicates, out_of_order,\n"
     "                        corrupt, min_rtt_us; srtt_us, rttvar_us, rto_us, cwnd of\n"
@@ -361,15 +366,26 @@ int main(int argc, char **argv)
         return 1;
     }
     srv.stop_fd = sig_pipe[0];
+    if (hola_out_nonblocking("hola-server", HOLA_OUT_QUEUE) != 0) {
+        fprintf(stderr, "hola-server: standard output: %s\n", strerror(errno));
+        return 1;
+    }
     hola_stats_start(&srv.stats, hola_opts_proto_name(srv.cfg.proto), "server");
 
     int rc = -1;
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
         if (runners[i].proto == srv.cfg.proto)
             rc = runners[i].run(&srv, &e);
-    hola_out_flush();
-    if (stats)
+    unsigned long long dropped = hola_out_finish();
+    if (dropped > 0)
+        fprintf(stderr,
+                "hola-server: %llu lines not written to standard output (its reader did "
+                "not take them)\n",
+                dropped);
+    if (stats) {
+        hola_stats_add(&srv.stats, "stdout_dropped", dropped);
         hola_stats_print(&srv.stats, stderr);
+    }
     close(sig_pipe[0]);
     close(sig_pipe[1]);
     if (rc == 0 && hola_out_error() != 0)

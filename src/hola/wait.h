@@ -1,4 +1,5 @@
-/* wait.h: sleeping on two descriptors with microsecond precision (the rudp loops). */
+/* wait.h: sleeping on two descriptors with microsecond precision (the rudp loops), any
+ * descriptor number. */
 #ifndef HOLA_WAIT_H
 #define HOLA_WAIT_H
 

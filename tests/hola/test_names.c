@@ -61,6 +61,41 @@ static const struct row rows[] = {
       "B",
       0, HOLA_NAME_CONTROL, NULL, 1 },
     { "NUL inside", "A\0B", 3, HOLA_NAME_CONTROL, NULL, 1 },
+    /* C1 controls (U+0080..U+009F, C2 80..C2 9F): a terminal takes U+009B as CSI, the
+     * start of an escape sequence, as it takes ESC [. */
+    { "U+0080 first C1", "Ana\xc2\x80", 0, HOLA_NAME_CONTROL, NULL, 3 },
+    { "U+009B CSI",
+      "A\xc2\x9b"
+      "31mB",
+      0, HOLA_NAME_CONTROL, NULL, 1 },
+    { "U+009F last C1", "\xc2\x9f", 0, HOLA_NAME_CONTROL, NULL, 0 },
+    { "U+00A0 just after C1",
+      "A\xc2\xa0"
+      "B",
+      0, HOLA_NAME_OK,
+      "A\xc2\xa0"
+      "B",
+      0 },
+    { "U+00BF inverted question mark", "\xc2\xbf", 0, HOLA_NAME_OK, "\xc2\xbf", 0 },
+    /* Bidirectional embeddings, overrides and isolates (Unicode UAX #9 section 2): they
+     * reorder what a terminal shows after them ("Trojan Source", CVE-2021-42574). */
+    { "U+202A LRE",
+      "\xe2\x80\xaa"
+      "A",
+      0, HOLA_NAME_CONTROL, NULL, 0 },
+    { "U+202E RLO",
+      "Ana\xe2\x80\xae"
+      "gpj.exe",
+      0, HOLA_NAME_CONTROL, NULL, 3 },
+    { "U+2066 LRI", "A\xe2\x81\xa6", 0, HOLA_NAME_CONTROL, NULL, 1 },
+    { "U+2069 PDI",
+      "AB\xe2\x81\xa9"
+      "C",
+      0, HOLA_NAME_CONTROL, NULL, 2 },
+    { "U+2029 just before LRE", "\xe2\x80\xa9", 0, HOLA_NAME_OK, "\xe2\x80\xa9", 0 },
+    { "U+202F just after RLO", "A\xe2\x80\xaf", 0, HOLA_NAME_OK, "A\xe2\x80\xaf", 0 },
+    { "U+2065 just before LRI", "\xe2\x81\xa5", 0, HOLA_NAME_OK, "\xe2\x81\xa5", 0 },
+    { "U+206A just after PDI", "\xe2\x81\xaa", 0, HOLA_NAME_OK, "\xe2\x81\xaa", 0 },
 };
 
 static void test_table(void **state)
@@ -135,6 +170,12 @@ static void test_preview(void **state)
     hola_names_preview(long_name, sizeof long_name, out, sizeof out);
     assert_int_equal(strlen(out), 1 + 40 + 3 + 1);
     assert_string_equal(out + 41, "...\"");
+    /* C1 controls and bidi overrides are escaped by code point, never shown raw. */
+    hola_names_preview("A\xc2\x9b"
+                       "B\xe2\x80\xae"
+                       "C\xe2\x81\xa6",
+                       11, out, sizeof out);
+    assert_string_equal(out, "\"A\\u009BB\\u202EC\\u2066\"");
     /* A tiny buffer still ends in NUL and never overflows. */
     hola_names_preview(long_name, sizeof long_name, out, 8);
     assert_true(strlen(out) < 8);
@@ -149,6 +190,16 @@ static void test_describe(void **state)
     struct hola_name_check c = hola_names_check(" Ana\xff ", 6);
     hola_names_describe(" Ana\xff ", &c, out, sizeof out);
     assert_string_equal(out, "\"Ana\\xFF\": not valid UTF-8 (byte 4)");
+
+    /* Forty right-to-left overrides: each is shown as \u202E, nothing cut mid-escape. */
+    for (size_t i = 0; i < 40; i++)
+        memcpy(big + 3 * i, "\xe2\x80\xae", 3);
+    c = hola_names_check(big, 120);
+    hola_names_describe(big, &c, out, sizeof out);
+    assert_int_equal(c.status, HOLA_NAME_CONTROL);
+    assert_int_equal(strncmp(out, "\"\\u202E\\u202E", 13), 0);
+    assert_non_null(strstr(out, "\\u202E\": contains a control character (byte 1)"));
+    assert_null(strstr(out, "\xe2"));
 
     memset(big, 'b', sizeof big);
     c = hola_names_check(big, 600);
