@@ -382,6 +382,34 @@ static void test_regression_paused_peer_is_not_dead(void **state)
     pair_free(&p);
 }
 
+/* Regression: with the minimum silence, a server whose client left without
+ * acknowledging the server's FIN (its last ACK lost) held the connection for 3 s, past
+ * a --count server's 2 s of grace. With only our FIN left nothing is at stake: the
+ * count alone ends it, cleanly, with the RESET(CLOSED) that stands in for the FIN. */
+static void test_regression_only_fin_left_needs_no_silence(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    exchange(&p, 4);
+    assert_int_equal(rudp_conn_close(p.c, p.now), 0);
+    exchange(&p, 4); /* the server has the client's FIN and acknowledged it */
+    assert_int_equal(rudp_conn_close(p.s, p.now), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(p.s, p.now, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(rudp_conn_input(p.c, buf, (size_t)n, p.now + 50), 0);
+    /* The client's ACK of that FIN is lost, and the client is gone. */
+    uint64_t left_at = p.now;
+    run_silent(p.s, &p.now, left_at + 10000000, NULL);
+    assert_int_equal(rudp_conn_state(p.s), RUDP_STATE_CLOSED);
+    assert_int_equal(rudp_conn_error(p.s), 0);
+    assert_true(p.now - left_at < 1000000);
+    pair_free(&p);
+}
+
 /* A peer that never answers again is given up once both the count and 3 s of silence
  * are spent, well before the 10 s dead timeout, and the statistics say how long. */
 static void test_dead_peer_needs_count_and_silence(void **state)
@@ -1298,6 +1326,7 @@ int main(void)
         cmocka_unit_test(test_backoff_and_dead_peer),
         cmocka_unit_test(test_regression_paused_peer_is_not_dead),
         cmocka_unit_test(test_dead_peer_needs_count_and_silence),
+        cmocka_unit_test(test_regression_only_fin_left_needs_no_silence),
         cmocka_unit_test(test_handshake_gives_up),
         cmocka_unit_test(test_unproven_server_sends_at_most_3x),
         cmocka_unit_test(test_reset_from_peer),

@@ -452,10 +452,15 @@ static void give_up(rudp_conn_t *c, uint64_t now)
         fail(c, RUDP_ETIMEDOUT, now);
 }
 
-/* Whether the timeouts spent so far, and the silence, make the peer dead. */
+/* Whether the timeouts spent so far, and the silence, make the peer dead. When only
+ * our FIN is left nothing is at stake: the peer has all our data and we have all of
+ * its, and the RESET(CLOSED) that ends us stands in for the FIN (fail()), so a peer
+ * that left without acknowledging it does not hold us for the minimum silence. */
 static int spent(const rudp_conn_t *c, uint32_t timeouts, uint64_t now)
 {
-    return timeouts > c->cfg.max_retries && now - silent_since(c) >= min_silence(c);
+    if (timeouts <= c->cfg.max_retries)
+        return 0;
+    return only_our_fin_left(c) || now - silent_since(c) >= min_silence(c);
 }
 
 /* The peer stayed silent through another timeout. */
