@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
+
 int hola_replies_init(struct hola_replies *r, const struct hola_names *names, struct hola_err *e)
 {
     size_t n = names->n ? names->n : 1;
@@ -15,7 +17,7 @@ int hola_replies_init(struct hola_replies *r, const struct hola_names *names, st
     r->answered = calloc(n, sizeof *r->answered);
     if (r->sent_us == NULL || r->lat_us == NULL || r->answered == NULL) {
         hola_replies_free(r);
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 
 #include "addr.h"
+#include "i18n.h"
 #include "impair.h"
 #include "names.h"
 #include "out.h"
@@ -40,18 +41,18 @@ static void reply_to(int fd, const char *data, size_t n, const struct sockaddr *
      * the same lesson as one lost on the wire. The error is still reported. */
     if (sec != NULL) {
         if (hola_dtls_send(sec, to, tolen, (const uint8_t *)data, n) != 0)
-            fprintf(stderr, "hola-server: %s: reply not sent: no DTLS session\n", peer);
+            fprintf(stderr, _("hola-server: %s: reply not sent: no DTLS session\n"), peer);
         return;
     }
     if (hola_impair_sendto(impair, fd, data, n, to, tolen) < 0)
-        fprintf(stderr, "hola-server: %s: reply not sent: %s\n", peer, strerror(errno));
+        fprintf(stderr, _("hola-server: %s: reply not sent: %s\n"), peer, strerror(errno));
 }
 
 /* Sends the delayed replies that are due; errors concern one peer, not the server. */
 static void flush_impair(int fd)
 {
     while (hola_impair_flush(impair, fd) < 0 && errno != EAGAIN)
-        fprintf(stderr, "hola-server: delayed reply not sent: %s\n", strerror(errno));
+        fprintf(stderr, _("hola-server: delayed reply not sent: %s\n"), strerror(errno));
 }
 
 static void handle_datagram(struct hola_server *srv, int fd, const char *buf, size_t n,
@@ -74,7 +75,7 @@ static void handle_datagram(struct hola_server *srv, int fd, const char *buf, si
         fprintf(stderr, "hola-server: %s: %s\n", peer, why);
         srv->stats.rejected++;
         int len = snprintf(msg, sizeof msg, "error: %s%s",
-                           chk.status == HOLA_NAME_TOO_LONG ? "name " : "", why);
+                           chk.status == HOLA_NAME_TOO_LONG ? _("name ") : "", why);
         /* The preview in `why` is ASCII-safe and short, so len fits in msg. */
         reply_to(fd, msg, (size_t)len, from, fromlen, peer);
         return;
@@ -92,7 +93,7 @@ static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, con
 {
     struct hola_udp_sec *c = user;
     if (hola_impair_sendto(impair, c->fd, d, n, to, tolen) < 0 && errno != EAGAIN)
-        fprintf(stderr, "hola-server: DTLS record not sent: %s\n", strerror(errno));
+        fprintf(stderr, _("hola-server: DTLS record not sent: %s\n"), strerror(errno));
 }
 
 /* A decrypted datagram: a name, as in plaintext. */
@@ -115,7 +116,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         /* The certificate (and its fingerprint line) before "listening on". */
         scfg = malloc(sizeof *scfg);
         if (scfg == NULL)
-            return hola_err_set(e, "out of memory");
+            return hola_err_set(e, _("out of memory"));
         if (hola_secure_setup(scfg, &srv->cfg.net, true, "hola-server", 0, e) != 0 ||
             hola_dtls_new(&sec, scfg, true, srv->cfg.net.max_clients, srv->cfg.net.handshake_rate,
                           sec_send, sec_recv, &sctx, e) != 0) {
@@ -137,7 +138,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
             close(fd);
             return -1;
         }
-        fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n", seed);
+        fprintf(stderr, _("hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n"), seed);
     }
     for (;;) {
         /* Lines out before anything else: a failed stdout is seen (done) before the
