@@ -22,6 +22,7 @@ need ping iputils-ping
 need script bsdutils
 need tshark tshark
 need groff groff-base
+need_es_locale
 if [ $quick -eq 0 ]; then
     # scripts/fuzz.sh: clang links -fsanitize=fuzzer only with libFuzzer's runtime, which
     # Debian/Ubuntu ship in libclang-rt-N-dev, merely recommended by clang.
@@ -34,6 +35,7 @@ if [ $quick -eq 0 ]; then
         clang -x c - -fsanitize=fuzzer -o /dev/null 2>/dev/null || need libFuzzer libclang-rt-dev
 fi
 install_missing
+ensure_es_locale
 
 total_ok=0 total_fail=0 total_skip=0
 run_suite() {
