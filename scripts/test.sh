@@ -23,6 +23,7 @@ need ping iputils-ping
 need script bsdutils
 need tshark tshark
 need groff groff-base
+need_es_locale
 # tests/lab/lab-vm.sh: the lab under real netem in a VM (Debian's kernel, fetched by
 # scripts/hola-lab-vm with apt-get download into build/vm/).
 need qemu-system-x86_64 qemu-system-x86
@@ -40,6 +41,7 @@ if [ $quick -eq 0 ]; then
         clang -x c - -fsanitize=fuzzer -o /dev/null 2>/dev/null || need libFuzzer libclang-rt-dev
 fi
 install_missing
+ensure_es_locale
 
 total_ok=0 total_fail=0 total_skip=0
 run_suite() {

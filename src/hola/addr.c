@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 int hola_addr_resolve(const char *host, uint16_t port, int socktype, int passive,
                       struct addrinfo **out, struct hola_err *e)
 {
@@ -22,7 +24,7 @@ int hola_addr_resolve(const char *host, uint16_t port, int socktype, int passive
 
     int rc = getaddrinfo(host, service, &hints, out);
     if (rc != 0) {
-        return hola_err_set(e, "cannot resolve %s: %s", host ? host : "(any)",
+        return hola_err_set(e, _("cannot resolve %s: %s"), host ? host : _("(any)"),
                             rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
     }
     return 0;
@@ -47,7 +49,7 @@ void hola_addr_format(const struct sockaddr *sa, socklen_t salen, char *out, siz
             snprintf(out, cap, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
         }
     } else {
-        snprintf(out, cap, "(address family %d)", (int)sa->sa_family);
+        snprintf(out, cap, _("(address family %d)"), (int)sa->sa_family);
     }
 }
 

@@ -27,71 +27,74 @@
 #define DEFAULT_TIMEOUT_UDP 1000
 
 static const char usage_text[] =
-    "Usage: hola-client [OPTION]... [NAME]...\n"
-    "Send names to hola-server and print its replies (\"Hola <name>\"), one per line, in\n"
-    "order.\n"
-    "\n"
-    "The names come from the arguments; without any, from the keyboard when standard\n"
-    "input is a terminal (the program asks how many, then each one; in Spanish when\n"
-    "LC_ALL, LC_MESSAGES or LANG starts with \"es\"), else one per line from standard\n"
-    "input. Names are UTF-8, at most 512 bytes once surrounding whitespace is trimmed;\n"
-    "empty ones are skipped. Every name is checked before anything is sent: one that is\n"
-    "too long or not valid UTF-8 is reported by its position, and nothing is sent.\n"
-    "\n"
-    "TCP sends one name per line on one connection. UDP sends one datagram per name on a\n"
-    "connected socket (so an ICMP \"port unreachable\" is reported, not waited out), waits\n"
-    "for the replies, never retransmits, and then reports on standard error how many\n"
-    "names were sent, answered and lost, and which were lost (the first 50 by name, the\n"
-    "rest as a count). rudp (the reliable layer over UDP) sends one message per name,\n"
-    "as many at once as --window allows, retransmits what is lost, and ends once every\n"
-    "reply has arrived and both sides have closed the connection; if the server cannot\n"
-    "be reached, is full, resets the connection or stops answering, one line says which.\n"
-    "\n"
-    "Options:\n"
-    "  -p, --proto PROTO   transport: tcp (default), udp or rudp\n"
-    "  -H, --host HOST     server host name or address (default localhost); e.g.\n"
-    "                      127.0.0.1, ::1\n"
-    "  -P, --port PORT     server port (default 7000)\n"
-    "  -t, --timeout MS    how long to wait for the server, in milliseconds. UDP: for\n"
-    "                      replies after the last datagram is sent (per name with\n"
-    "                      --lockstep); default 1000. TCP: to connect, and for each\n"
-    "                      reply; default 5000. rudp has its own limit instead: see\n"
-    "                      --max-retries and --dead-timeout\n"
-    "  -l, --lockstep      send one name, wait for its reply, then the next (default:\n"
-    "                      send them all (rudp: as many as the window holds), then\n"
-    "                      collect the replies)\n"
-    "      --stats         at exit, print one line of JSON with counters to stderr:\n"
-    "                      {\"proto\":\"udp\",\"role\":\"client\",\"sent\":N,\"received\":N,\n"
-    "                      \"lost\":N,\"elapsed_ms\":X}; with rudp also the engine's\n"
-    "                      retransmits_timeout, retransmits_fast, spurious, duplicates,\n"
-    "                      out_of_order, corrupt, srtt_us, rttvar_us, min_rtt_us, rto_us,\n"
-    "                      cwnd, packet and datagram counts; with an impairment,\n"
-    "                      impair_lost, impair_duplicated, impair_corrupted...; at\n"
-    "                      the end, for every protocol, lat_p50_us and lat_p99_us\n"
-    "                      (from handing a name to the transport to reading its\n"
-    "                      reply, median and 99th percentile), dup (replies that\n"
-    "                      came twice), out_of_order (replies after a later\n"
-    "                      name's; rudp: reply_out_of_order) and, once every name\n"
-    "                      is answered, last_reply_us (from the start to reading\n"
-    "                      the last reply: the exchange without its teardown)\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
-    "\n";
+    N_("Usage: hola-client [OPTION]... [NAME]...\n"
+       "Send names to hola-server and print its replies (\"Hola <name>\"), one per line, in\n"
+       "order.\n"
+       "\n"
+       "The names come from the arguments; without any, from the keyboard when standard\n"
+       "input is a terminal (the program asks how many, then each one), else one per line\n"
+       "from standard input. Names are UTF-8, at most 512 bytes once surrounding whitespace\n"
+       "is trimmed; empty ones are skipped. Every name is checked before anything is sent:\n"
+       "one that is too long or not valid UTF-8 is reported by its position, and nothing is\n"
+       "sent.\n"
+       "\n"
+       "TCP sends one name per line on one connection. UDP sends one datagram per name on a\n"
+       "connected socket (so an ICMP \"port unreachable\" is reported, not waited out), waits\n"
+       "for the replies, never retransmits, and then reports on standard error how many\n"
+       "names were sent, answered and lost, and which were lost (the first 50 by name, the\n"
+       "rest as a count). rudp (the reliable layer over UDP) sends one message per name,\n"
+       "as many at once as --window allows, retransmits what is lost, and ends once every\n"
+       "reply has arrived and both sides have closed the connection; if the server cannot\n"
+       "be reached, is full, resets the connection or stops answering, one line says which.\n"
+       "\n"
+       "Options:\n"
+       "  -p, --proto PROTO   transport: tcp (default), udp or rudp\n"
+       "  -H, --host HOST     server host name or address (default localhost); e.g.\n"
+       "                      127.0.0.1, ::1\n"
+       "  -P, --port PORT     server port (default 7000)\n"
+       "  -t, --timeout MS    how long to wait for the server, in milliseconds. UDP: for\n"
+       "                      replies after the last datagram is sent (per name with\n"
+       "                      --lockstep); default 1000. TCP: to connect, and for each\n"
+       "                      reply; default 5000. rudp has its own limit instead: see\n"
+       "                      --max-retries and --dead-timeout\n"
+       "  -l, --lockstep      send one name, wait for its reply, then the next (default:\n"
+       "                      send them all (rudp: as many as the window holds), then\n"
+       "                      collect the replies)\n"
+       "      --stats         at exit, print one line of JSON with counters to stderr:\n"
+       "                      {\"proto\":\"udp\",\"role\":\"client\",\"sent\":N,\"received\":N,\n"
+       "                      \"lost\":N,\"elapsed_ms\":X}; with rudp also the engine's\n"
+       "                      retransmits_timeout, retransmits_fast, spurious, duplicates,\n"
+       "                      out_of_order, corrupt, srtt_us, rttvar_us, min_rtt_us, rto_us,\n"
+       "                      cwnd, packet and datagram counts; with an impairment,\n"
+       "                      impair_lost, impair_duplicated, impair_corrupted...; at\n"
+       "                      the end, for every protocol, lat_p50_us and lat_p99_us\n"
+       "                      (from handing a name to the transport to reading its\n"
+       "                      reply, median and 99th percentile), dup (replies that\n"
+       "                      came twice), out_of_order (replies after a later\n"
+       "                      name's; rudp: reply_out_of_order) and, once every name\n"
+       "                      is answered, last_reply_us (from the start to reading\n"
+       "                      the last reply: the exchange without its teardown)\n"
+       "  -h, --help          show this help and exit\n"
+       "  -V, --version       show the version and exit\n"
+       "\n");
 
 static const char usage_tail[] =
-    "\n"
-    "Exit status:\n"
-    "  0  every name was answered (rudp: and the connection closed cleanly)\n"
-    "  1  an error: server not reachable, server full, connection reset, peer not\n"
-    "     answering (rudp), a refused name, a timeout (TCP), SIGINT or SIGTERM...\n"
-    "  2  a bad option or argument, or a name that is too long or not UTF-8\n"
-    "  3  UDP: some names got no reply before the timeout\n"
-    "\n"
-    "Examples:\n"
-    "  hola-client -p tcp -P 7000 \"Julián Alcibar Zubillaga\" \"Yanina De Luna Ocampo\"\n"
-    "  printf 'Ana\\nÑandú\\n' | hola-client -p udp -H ::1 --stats\n"
-    "  seq -f 'Nombre %g' 500 | hola-client -p rudp --loss 20 --trace --stats\n"
-    "  hola-client -p rudp --window 1 --lockstep --max-retries 3 --dead-timeout 2000 Ana\n";
+    N_("\n"
+       "Exit status:\n"
+       "  0  every name was answered (rudp: and the connection closed cleanly)\n"
+       "  1  an error: server not reachable, server full, connection reset, peer not\n"
+       "     answering (rudp), a refused name, a timeout (TCP), SIGINT or SIGTERM...\n"
+       "  2  a bad option or argument, or a name that is too long or not UTF-8\n"
+       "  3  UDP: some names got no reply before the timeout\n"
+       "\n"
+       "Messages follow the locale: LANG=es_MX.UTF-8 (any es locale) gives Spanish. The\n"
+       "replies, \"Hola <name>\", are the same in every language.\n"
+       "\n"
+       "Examples:\n"
+       "  hola-client -p tcp -P 7000 \"Julián Alcibar Zubillaga\" \"Yanina De Luna Ocampo\"\n"
+       "  printf 'Ana\\nÑandú\\n' | hola-client -p udp -H ::1 --stats\n"
+       "  seq -f 'Nombre %g' 500 | hola-client -p rudp --loss 20 --trace --stats\n"
+       "  hola-client -p rudp --window 1 --lockstep --max-retries 3 --dead-timeout 2000 Ana\n");
 
 /* SIGINT/SIGTERM: a flag for the loops with finite poll() timeouts, and a self-pipe so
  * rudp's loop, which may sleep until the next engine deadline, wakes up at once. */
@@ -140,7 +143,7 @@ static void setup_signals(void)
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "hola-client: %s (see hola-client --help)\n", msg);
+    fprintf(stderr, _("hola-client: %s (see hola-client --help)\n"), msg);
     return 2;
 }
 
@@ -173,7 +176,7 @@ static int add_checked(struct hola_names *list, const char *s, size_t len, const
         return hola_err_set(e, "%s %s", where, why);
     }
     if (list->n >= MAX_NAMES)
-        return hola_err_set(e, "too many names (at most %d)", MAX_NAMES);
+        return hola_err_set(e, _("too many names (at most %d)"), MAX_NAMES);
     return hola_names_add(list, s + chk.start, chk.len, e);
 }
 
@@ -182,7 +185,7 @@ static int names_from_args(char **args, int n, struct hola_names *list, struct h
     char where[32];
 
     for (int i = 0; i < n; i++) {
-        snprintf(where, sizeof where, "name %d", i + 1);
+        snprintf(where, sizeof where, _("name %d"), i + 1);
         if (add_checked(list, args[i], strlen(args[i]), where, e) != 0)
             return -1;
     }
@@ -201,14 +204,14 @@ static int names_from_stream(FILE *in, struct hola_names *list, struct hola_err 
     errno = 0;
     while ((n = getline(&line, &cap, in)) >= 0) {
         lineno++;
-        snprintf(where, sizeof where, "line %lu of standard input:", lineno);
+        snprintf(where, sizeof where, _("line %lu of standard input:"), lineno);
         if (add_checked(list, line, (size_t)n, where, e) != 0) {
             rc = -1;
             break;
         }
     }
     if (rc == 0 && ferror(in))
-        rc = hola_err_set(e, "reading standard input: %s", strerror(errno));
+        rc = hola_err_set(e, _("reading standard input: %s"), strerror(errno));
     free(line);
     return rc;
 }
@@ -216,7 +219,6 @@ static int names_from_stream(FILE *in, struct hola_names *list, struct hola_err 
 /* The practice's dialogue: how many names, then each one; a bad answer is asked again. */
 static int names_interactive(struct hola_names *list, struct hola_err *e)
 {
-    enum hola_lang lang = hola_i18n_lang();
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -225,9 +227,9 @@ static int names_interactive(struct hola_names *list, struct hola_err *e)
     int rc = 0;
 
     while (count == 0) {
-        fputs(hola_i18n_msg(lang, HOLA_MSG_HOW_MANY), stderr);
+        fputs(_("How many names? "), stderr);
         if ((n = getline(&line, &cap, stdin)) < 0) {
-            rc = hola_err_set(e, "standard input closed before any name was given");
+            rc = hola_err_set(e, _("standard input closed before any name was given"));
             goto out;
         }
         struct hola_name_check chk = hola_names_check(line, (size_t)n);
@@ -235,21 +237,21 @@ static int names_interactive(struct hola_names *list, struct hola_err *e)
         if (chk.status != HOLA_NAME_OK ||
             hola_opts_ulong(line + chk.start, "count", 1, MAX_ASKED, &count, &why) != 0) {
             count = 0;
-            fprintf(stderr, "%s\n", hola_i18n_msg(lang, HOLA_MSG_BAD_COUNT));
+            fprintf(stderr, "%s\n", _("Please type a number from 1 to 100."));
         }
     }
     while (list->n < count) {
-        fprintf(stderr, "%s %zu: ", hola_i18n_msg(lang, HOLA_MSG_NAME), list->n + 1);
+        fprintf(stderr, _("Name %zu: "), list->n + 1);
         if ((n = getline(&line, &cap, stdin)) < 0) {
-            rc = hola_err_set(e, "standard input closed after %zu of %lu names", list->n, count);
+            rc = hola_err_set(e, _("standard input closed after %zu of %lu names"), list->n, count);
             goto out;
         }
         size_t before = list->n;
         if (add_checked(list, line, (size_t)n, "", &why) != 0) {
             /* why.msg starts with the " " of the empty `where`. */
-            fprintf(stderr, "%s:%s\n", hola_i18n_msg(lang, HOLA_MSG_BAD_NAME), why.msg);
+            fprintf(stderr, _("Name refused:%s\n"), why.msg);
         } else if (list->n == before) {
-            fprintf(stderr, "%s\n", hola_i18n_msg(lang, HOLA_MSG_EMPTY_NAME));
+            fprintf(stderr, "%s\n", _("The name is empty; type it again."));
         }
     }
 out:
@@ -292,6 +294,7 @@ int main(int argc, char **argv)
     int c;
 
     hola_netopts_init(&cfg.net);
+    hola_i18n_init();
     opterr = 0; /* one message of ours instead of getopt's */
     while ((c = getopt_long(argc, argv, ":p:H:P:t:lhV", longopts, NULL)) != -1) {
         switch (c) {
@@ -317,13 +320,13 @@ int main(int argc, char **argv)
             stats = true;
             break;
         case 'h':
-            fputs(usage_text, stdout);
-            fputs(hola_netopts_help_rudp, stdout);
+            fputs(_(usage_text), stdout);
+            fputs(_(hola_netopts_help_rudp), stdout);
             fputc('\n', stdout);
-            fputs(hola_netopts_help_impair, stdout);
+            fputs(_(hola_netopts_help_impair), stdout);
             fputc('\n', stdout);
-            fputs(hola_netopts_help_secure_client, stdout);
-            fputs(usage_tail, stdout);
+            fputs(_(hola_netopts_help_secure_client), stdout);
+            fputs(_(usage_tail), stdout);
             return 0;
         case 'V':
             printf("hola-client %s\n", HOLA_VERSION);
@@ -341,8 +344,8 @@ int main(int argc, char **argv)
     if (hola_netopts_check(&cfg.net, cfg.proto, &e) != 0)
         return usage_error(e.msg);
     if (cfg.proto == HOLA_PROTO_RUDP && cfg.timeout_ms != 0)
-        return usage_error("--timeout does not apply to rudp: it retransmits until "
-                           "--max-retries or --dead-timeout gives the server up");
+        return usage_error(_("--timeout does not apply to rudp: it retransmits until "
+                             "--max-retries or --dead-timeout gives the server up"));
     if (cfg.timeout_ms == 0)
         cfg.timeout_ms = cfg.proto == HOLA_PROTO_UDP ? DEFAULT_TIMEOUT_UDP : DEFAULT_TIMEOUT_TCP;
 
@@ -354,7 +357,7 @@ int main(int argc, char **argv)
     else
         rc = names_from_stream(stdin, &names, &e);
     if (rc == 0 && names.n == 0)
-        rc = hola_err_set(&e, "no names to send");
+        rc = hola_err_set(&e, _("no names to send"));
     if (rc != 0) {
         hola_names_free(&names);
         fprintf(stderr, "hola-client: %s\n", e.msg);
@@ -372,7 +375,7 @@ int main(int argc, char **argv)
      * (SIGPIPE is ignored, so a closed pipe shows up here). */
     hola_out_flush();
     if (rc >= 0 && hola_out_error() != 0)
-        rc = hola_err_set(&e, "standard output: %s", strerror(hola_out_error()));
+        rc = hola_err_set(&e, _("standard output: %s"), strerror(hola_out_error()));
     if (stats)
         hola_stats_print(&st, stderr);
     hola_names_free(&names);

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "i18n.h"
 #include "out.h"
 #include "replies.h"
 #include "secure.h"
@@ -98,7 +99,7 @@ static void read_replies(struct rudp_client *rc)
             return;
         if (n == RUDP_ECLOSED) {
             if (rc->replies < rc->names->n)
-                fail_with(rc, "the server closed the connection after %zu of %zu replies",
+                fail_with(rc, _("the server closed the connection after %zu of %zu replies"),
                           rc->replies, rc->names->n);
             return;
         }
@@ -106,13 +107,13 @@ static void read_replies(struct rudp_client *rc)
             return; /* the connection's error: CLOSED follows */
         const char *r = (const char *)rc->buf;
         if (n >= 6 && memcmp(r, "error:", 6) == 0) {
-            fail_with(rc, "the server refused name %zu: %.*s", rc->replies + 1, n > 300 ? 300 : n,
-                      r);
+            fail_with(rc, _("the server refused name %zu: %.*s"), rc->replies + 1,
+                      n > 300 ? 300 : n, r);
             continue;
         }
         if (rc->replies >= rc->names->n || rc->failed) {
             if (!rc->failed)
-                fail_with(rc, "the server sent more replies than names");
+                fail_with(rc, _("the server sent more replies than names"));
             continue;
         }
         /* rudp delivers each message once, in order: anything else is counted
@@ -162,8 +163,9 @@ static int closing_error(struct rudp_client *rc, struct hola_err *e)
     /* DTLS refused or never answered, or a plaintext client met a --secure server. */
     if (why != NULL && rc->close_error != 0) {
         if (rc->close_error == RUDP_ETIMEDOUT)
-            return hola_err_set(e, "%s (rudp): %s: is the server running with --secure%s?",
-                                rc->where, why, rc->cfg->net.psk_len ? " and the same --psk" : "");
+            return hola_err_set(e, _("%s (rudp): %s: is the server running with --secure%s?"),
+                                rc->where, why,
+                                rc->cfg->net.psk_len ? _(" and the same --psk") : "");
         return hola_err_set(e, "%s (rudp): %s", rc->where, why);
     }
     switch (rc->close_error) {
@@ -171,32 +173,32 @@ static int closing_error(struct rudp_client *rc, struct hola_err *e)
         break;
     case RUDP_EUNREACH:
         return hola_err_set(e,
-                            "server not reachable at %s (rudp): nothing listens on that "
-                            "port (ICMP port unreachable)",
+                            _("server not reachable at %s (rudp): nothing listens on that "
+                              "port (ICMP port unreachable)"),
                             rc->where);
     case RUDP_ETIMEDOUT:
         hola_netopts_dead_limit(&rc->engine, limit, sizeof limit);
         return hola_err_set(e,
-                            "peer not answering after %s: gave %s (rudp) up with %zu of "
-                            "%zu replies",
+                            _("peer not answering after %s: gave %s (rudp) up with %zu of "
+                              "%zu replies"),
                             limit, rc->where, got, want);
     case RUDP_EREFUSED:
-        return hola_err_set(e, "server full: connection refused by %s (rudp)", rc->where);
+        return hola_err_set(e, _("server full: connection refused by %s (rudp)"), rc->where);
     case RUDP_ERESET:
         return hola_err_set(e,
-                            "connection reset by server %s (rudp) after %zu of %zu "
-                            "replies",
+                            _("connection reset by server %s (rudp) after %zu of %zu "
+                              "replies"),
                             rc->where, got, want);
     default:
-        return hola_err_set(e, "connection to %s (rudp) ended: %s (%zu of %zu replies)", rc->where,
-                            rudp_strerror(rc->close_error), got, want);
+        return hola_err_set(e, _("connection to %s (rudp) ended: %s (%zu of %zu replies)"),
+                            rc->where, rudp_strerror(rc->close_error), got, want);
     }
     if (rc->failed) {
         *e = rc->err;
         return -1;
     }
     if (got < want)
-        return hola_err_set(e, "the server closed the connection after %zu of %zu replies", got,
+        return hola_err_set(e, _("the server closed the connection after %zu of %zu replies"), got,
                             want);
     return 0;
 }
@@ -226,14 +228,14 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
     snprintf(port, sizeof port, "%u", (unsigned)rc->cfg->port);
     int r = rudp_sock_client(&rc->sock, rc->cfg->host, port, &cfg, on_event, rc);
     if (r == RUDP_EADDR)
-        return hola_err_set(e, "cannot resolve %s (rudp)", rc->cfg->host);
+        return hola_err_set(e, _("cannot resolve %s (rudp)"), rc->cfg->host);
     if (r == RUDP_ESYS)
-        return hola_err_set(e, "cannot open a UDP socket to %s (rudp): %s", rc->where,
+        return hola_err_set(e, _("cannot open a UDP socket to %s (rudp): %s"), rc->where,
                             strerror(errno));
     if (r != 0 && net->secure && rc->sec.err[0])
         return hola_err_set(e, "--secure: %s", rc->sec.err);
     if (r != 0)
-        return hola_err_set(e, "cannot start rudp to %s: %s", rc->where, rudp_strerror(r));
+        return hola_err_set(e, _("cannot start rudp to %s: %s"), rc->where, rudp_strerror(r));
     return 0;
 }
 
@@ -244,7 +246,7 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
     int result = -1;
 
     if (rc == NULL)
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     rc->cfg = cfg;
     rc->names = names;
     rc->st = st;
@@ -273,7 +275,7 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
                 rudp_conn_abort(rc->conn, rudp_sock_now(rc->sock));
                 rudp_sock_step(rc->sock, 0);
             }
-            hola_err_set(e, "interrupted after %zu of %zu replies", rc->replies, names->n);
+            hola_err_set(e, _("interrupted after %zu of %zu replies"), rc->replies, names->n);
             goto out;
         }
         int r = rudp_sock_step(rc->sock, 0);

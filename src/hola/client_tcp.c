@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "i18n.h"
 #include "linebuf.h"
 #include "out.h"
 #include "replies.h"
@@ -84,10 +85,10 @@ static int connect_server(const struct hola_client_cfg *cfg, struct hola_err *e)
     }
     freeaddrinfo(list);
     if (fd < 0 && hola_client_interrupted())
-        return hola_err_set(e, "interrupted while connecting to %s (tcp)", where);
+        return hola_err_set(e, _("interrupted while connecting to %s (tcp)"), where);
     if (fd < 0)
-        return hola_err_set(e, "server not reachable at %s (tcp): %s", where,
-                            err == ETIMEDOUT ? "no answer within the timeout" : strerror(err));
+        return hola_err_set(e, _("server not reachable at %s (tcp): %s"), where,
+                            err == ETIMEDOUT ? _("no answer within the timeout") : strerror(err));
     return fd;
 }
 
@@ -104,13 +105,13 @@ static int build_queue(struct hola_outq *q, const struct hola_names *names, stru
     size_t total = 0;
 
     if (names->n == 0)
-        return hola_err_set(e, "no names to send");
+        return hola_err_set(e, _("no names to send"));
     for (size_t i = 0; i < names->n; i++)
         total += names->len[i] + 1;
     q->buf = malloc(total);
     q->ends = calloc(names->n, sizeof *q->ends);
     if (q->buf == NULL || q->ends == NULL)
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     for (size_t i = 0; i < names->n; i++) {
         memcpy(q->buf + q->len, names->v[i], names->len[i]);
         q->len += names->len[i];
@@ -135,7 +136,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         return -1;
     if (hola_linebuf_init(&in, HOLA_LINE_MAX) != 0) {
         hola_replies_free(&rep);
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     }
     int fd = connect_server(cfg, e);
     if (fd < 0 || build_queue(&q, names, e) != 0)
@@ -150,7 +151,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         hola_out_flush();
         int n = poll(&p, 1, hola_client_ms_left(deadline));
         if (n < 0 && errno == EINTR && hola_client_interrupted()) {
-            hola_err_set(e, "interrupted after %zu of %zu replies", replies, names->n);
+            hola_err_set(e, _("interrupted after %zu of %zu replies"), replies, names->n);
             goto out;
         }
         if (n < 0 && errno == EINTR)
@@ -160,15 +161,15 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
             goto out;
         }
         if (n == 0) {
-            hola_err_set(e, "no reply from the server within %lu ms (%zu of %zu answered)",
+            hola_err_set(e, _("no reply from the server within %lu ms (%zu of %zu answered)"),
                          cfg->timeout_ms, replies, names->n);
             goto out;
         }
         if (p.revents & POLLOUT) {
             ssize_t w = send(fd, q.buf + q.off, allowed - q.off, MSG_NOSIGNAL);
             if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                hola_err_set(e, "sending to the server: %s (%zu of %zu answered)", strerror(errno),
-                             replies, names->n);
+                hola_err_set(e, _("sending to the server: %s (%zu of %zu answered)"),
+                             strerror(errno), replies, names->n);
                 goto out;
             }
             if (w > 0)
@@ -193,12 +194,12 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             continue;
         if (r < 0) {
-            hola_err_set(e, "receiving from the server: %s (%zu of %zu answered)", strerror(errno),
-                         replies, names->n);
+            hola_err_set(e, _("receiving from the server: %s (%zu of %zu answered)"),
+                         strerror(errno), replies, names->n);
             goto out;
         }
         if (r == 0) {
-            hola_err_set(e, "the server closed the connection after %zu of %zu replies", replies,
+            hola_err_set(e, _("the server closed the connection after %zu of %zu replies"), replies,
                          names->n);
             goto out;
         }
@@ -210,11 +211,11 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         int got;
         while (replies < names->n && (got = hola_linebuf_next(&in, &line, &len)) != 0) {
             if (got == HOLA_LINEBUF_TOO_LONG) {
-                hola_err_set(e, "the server sent a line longer than %d bytes", HOLA_LINE_MAX);
+                hola_err_set(e, _("the server sent a line longer than %d bytes"), HOLA_LINE_MAX);
                 goto out;
             }
             if (len >= 6 && memcmp(line, "error:", 6) == 0) {
-                hola_err_set(e, "the server refused name %zu: %.*s", replies + 1,
+                hola_err_set(e, _("the server refused name %zu: %.*s"), replies + 1,
                              (int)(len > 300 ? 300 : len), line);
                 goto out;
             }

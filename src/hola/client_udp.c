@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "i18n.h"
 #include "impair.h"
 #include "out.h"
 #include "replies.h"
@@ -79,7 +80,7 @@ static int open_socket(struct hola_udp_client *u, struct hola_err *e)
     }
     freeaddrinfo(list);
     if (u->fd < 0)
-        return hola_err_set(e, "cannot open a UDP socket to %s: %s", u->where, strerror(err));
+        return hola_err_set(e, _("cannot open a UDP socket to %s: %s"), u->where, strerror(err));
     if ((fl = fcntl(u->fd, F_GETFL)) < 0 || fcntl(u->fd, F_SETFL, fl | O_NONBLOCK) != 0)
         return hola_err_set(e, "fcntl: %s", strerror(errno));
     return 0;
@@ -99,13 +100,13 @@ static void take_reply(struct hola_udp_client *u, const char *r, size_t n)
         }
         /* A datagram can arrive twice; the second copy answers nothing new. */
         hola_out_flush();
-        fprintf(stderr, "hola-client: ignoring a reply that matches no waiting name\n");
+        fprintf(stderr, _("hola-client: ignoring a reply that matches no waiting name\n"));
         return;
     }
     char preview[200];
     hola_names_preview(r, n, preview, sizeof preview);
     hola_out_flush();
-    fprintf(stderr, "hola-client: the server answered %s\n", preview);
+    fprintf(stderr, _("hola-client: the server answered %s\n"), preview);
 }
 
 /* Reads every reply already queued, without waiting. -1 once the port is unreachable. */
@@ -116,8 +117,8 @@ static int drain(struct hola_udp_client *u, struct hola_err *e)
         if (n >= 0 && u->sec != NULL) {
             if (!is_dtls_record(u->buf, (size_t)n) && !hola_dtls_up(u->sec) && (u->fatal = true))
                 return hola_err_set(e,
-                                    "%s (udp): the server answered in plaintext: it does "
-                                    "not run with --secure",
+                                    _("%s (udp): the server answered in plaintext: it does "
+                                      "not run with --secure"),
                                     u->where);
             hola_dtls_input(u->sec, (const uint8_t *)u->buf, (size_t)n, (struct sockaddr *)&u->peer,
                             u->peer_len);
@@ -126,7 +127,7 @@ static int drain(struct hola_udp_client *u, struct hola_err *e)
             continue;
         }
         if (n >= 0 && is_dtls_record(u->buf, (size_t)n) && (u->fatal = true))
-            return hola_err_set(e, "%s (udp): the server speaks DTLS: it requires --secure",
+            return hola_err_set(e, _("%s (udp): the server speaks DTLS: it requires --secure"),
                                 u->where);
         if (n >= 0) {
             take_reply(u, u->buf, (size_t)n);
@@ -140,7 +141,7 @@ static int drain(struct hola_udp_client *u, struct hola_err *e)
             u->refused = true;
             return -1;
         }
-        return hola_err_set(e, "receiving from %s: %s", u->where, strerror(errno));
+        return hola_err_set(e, _("receiving from %s: %s"), u->where, strerror(errno));
     }
 }
 
@@ -157,12 +158,12 @@ static int flush_impair(struct hola_udp_client *u, bool *sent, struct hola_err *
         u->refused = true;
         return -1;
     }
-    return hola_err_set(e, "sending to %s: %s", u->where, strerror(errno));
+    return hola_err_set(e, _("sending to %s: %s"), u->where, strerror(errno));
 }
 
 static int interrupted(const struct hola_udp_client *u, struct hola_err *e)
 {
-    return hola_err_set(e, "interrupted after %zu of %zu replies", u->answered_n, u->names->n);
+    return hola_err_set(e, _("interrupted after %zu of %zu replies"), u->answered_n, u->names->n);
 }
 
 /* Waits for replies until every one came, or name `until` is answered, or wait_us pass
@@ -252,7 +253,7 @@ static int send_name(struct hola_udp_client *u, size_t i, struct hola_err *e)
                 return -1;
             continue;
         }
-        return hola_err_set(e, "sending to %s: %s", u->where, strerror(errno));
+        return hola_err_set(e, _("sending to %s: %s"), u->where, strerror(errno));
     }
     hola_replies_sent(&u->rep, i, hola_stats_now_us());
     u->sent++;
@@ -269,7 +270,7 @@ static void report(const struct hola_udp_client *u)
     /* Every reply printed goes out before the report: a terminal or a pipe that shows
      * both streams shows the report last, where it belongs. */
     hola_out_flush();
-    fprintf(stderr, "hola-client: udp: sent %zu, answered %zu, lost %zu", u->sent, u->answered_n,
+    fprintf(stderr, _("hola-client: udp: sent %zu, answered %zu, lost %zu"), u->sent, u->answered_n,
             lost);
     const char *sep = ": ";
     size_t listed = 0;
@@ -282,9 +283,9 @@ static void report(const struct hola_udp_client *u)
         }
     }
     if (listed < lost)
-        fprintf(stderr, " and %zu more", lost - listed);
+        fprintf(stderr, _(" and %zu more"), lost - listed);
     if (u->sent < u->names->n)
-        fprintf(stderr, "; %zu not sent", u->names->n - u->sent);
+        fprintf(stderr, _("; %zu not sent"), u->names->n - u->sent);
     fputc('\n', stderr);
 }
 
@@ -325,7 +326,7 @@ static int handshake(struct hola_udp_client *u, struct hola_err *e)
             const char *why = hola_dtls_error(u->sec);
             return hola_err_set(
                 e, "%s (udp): %s%s", u->where, why,
-                strncmp(why, "no DTLS", 7) == 0 ? ": is the server running with --secure?" : "");
+                strncmp(why, "no DTLS", 7) == 0 ? _(": is the server running with --secure?") : "");
         }
         int timeout = hola_dtls_timeout_ms(u->sec);
         int due = hola_impair_timeout_ms(u->impair);
@@ -357,7 +358,7 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
     uint64_t wait_us = (uint64_t)cfg->timeout_ms * 1000u;
 
     if (u == NULL)
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     u->cfg = cfg;
     u->names = names;
     u->st = st;
@@ -371,7 +372,7 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
         uint64_t seed = hola_netopts_seed(&cfg->net);
         if (hola_impair_new(&u->impair, &cfg->net.impair, seed, e) != 0)
             goto out;
-        fprintf(stderr, "hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n", seed);
+        fprintf(stderr, _("hola-client: impairing outgoing datagrams, seed %" PRIu64 "\n"), seed);
     }
 
     int r = 0;
@@ -392,8 +393,8 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
 
     if (u->refused && u->answered_n == 0) {
         hola_err_set(e,
-                     "server not reachable at %s (udp): nothing listens on that port "
-                     "(ICMP port unreachable)",
+                     _("server not reachable at %s (udp): nothing listens on that port "
+                       "(ICMP port unreachable)"),
                      u->where);
         goto out;
     }
@@ -402,8 +403,8 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
     report(u);
     if (u->refused)
         hola_err_set(e,
-                     "the server stopped answering (ICMP port unreachable) after %zu "
-                     "replies",
+                     _("the server stopped answering (ICMP port unreachable) after %zu "
+                       "replies"),
                      u->answered_n);
     else if (r != 0)
         goto out;

@@ -1,37 +1,39 @@
-/* i18n.c: a message table instead of gettext: five strings do not justify a runtime
- * dependency or .mo files. */
+/* i18n.c: locale and message catalog setup for hola-server, hola-client and hola-compare;
+ * see i18n.h. */
 #include "i18n.h"
 
+#include <locale.h>
 #include <stdlib.h>
-#include <string.h>
 
-enum hola_lang hola_i18n_lang_from(const char *lc_all, const char *lc_messages, const char *lang)
+#ifndef HOLA_LOCALEDIR
+#define HOLA_LOCALEDIR "/usr/local/share/locale"
+#endif
+
+/* A catalog answers the empty msgid with its header entry; no catalog for the current
+ * language leaves it untranslated. (In the C locale nothing is translated anyway.) */
+static int catalog_found(const char *dir)
 {
-    const char *v[] = { lc_all, lc_messages, lang };
+    bindtextdomain(HOLA_TEXTDOMAIN, dir);
+    return gettext("")[0] != '\0';
+}
 
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        if (v[i] != NULL && v[i][0] != '\0')
-            return strncmp(v[i], "es", 2) == 0 ? HOLA_LANG_ES : HOLA_LANG_EN;
+void hola_i18n_init(void)
+{
+    const char *env = getenv("HOLA_LOCALEDIR");
+
+    setlocale(LC_ALL, "");
+    /* JSON counters, the lab's tables and strtod() on option values need '.' decimals,
+     * whatever the language (es_AR, es_ES write "2,5"). */
+    setlocale(LC_NUMERIC, "C");
+    textdomain(HOLA_TEXTDOMAIN);
+    if (env != NULL && env[0] != '\0') {
+        (void)catalog_found(env);
+        return;
     }
-    return HOLA_LANG_EN;
-}
-
-enum hola_lang hola_i18n_lang(void)
-{
-    return hola_i18n_lang_from(getenv("LC_ALL"), getenv("LC_MESSAGES"), getenv("LANG"));
-}
-
-static const char *const table[][2] = {
-    [HOLA_MSG_HOW_MANY] = { "How many names? ", "¿Cuántos nombres? " },
-    [HOLA_MSG_NAME] = { "Name", "Nombre" },
-    [HOLA_MSG_BAD_COUNT] = { "Please type a number from 1 to 100.",
-                             "Escribe un número del 1 al 100." },
-    [HOLA_MSG_BAD_NAME] = { "Name refused", "Nombre rechazado" },
-    [HOLA_MSG_EMPTY_NAME] = { "The name is empty; type it again.",
-                              "El nombre está vacío; escríbelo otra vez." },
-};
-
-const char *hola_i18n_msg(enum hola_lang lang, enum hola_msg msg)
-{
-    return table[msg][lang == HOLA_LANG_ES ? 1 : 0];
+    if (catalog_found(HOLA_LOCALEDIR))
+        return;
+#ifdef HOLA_BUILD_LOCALEDIR
+    if (!catalog_found(HOLA_BUILD_LOCALEDIR))
+        (void)catalog_found(HOLA_LOCALEDIR);
+#endif
 }

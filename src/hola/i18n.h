@@ -1,27 +1,21 @@
-/* i18n.h: the interactive prompt's few messages in English and Spanish. Only the prompt is
- * translated: the server's "Conectado a"/"Hola" lines are the practice's literal output. */
+/* i18n.h: gettext for hola's programs: _() translates a message, N_() marks one for
+ * xgettext where a call cannot stand (a static initializer). The practice's protocol lines,
+ * "Conectado a <addr>" and "Hola <name>", are never translated: they are its output in
+ * every language. */
 #ifndef HOLA_I18N_H
 #define HOLA_I18N_H
 
-enum hola_lang {
-    HOLA_LANG_EN,
-    HOLA_LANG_ES,
-};
+#include <libintl.h>
 
-enum hola_msg {
-    HOLA_MSG_HOW_MANY,   /* "How many names? " */
-    HOLA_MSG_NAME,       /* "Name" (followed by " N: ") */
-    HOLA_MSG_BAD_COUNT,  /* asked again after a bad count */
-    HOLA_MSG_BAD_NAME,   /* prefix of the reason a name was refused */
-    HOLA_MSG_EMPTY_NAME, /* asked again after an empty name */
-};
+#define HOLA_TEXTDOMAIN "hola"
 
-/* Language from the environment, POSIX precedence: the first non-empty of LC_ALL,
- * LC_MESSAGES, LANG; Spanish when it starts with "es". */
-enum hola_lang hola_i18n_lang(void);
-/* The same decision from explicit values (any may be NULL), for tests. */
-enum hola_lang hola_i18n_lang_from(const char *lc_all, const char *lc_messages, const char *lang);
+#define _(s) gettext(s)
+#define N_(s) s
 
-const char *hola_i18n_msg(enum hola_lang lang, enum hola_msg msg);
+/* Call first in main(): the locale from the environment (but numbers stay in the C
+ * locale's notation, for --stats JSON and option values like --loss 2.5) and the catalog
+ * from, in order: $HOLA_LOCALEDIR; the install's localedir when it holds a catalog for the
+ * current language; this build tree's po/, so an uninstalled build speaks it too. */
+void hola_i18n_init(void);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
+
 struct hola_impair {
     rudp_sim_link_t *link;
     rudp_prng_t rng; /* corruption draws */
@@ -34,14 +36,14 @@ int hola_impair_new(struct hola_impair **out, const rudp_impair_t *imp, uint64_t
     rudp_impair_t link_imp = *imp;
 
     if (im == NULL)
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     im->corrupt = imp->corrupt;
     link_imp.corrupt = 0;
     rudp_prng_seed(&im->rng, seed ^ 0x636f7272757074ULL); /* "corrupt" */
     int rc = rudp_sim_link_new(&im->link, &link_imp, seed, HOLA_IMPAIR_CAPACITY);
     if (rc != 0) {
         free(im);
-        return hola_err_set(e, "impairment: %s", rudp_strerror(rc));
+        return hola_err_set(e, _("impairment: %s"), rudp_strerror(rc));
     }
     *out = im;
     return 0;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
+
 static bool is_space(unsigned char c)
 {
     /* ASCII only: locale-dependent isspace() would make the rule differ between machines. */
@@ -132,17 +134,17 @@ const char *hola_names_strerror(enum hola_name_status st)
 {
     switch (st) {
     case HOLA_NAME_OK:
-        return "valid";
+        return _("valid");
     case HOLA_NAME_EMPTY:
-        return "empty";
+        return _("empty");
     case HOLA_NAME_TOO_LONG:
-        return "too long";
+        return _("too long");
     case HOLA_NAME_BAD_UTF8:
-        return "not valid UTF-8";
+        return _("not valid UTF-8");
     case HOLA_NAME_CONTROL:
-        return "contains a control character";
+        return _("contains a control character");
     }
-    return "invalid";
+    return _("invalid");
 }
 
 /* Shown characters of a preview; longer names end in "..." (their length is reported). */
@@ -217,11 +219,12 @@ void hola_names_describe(const char *s, const struct hola_name_check *c, char *o
     hola_names_preview(name, c->len, preview, sizeof preview);
     switch (c->status) {
     case HOLA_NAME_TOO_LONG:
-        snprintf(out, cap, "%s: too long (%zu bytes, at most %d)", preview, c->len, HOLA_NAME_MAX);
+        snprintf(out, cap, _("%s: too long (%zu bytes, at most %d)"), preview, c->len,
+                 HOLA_NAME_MAX);
         break;
     case HOLA_NAME_BAD_UTF8:
     case HOLA_NAME_CONTROL:
-        snprintf(out, cap, "%s: %s (byte %zu)", preview, hola_names_strerror(c->status),
+        snprintf(out, cap, _("%s: %s (byte %zu)"), preview, hola_names_strerror(c->status),
                  c->bad_at + 1);
         break;
     case HOLA_NAME_OK:
@@ -237,17 +240,17 @@ int hola_names_add(struct hola_names *list, const char *name, size_t len, struct
         size_t cap = list->cap ? list->cap * 2 : 8;
         char **v = realloc(list->v, cap * sizeof *v);
         if (v == NULL)
-            return hola_err_set(e, "out of memory");
+            return hola_err_set(e, _("out of memory"));
         list->v = v;
         size_t *l = realloc(list->len, cap * sizeof *l);
         if (l == NULL)
-            return hola_err_set(e, "out of memory");
+            return hola_err_set(e, _("out of memory"));
         list->len = l;
         list->cap = cap;
     }
     char *copy = malloc(len + 1);
     if (copy == NULL)
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     memcpy(copy, name, len);
     copy[len] = '\0';
     list->v[list->n] = copy;

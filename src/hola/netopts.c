@@ -11,84 +11,85 @@
 
 #include "rudp/sock.h"
 
+#include "i18n.h"
 #include "stats.h"
 
 const char hola_netopts_help_rudp[] =
-    "rudp options (--proto rudp):\n"
-    "      --window N        packets in flight, and receive slots, per connection:\n"
-    "                        1..1024 (default 64); 1 is stop-and-wait (rdt 3.0)\n"
-    "      --cc ALGO         congestion control: newreno (default: slow start, halve\n"
-    "                        the window on loss) or none (only --window limits sending)\n"
-    "      --max-retries N   give the peer up as dead after N timeouts in a row with\n"
-    "                        no answer: 1..100 (default 8)\n"
-    "      --dead-timeout MS ... or after MS milliseconds without progress while\n"
-    "                        waiting on it, whichever comes first (default 10000; 0:\n"
-    "                        only --max-retries counts)\n"
-    "      --coalesce        let the engine pack several queued names (or replies) into\n"
-    "                        one datagram, message boundaries kept (default: off, one\n"
-    "                        message per datagram, as the class sees it in a capture);\n"
-    "                        the window opens to 1024 unless --window is given\n"
-    "      --no-gso          one datagram per send and per receive (default: where Linux\n"
-    "                        has UDP GSO and GRO, equal-size datagrams to one peer go in\n"
-    "                        one send, cut back into the same datagrams by the kernel,\n"
-    "                        and such a run arriving whole is read at once; a netem\n"
-    "                        qdisc sees a run as one packet)\n"
-    "      --trace[=json]    print every engine event on standard error: time (ms since\n"
-    "                        the first event), side, direction (→ sent, ← received),\n"
-    "                        packet type, seq, ack, length, and why a packet was sent\n"
-    "                        again (timeout with the RTO in force, or fast: 3 later\n"
-    "                        packets acked / 9/8 RTT passed); =json: JSON lines\n"
-    "      --pcap FILE       write every datagram sent and received to FILE (pcap, with\n"
-    "                        IP and UDP headers): open it in Wireshark or tshark\n";
+    N_("rudp options (--proto rudp):\n"
+       "      --window N        packets in flight, and receive slots, per connection:\n"
+       "                        1..1024 (default 64); 1 is stop-and-wait (rdt 3.0)\n"
+       "      --cc ALGO         congestion control: newreno (default: slow start, halve\n"
+       "                        the window on loss) or none (only --window limits sending)\n"
+       "      --max-retries N   give the peer up as dead after N timeouts in a row with\n"
+       "                        no answer: 1..100 (default 8)\n"
+       "      --dead-timeout MS ... or after MS milliseconds without progress while\n"
+       "                        waiting on it, whichever comes first (default 10000; 0:\n"
+       "                        only --max-retries counts)\n"
+       "      --coalesce        let the engine pack several queued names (or replies) into\n"
+       "                        one datagram, message boundaries kept (default: off, one\n"
+       "                        message per datagram, as the class sees it in a capture);\n"
+       "                        the window opens to 1024 unless --window is given\n"
+       "      --no-gso          one datagram per send and per receive (default: where Linux\n"
+       "                        has UDP GSO and GRO, equal-size datagrams to one peer go in\n"
+       "                        one send, cut back into the same datagrams by the kernel,\n"
+       "                        and such a run arriving whole is read at once; a netem\n"
+       "                        qdisc sees a run as one packet)\n"
+       "      --trace[=json]    print every engine event on standard error: time (ms since\n"
+       "                        the first event), side, direction (→ sent, ← received),\n"
+       "                        packet type, seq, ack, length, and why a packet was sent\n"
+       "                        again (timeout with the RTO in force, or fast: 3 later\n"
+       "                        packets acked / 9/8 RTT passed); =json: JSON lines\n"
+       "      --pcap FILE       write every datagram sent and received to FILE (pcap, with\n"
+       "                        IP and UDP headers): open it in Wireshark or tshark\n");
 
 const char hola_netopts_help_impair[] =
-    "Impairment (udp and rudp; applied to the datagrams THIS process sends, as tc-netem\n"
-    "would on its way out; no root needed; give them to both programs to impair both\n"
-    "directions; percentages are 0..100 with up to 6 decimals):\n"
-    "      --loss PCT[,CORR]     lose PCT% of datagrams at random; CORR%: how much each\n"
-    "                            draw follows the previous one (bursts, same average)\n"
-    "      --loss-burst P,R      Gilbert-Elliott burst loss: P% chance per datagram to\n"
-    "                            enter the bad state, R% to leave it; every datagram\n"
-    "                            in the bad state is lost (mean burst 100/R datagrams)\n"
-    "      --delay MS[,JITTER]   hold each datagram MS milliseconds (+-JITTER, uniform;\n"
-    "                            jitter reorders, as in netem); up to 3 decimals\n"
-    "      --dup PCT             send PCT% of datagrams twice\n"
-    "      --reorder PCT         send PCT% at once, overtaking the delayed ones (needs\n"
-    "                            --delay)\n"
-    "      --corrupt PCT         flip one random bit in PCT% of datagrams\n"
-    "      --rate KBIT           serialize at KBIT kbit/s (a queue of 1000 datagrams,\n"
-    "                            then tail drop)\n"
-    "      --seed N              seed of the impairment's random numbers: the same seed\n"
-    "                            and options lose the same datagrams (default: a random\n"
-    "                            seed, printed on standard error so a run can be redone)\n";
+    N_("Impairment (udp and rudp; applied to the datagrams THIS process sends, as tc-netem\n"
+       "would on its way out; no root needed; give them to both programs to impair both\n"
+       "directions; percentages are 0..100 with up to 6 decimals):\n"
+       "      --loss PCT[,CORR]     lose PCT% of datagrams at random; CORR%: how much each\n"
+       "                            draw follows the previous one (bursts, same average)\n"
+       "      --loss-burst P,R      Gilbert-Elliott burst loss: P% chance per datagram to\n"
+       "                            enter the bad state, R% to leave it; every datagram\n"
+       "                            in the bad state is lost (mean burst 100/R datagrams)\n"
+       "      --delay MS[,JITTER]   hold each datagram MS milliseconds (+-JITTER, uniform;\n"
+       "                            jitter reorders, as in netem); up to 3 decimals\n"
+       "      --dup PCT             send PCT% of datagrams twice\n"
+       "      --reorder PCT         send PCT% at once, overtaking the delayed ones (needs\n"
+       "                            --delay)\n"
+       "      --corrupt PCT         flip one random bit in PCT% of datagrams\n"
+       "      --rate KBIT           serialize at KBIT kbit/s (a queue of 1000 datagrams,\n"
+       "                            then tail drop)\n"
+       "      --seed N              seed of the impairment's random numbers: the same seed\n"
+       "                            and options lose the same datagrams (default: a random\n"
+       "                            seed, printed on standard error so a run can be redone)\n");
 
 const char hola_netopts_help_secure_server[] =
-    "Security (udp and rudp):\n"
-    "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
-    "                        authenticated; rudp runs inside it. A client proves its\n"
-    "                        address (stateless cookie) before the server keeps any\n"
-    "                        state for it. Without --cert or --psk the server makes a\n"
-    "                        self-signed certificate on first use, keeps it in\n"
-    "                        $XDG_STATE_HOME/hola (default ~/.local/state/hola) and\n"
-    "                        prints its SHA-256 fingerprint for clients' --fingerprint\n"
-    "      --cert FILE       the server's certificate (PEM), with --key FILE its key\n"
-    "      --key FILE\n"
-    "      --psk HEX         a pre-shared key (2 to 128 hex digits) instead of a\n"
-    "                        certificate; clients must give the same\n"
-    "      --psk-identity ID with --psk: the only identity accepted (default: any)\n";
+    N_("Security (udp and rudp):\n"
+       "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
+       "                        authenticated; rudp runs inside it. A client proves its\n"
+       "                        address (stateless cookie) before the server keeps any\n"
+       "                        state for it. Without --cert or --psk the server makes a\n"
+       "                        self-signed certificate on first use, keeps it in\n"
+       "                        $XDG_STATE_HOME/hola (default ~/.local/state/hola) and\n"
+       "                        prints its SHA-256 fingerprint for clients' --fingerprint\n"
+       "      --cert FILE       the server's certificate (PEM), with --key FILE its key\n"
+       "      --key FILE\n"
+       "      --psk HEX         a pre-shared key (2 to 128 hex digits) instead of a\n"
+       "                        certificate; clients must give the same\n"
+       "      --psk-identity ID with --psk: the only identity accepted (default: any)\n");
 
 const char hola_netopts_help_secure_client[] =
-    "Security (udp and rudp):\n"
-    "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
-    "                        authenticated; rudp runs inside it. The server must run\n"
-    "                        with --secure too, and the client must know whom it talks\n"
-    "                        to: one of --fingerprint, --ca or --psk\n"
-    "      --fingerprint FP  accept only the certificate with this SHA-256 (as the\n"
-    "                        server prints it: SHA256:AB:CD:..., or 64 hex digits)\n"
-    "      --ca FILE         verify the server's certificate against these CAs (PEM)\n"
-    "                        and its name or address against --host\n"
-    "      --psk HEX         a pre-shared key (2 to 128 hex digits), as the server's\n"
-    "      --psk-identity ID with --psk: the identity sent (default \"hola\")\n";
+    N_("Security (udp and rudp):\n"
+       "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
+       "                        authenticated; rudp runs inside it. The server must run\n"
+       "                        with --secure too, and the client must know whom it talks\n"
+       "                        to: one of --fingerprint, --ca or --psk\n"
+       "      --fingerprint FP  accept only the certificate with this SHA-256 (as the\n"
+       "                        server prints it: SHA256:AB:CD:..., or 64 hex digits)\n"
+       "      --ca FILE         verify the server's certificate against these CAs (PEM)\n"
+       "                        and its name or address against --host\n"
+       "      --psk HEX         a pre-shared key (2 to 128 hex digits), as the server's\n"
+       "      --psk-identity ID with --psk: the identity sent (default \"hola\")\n");
 
 void hola_netopts_init(struct hola_netopts *o)
 {
@@ -106,13 +107,13 @@ static const struct {
     const char *key;
     const char *form;
 } impair_opts[] = {
-    { HOLA_OPT_LOSS, "--loss", "loss", "PCT or PCT,CORR (percent, 0..100)" },
-    { HOLA_OPT_LOSS_BURST, "--loss-burst", "loss-burst", "P,R (percent, 0..100)" },
-    { HOLA_OPT_DELAY, "--delay", "delay", "MS or MS,JITTER (milliseconds, up to 3600000)" },
-    { HOLA_OPT_DUP, "--dup", "dup", "PCT (percent, 0..100)" },
-    { HOLA_OPT_REORDER, "--reorder", "reorder", "PCT (percent, 0..100)" },
-    { HOLA_OPT_CORRUPT, "--corrupt", "corrupt", "PCT (percent, 0..100)" },
-    { HOLA_OPT_RATE, "--rate", "rate", "KBIT (kbit/s, a whole number; 0: unlimited)" },
+    { HOLA_OPT_LOSS, "--loss", "loss", N_("PCT or PCT,CORR (percent, 0..100)") },
+    { HOLA_OPT_LOSS_BURST, "--loss-burst", "loss-burst", N_("P,R (percent, 0..100)") },
+    { HOLA_OPT_DELAY, "--delay", "delay", N_("MS or MS,JITTER (milliseconds, up to 3600000)") },
+    { HOLA_OPT_DUP, "--dup", "dup", N_("PCT (percent, 0..100)") },
+    { HOLA_OPT_REORDER, "--reorder", "reorder", N_("PCT (percent, 0..100)") },
+    { HOLA_OPT_CORRUPT, "--corrupt", "corrupt", N_("PCT (percent, 0..100)") },
+    { HOLA_OPT_RATE, "--rate", "rate", N_("KBIT (kbit/s, a whole number; 0: unlimited)") },
 };
 
 static int parse_impair(struct hola_netopts *o, int c, const char *arg, struct hola_err *e)
@@ -121,8 +122,8 @@ static int parse_impair(struct hola_netopts *o, int c, const char *arg, struct h
         if (impair_opts[i].code != c)
             continue;
         if (rudp_impair_parse(&o->impair, impair_opts[i].key, arg) != 0)
-            return hola_err_set(e, "%s '%s': expected %s", impair_opts[i].opt, arg,
-                                impair_opts[i].form);
+            return hola_err_set(e, _("%s '%s': expected %s"), impair_opts[i].opt, arg,
+                                _(impair_opts[i].form));
         o->impair_on = true;
         if (o->impairment == NULL)
             o->impairment = impair_opts[i].opt;
@@ -195,8 +196,8 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
             p += 6;
         if (parse_hex(p, o->fingerprint, sizeof o->fingerprint) != 32)
             return hola_err_set(e,
-                                "--fingerprint '%.80s': expected a SHA-256, as the server "
-                                "prints it (SHA256:AB:CD:... , 32 bytes)",
+                                _("--fingerprint '%.80s': expected a SHA-256, as the server "
+                                  "prints it (SHA256:AB:CD:... , 32 bytes)"),
                                 arg);
         o->fingerprint_set = true;
         note_secure_only(o, "--fingerprint");
@@ -205,13 +206,13 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
     case HOLA_OPT_PSK:
         n = parse_hex(arg, o->psk, sizeof o->psk);
         if (n < 1)
-            return hola_err_set(e, "--psk: expected 2 to 128 hex digits (1 to 64 bytes)");
+            return hola_err_set(e, _("--psk: expected 2 to 128 hex digits (1 to 64 bytes)"));
         o->psk_len = (size_t)n;
         note_secure_only(o, "--psk");
         return 0;
     case HOLA_OPT_PSK_IDENTITY:
         if (arg[0] == '\0' || strlen(arg) > 127)
-            return hola_err_set(e, "--psk-identity: 1 to 127 bytes");
+            return hola_err_set(e, _("--psk-identity: 1 to 127 bytes"));
         o->psk_identity = arg;
         note_secure_only(o, "--psk-identity");
         return 0;
@@ -244,7 +245,7 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
         else if (strcmp(arg, "none") == 0)
             o->engine.cc = RUDP_CC_NONE;
         else
-            return hola_err_set(e, "--cc '%s': use newreno or none", arg);
+            return hola_err_set(e, _("--cc '%s': use newreno or none"), arg);
         note_rudp_only(o, "--cc");
         return 0;
     case HOLA_OPT_MAX_RETRIES:
@@ -291,12 +292,12 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
         else if (strcmp(arg, "json") == 0)
             o->trace = HOLA_TRACE_JSON;
         else
-            return hola_err_set(e, "--trace='%s': use --trace or --trace=json", arg);
+            return hola_err_set(e, _("--trace='%s': use --trace or --trace=json"), arg);
         note_rudp_only(o, "--trace");
         return 0;
     case HOLA_OPT_PCAP:
         if (arg[0] == '\0')
-            return hola_err_set(e, "--pcap: the file name is empty");
+            return hola_err_set(e, _("--pcap: the file name is empty"));
         o->pcap = arg;
         note_rudp_only(o, "--pcap");
         return 0;
@@ -321,34 +322,34 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, stru
 {
     if (proto == HOLA_PROTO_TCP && o->impairment != NULL)
         return hola_err_set(e,
-                            "%s needs udp or rudp: TCP runs in the kernel; use "
-                            "scripts/hola-lab for kernel-level loss",
+                            _("%s needs udp or rudp: TCP runs in the kernel; use "
+                              "scripts/hola-lab for kernel-level loss"),
                             o->impairment);
     if (proto != HOLA_PROTO_RUDP && o->rudp_only != NULL)
         return hola_err_set(e,
-                            "%s needs --proto rudp (%s has no window, retransmissions "
-                            "or engine trace)",
+                            _("%s needs --proto rudp (%s has no window, retransmissions "
+                              "or engine trace)"),
                             o->rudp_only, hola_opts_proto_name(proto));
     if (o->secure && proto == HOLA_PROTO_TCP)
-        return hola_err_set(e, "--secure needs udp or rudp: it is DTLS, TLS for datagrams "
-                               "(for TCP, TLS would be the answer)");
+        return hola_err_set(e, _("--secure needs udp or rudp: it is DTLS, TLS for datagrams "
+                                 "(for TCP, TLS would be the answer)"));
     if (o->secure && !rudp_sock_dtls_available())
-        return hola_err_set(e, "--secure: this hola was built without DTLS; install "
-                               "libssl-dev (OpenSSL 3) and reconfigure with "
-                               "meson setup --reconfigure -Ddtls=enabled");
+        return hola_err_set(e, _("--secure: this hola was built without DTLS; install "
+                                 "libssl-dev (OpenSSL 3) and reconfigure with "
+                                 "meson setup --reconfigure -Ddtls=enabled"));
     if (!o->secure && o->secure_only != NULL)
-        return hola_err_set(e, "%s needs --secure", o->secure_only);
+        return hola_err_set(e, _("%s needs --secure"), o->secure_only);
     if ((o->cert != NULL) != (o->key != NULL))
-        return hola_err_set(e, "--cert and --key go together: the certificate and its "
-                               "private key");
+        return hola_err_set(e, _("--cert and --key go together: the certificate and its "
+                                 "private key"));
     if (o->psk_identity != NULL && o->psk_len == 0)
-        return hola_err_set(e, "--psk-identity needs --psk");
+        return hola_err_set(e, _("--psk-identity needs --psk"));
     if (o->psk_len > 0 && (o->cert != NULL || o->ca != NULL || o->fingerprint_set))
-        return hola_err_set(e, "--psk replaces certificates: give it without --cert, --ca "
-                               "or --fingerprint");
+        return hola_err_set(e, _("--psk replaces certificates: give it without --cert, --ca "
+                                 "or --fingerprint"));
     if (o->impair.reorder > 0 && o->impair.delay_us == 0)
-        return hola_err_set(e, "--reorder needs --delay: a reordered datagram overtakes "
-                               "delayed ones (as in netem)");
+        return hola_err_set(e, _("--reorder needs --delay: a reordered datagram overtakes "
+                                 "delayed ones (as in netem)"));
     return 0;
 }
 
@@ -359,7 +360,7 @@ int hola_netopts_open_pcap(const struct hola_netopts *o, struct hola_err *e)
     if (o->pcap == NULL)
         return 0;
     if ((f = fopen(o->pcap, "w")) == NULL)
-        return hola_err_set(e, "--pcap %s: %s", o->pcap, strerror(errno));
+        return hola_err_set(e, _("--pcap %s: %s"), o->pcap, strerror(errno));
     fclose(f);
     return 0;
 }
@@ -386,7 +387,7 @@ void hola_netopts_sock_config(const struct hola_netopts *o, const char *prog,
         cfg->impair_on = 1;
         cfg->impair = o->impair;
         cfg->seed = hola_netopts_seed(o);
-        fprintf(stderr, "%s: impairing outgoing datagrams, seed %" PRIu64 "\n", prog, cfg->seed);
+        fprintf(stderr, _("%s: impairing outgoing datagrams, seed %" PRIu64 "\n"), prog, cfg->seed);
     }
     cfg->pcap_path = o->pcap;
     cfg->gso = !o->no_gso;
@@ -397,10 +398,10 @@ void hola_netopts_dead_limit(const rudp_config_t *cfg, char *out, size_t cap)
     unsigned long long ms = cfg->dead_timeout / 1000u;
 
     if (cfg->dead_timeout == 0)
-        snprintf(out, cap, "%u retries", (unsigned)cfg->max_retries);
+        snprintf(out, cap, _("%u retries"), (unsigned)cfg->max_retries);
     else if (ms % 1000u == 0)
-        snprintf(out, cap, "%u retries / %llu s", (unsigned)cfg->max_retries, ms / 1000u);
+        snprintf(out, cap, _("%u retries / %llu s"), (unsigned)cfg->max_retries, ms / 1000u);
     else
-        snprintf(out, cap, "%u retries / %llu.%03llu s", (unsigned)cfg->max_retries, ms / 1000u,
+        snprintf(out, cap, _("%u retries / %llu.%03llu s"), (unsigned)cfg->max_retries, ms / 1000u,
                  ms % 1000u);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
+
 static const struct {
     const char *name;
     enum hola_proto proto;
@@ -22,7 +24,7 @@ int hola_opts_proto(const char *s, enum hola_proto *out, struct hola_err *e)
             return 0;
         }
     }
-    return hola_err_set(e, "--proto '%s': unknown protocol; use %s", s, hola_opts_proto_list());
+    return hola_err_set(e, _("--proto '%s': unknown protocol; use %s"), s, hola_opts_proto_list());
 }
 
 const char *hola_opts_proto_name(enum hola_proto p)
@@ -35,7 +37,7 @@ const char *hola_opts_proto_name(enum hola_proto p)
 
 const char *hola_opts_proto_list(void)
 {
-    return "tcp, udp or rudp";
+    return _("tcp, udp or rudp");
 }
 
 int hola_opts_ulong(const char *s, const char *what, unsigned long min, unsigned long max,
@@ -45,13 +47,13 @@ int hola_opts_ulong(const char *s, const char *what, unsigned long min, unsigned
 
     /* strtoul accepts "-1" (as a huge value) and leading spaces; insist on plain digits. */
     if (s[0] < '0' || s[0] > '9')
-        return hola_err_set(e, "%s '%s': expected a number from %lu to %lu", what, s, min, max);
+        return hola_err_set(e, _("%s '%s': expected a number from %lu to %lu"), what, s, min, max);
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
     if (*end != '\0')
-        return hola_err_set(e, "%s '%s': expected a number from %lu to %lu", what, s, min, max);
+        return hola_err_set(e, _("%s '%s': expected a number from %lu to %lu"), what, s, min, max);
     if (errno == ERANGE || v < min || v > max)
-        return hola_err_set(e, "%s '%s': out of range (%lu to %lu)", what, s, min, max);
+        return hola_err_set(e, _("%s '%s': out of range (%lu to %lu)"), what, s, min, max);
     *out = v;
     return 0;
 }
@@ -74,12 +76,12 @@ void hola_opts_getopt_error(int c, int opt, char *const argv[], int ind, struct 
 
     if (c == ':') {
         if (opt != 0 && word[1] != '-')
-            hola_err_set(e, "option -%c needs a value", opt);
+            hola_err_set(e, _("option -%c needs a value"), opt);
         else
-            hola_err_set(e, "option %s needs a value", word);
+            hola_err_set(e, _("option %s needs a value"), word);
     } else if (opt != 0) {
-        hola_err_set(e, "unknown option -%c", opt);
+        hola_err_set(e, _("unknown option -%c"), opt);
     } else {
-        hola_err_set(e, "unknown option %s", word);
+        hola_err_set(e, _("unknown option %s"), word);
     }
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
+
 /* FNV-1a (64-bit): the keys are the user's own names, not chosen by the network, so a
  * plain fast hash is enough; the table is half empty at most, so probes stay short. */
 static size_t hash_name(const char *s, size_t len)
@@ -77,7 +79,7 @@ int hola_replies_init(struct hola_replies *r, const struct hola_names *names, st
         r->head == NULL || r->next == NULL || r->open == NULL || r->waiting == NULL ||
         r->done == NULL) {
         hola_replies_free(r);
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     }
     build_groups(r);
     return 0;

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
+
 #ifdef HOLA_HAVE_DTLS
 #include "dtls/dtls.h"
 #endif
@@ -59,12 +61,12 @@ static int state_dir(char *out, size_t cap, struct hola_err *e)
     else if (home != NULL && home[0] == '/')
         n = snprintf(out, cap, "%s/.local/state/hola", home);
     else
-        return hola_err_set(e, "--secure: neither XDG_STATE_HOME nor HOME is set: give "
-                               "--cert and --key, or --psk");
+        return hola_err_set(e, _("--secure: neither XDG_STATE_HOME nor HOME is set: give "
+                                 "--cert and --key, or --psk"));
     if (n < 0 || (size_t)n >= cap - 32)
-        return hola_err_set(e, "--secure: the state directory's path is too long");
+        return hola_err_set(e, _("--secure: the state directory's path is too long"));
     if (make_dirs(out) != 0)
-        return hola_err_set(e, "--secure: cannot create %s: %s", out, strerror(errno));
+        return hola_err_set(e, _("--secure: cannot create %s: %s"), out, strerror(errno));
     return 0;
 }
 
@@ -92,13 +94,13 @@ static int self_signed(struct hola_secure_cfg *c, const char *prog, struct hola_
         unlink(tcert);
         unlink(tkey);
         if (rudp_dtls_make_selfsigned(tcert, tkey, "hola-server", c->err, sizeof c->err) != 0)
-            rc = hola_err_set(e, "--secure: cannot make a certificate: %s", c->err);
+            rc = hola_err_set(e, _("--secure: cannot make a certificate: %s"), c->err);
         else if (rename(tkey, c->key) != 0 || rename(tcert, c->cert) != 0)
             rc = hola_err_set(e, "--secure: %s: %s", dir, strerror(errno));
         else
             fprintf(stderr,
-                    "%s: DTLS: made a self-signed certificate, kept in %s for next "
-                    "time\n",
+                    _("%s: DTLS: made a self-signed certificate, kept in %s for next "
+                      "time\n"),
                     prog, dir);
         if (rc != 0) {
             unlink(tcert);
@@ -116,7 +118,7 @@ static int print_fingerprint(const char *cert, const char *prog, struct hola_err
 
     if (rudp_dtls_fingerprint_file(cert, fp, err, sizeof err) != 0)
         return hola_err_set(e, "--secure: %s", err);
-    fprintf(stderr, "%s: DTLS certificate fingerprint SHA256", prog);
+    fprintf(stderr, _("%s: DTLS certificate fingerprint SHA256"), prog);
     for (size_t i = 0; i < sizeof fp; i++)
         fprintf(stderr, ":%02X", fp[i]);
     fputc('\n', stderr);
@@ -135,7 +137,7 @@ int hola_secure_setup(struct hola_secure_cfg *c, const struct hola_netopts *o, b
         c->dtls.psk_len = o->psk_len;
         c->dtls.psk_identity = o->psk_identity;
         if (server)
-            fprintf(stderr, "%s: DTLS with a pre-shared key\n", prog);
+            fprintf(stderr, _("%s: DTLS with a pre-shared key\n"), prog);
         return 0;
     }
     if (!server) {
@@ -143,9 +145,9 @@ int hola_secure_setup(struct hola_secure_cfg *c, const struct hola_netopts *o, b
             c->dtls.fingerprint = o->fingerprint;
         c->dtls.ca_file = o->ca;
         if (!o->fingerprint_set && o->ca == NULL)
-            return hola_err_set(e, "--secure needs --fingerprint, --ca or --psk: the client "
-                                   "must know whom it talks to (the server prints its "
-                                   "fingerprint when it starts)");
+            return hola_err_set(e, _("--secure needs --fingerprint, --ca or --psk: the client "
+                                     "must know whom it talks to (the server prints its "
+                                     "fingerprint when it starts)"));
         return 0;
     }
     if (o->cert != NULL) {
@@ -212,7 +214,7 @@ int hola_dtls_new(struct hola_dtls **out, const struct hola_secure_cfg *c, bool 
     char err[256] = "";
 
     if (h == NULL)
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     h->server = server;
     h->send = send;
     h->recv = recv;
@@ -239,7 +241,7 @@ int hola_dtls_connect(struct hola_dtls *h, const struct sockaddr *peer, socklen_
                       const char *host, struct hola_err *e)
 {
     int r = rudp_dtls_connect(h->d, peer, len, host, now_us());
-    return r == 0 ? 0 : hola_err_set(e, "--secure: cannot start DTLS: %s", rudp_strerror(r));
+    return r == 0 ? 0 : hola_err_set(e, _("--secure: cannot start DTLS: %s"), rudp_strerror(r));
 }
 
 void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n, const struct sockaddr *from,
@@ -284,7 +286,7 @@ bool hola_dtls_failed(const struct hola_dtls *h)
 const char *hola_dtls_error(const struct hola_dtls *h)
 {
     const char *m = rudp_dtls_error(h->d);
-    return m != NULL ? m : "the DTLS session ended";
+    return m != NULL ? m : _("the DTLS session ended");
 }
 
 void hola_dtls_stats(const struct hola_dtls *h, rudp_sock_dtls_stats_t *out)
@@ -298,7 +300,7 @@ int hola_secure_setup(struct hola_secure_cfg *c, const struct hola_netopts *o, b
                       const char *prog, uint32_t handshake_ms, struct hola_err *e)
 {
     (void)c, (void)o, (void)server, (void)prog, (void)handshake_ms;
-    return hola_err_set(e, "--secure: built without DTLS");
+    return hola_err_set(e, _("--secure: built without DTLS"));
 }
 
 int hola_dtls_new(struct hola_dtls **out, const struct hola_secure_cfg *c, bool server,
@@ -307,7 +309,7 @@ int hola_dtls_new(struct hola_dtls **out, const struct hola_secure_cfg *c, bool 
 {
     (void)out, (void)c, (void)server, (void)max_sessions, (void)rate, (void)send;
     (void)recv, (void)user;
-    return hola_err_set(e, "--secure: built without DTLS");
+    return hola_err_set(e, _("--secure: built without DTLS"));
 }
 
 void hola_dtls_free(struct hola_dtls *h)
@@ -319,7 +321,7 @@ int hola_dtls_connect(struct hola_dtls *h, const struct sockaddr *peer, socklen_
                       const char *host, struct hola_err *e)
 {
     (void)h, (void)peer, (void)len, (void)host;
-    return hola_err_set(e, "--secure: built without DTLS");
+    return hola_err_set(e, _("--secure: built without DTLS"));
 }
 
 void hola_dtls_input(struct hola_dtls *h, const uint8_t *d, size_t n, const struct sockaddr *from,
@@ -361,7 +363,7 @@ bool hola_dtls_failed(const struct hola_dtls *h)
 const char *hola_dtls_error(const struct hola_dtls *h)
 {
     (void)h;
-    return "built without DTLS";
+    return _("built without DTLS");
 }
 
 void hola_dtls_stats(const struct hola_dtls *h, rudp_sock_dtls_stats_t *out)

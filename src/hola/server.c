@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "i18n.h"
 #include "out.h"
 
 #ifndef HOLA_VERSION
@@ -21,82 +22,85 @@
 #endif
 
 static const char usage_text[] =
-    "Usage: hola-server [OPTION]...\n"
-    "Serve the sockets practice: greet every name a client sends with \"Hola <name>\".\n"
-    "\n"
-    "For TCP, each connection is announced on standard output as\n"
-    "\"Conectado a ADDR:PORT\"; the client sends one name per line (\"\\n\" or \"\\r\\n\"), so\n"
-    "nc and telnet work as clients. For UDP, each datagram carries one name. For rudp (the\n"
-    "reliable layer over UDP, see docs/protocol.md), each connection is announced like a\n"
-    "TCP one and each message carries one name; lost, duplicated, reordered or corrupted\n"
-    "datagrams are repaired underneath, so every name is greeted exactly once, in order,\n"
-    "and the server ends its side of a connection when the client has ended its own.\n"
-    "For every name the server prints \"Hola <name>\" on standard output and sends \"Hola\n"
-    "<name>\" back (a line for TCP; one datagram for UDP, ending in a newline when the\n"
-    "request did; one message for rudp). Names are UTF-8, at most 512 bytes once\n"
-    "surrounding whitespace is trimmed; empty lines are skipped. An invalid name is\n"
-    "answered with a line starting \"error:\"; a TCP line or name that is too long also\n"
-    "closes that connection. Many clients are served at once, from one poll() loop.\n"
-    "\n"
-    "Standard output carries only the \"Conectado a\" and \"Hola\" lines; the listening\n"
-    "address, errors, --trace and --stats go to standard error. Standard output never\n"
-    "blocks the server: lines a reader does not take in time are dropped and counted.\n"
-    "\n"
-    "Options:\n"
-    "  -p, --proto PROTO     transport: tcp (default), udp or rudp\n"
-    "  -P, --port PORT       port to listen on (default 7000); 0 lets the kernel pick\n"
-    "                        a free one: see --port-file\n"
-    "  -b, --bind ADDR       local address or host name to listen on (default: every\n"
-    "                        address, IPv6 and IPv4 alike); e.g. 127.0.0.1, ::1\n"
-    "  -c, --count N         exit after greeting N names (default: run until SIGINT or\n"
-    "                        SIGTERM); replies already given are still delivered\n"
-    "      --port-file FILE  once listening, write the port number to FILE (written to a\n"
-    "                        temporary file, then renamed: readers never see half a file)\n"
-    "      --stats           at exit, print one line of JSON with counters to stderr:\n"
-    "                        proto, role, sent, received, lost, rejected, clients,\n"
-    "                        elapsed_ms, stdout_dropped (lines a reader that does\n"
-    "                        not read never got); with udp also unlogged,\n"
-    "                        replies_over_rate, replies_over_size (what bad\n"
-    "                        datagrams did not draw: docs/limits.md); with rudp\n"
-    "                        also the engines' counters summed\n"
-    "                        over every connection (retransmits_timeout,\n"
-    "                        retransmits_fast, spurious, duplicates, out_of_order,\n"
-    "                        corrupt, min_rtt_us; srtt_us, rttvar_us, rto_us, cwnd of\n"
-    "                        the last connection to end) and the socket's (accepted,\n"
-    "                        refused_full, wrong_address, datagrams_in/out,\n"
-    "                        gso_sends, gro_receives (sends and receives of several\n"
-    "                        datagrams), the\n"
-    "                        handshake's retries_sent, cookies_bad, resets_sent...,\n"
-    "                        and what was dropped, by reason: garbage (of which\n"
-    "                        checksum, oversized), wrong_address, cookies_bad,\n"
-    "                        cookies_expired, rate_limited, refused_full);\n"
-    "                        with an impairment, impair_lost, impair_duplicated...\n"
-    "  -h, --help            show this help and exit\n"
-    "  -V, --version         show the version and exit\n"
-    "\n";
+    N_("Usage: hola-server [OPTION]...\n"
+       "Serve the sockets practice: greet every name a client sends with \"Hola <name>\".\n"
+       "\n"
+       "For TCP, each connection is announced on standard output as\n"
+       "\"Conectado a ADDR:PORT\"; the client sends one name per line (\"\\n\" or \"\\r\\n\"), so\n"
+       "nc and telnet work as clients. For UDP, each datagram carries one name. For rudp (the\n"
+       "reliable layer over UDP, see docs/protocol.md), each connection is announced like a\n"
+       "TCP one and each message carries one name; lost, duplicated, reordered or corrupted\n"
+       "datagrams are repaired underneath, so every name is greeted exactly once, in order,\n"
+       "and the server ends its side of a connection when the client has ended its own.\n"
+       "For every name the server prints \"Hola <name>\" on standard output and sends \"Hola\n"
+       "<name>\" back (a line for TCP; one datagram for UDP, ending in a newline when the\n"
+       "request did; one message for rudp). Names are UTF-8, at most 512 bytes once\n"
+       "surrounding whitespace is trimmed; empty lines are skipped. An invalid name is\n"
+       "answered with a line starting \"error:\"; a TCP line or name that is too long also\n"
+       "closes that connection. Many clients are served at once, from one poll() loop.\n"
+       "\n"
+       "Standard output carries only the \"Conectado a\" and \"Hola\" lines; the listening\n"
+       "address, errors, --trace and --stats go to standard error. Standard output never\n"
+       "blocks the server: lines a reader does not take in time are dropped and counted.\n"
+       "\n"
+       "Options:\n"
+       "  -p, --proto PROTO     transport: tcp (default), udp or rudp\n"
+       "  -P, --port PORT       port to listen on (default 7000); 0 lets the kernel pick\n"
+       "                        a free one: see --port-file\n"
+       "  -b, --bind ADDR       local address or host name to listen on (default: every\n"
+       "                        address, IPv6 and IPv4 alike); e.g. 127.0.0.1, ::1\n"
+       "  -c, --count N         exit after greeting N names (default: run until SIGINT or\n"
+       "                        SIGTERM); replies already given are still delivered\n"
+       "      --port-file FILE  once listening, write the port number to FILE (written to a\n"
+       "                        temporary file, then renamed: readers never see half a file)\n"
+       "      --stats           at exit, print one line of JSON with counters to stderr:\n"
+       "                        proto, role, sent, received, lost, rejected, clients,\n"
+       "                        elapsed_ms, stdout_dropped (lines a reader that does\n"
+       "                        not read never got); with udp also unlogged,\n"
+       "                        replies_over_rate, replies_over_size (what bad\n"
+       "                        datagrams did not draw: docs/limits.md); with rudp\n"
+       "                        also the engines' counters summed\n"
+       "                        over every connection (retransmits_timeout,\n"
+       "                        retransmits_fast, spurious, duplicates, out_of_order,\n"
+       "                        corrupt, min_rtt_us; srtt_us, rttvar_us, rto_us, cwnd of\n"
+       "                        the last connection to end) and the socket's (accepted,\n"
+       "                        refused_full, wrong_address, datagrams_in/out,\n"
+       "                        gso_sends, gro_receives (sends and receives of several\n"
+       "                        datagrams), the\n"
+       "                        handshake's retries_sent, cookies_bad, resets_sent...,\n"
+       "                        and what was dropped, by reason: garbage (of which\n"
+       "                        checksum, oversized), wrong_address, cookies_bad,\n"
+       "                        cookies_expired, rate_limited, refused_full);\n"
+       "                        with an impairment, impair_lost, impair_duplicated...\n"
+       "  -h, --help            show this help and exit\n"
+       "  -V, --version         show the version and exit\n"
+       "\n");
 
 static const char usage_max_clients[] =
-    "      --max-clients N   connections served at once: 1..65536 (default 1024); a\n"
-    "                        client beyond that is refused (it reports \"server full\")\n"
-    "                        instead of waiting in silence. Each connection buffers\n"
-    "                        at most --window messages each way\n"
-    "      --handshake-rate N  handshake datagrams (and others for no connection)\n"
-    "                        answered per second per source address (IPv4, IPv6 /64):\n"
-    "                        0..1000000 (default 1000, bursts of twice that; 0: no\n"
-    "                        limit). Beyond it they are dropped unanswered and counted\n"
-    "                        (rate_limited); open connections are never limited\n";
+    N_("      --max-clients N   connections served at once: 1..65536 (default 1024); a\n"
+       "                        client beyond that is refused (it reports \"server full\")\n"
+       "                        instead of waiting in silence. Each connection buffers\n"
+       "                        at most --window messages each way\n"
+       "      --handshake-rate N  handshake datagrams (and others for no connection)\n"
+       "                        answered per second per source address (IPv4, IPv6 /64):\n"
+       "                        0..1000000 (default 1000, bursts of twice that; 0: no\n"
+       "                        limit). Beyond it they are dropped unanswered and counted\n"
+       "                        (rate_limited); open connections are never limited\n");
 
 static const char usage_tail[] =
-    "\n"
-    "Exit status:\n"
-    "  0  stopped by --count, SIGINT or SIGTERM (a second signal stops at once)\n"
-    "  1  an error, e.g. the port is in use\n"
-    "  2  a bad option or argument\n"
-    "\n"
-    "Examples:\n"
-    "  hola-server -p tcp -P 7000 --count 3\n"
-    "  hola-server -p udp -b ::1 -P 0 --port-file /tmp/hola.port\n"
-    "  hola-server -p rudp --trace --loss 20 --delay 5 --stats\n";
+    N_("\n"
+       "Exit status:\n"
+       "  0  stopped by --count, SIGINT or SIGTERM (a second signal stops at once)\n"
+       "  1  an error, e.g. the port is in use\n"
+       "  2  a bad option or argument\n"
+       "\n"
+       "Messages follow the locale: LANG=es_MX.UTF-8 (any es locale) gives Spanish. The\n"
+       "\"Conectado a\" and \"Hola\" lines are the same in every language.\n"
+       "\n"
+       "Examples:\n"
+       "  hola-server -p tcp -P 7000 --count 3\n"
+       "  hola-server -p udp -b ::1 -P 0 --port-file /tmp/hola.port\n"
+       "  hola-server -p rudp --trace --loss 20 --delay 5 --stats\n");
 
 static int sig_pipe[2] = { -1, -1 };
 
@@ -175,16 +179,16 @@ static int write_port_file(const char *path, uint16_t port, struct hola_err *e)
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 
     if (n < 0 || (size_t)n >= sizeof tmp)
-        return hola_err_set(e, "--port-file: path too long");
+        return hola_err_set(e, _("--port-file: path too long"));
     FILE *f = fopen(tmp, "w");
     if (f == NULL)
-        return hola_err_set(e, "--port-file %s: %s", tmp, strerror(errno));
+        return hola_err_set(e, _("--port-file %s: %s"), tmp, strerror(errno));
     int bad = fprintf(f, "%u\n", (unsigned)port) < 0;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
         int err = errno;
         unlink(tmp);
-        return hola_err_set(e, "--port-file %s: %s", path, strerror(err));
+        return hola_err_set(e, _("--port-file %s: %s"), path, strerror(err));
     }
     return 0;
 }
@@ -241,7 +245,7 @@ int hola_server_open(struct hola_server *srv, int socktype, struct hola_err *e)
     }
     freeaddrinfo(list);
     if (fd < 0)
-        return hola_err_set(e, "cannot listen on %s (%s): %s", where, proto, strerror(err));
+        return hola_err_set(e, _("cannot listen on %s (%s): %s"), where, proto, strerror(err));
 
     if (hola_server_announce(srv, fd, e) != 0) {
         close(fd);
@@ -259,7 +263,7 @@ int hola_server_announce(struct hola_server *srv, int fd, struct hola_err *e)
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
         return hola_err_set(e, "getsockname: %s", strerror(errno));
     hola_addr_format((struct sockaddr *)&ss, sl, where, sizeof where);
-    fprintf(stderr, "hola-server: listening on %s (%s)\n", where,
+    fprintf(stderr, _("hola-server: listening on %s (%s)\n"), where,
             hola_opts_proto_name(srv->cfg.proto));
     if (srv->cfg.port_file != NULL &&
         write_port_file(srv->cfg.port_file, hola_addr_port((struct sockaddr *)&ss), e) != 0)
@@ -278,7 +282,7 @@ static const struct {
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "hola-server: %s (see hola-server --help)\n", msg);
+    fprintf(stderr, _("hola-server: %s (see hola-server --help)\n"), msg);
     return 2;
 }
 
@@ -307,6 +311,7 @@ int main(int argc, char **argv)
     srv.cfg.proto = HOLA_PROTO_TCP;
     srv.cfg.port = HOLA_DEFAULT_PORT;
     hola_netopts_init(&srv.cfg.net);
+    hola_i18n_init();
     opterr = 0; /* one message of ours instead of getopt's */
     while ((c = getopt_long(argc, argv, ":p:P:b:c:hV", longopts, NULL)) != -1) {
         switch (c) {
@@ -332,14 +337,14 @@ int main(int argc, char **argv)
             stats = true;
             break;
         case 'h':
-            fputs(usage_text, stdout);
-            fputs(hola_netopts_help_rudp, stdout);
-            fputs(usage_max_clients, stdout);
+            fputs(_(usage_text), stdout);
+            fputs(_(hola_netopts_help_rudp), stdout);
+            fputs(_(usage_max_clients), stdout);
             fputc('\n', stdout);
-            fputs(hola_netopts_help_impair, stdout);
+            fputs(_(hola_netopts_help_impair), stdout);
             fputc('\n', stdout);
-            fputs(hola_netopts_help_secure_server, stdout);
-            fputs(usage_tail, stdout);
+            fputs(_(hola_netopts_help_secure_server), stdout);
+            fputs(_(usage_tail), stdout);
             return 0;
         case 'V':
             printf("hola-server %s\n", HOLA_VERSION);
@@ -357,7 +362,7 @@ int main(int argc, char **argv)
     if (hola_netopts_check(&srv.cfg.net, srv.cfg.proto, &e) != 0)
         return usage_error(e.msg);
     if (optind < argc) {
-        snprintf(e.msg, sizeof e.msg, "unexpected argument '%s'", argv[optind]);
+        snprintf(e.msg, sizeof e.msg, _("unexpected argument '%s'"), argv[optind]);
         return usage_error(e.msg);
     }
 
@@ -367,7 +372,7 @@ int main(int argc, char **argv)
     }
     srv.stop_fd = sig_pipe[0];
     if (hola_out_nonblocking("hola-server", HOLA_OUT_QUEUE) != 0) {
-        fprintf(stderr, "hola-server: standard output: %s\n", strerror(errno));
+        fprintf(stderr, _("hola-server: standard output: %s\n"), strerror(errno));
         return 1;
     }
     hola_stats_start(&srv.stats, hola_opts_proto_name(srv.cfg.proto), "server");
@@ -379,8 +384,8 @@ int main(int argc, char **argv)
     unsigned long long dropped = hola_out_finish();
     if (dropped > 0)
         fprintf(stderr,
-                "hola-server: %llu lines not written to standard output (its reader did "
-                "not take them)\n",
+                _("hola-server: %llu lines not written to standard output (its reader did "
+                  "not take them)\n"),
                 dropped);
     if (stats) {
         hola_stats_add(&srv.stats, "stdout_dropped", dropped);
@@ -389,7 +394,7 @@ int main(int argc, char **argv)
     close(sig_pipe[0]);
     close(sig_pipe[1]);
     if (rc == 0 && hola_out_error() != 0)
-        rc = hola_err_set(&e, "standard output: %s", strerror(hola_out_error()));
+        rc = hola_err_set(&e, _("standard output: %s"), strerror(hola_out_error()));
     if (rc != 0) {
         fprintf(stderr, "hola-server: %s\n", e.msg);
         return 1;

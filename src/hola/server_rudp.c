@@ -18,6 +18,7 @@
 #include "wait.h"
 
 #include "addr.h"
+#include "i18n.h"
 #include "names.h"
 #include "out.h"
 #include "secure.h"
@@ -70,7 +71,7 @@ static void on_accepted(struct rudp_server *rs, const rudp_sock_event_t *ev)
         size_t cap = rs->cap ? rs->cap * 2 : 64;
         struct rconn *v = realloc(rs->v, cap * sizeof *v);
         if (v == NULL) {
-            fprintf(stderr, "hola-server: out of memory: refusing a connection\n");
+            fprintf(stderr, _("hola-server: out of memory: refusing a connection\n"));
             rudp_conn_abort(ev->conn, rudp_sock_now(rs->sock));
             return;
         }
@@ -117,7 +118,7 @@ static void handle_name(struct rudp_server *rs, struct rconn *c, size_t n)
         fprintf(stderr, "hola-server: %s: %s\n", c->peer, why);
         srv->stats.rejected++;
         int r = snprintf(reply, sizeof reply, "error: %s%s",
-                         chk.status == HOLA_NAME_TOO_LONG ? "name " : "", why);
+                         chk.status == HOLA_NAME_TOO_LONG ? _("name ") : "", why);
         len = r < 0 ? 0 : (size_t)r >= sizeof reply ? sizeof reply - 1 : (size_t)r;
         /* The engine takes at most max_message bytes: a long error is cut (its end is
          * the least useful part), so the client still learns why. */
@@ -128,7 +129,7 @@ static void handle_name(struct rudp_server *rs, struct rconn *c, size_t n)
     if (rc == 0)
         srv->stats.sent++;
     else
-        fprintf(stderr, "hola-server: %s: reply not queued: %s\n", c->peer, rudp_strerror(rc));
+        fprintf(stderr, _("hola-server: %s: reply not queued: %s\n"), c->peer, rudp_strerror(rc));
 }
 
 /* READABLE: reads names while their replies fit; at the end of the client's stream,
@@ -163,7 +164,7 @@ static void on_closed(struct rudp_server *rs, const rudp_sock_event_t *ev)
     hola_engine_stats_accumulate(&rs->engine, &one);
     rs->any_engine = true;
     if (ev->error != 0)
-        fprintf(stderr, "hola-server: %s: connection ended: %s\n", c != NULL ? c->peer : "?",
+        fprintf(stderr, _("hola-server: %s: connection ended: %s\n"), c != NULL ? c->peer : "?",
                 rudp_strerror(ev->error));
     if (c != NULL)
         *c = rs->v[--rs->n];
@@ -227,13 +228,13 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
     int rc = rudp_sock_server(&rs->sock, srv->cfg.bind, port, &cfg, on_event, rs);
     if (rc != 0) {
         int err = errno;
-        const char *where = srv->cfg.bind ? srv->cfg.bind : "every address";
+        const char *where = srv->cfg.bind ? srv->cfg.bind : _("every address");
         if (net->secure && rs->sec.err[0])
             return hola_err_set(e, "--secure: %s", rs->sec.err);
         if (rc == RUDP_ESYS)
-            return hola_err_set(e, "cannot listen on %s port %s (rudp): %s", where, port,
+            return hola_err_set(e, _("cannot listen on %s port %s (rudp): %s"), where, port,
                                 strerror(err));
-        return hola_err_set(e, "cannot listen on %s port %s (rudp): %s", where, port,
+        return hola_err_set(e, _("cannot listen on %s port %s (rudp): %s"), where, port,
                             rudp_strerror(rc));
     }
     return hola_server_announce(srv, rudp_sock_fd(rs->sock), e);
@@ -274,7 +275,7 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
     int rc = 0;
 
     if (rs == NULL)
-        return hola_err_set(e, "out of memory");
+        return hola_err_set(e, _("out of memory"));
     rs->srv = srv;
     if (open_sock(rs, e) != 0) {
         rudp_sock_free(rs->sock);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "i18n.h"
 #include "linebuf.h"
 #include "names.h"
 #include "out.h"
@@ -124,7 +125,7 @@ static void handle_line(struct hola_server *srv, struct hola_tcp_conn *c, const 
         size_t n = hola_server_greet(srv, line + chk.start, chk.len, reply, sizeof reply);
         reply[n++] = '\n';
         if (queue(c, reply, n) != 0) {
-            fprintf(stderr, "hola-server: %s: out of memory, closing\n", c->peer);
+            fprintf(stderr, _("hola-server: %s: out of memory, closing\n"), c->peer);
             c->state = CONN_FLUSH_SHUTDOWN;
             return;
         }
@@ -134,13 +135,13 @@ static void handle_line(struct hola_server *srv, struct hola_tcp_conn *c, const 
     case HOLA_NAME_TOO_LONG:
         /* Refused like an over-long line: a client that sends these is not speaking
          * the protocol, and it cannot tell which of its names the error belongs to. */
-        reject(srv, c, CONN_FLUSH_SHUTDOWN, "line %lu: name too long (%zu bytes, at most %d)",
+        reject(srv, c, CONN_FLUSH_SHUTDOWN, _("line %lu: name too long (%zu bytes, at most %d)"),
                c->lineno, chk.len, HOLA_NAME_MAX);
         return;
     case HOLA_NAME_BAD_UTF8:
     case HOLA_NAME_CONTROL:
         hola_names_describe(line, &chk, why, sizeof why);
-        reject(srv, c, CONN_OPEN, "line %lu: %s", c->lineno, why);
+        reject(srv, c, CONN_OPEN, _("line %lu: %s"), c->lineno, why);
         return;
     }
 }
@@ -157,7 +158,7 @@ static void read_lines(struct hola_server *srv, struct hola_tcp_conn *c, bool eo
         if (r == 0)
             break;
         if (r == HOLA_LINEBUF_TOO_LONG) {
-            reject(srv, c, CONN_FLUSH_SHUTDOWN, "line %lu: too long (more than %d bytes)",
+            reject(srv, c, CONN_FLUSH_SHUTDOWN, _("line %lu: too long (more than %d bytes)"),
                    c->lineno + 1, HOLA_LINE_MAX);
             break;
         }
@@ -238,8 +239,8 @@ static void accept_all(struct hola_tcp_server *ts)
         int fl = fcntl(fd, F_GETFL);
         if (c == NULL || hola_linebuf_init(&c->in, HOLA_LINE_MAX) != 0 || fl < 0 ||
             fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-            fprintf(stderr, "hola-server: cannot take a connection: %s\n",
-                    fl < 0 ? strerror(errno) : "out of memory");
+            fprintf(stderr, _("hola-server: cannot take a connection: %s\n"),
+                    fl < 0 ? strerror(errno) : _("out of memory"));
             if (c != NULL)
                 hola_linebuf_free(&c->in);
             free(c);

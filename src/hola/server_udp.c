@@ -17,6 +17,7 @@
 #include <inttypes.h>
 
 #include "addr.h"
+#include "i18n.h"
 #include "impair.h"
 #include "names.h"
 #include "out.h"
@@ -47,13 +48,13 @@ static void reply_to(int fd, const char *data, size_t n, const struct sockaddr *
     if (sec != NULL) {
         if (hola_dtls_send(sec, to, tolen, (const uint8_t *)data, n) != 0 &&
             hola_throttle_log(guard, to, tolen, hola_stats_now_us()))
-            fprintf(stderr, "hola-server: %s: reply not sent: no DTLS session\n", peer);
+            fprintf(stderr, _("hola-server: %s: reply not sent: no DTLS session\n"), peer);
         return;
     }
     if (hola_impair_sendto(impair, fd, data, n, to, tolen) < 0) {
         int err = errno;
         if (hola_throttle_log(guard, to, tolen, hola_stats_now_us()))
-            fprintf(stderr, "hola-server: %s: reply not sent: %s\n", peer, strerror(err));
+            fprintf(stderr, _("hola-server: %s: reply not sent: %s\n"), peer, strerror(err));
     }
 }
 
@@ -63,7 +64,7 @@ static void flush_impair(int fd)
     while (hola_impair_flush(impair, fd) < 0 && errno != EAGAIN) {
         int err = errno;
         if (hola_throttle_log(guard, NULL, 0, hola_stats_now_us()))
-            fprintf(stderr, "hola-server: delayed reply not sent: %s\n", strerror(err));
+            fprintf(stderr, _("hola-server: delayed reply not sent: %s\n"), strerror(err));
     }
 }
 
@@ -76,7 +77,7 @@ static size_t error_reply(char *msg, size_t cap, const struct hola_name_check *c
     size_t limit = sec != NULL ? cap - 1 : HOLA_THROTTLE_AMPLIFY * req;
     /* The preview in `why` is ASCII-safe and short, so each form fits in msg. */
     int len =
-        snprintf(msg, cap, "error: %s%s", chk->status == HOLA_NAME_TOO_LONG ? "name " : "", why);
+        snprintf(msg, cap, "error: %s%s", chk->status == HOLA_NAME_TOO_LONG ? _("name ") : "", why);
     if (len > 0 && (size_t)len <= limit)
         return (size_t)len;
     len = snprintf(msg, cap, "error: %s", hola_names_strerror(chk->status));
@@ -133,7 +134,7 @@ static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, con
     if (hola_impair_sendto(impair, c->fd, d, n, to, tolen) < 0 && errno != EAGAIN) {
         int err = errno;
         if (hola_throttle_log(guard, to, tolen, hola_stats_now_us()))
-            fprintf(stderr, "hola-server: DTLS record not sent: %s\n", strerror(err));
+            fprintf(stderr, _("hola-server: DTLS record not sent: %s\n"), strerror(err));
     }
 }
 
@@ -161,7 +162,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
         if (scfg == NULL) {
             hola_throttle_free(guard);
             guard = NULL;
-            return hola_err_set(e, "out of memory");
+            return hola_err_set(e, _("out of memory"));
         }
         if (hola_secure_setup(scfg, &srv->cfg.net, true, "hola-server", 0, e) != 0 ||
             hola_dtls_new(&sec, scfg, true, srv->cfg.net.max_clients, srv->cfg.net.handshake_rate,
@@ -190,7 +191,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
             guard = NULL;
             return -1;
         }
-        fprintf(stderr, "hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n", seed);
+        fprintf(stderr, _("hola-server: impairing outgoing datagrams, seed %" PRIu64 "\n"), seed);
     }
     for (;;) {
         /* Lines out before anything else: a failed stdout is seen (done) before the

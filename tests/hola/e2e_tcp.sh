@@ -81,7 +81,8 @@ ok "tcp: SIGTERM ends the server cleanly with --stats"
 # 3. The interactive dialogue, when script(1) can give the client a terminal.
 if command -v script >/dev/null 2>&1; then
     start_server ask -p tcp --count 2
-    printf '2\nAna\nÑandú\n' | LANG=es_AR.UTF-8 timeout 20 script -qec \
+    hola_es_env
+    printf '2\nAna\nÑandú\n' | env "${HOLA_ES[@]}" timeout 20 script -qec \
         "'$CLIENT' -P $PORT" /dev/null >"$TMP/tty.out" 2>&1 || fail "interactive client"
     tr -d '\r' <"$TMP/tty.out" >"$TMP/tty.txt"
     grep -q '¿Cuántos nombres?' "$TMP/tty.txt" || fail "no Spanish prompt"

@@ -12,9 +12,9 @@ hola_init() {
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/hola-test.XXXXXX")
     HOLA_PIDS=()
     trap hola_cleanup EXIT
-    # Fixed UTF-8 locale-independent behaviour: the programs do not depend on the locale,
-    # but the prompt language does; tests set LANG themselves where it matters.
-    export LC_ALL= LC_MESSAGES= LANG=C.UTF-8
+    # English messages (the default) whatever the caller's locale; tests that check the
+    # Spanish ones set hola_es_env's variables themselves.
+    export LC_ALL= LC_MESSAGES= LANG=C.UTF-8 LANGUAGE=
     # HOLA_WRAP, a valgrind command line (scripts/test.sh): every server and client runs
     # under it, its report in $TMP/valgrind.PID.log, failed like a sanitizer's below.
     if [ -n "${HOLA_WRAP:-}" ]; then
@@ -132,6 +132,17 @@ expect_one_line() {
     local what=$1 file=$2 pattern=$3
     [ "$(wc -l <"$file")" -eq 1 ] || fail "$what: expected one line on stderr"
     grep -Eq -- "$pattern" "$file" || fail "$what: stderr does not match /$pattern/"
+}
+
+# hola_es_env: sets HOLA_ES to the environment (for env(1)) that makes the programs speak
+# Spanish: LANG=es_MX.UTF-8 where that locale exists (scripts/setup.sh makes it as root),
+# else C.UTF-8 with LANGUAGE=es (glibc honours LANGUAGE in any locale but C/POSIX).
+hola_es_env() {
+    if locale -a 2>/dev/null | grep -qix 'es_MX\.utf-\?8'; then
+        HOLA_ES=(LANG=es_MX.UTF-8 LANGUAGE=)
+    else
+        HOLA_ES=(LANG=C.UTF-8 LANGUAGE=es)
+    fi
 }
 
 # The names the practice uses, plus one with the letter ñ twice over.

@@ -1,6 +1,6 @@
 /* test_common.c: the small shared modules: option values (protocol, port, numbers),
- * address formatting, the prompt's language choice, the --stats JSON line and the
- * client's reply book (latency, duplicates, completion time). */
+ * address formatting, the --stats JSON line and the client's reply book (latency,
+ * duplicates, completion time). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "addr.h"
-#include "i18n.h"
 #include "names.h"
 #include "opts.h"
 #include "replies.h"
@@ -105,19 +104,6 @@ static void test_addr_resolve(void **state)
     freeaddrinfo(ai);
     assert_int_equal(hola_addr_resolve("not an address", 9, SOCK_STREAM, 0, &ai, &e), -1);
     assert_non_null(strstr(e.msg, "cannot resolve not an address"));
-}
-
-static void test_lang(void **state)
-{
-    (void)state;
-    assert_int_equal(hola_i18n_lang_from(NULL, NULL, NULL), HOLA_LANG_EN);
-    assert_int_equal(hola_i18n_lang_from(NULL, NULL, "es_AR.UTF-8"), HOLA_LANG_ES);
-    assert_int_equal(hola_i18n_lang_from(NULL, "es_ES.UTF-8", "en_US.UTF-8"), HOLA_LANG_ES);
-    assert_int_equal(hola_i18n_lang_from(NULL, "en_US.UTF-8", "es_MX.UTF-8"), HOLA_LANG_EN);
-    assert_int_equal(hola_i18n_lang_from("C", "es_ES", "es_ES"), HOLA_LANG_EN);
-    assert_int_equal(hola_i18n_lang_from("", "", "es"), HOLA_LANG_ES);
-    assert_string_equal(hola_i18n_msg(HOLA_LANG_ES, HOLA_MSG_HOW_MANY), "¿Cuántos nombres? ");
-    assert_string_equal(hola_i18n_msg(HOLA_LANG_EN, HOLA_MSG_NAME), "Name");
 }
 
 static void test_stats(void **state)
@@ -237,10 +223,13 @@ static void test_trace(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_proto),       cmocka_unit_test(test_port),
-        cmocka_unit_test(test_addr_format), cmocka_unit_test(test_addr_resolve),
-        cmocka_unit_test(test_lang),        cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_stats_extra), cmocka_unit_test(test_replies_completion),
+        cmocka_unit_test(test_proto),
+        cmocka_unit_test(test_port),
+        cmocka_unit_test(test_addr_format),
+        cmocka_unit_test(test_addr_resolve),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_stats_extra),
+        cmocka_unit_test(test_replies_completion),
         cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests_name("hola common", tests, NULL, NULL);

@@ -43,6 +43,18 @@ done
 for m in man1/hola-server.1 man1/hola-client.1 man1/hola-compare.1 man1/hola-lab.1 man3/rudp.3; do
     [ -f "$root/share/man/$m" ] || fail "share/man/$m not installed"
 done
+# The Spanish catalog and pages, when this build made a catalog (msgfmt was there). Under
+# --destdir the programs cannot find their localedir: HOLA_LOCALEDIR points them to it.
+if [ -f "$build/po/es/LC_MESSAGES/hola.mo" ]; then
+    for f in locale/es/LC_MESSAGES/hola.mo man/es/man1/hola-server.1 man/es/man1/hola-client.1; do
+        [ -f "$root/share/$f" ] || fail "share/$f not installed"
+    done
+    if locale -a 2>/dev/null | grep -qix 'es_MX\.utf-\?8'; then es=(LANG=es_MX.UTF-8 LANGUAGE=)
+    else es=(LANG=C.UTF-8 LANGUAGE=es); fi
+    first=$(env LC_ALL= "${es[@]}" HOLA_LOCALEDIR="$root/share/locale" "$root/bin/hola-client" --help |
+        head -n 1)
+    [ "${first%% *}" = Uso: ] || fail "installed hola-client --help not in Spanish: $first"
+fi
 [ -f "$libdir/librudp.a" ] || fail "librudp.a not installed"
 [ -L "$libdir/librudp.so" ] || fail "librudp.so (the link for -lrudp) not installed"
 soname=$(readelf -d "$libdir/librudp.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
