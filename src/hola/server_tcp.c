@@ -496,6 +496,8 @@ static int tcp_setup(struct tcp_server *ts, struct hola_server *srv, struct hola
     ts->srv = srv;
     ts->lfd = -1;
     ts->max_conns = conn_limit(srv->cfg.net.max_clients);
+    if (ts->max_conns < 1)
+        ts->max_conns = 1;
     ts->per_source = srv->cfg.max_per_source != 0 ? srv->cfg.max_per_source : ts->max_conns / 8;
     if (ts->per_source < 1)
         ts->per_source = 1;
@@ -503,7 +505,7 @@ static int tcp_setup(struct tcp_server *ts, struct hola_server *srv, struct hola
         ts->per_source = ts->max_conns;
     ts->idle_us = (uint64_t)srv->cfg.idle_timeout_ms * 1000u;
     ts->write_us = (uint64_t)srv->cfg.write_timeout_ms * 1000u;
-    ts->conns = calloc(ts->max_conns, sizeof *ts->conns);
+    ts->conns = calloc(ts->max_conns, sizeof(struct conn *));
     ts->pfd = calloc(ts->max_conns + 2, sizeof *ts->pfd);
     if (ts->conns == NULL || ts->pfd == NULL ||
         hola_source_table_init(&ts->sources, ts->max_conns) != 0)
