@@ -3,14 +3,15 @@
 # Usage: scripts/format.sh [--check] [FILE...]
 #   (no option)  rewrite the files in place
 #   --check      change nothing; list the files that are not formatted and exit 1 if any
-# Without FILE arguments: every tracked *.c and *.h under include/, src/, examples/ and
-# tests/ (git ls-files), except the fuzz corpora. CLANG_FORMAT picks the binary.
+# Without FILE arguments: every tracked *.c and *.h under include/, src/, tools/,
+# examples/ and tests/ (git ls-files), except the fuzz corpora. CLANG_FORMAT picks the
+# binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 check=0
 if [ "${1:-}" = "--check" ]; then check=1; shift; fi
-case "${1:-}" in -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;; -*) echo "format.sh: unknown option $1" >&2; exit 2 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,8s/^# \{0,1\}//p' "$0"; exit 0 ;; -*) echo "format.sh: unknown option $1" >&2; exit 2 ;; esac
 
 cf=${CLANG_FORMAT:-}
 if [ -z "$cf" ]; then
@@ -23,8 +24,8 @@ fi
 if [ $# -gt 0 ]; then
     files=("$@")
 else
-    mapfile -t files < <(git ls-files -- 'include/*.[ch]' 'src/*.[ch]' 'examples/*.[ch]' \
-        'tests/*.[ch]' ':!tests/fuzz/corpus/*')
+    mapfile -t files < <(git ls-files -- 'include/*.[ch]' 'src/*.[ch]' 'tools/*.[ch]' \
+        'examples/*.[ch]' 'tests/*.[ch]' ':!tests/fuzz/corpus/*')
 fi
 [ ${#files[@]} -gt 0 ] || exit 0
 

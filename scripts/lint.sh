@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# lint.sh: the static checks over src/: clang-tidy (checks in .clang-tidy) and cppcheck
-# (warning, performance, portability), both reading the build's compile_commands.json so
-# they see exactly the flags meson uses. Exits 1 on any finding.
+# lint.sh: the static checks over src/ and tools/: clang-tidy (checks in .clang-tidy)
+# and cppcheck (warning, performance, portability), both reading the build's
+# compile_commands.json so they see exactly the flags meson uses. Exits 1 on any finding.
 # Usage: scripts/lint.sh [BUILDDIR] [FILE...]   (BUILDDIR default: build, or meson's when
 #        run as `meson compile -C BUILDDIR lint`; FILE...: only these sources)
 # A wrong finding is silenced on its own line with a reason: `// NOLINT(check): why` for
@@ -22,7 +22,7 @@ command -v "$tidy" >/dev/null 2>&1 ||
 command -v cppcheck >/dev/null 2>&1 ||
     { echo "lint.sh: cppcheck not found (apt-get install cppcheck)" >&2; exit 1; }
 
-# The C sources under src/ that the build compiles, each once (both_libraries lists the
+# The C sources under src/ and tools/ that the build compiles, each once (both_libraries lists the
 # library's twice), relative to the source tree.
 if [ $# -gt 0 ]; then
     files=("$@")
@@ -33,13 +33,13 @@ db, root = sys.argv[1], sys.argv[2]
 seen = set()
 for e in json.load(open(db)):
     p = os.path.relpath(os.path.normpath(os.path.join(e["directory"], e["file"])), root)
-    if p.startswith("src/") and p.endswith(".c") and p not in seen:
+    if p.startswith(("src/", "tools/")) and p.endswith(".c") and p not in seen:
         seen.add(p)
         print(p)
 PY
 )
 fi
-[ ${#files[@]} -gt 0 ] || { echo "lint.sh: no sources under src/ in $db" >&2; exit 1; }
+[ ${#files[@]} -gt 0 ] || { echo "lint.sh: no sources under src/ or tools/ in $db" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hola-lint.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -98,7 +98,7 @@ typedef struct rudp_config {
                                           it. Both ends must agree: a longer message from the
                                           peer is dropped and counted, never cut. */
     rudp_cc_t cc;                      /* default RUDP_CC_NEWRENO */
-    uint64_t initial_rto;              /* µs, timeout before any RTT sample; default 1 s */
+    uint64_t initial_rto;              /* µs, timeout before any RTT sample; default 250 ms */
     uint64_t max_rto;                  /* µs, cap on the backed-off timeout; default 4 s */
     uint64_t max_ack_delay;            /* µs, longest this side holds an ACK; default 250 µs:
                                           it is part of every probe timeout, and on a LAN a
@@ -242,6 +242,13 @@ RUDP_API int rudp_conn_done(const rudp_conn_t *c);
 
 /* Messages queued by rudp_conn_send() and not yet acknowledged. */
 RUDP_API uint32_t rudp_conn_unacked(const rudp_conn_t *c);
+
+/* 1 when the peer's address is proven: always for a client, and for a server made from
+ * an INITIAL with a valid cookie; a server made from one without (a listener with
+ * require_retry 0) proves it when the client echoes its ISN. Until then it sends only
+ * ACCEPTs, within 3x the bytes received (docs/protocol.md §7.2). A driver counts its
+ * unproven connections to decide when it is under load. */
+RUDP_API int rudp_conn_validated(const rudp_conn_t *c);
 
 /* The connection ID (chosen by the client), to demultiplex with rudp_wire_peek_cid(). */
 RUDP_API uint64_t rudp_conn_cid(const rudp_conn_t *c);

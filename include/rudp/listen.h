@@ -41,6 +41,14 @@ typedef struct rudp_listener {
      * rudp_listener_init(), which clears it. */
     int (*admit)(void *user, const void *addr, size_t addrlen, uint64_t now);
     void *admit_user;
+    /* 1 (rudp_listener_init's default): every INITIAL without a cookie gets a RETRY, so
+     * no state is spent before the client proves its address. 0: such an INITIAL is
+     * accepted at once (RUDP_LISTEN_ACCEPT), one round trip sooner; the connection then
+     * sends at most 3x the bytes it received until the client proves its address by
+     * echoing the server's ISN (docs/protocol.md §7). A driver sets 0 while it is not
+     * under load and 1 when it is, as QUIC servers do with Retry. */
+    int require_retry;
+    uint64_t accepted_unproven; /* INITIALs without a cookie accepted at once */
 } rudp_listener_t;
 
 typedef enum rudp_listen_verdict {

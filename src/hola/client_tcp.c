@@ -92,14 +92,14 @@ static int connect_server(const struct hola_client_cfg *cfg, struct hola_err *e)
 }
 
 /* The bytes still to send, and which name ends where, so `sent` counts whole names. */
-struct outq {
+struct hola_outq {
     char *buf;
     size_t off, len;
     size_t *ends; /* ends[i]: offset just past name i's newline */
     size_t next;  /* first name not completely sent */
 };
 
-static int build_queue(struct outq *q, const struct hola_names *names, struct hola_err *e)
+static int build_queue(struct hola_outq *q, const struct hola_names *names, struct hola_err *e)
 {
     size_t total = 0;
 
@@ -123,7 +123,7 @@ static int build_queue(struct outq *q, const struct hola_names *names, struct ho
 int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_names *names,
                         struct hola_stats *st, struct hola_err *e)
 {
-    struct outq q = { NULL, 0, 0, NULL, 0 };
+    struct hola_outq q = { NULL, 0, 0, NULL, 0 };
     struct hola_linebuf in;
     struct hola_replies rep;
     size_t replies = 0;

@@ -37,7 +37,7 @@ static bool is_dtls_record(const char *b, size_t n)
  * line stays readable when thousands are lost. */
 #define REPORT_MAX_NAMES 50
 
-struct udp_client {
+struct hola_udp_client {
     const struct hola_client_cfg *cfg;
     const struct hola_names *names;
     struct hola_stats *st;
@@ -59,7 +59,7 @@ struct udp_client {
 
 /* connect() on a UDP socket sends nothing; it fixes the peer, so the kernel drops
  * datagrams from anyone else and reports ICMP errors to us as ECONNREFUSED. */
-static int open_socket(struct udp_client *u, struct hola_err *e)
+static int open_socket(struct hola_udp_client *u, struct hola_err *e)
 {
     struct addrinfo *list;
     int err = 0, fl;
@@ -86,7 +86,7 @@ static int open_socket(struct udp_client *u, struct hola_err *e)
 }
 
 /* Matches a reply to the first sent, unanswered name it greets, and prints it. */
-static void take_reply(struct udp_client *u, const char *r, size_t n)
+static void take_reply(struct hola_udp_client *u, const char *r, size_t n)
 {
     if (n > 0 && r[n - 1] == '\n')
         n--;
@@ -98,16 +98,18 @@ static void take_reply(struct udp_client *u, const char *r, size_t n)
             return;
         }
         /* A datagram can arrive twice; the second copy answers nothing new. */
+        hola_out_flush();
         fprintf(stderr, "hola-client: ignoring a reply that matches no waiting name\n");
         return;
     }
     char preview[200];
     hola_names_preview(r, n, preview, sizeof preview);
+    hola_out_flush();
     fprintf(stderr, "hola-client: the server answered %s\n", preview);
 }
 
 /* Reads every reply already queued, without waiting. -1 once the port is unreachable. */
-static int drain(struct udp_client *u, struct hola_err *e)
+static int drain(struct hola_udp_client *u, struct hola_err *e)
 {
     for (;;) {
         ssize_t n = recv(u->fd, u->buf, sizeof u->buf, 0);
@@ -143,7 +145,7 @@ static int drain(struct udp_client *u, struct hola_err *e)
 }
 
 /* Sends the datagrams the impairment has made due. -1 once the port is unreachable. */
-static int flush_impair(struct udp_client *u, bool *sent, struct hola_err *e)
+static int flush_impair(struct hola_udp_client *u, bool *sent, struct hola_err *e)
 {
     int n = hola_impair_flush(u->impair, u->fd);
 
@@ -158,14 +160,15 @@ static int flush_impair(struct udp_client *u, bool *sent, struct hola_err *e)
     return hola_err_set(e, "sending to %s: %s", u->where, strerror(errno));
 }
 
-static int interrupted(const struct udp_client *u, struct hola_err *e)
+static int interrupted(const struct hola_udp_client *u, struct hola_err *e)
 {
     return hola_err_set(e, "interrupted after %zu of %zu replies", u->answered_n, u->names->n);
 }
 
 /* Waits for replies until every one came, or name `until` is answered, or wait_us pass
  * after the last datagram left (a datagram held back by --delay leaves later). */
-static int wait_replies(struct udp_client *u, uint64_t wait_us, size_t until, struct hola_err *e)
+static int wait_replies(struct hola_udp_client *u, uint64_t wait_us, size_t until,
+                        struct hola_err *e)
 {
     uint64_t deadline_us = hola_stats_now_us() + wait_us;
 
@@ -203,7 +206,7 @@ static int wait_replies(struct udp_client *u, uint64_t wait_us, size_t until, st
     return 0;
 }
 
-static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
+static int send_name(struct hola_udp_client *u, size_t i, struct hola_err *e)
 {
     /* The impairment's queue is full (a long --delay or a slow --rate): let it drain
      * rather than overflow it, reading replies meanwhile. */
@@ -258,11 +261,14 @@ static int send_name(struct udp_client *u, size_t i, struct hola_err *e)
 }
 
 /* The closing report on stderr: counts, then every lost name. */
-static void report(const struct udp_client *u)
+static void report(const struct hola_udp_client *u)
 {
     char preview[4 * 40 + 8];
     size_t lost = u->sent - u->answered_n;
 
+    /* Every reply printed goes out before the report: a terminal or a pipe that shows
+     * both streams shows the report last, where it belongs. */
+    hola_out_flush();
     fprintf(stderr, "hola-client: udp: sent %zu, answered %zu, lost %zu", u->sent, u->answered_n,
             lost);
     const char *sep = ": ";
@@ -285,7 +291,7 @@ static void report(const struct udp_client *u)
 static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, const uint8_t *d,
                      size_t n)
 {
-    struct udp_client *u = user;
+    struct hola_udp_client *u = user;
     (void)to;
     (void)tolen;
     if (hola_impair_sendto(u->impair, u->fd, d, n, NULL, 0) < 0)
@@ -302,7 +308,7 @@ static void sec_recv(void *user, const struct sockaddr *from, socklen_t fromlen,
 
 /* --secure: the DTLS handshake, before any name leaves; bounded by the larger of
  * --timeout and 10 s (a lost flight is sent again after 200 ms, 400 ms...). */
-static int handshake(struct udp_client *u, struct hola_err *e)
+static int handshake(struct hola_udp_client *u, struct hola_err *e)
 {
     uint32_t ms = u->cfg->timeout_ms > 10000 ? (uint32_t)u->cfg->timeout_ms : 10000u;
 
@@ -346,7 +352,7 @@ static int handshake(struct udp_client *u, struct hola_err *e)
 int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_names *names,
                         struct hola_stats *st, struct hola_err *e)
 {
-    struct udp_client *u = calloc(1, sizeof *u);
+    struct hola_udp_client *u = calloc(1, sizeof *u);
     int rc = -1;
     uint64_t wait_us = (uint64_t)cfg->timeout_ms * 1000u;
 

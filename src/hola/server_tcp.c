@@ -49,7 +49,7 @@
 /* How long a stopping server waits for replies to be flushed. */
 #define STOP_US 2000000u
 
-enum conn_state {
+enum hola_tcp_conn_state {
     CONN_OPEN,
     /* The peer sent EOF: send the queued replies, then close. */
     CONN_FLUSH_CLOSE,
@@ -62,9 +62,9 @@ enum conn_state {
     CONN_DRAIN,
 };
 
-struct conn {
+struct hola_tcp_conn {
     int fd;
-    enum conn_state state;
+    enum hola_tcp_conn_state state;
     char peer[HOLA_ADDR_STRLEN];
     struct hola_linebuf in;
     char *out;
@@ -76,10 +76,10 @@ struct conn {
     struct hola_source src;
 };
 
-struct tcp_server {
+struct hola_tcp_server {
     struct hola_server *srv;
     int lfd;
-    struct conn **conns;
+    struct hola_tcp_conn **conns;
     struct pollfd *pfd;
     size_t nconns, max_conns, per_source;
     struct hola_source_table sources;
@@ -96,9 +96,9 @@ struct tcp_server {
     unsigned long long refused, idle_closed, unread_closed, pauses;
 };
 
-static void conn_close(struct tcp_server *ts, size_t i)
+static void conn_close(struct hola_tcp_server *ts, size_t i)
 {
-    struct conn *c = ts->conns[i];
+    struct hola_tcp_conn *c = ts->conns[i];
 
     /* A descriptor is free again: out of them, this is the moment to retry. */
     ts->paused_until = 0;
@@ -110,7 +110,7 @@ static void conn_close(struct tcp_server *ts, size_t i)
     ts->conns[i] = ts->conns[--ts->nconns];
 }
 
-static int queue(struct conn *c, const char *data, size_t n)
+static int queue(struct hola_tcp_conn *c, const char *data, size_t n)
 {
     /* The write deadline runs from when a reply starts to wait. */
     if (c->out_len == c->out_off)
@@ -132,10 +132,10 @@ static int queue(struct conn *c, const char *data, size_t n)
 
 /* Queues "error: ..." for the peer, logs the same with the peer's address on stderr, and
  * moves the connection to `next` (CONN_OPEN keeps it going). */
-static void reject(struct hola_server *srv, struct conn *c, enum conn_state next, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
-static void reject(struct hola_server *srv, struct conn *c, enum conn_state next, const char *fmt,
-                   ...)
+static void reject(struct hola_server *srv, struct hola_tcp_conn *c, enum hola_tcp_conn_state next,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reject(struct hola_server *srv, struct hola_tcp_conn *c, enum hola_tcp_conn_state next,
+                   const char *fmt, ...)
 {
     char msg[HOLA_ERR_MAX];
     va_list ap;
@@ -152,7 +152,8 @@ static void reject(struct hola_server *srv, struct conn *c, enum conn_state next
 }
 
 /* Handles one received line: skip, greet, or refuse. */
-static void handle_line(struct hola_server *srv, struct conn *c, const char *line, size_t len)
+static void handle_line(struct hola_server *srv, struct hola_tcp_conn *c, const char *line,
+                        size_t len)
 {
     struct hola_name_check chk = hola_names_check(line, len);
     char reply[HOLA_REPLY_MAX];
@@ -192,7 +193,7 @@ static void handle_line(struct hola_server *srv, struct conn *c, const char *lin
 }
 
 /* Hands every complete line (and at EOF the unterminated last one) to handle_line(). */
-static void read_lines(struct hola_server *srv, struct conn *c, bool eof)
+static void read_lines(struct hola_server *srv, struct hola_tcp_conn *c, bool eof)
 {
     const char *line;
     size_t len;
@@ -214,7 +215,7 @@ static void read_lines(struct hola_server *srv, struct conn *c, bool eof)
 }
 
 /* Sends what is queued; -1 when the connection is dead. Then advances a closing state. */
-static int flush(struct conn *c)
+static int flush(struct hola_tcp_conn *c)
 {
     while (c->out_off < c->out_len) {
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -244,7 +245,7 @@ static int flush(struct conn *c)
 
 /* When c is due: the end of its drain; while replies wait, the write deadline; while
  * open with nothing to send, the idle deadline. UINT64_MAX: never. */
-static uint64_t conn_deadline(const struct tcp_server *ts, const struct conn *c)
+static uint64_t conn_deadline(const struct hola_tcp_server *ts, const struct hola_tcp_conn *c)
 {
     if (c->state == CONN_DRAIN)
         return c->deadline_us;
@@ -269,7 +270,7 @@ static void format_span(uint64_t us, char *out, size_t cap)
 /* c's deadline passed: -1 when it is to be closed now. An idle client is told why and
  * its connection ends like any other (flush, shutdown, drain); one that does not read
  * would not read the reason either, so it is closed at once. */
-static int conn_expire(struct tcp_server *ts, struct conn *c)
+static int conn_expire(struct hola_tcp_server *ts, struct hola_tcp_conn *c)
 {
     char span[32];
 
@@ -293,7 +294,7 @@ static int conn_expire(struct tcp_server *ts, struct conn *c)
 }
 
 /* Reacts to poll()'s revents for one connection; -1 when it is to be closed. */
-static int conn_io(struct hola_server *srv, struct conn *c, short revents)
+static int conn_io(struct hola_server *srv, struct hola_tcp_conn *c, short revents)
 {
     if ((revents & (POLLIN | POLLHUP | POLLERR)) && c->state == CONN_DRAIN) {
         char scratch[4096];
@@ -321,7 +322,8 @@ static int conn_io(struct hola_server *srv, struct conn *c, short revents)
 
 /* Answers a client there is no room for and closes it. Logged at most once per
  * REFUSE_LOG_US: a client retrying in a loop must not fill the log. */
-static void refuse(struct tcp_server *ts, int fd, const char *peer, uint64_t now, const char *why)
+static void refuse(struct hola_tcp_server *ts, int fd, const char *peer, uint64_t now,
+                   const char *why)
 {
     char line[128], scratch[512];
     int n = snprintf(line, sizeof line, "error: server full (%s), try again later\n", why);
@@ -348,7 +350,7 @@ static void refuse(struct tcp_server *ts, int fd, const char *peer, uint64_t now
 }
 
 /* accept() found no descriptor: rest the listener, and say so once per episode. */
-static void accept_pause(struct tcp_server *ts, int err, uint64_t now)
+static void accept_pause(struct hola_tcp_server *ts, int err, uint64_t now)
 {
     if (ts->pause_fails++ == 0) {
         ts->pause_since = now;
@@ -365,7 +367,7 @@ static void accept_pause(struct tcp_server *ts, int err, uint64_t now)
 /* The episode's summary, once the queue is empty (or at exit): not at the first accept()
  * that works, as while descriptors are scarce each close lets one more in and the next
  * accept() fails again. */
-static void accept_resume(struct tcp_server *ts, uint64_t now, const char *how)
+static void accept_resume(struct hola_tcp_server *ts, uint64_t now, const char *how)
 {
     if (ts->pause_fails == 0)
         return;
@@ -376,10 +378,10 @@ static void accept_resume(struct tcp_server *ts, uint64_t now, const char *how)
 }
 
 /* Takes fd as a connection; false when there is no memory for it. */
-static bool take(struct tcp_server *ts, int fd, const struct sockaddr_storage *ss, socklen_t sl,
-                 const struct hola_source *src, uint64_t now)
+static bool take(struct hola_tcp_server *ts, int fd, const struct sockaddr_storage *ss,
+                 socklen_t sl, const struct hola_source *src, uint64_t now)
 {
-    struct conn *c = calloc(1, sizeof *c);
+    struct hola_tcp_conn *c = calloc(1, sizeof *c);
     int fl = fcntl(fd, F_GETFL);
 
     if (c == NULL || hola_linebuf_init(&c->in, HOLA_LINE_MAX) != 0 || fl < 0 ||
@@ -407,7 +409,7 @@ static bool take(struct tcp_server *ts, int fd, const struct sockaddr_storage *s
     return true;
 }
 
-static void accept_all(struct tcp_server *ts, uint64_t now)
+static void accept_all(struct hola_tcp_server *ts, uint64_t now)
 {
     for (int k = 0; k < ACCEPT_BATCH; k++) {
         struct sockaddr_storage ss;
@@ -470,7 +472,7 @@ static size_t conn_limit(size_t want)
 
 /* Milliseconds until the earliest deadline (-1: none), rounded up so poll() does not wake
  * just before it. */
-static int next_timeout(const struct tcp_server *ts, uint64_t stop_us, uint64_t now)
+static int next_timeout(const struct hola_tcp_server *ts, uint64_t stop_us, uint64_t now)
 {
     uint64_t first = stop_us != 0 ? stop_us : UINT64_MAX;
 
@@ -490,7 +492,7 @@ static int next_timeout(const struct tcp_server *ts, uint64_t stop_us, uint64_t 
 }
 
 /* Sets up ts for srv: the limits, the tables; -1 with e set. */
-static int tcp_setup(struct tcp_server *ts, struct hola_server *srv, struct hola_err *e)
+static int tcp_setup(struct hola_tcp_server *ts, struct hola_server *srv, struct hola_err *e)
 {
     memset(ts, 0, sizeof *ts);
     ts->srv = srv;
@@ -505,7 +507,7 @@ static int tcp_setup(struct tcp_server *ts, struct hola_server *srv, struct hola
         ts->per_source = ts->max_conns;
     ts->idle_us = (uint64_t)srv->cfg.idle_timeout_ms * 1000u;
     ts->write_us = (uint64_t)srv->cfg.write_timeout_ms * 1000u;
-    ts->conns = calloc(ts->max_conns, sizeof(struct conn *));
+    ts->conns = calloc(ts->max_conns, sizeof(struct hola_tcp_conn *));
     ts->pfd = calloc(ts->max_conns + 2, sizeof *ts->pfd);
     if (ts->conns == NULL || ts->pfd == NULL ||
         hola_source_table_init(&ts->sources, ts->max_conns) != 0)
@@ -515,7 +517,7 @@ static int tcp_setup(struct tcp_server *ts, struct hola_server *srv, struct hola
 }
 
 /* Closes everything, says what is still unsaid, and adds the counters to --stats. */
-static void tcp_teardown(struct tcp_server *ts)
+static void tcp_teardown(struct hola_tcp_server *ts)
 {
     uint64_t now = hola_stats_now_us();
 
@@ -537,7 +539,7 @@ static void tcp_teardown(struct tcp_server *ts)
 
 int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
 {
-    struct tcp_server ts;
+    struct hola_tcp_server ts;
     uint64_t stop_us = 0; /* nonzero once stopping: when to give up flushing */
     int rc = 0;
 
@@ -577,7 +579,7 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
         if (stop_us == 0 && ts.paused_until == 0)
             pfd[1].events = POLLIN;
         for (size_t i = 0; i < ts.nconns; i++) {
-            struct conn *c = ts.conns[i];
+            struct hola_tcp_conn *c = ts.conns[i];
             short ev = 0;
             if ((c->state == CONN_OPEN && c->out_len - c->out_off < OUT_HIGH_WATER) ||
                 c->state == CONN_DRAIN)
@@ -603,7 +605,7 @@ int hola_server_tcp_run(struct hola_server *srv, struct hola_err *e)
         /* Backwards, because closing moves the last connection into slot i. Connections
          * accepted below are not in pfd yet, so this runs first. */
         for (size_t i = ts.nconns; i-- > 0;) {
-            struct conn *c = ts.conns[i];
+            struct hola_tcp_conn *c = ts.conns[i];
             now = hola_stats_now_us();
             if (conn_io(srv, c, pfd[i + 2].revents) != 0 ||
                 (now >= conn_deadline(&ts, c) && conn_expire(&ts, c) != 0))

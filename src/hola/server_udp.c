@@ -28,7 +28,7 @@ static struct hola_impair *impair;
 /* With --secure: the DTLS sessions (NULL: plaintext). */
 static struct hola_dtls *sec;
 
-struct sec_ctx {
+struct hola_udp_sec {
     struct hola_server *srv;
     int fd;
 };
@@ -90,7 +90,7 @@ static void handle_datagram(struct hola_server *srv, int fd, const char *buf, si
 static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, const uint8_t *d,
                      size_t n)
 {
-    struct sec_ctx *c = user;
+    struct hola_udp_sec *c = user;
     if (hola_impair_sendto(impair, c->fd, d, n, to, tolen) < 0 && errno != EAGAIN)
         fprintf(stderr, "hola-server: DTLS record not sent: %s\n", strerror(errno));
 }
@@ -99,7 +99,7 @@ static void sec_send(void *user, const struct sockaddr *to, socklen_t tolen, con
 static void sec_recv(void *user, const struct sockaddr *from, socklen_t fromlen, const uint8_t *d,
                      size_t n)
 {
-    struct sec_ctx *c = user;
+    struct hola_udp_sec *c = user;
     handle_datagram(c->srv, c->fd, (const char *)d, n, from, fromlen);
 }
 
@@ -107,7 +107,7 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
 {
     static char buf[DGRAM_MAX];
     struct hola_secure_cfg *scfg = NULL;
-    struct sec_ctx sctx = { srv, -1 };
+    struct hola_udp_sec sctx = { srv, -1 };
     int fd = -1;
     int rc = 0;
 

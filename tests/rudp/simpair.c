@@ -114,6 +114,7 @@ int simpair_run(const simpair_opts_t *o, simpair_result_t *res)
         key[i] = (uint8_t)(o->seed * 7 + i);
     rudp_listener_t listener;
     rudp_listener_init(&listener, key, 0);
+    listener.require_retry = !o->accept_at_once;
 
     int rc = rudp_sim_link_new(&l.c2s, &o->c2s, o->seed * 2 + 1, 1024);
     if (!rc)

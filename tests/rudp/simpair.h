@@ -31,7 +31,8 @@ typedef struct simpair_opts {
     int (*drop_s2c)(void *user, uint64_t k, const uint8_t *dgram, size_t len);
     void *drop_user;
     const rudp_allocator_t *allocator;
-    int server_absent; /* nobody answers: the client must give up */
+    int server_absent;  /* nobody answers: the client must give up */
+    int accept_at_once; /* the listener accepts an INITIAL without a cookie (no RETRY) */
 } simpair_opts_t;
 
 typedef struct simpair_result {

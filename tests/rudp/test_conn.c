@@ -405,6 +405,94 @@ static void test_dead_peer_needs_count_and_silence(void **state)
     pair_free(&p);
 }
 
+/* Drives s's timers, with nothing from its peer, until `until`; returns the bytes sent. */
+static uint64_t run_server_alone(rudp_conn_t *s, uint64_t *now, uint64_t until, uint8_t *last,
+                                 int *last_len)
+{
+    uint64_t sent = 0;
+    for (int i = 0; i < 100 && rudp_conn_state(s) != RUDP_STATE_CLOSED; i++) {
+        int k;
+        while ((k = rudp_conn_prepare(s, *now, last, RUDP_MAX_DATAGRAM)) > 0) {
+            sent += (uint64_t)k;
+            *last_len = k;
+        }
+        uint64_t t = rudp_conn_next_timeout(s);
+        if (t == UINT64_MAX || t > until)
+            break;
+        *now = t;
+    }
+    return sent;
+}
+
+/* A listener not under load accepts a cookieless INITIAL at once. Until the client
+ * proves its address by echoing the server's ISN, the connection sends at most 3x the
+ * bytes it received (RFC 9000 §8.1), and a packet without that echo is dropped unread. */
+static void test_unproven_server_sends_at_most_3x(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 7 };
+    rudp_listener_t l;
+    rudp_listener_init(&l, key, 0);
+    l.require_retry = 0;
+    rudp_conn_t *c, *s;
+    uint64_t now = 1000;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
+    uint8_t initial[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM], accept[RUDP_MAX_DATAGRAM];
+    int in_len = rudp_conn_prepare(c, now, initial, sizeof initial);
+    assert_true(in_len > 0);
+    rudp_hdr_t h;
+    size_t rl = 0;
+    assert_int_equal(rudp_listener_input(&l, initial, (size_t)in_len, ADDR, strlen(ADDR), now, &h,
+                                         reply, sizeof reply, &rl),
+                     RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    assert_int_equal(rudp_conn_validated(s), 0);
+    assert_int_equal(rudp_conn_validated(c), 1);
+
+    /* The client never answers (a forged source): 2 s of the server's own timers. */
+    int acc_len = 0;
+    uint64_t sent = run_server_alone(s, &now, 3000000, accept, &acc_len);
+    assert_true(sent >= (uint64_t)(RUDP_HEADER_SIZE + RUDP_TRAILER_SIZE)); /* one ACCEPT */
+    assert_true(sent <= 3 * (uint64_t)in_len);
+
+    /* A packet that does not echo our ISN proves nothing and is not read; its bytes
+     * count as received from the address all the same (RFC 9000 §8.1). */
+    uint8_t forged[RUDP_MAX_DATAGRAM];
+    size_t fl = make_data(forged, CISN, "Mallory", 5);
+    rudp_hdr_t fh;
+    assert_int_equal(rudp_wire_decode(&fh, forged, fl), 0);
+    fh.ack = SISN + 7;
+    assert_true(rudp_wire_encode(&fh, forged, sizeof forged) > 0);
+    assert_int_equal(rudp_conn_input(s, forged, fl, now), RUDP_ESTATE);
+    uint8_t msg[16];
+    assert_int_equal(rudp_conn_recv(s, msg, sizeof msg), RUDP_EAGAIN);
+    uint64_t received = (uint64_t)in_len + fl;
+    sent += run_server_alone(s, &now, 3000000, accept, &acc_len);
+    assert_true(sent <= 3 * received);
+
+    /* The client's next INITIAL widens the budget by its own size. */
+    assert_int_equal(rudp_conn_input(s, initial, (size_t)in_len, now), 0);
+    received += (uint64_t)in_len;
+    sent += run_server_alone(s, &now, now, accept, &acc_len);
+    assert_true(sent <= 3 * received);
+
+    /* The real client takes the ACCEPT; its first packet echoes our ISN. */
+    assert_int_equal(rudp_conn_input(c, accept, (size_t)acc_len, now), 0);
+    assert_int_equal(rudp_conn_state(c), RUDP_STATE_ESTABLISHED);
+    assert_int_equal(rudp_conn_send(c, "Ana", 3, now), 0);
+    uint8_t data[RUDP_MAX_DATAGRAM];
+    int dl = rudp_conn_prepare(c, now, data, sizeof data);
+    assert_true(dl > 0);
+    assert_int_equal(rudp_conn_input(s, data, (size_t)dl, now), 0);
+    assert_int_equal(rudp_conn_recv(s, msg, sizeof msg), 3);
+    assert_memory_equal(msg, "Ana", 3);
+    assert_int_equal(rudp_conn_validated(s), 1);
+    rudp_conn_free(c);
+    rudp_conn_free(s);
+}
+
 /* No server at all: the client's INITIALs back off and it gives up cleanly. */
 static void test_handshake_gives_up(void **state)
 {
@@ -1211,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_regression_paused_peer_is_not_dead),
         cmocka_unit_test(test_dead_peer_needs_count_and_silence),
         cmocka_unit_test(test_handshake_gives_up),
+        cmocka_unit_test(test_unproven_server_sends_at_most_3x),
         cmocka_unit_test(test_reset_from_peer),
         cmocka_unit_test(test_refused_when_full),
         cmocka_unit_test(test_garbage_dropped),

@@ -231,6 +231,45 @@ static void test_initial_gets_retry(void **state)
     assert_counters(&l, 1, 0, 0, 0, 0, 0);
 }
 
+/* Not under load (require_retry 0), a cookieless INITIAL is accepted at once; a cookie,
+ * when one comes, is still checked, and a forged one still dropped. */
+static void test_initial_accepted_at_once_unless_required(void **state)
+{
+    (void)state;
+    rudp_listener_t l;
+    listener(&l);
+    assert_int_equal(l.require_retry, 1); /* the safe default */
+    l.require_retry = 0;
+    rudp_hdr_t hdr;
+    uint8_t reply[RUDP_MAX_DATAGRAM];
+    size_t n = 0;
+    assert_int_equal(feed(&l, V_INITIAL, sizeof V_INITIAL, ADDR, ISSUED, &hdr, reply, &n),
+                     RUDP_LISTEN_ACCEPT);
+    assert_int_equal(n, 0);
+    assert_int_equal(hdr.payload_len, 0);
+    assert_int_equal(l.accepted_unproven, 1);
+    assert_counters(&l, 0, 0, 0, 0, 0, 0);
+
+    /* A cookie with a wrong MAC under a correct CRC (re-encoded). */
+    uint8_t forged[sizeof V_INITIAL_COOKIE];
+    rudp_hdr_t h;
+    assert_int_equal(rudp_wire_decode(&h, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE), 0);
+    uint8_t bad_cookie[RUDP_COOKIE_SIZE];
+    memcpy(bad_cookie, h.payload, sizeof bad_cookie);
+    bad_cookie[15] ^= 1;
+    h.payload = bad_cookie;
+    assert_int_equal(rudp_wire_encode(&h, forged, sizeof forged), (int)sizeof forged);
+    assert_int_equal(feed(&l, forged, sizeof forged, ADDR, ISSUED + 100, &hdr, reply, &n),
+                     RUDP_LISTEN_DROP);
+    assert_int_equal(l.cookies_bad, 1);
+
+    l.require_retry = 1;
+    assert_int_equal(feed(&l, V_INITIAL, sizeof V_INITIAL, ADDR, ISSUED, &hdr, reply, &n),
+                     RUDP_LISTEN_REPLY);
+    assert_int_equal(l.retries_sent, 1);
+    assert_int_equal(l.accepted_unproven, 1);
+}
+
 static void test_initial_with_cookie_is_accepted(void **state)
 {
     (void)state;
@@ -547,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_cookie_other_address),
         cmocka_unit_test(test_cookie_other_cid),
         cmocka_unit_test(test_initial_gets_retry),
+        cmocka_unit_test(test_initial_accepted_at_once_unless_required),
         cmocka_unit_test(test_initial_with_cookie_is_accepted),
         cmocka_unit_test(test_retry_cookie_round_trip),
         cmocka_unit_test(test_cookie_from_other_address_dropped),

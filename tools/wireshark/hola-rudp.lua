@@ -1,6 +1,6 @@
 -- hola-rudp.lua: a Wireshark/tshark dissector for rudp wire format v1, the reliable
 -- datagrams of hola (docs/protocol.md is the normative text; include/rudp/wire.h and
--- src/rudp/wire.c the encoder this must agree with). Load it with
+-- src/rudp/core/wire.c the encoder this must agree with). Load it with
 --   tshark -X lua_script:tools/wireshark/hola-rudp.lua -r capture.pcap
 -- or copy it into Wireshark's personal plugins folder (tools/wireshark/README.md).
 --

@@ -29,7 +29,7 @@ void rudp_config_default(rudp_config_t *cfg)
         .send_queue = 64,
         .max_message = RUDP_MAX_PAYLOAD,
         .cc = RUDP_CC_NEWRENO,
-        .initial_rto = 1000000,
+        .initial_rto = 250000,
         .max_rto = 4000000,
         .max_ack_delay = 250,
         .max_retries = 8,
@@ -194,6 +194,10 @@ int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp
     c->echo_ts = initial->ts;
     c->echo_arrival = now;
     c->accept_pending = 1;
+    /* The listener accepts an INITIAL with a cookie only when the cookie checks out,
+     * so its presence is the proof; one without was accepted at once, unproven. */
+    c->validated = initial->payload_len == RUDP_COOKIE_SIZE;
+    c->amp_recv = rudp_wire_size(initial);
     c->state = RUDP_STATE_ESTABLISHED;
     return 0;
 }
@@ -371,6 +375,26 @@ static void on_reset(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 
 /* ---- input --------------------------------------------------------------- */
 
+/* A server connection made from an INITIAL without a cookie has not seen its client
+ * prove its address: anyone can send an INITIAL with a forged source. It takes the
+ * client's INITIALs (each one widens the 3x budget for ACCEPTs) and, as the proof, a
+ * packet whose ack is our ISN, which only a client that received our ACCEPT knows
+ * (QUIC validates an address the same way, RFC 9000 §8.1). Anything else from the
+ * address is dropped unread. Returns 1 when h may be processed. */
+static int validate(rudp_conn_t *c, const rudp_hdr_t *h, size_t len, uint64_t now)
+{
+    c->amp_recv += len;
+    if (h->type == RUDP_T_INITIAL)
+        return 1;
+    if (h->ack == c->isn_local) {
+        c->validated = 1;
+        return 1;
+    }
+    c->st.dropped++;
+    conn_trace(c, RUDP_EV_DROP, now, h->type, h->seq, h->payload_len, RUDP_WHY_STALE);
+    return 0;
+}
+
 int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t now)
 {
     conn_see_time(c, now);
@@ -397,7 +421,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
             c->cookie_sent = 0;
             c->last_recv = now;
             /* The RETRY echoes our INITIAL's timestamp: the first RTT sample, which
-             * lowers the 1 s initial timeout before any data is at stake. */
+             * replaces the initial timeout before any data is at stake. */
             if (h.flags & RUDP_F_ACK)
                 recovery_rtt_sample(c, h.ts_echo, 0, now);
             c->hs_next = now; /* answer with the cookie at once */
@@ -428,6 +452,8 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         return RUDP_ESTATE;
     }
 
+    if (c->is_server && !c->validated && !validate(c, &h, len, now))
+        return RUDP_ESTATE;
     c->last_recv = now;
     /* The dead-peer count is of probes met by silence: any packet from the peer, even
      * one that acknowledges nothing (a full receive window answering a probe), proves
@@ -623,6 +649,11 @@ uint64_t rudp_conn_cid(const rudp_conn_t *c)
 uint32_t rudp_conn_unacked(const rudp_conn_t *c)
 {
     return c->snd_nxt - c->snd_una;
+}
+
+int rudp_conn_validated(const rudp_conn_t *c)
+{
+    return !c->is_server || c->validated;
 }
 
 int rudp_conn_done(const rudp_conn_t *c)

@@ -52,6 +52,10 @@ struct rudp_conn {
     int accept_pending;   /* server: (re)send ACCEPT */
     int confirmed;        /* server: the client sent something besides INITIAL, so it
                              has our ACCEPT; until then we send no data, only ACCEPTs */
+    int validated;        /* server: the client's address is proven (a cookie, or an
+                             answer echoing our ISN); until then the 3x limit holds */
+    uint64_t amp_recv;    /* server, not validated: bytes received from the address */
+    uint64_t amp_sent;    /* and bytes sent to it (RFC 9000 §8.1: at most 3x) */
     uint64_t accept_next; /* server, unconfirmed: when to send ACCEPT again */
     uint64_t hs_next;     /* client: when to (re)send INITIAL */
     uint32_t hs_sent;     /* client: INITIALs sent */
@@ -167,6 +171,15 @@ static inline int conn_unconfirmed(const rudp_conn_t *c)
     return c->is_server && !c->confirmed && c->state == RUDP_STATE_ESTABLISHED;
 }
 
+/* Whether an ACCEPT may go out: to a proven address always, to an unproven one while
+ * the bytes sent stay within three times those received (RFC 9000 §8.1), so a forged
+ * INITIAL cannot make us flood its claimed source. An ACCEPT is a bare header. */
+static inline int conn_accept_allowed(const rudp_conn_t *c)
+{
+    return !c->is_server || c->validated ||
+           c->amp_sent + RUDP_HEADER_SIZE + RUDP_TRAILER_SIZE <= 3 * c->amp_recv;
+}
+
 /* The peer's receive window, from packet h, and what take_window() compares later
  * packets with: its timestamp and our time. */
 static inline void conn_set_window(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
@@ -209,5 +222,7 @@ void recovery_on_timers(rudp_conn_t *c, uint64_t now);
 /* The probe timeout before backoff, and with it (RFC 9002 §6.2, RFC 6298 §5.5). */
 uint64_t recovery_pto(const rudp_conn_t *c);
 uint64_t recovery_pto_backed_off(const rudp_conn_t *c);
+/* The client's wait before its next INITIAL: the same backoff, capped at max_rto. */
+uint64_t recovery_handshake_timeout(const rudp_conn_t *c);
 
 #endif

@@ -18,6 +18,7 @@ void rudp_listener_init(rudp_listener_t *l, const uint8_t key[RUDP_COOKIE_KEY_SI
     memset(l, 0, sizeof *l);
     memcpy(l->key, key, RUDP_COOKIE_KEY_SIZE);
     l->cookie_lifetime = cookie_lifetime ? cookie_lifetime : RUDP_DEFAULT_COOKIE_LIFETIME;
+    l->require_retry = 1;
 }
 
 static uint64_t cookie_mac(const uint8_t key[RUDP_COOKIE_KEY_SIZE], const void *addr,
@@ -110,6 +111,9 @@ int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, co
                 return RUDP_LISTEN_DROP;
             }
             l->cookies_expired++; /* an honest but slow client: challenge it again */
+        } else if (hdr->payload_len == 0 && !l->require_retry) {
+            l->accepted_unproven++;
+            return RUDP_LISTEN_ACCEPT;
         }
         uint8_t cookie[RUDP_COOKIE_SIZE];
         rudp_cookie_make(l->key, addr, addrlen, hdr->cid, now, cookie);

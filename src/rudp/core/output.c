@@ -166,12 +166,13 @@ static int send_slot(rudp_conn_t *c, uint32_t seq, int why, uint8_t *buf, size_t
 
 static int prepare_established(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
 {
-    if (c->accept_pending) {
+    if (c->accept_pending && conn_accept_allowed(c)) {
         rudp_hdr_t h = { .type = RUDP_T_ACCEPT, .seq = c->isn_local };
         uint8_t sack[RUDP_MAX_SACK_BYTES];
         fill_ack(c, &h, sack, now);
         int n = emit(c, &h, buf, cap, now);
         if (n > 0) {
+            c->amp_sent += (uint64_t)n;
             c->accept_pending = 0;
             c->accept_next = now + recovery_pto_backed_off(c);
             conn_trace(c, RUDP_EV_SEND, now, RUDP_T_ACCEPT, c->isn_local, 0, 0);
@@ -259,7 +260,7 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
         c->hs_answer = 0;
         c->hs_sent++;
         /* Only a timeout backs off; the reply to a RETRY is not a retransmission. */
-        c->hs_next = now + recovery_pto_backed_off(c);
+        c->hs_next = now + recovery_handshake_timeout(c);
         c->pto_count++;
         return n;
     }

@@ -85,13 +85,25 @@ static uint64_t timer_cap(const rudp_conn_t *c)
  * this is what lets a lock-step exchange recover from two losses in about 3.4 RTTs
  * instead of 4.6. From the second consecutive expiry on, each doubles (RFC 6298
  * §5.5), so a dead or congested path still sees exponential backoff. */
-uint64_t recovery_pto_backed_off(const rudp_conn_t *c)
+static uint64_t backed_off(const rudp_conn_t *c, uint64_t cap)
 {
-    uint64_t cap = timer_cap(c);
     uint64_t t = recovery_pto(c);
     for (uint32_t i = 1; i < c->pto_count && t < cap; i++)
         t *= 2;
     return t < cap ? t : cap;
+}
+
+uint64_t recovery_pto_backed_off(const rudp_conn_t *c)
+{
+    return backed_off(c, timer_cap(c));
+}
+
+/* The client's wait before its next INITIAL backs off the same way but up to max_rto
+ * alone: the dead-peer limit ends a handshake on its own clock (T_DEAD), and a cap
+ * below max_rto would only bunch the later INITIALs of a slow path together. */
+uint64_t recovery_handshake_timeout(const rudp_conn_t *c)
+{
+    return backed_off(c, c->cfg.max_rto);
 }
 
 /* The dead-peer clock runs from the peer's last packet or from when we began waiting
@@ -383,7 +395,8 @@ static int send_due(const rudp_conn_t *c)
     case RUDP_STATE_DRAINING:
         return c->ack_now;
     case RUDP_STATE_ESTABLISHED:
-        return c->accept_pending || c->ack_now || c->probe_pending || can_send_now(c);
+        return (c->accept_pending && conn_accept_allowed(c)) || c->ack_now || c->probe_pending ||
+               can_send_now(c);
     case RUDP_STATE_HANDSHAKE:
         break;
     }
@@ -468,6 +481,9 @@ static void on_timer(rudp_conn_t *c, enum timer which, uint64_t now)
             return;
         c->pto_count++;
         c->accept_pending = 1;
+        /* Re-armed here too: with the 3x budget spent no ACCEPT goes out (output.c)
+         * until the client's next INITIAL, and the timer must still count silence. */
+        c->accept_next = now + recovery_pto_backed_off(c);
         return;
     case T_LOSS:
         detect_losses(c, now);

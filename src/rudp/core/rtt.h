@@ -12,7 +12,7 @@ typedef struct rudp_rtt {
     uint64_t min;         /* smallest raw sample: the path without queueing */
     uint64_t srtt;        /* smoothed RTT */
     uint64_t rttvar;      /* its mean deviation */
-    uint64_t initial_rto; /* PTO until the first sample (RFC 6298 §2.1: 1 s) */
+    uint64_t initial_rto; /* PTO until the first sample (250 ms: docs/protocol.md §10.2) */
     int has_sample;
 } rudp_rtt_t;
 

@@ -1,15 +1,12 @@
-/* compare.h: hola-compare, the same names over tcp, udp and rudp under the same
- * impairment, side by side. compare.c holds main (options, the lab, the plan of runs),
- * compare_run.c one run (spawning hola-server and hola-client, bounded waits, their
- * --stats, the kernel's counters), compare_out.c the outputs (table, CSV, JSON, SVG). */
+/* compare.h: the vocabulary of hola-compare (the same names over tcp, udp and rudp under
+ * the same impairment, side by side): rows, patterns, settings, options, the environment
+ * of a run and its result. Every module includes it; it includes no module. */
 #ifndef HOLA_COMPARE_H
 #define HOLA_COMPARE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/types.h>
 
 #include "error.h"
 
@@ -102,48 +99,9 @@ struct hola_compare_env {
 extern const char *const hola_compare_variant_names[HOLA_COMPARE_VARIANTS];
 extern const char *const hola_compare_pattern_names[HOLA_COMPARE_PATTERNS];
 
-/* SIGINT/SIGTERM arrived: stop starting runs, end the running ones. */
-bool hola_compare_interrupted(void);
-
-/* Runs one variant × pattern under setting s; fills r. Returns 0 when the run ended
- * (r->failed may be set), -1 with e set when hola-compare itself cannot go on (a
- * program cannot be started, interrupted). */
-int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compare_env *env,
-                     const struct hola_compare_setting *s, int variant, int pattern,
-                     struct hola_compare_result *r, struct hola_err *e);
-
-/* Spawns argv with stdin/stdout/stderr from/to the given files (NULL: /dev/null).
- * Returns the pid or -1 with e set. */
-pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out, const char *err,
-                         struct hola_err *e);
-
-/* Waits for pid at most timeout_ms (then SIGTERM, 2 s later SIGKILL, always reaped).
- * Returns the exit status (128+N for a signal), or -2 when the time ran out. */
-int hola_compare_wait(pid_t pid, unsigned long timeout_ms);
-
-/* Folds runs[0..n) of one row (same variant, pattern, setting) into out: the run of
- * median time, with the fewest delivered and the most lost, dup and ooo of any run
- * and failed when any failed, so one bad run is never hidden by the others. */
-void hola_compare_fold(const struct hola_compare_result *runs, size_t n,
-                       struct hola_compare_result *out);
-
 /* dst = src, cut to cap (always terminated). */
 void hola_compare_copy(char *dst, size_t cap, const char *src);
 /* out = a + b; -1 (out empty) when it would not fit. */
 int hola_compare_join(char *out, size_t cap, const char *a, const char *b);
-
-/* Outputs. */
-void hola_compare_print_table(const struct hola_compare_opts *o,
-                              const struct hola_compare_result *r, size_t n, FILE *f);
-void hola_compare_print_csv(const struct hola_compare_opts *o, const struct hola_compare_result *r,
-                            size_t n, FILE *f);
-void hola_compare_print_json(const struct hola_compare_opts *o, const struct hola_compare_result *r,
-                             size_t n, FILE *f);
-int hola_compare_write_svg(const struct hola_compare_opts *o, const struct hola_compare_result *r,
-                           size_t n, const char *path, struct hola_err *e);
-
-/* One result as a line for the lab worker to hand to the outer process, and back. */
-void hola_compare_result_write(const struct hola_compare_result *r, FILE *f);
-int hola_compare_result_read(const char *line, struct hola_compare_result *r);
 
 #endif

@@ -1,115 +1,27 @@
-/* compare_run.c: one run of hola-compare. A fresh hola-server (kernel-chosen port,
+/* run.c: one run of hola-compare. A fresh hola-server (kernel-chosen port,
  * --port-file, --stats) and one hola-client reading the names from a file, both with
  * every wait bounded: the server must listen within 10 s, the client must end within
  * --timeout, the server must stop within 5 s of SIGTERM; whatever overstays is killed
  * and always reaped. The numbers come from the programs' --stats lines, and TCP's
  * segment and retransmission counts from /proc/net/snmp before and after (inside each
  * lab namespace, or the host's on loopback). */
-#include "compare.h"
+#include "run.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "stats.h"
 
 #define START_TIMEOUT_MS 10000u
 #define STOP_TIMEOUT_MS 5000u
-#define KILL_GRACE_MS 2000u
 #define TCP_REPLY_TIMEOUT_MS "30000"
 #define MAX_ARGS 64
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000u, (long)(ms % 1000u) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out, const char *err,
-                         struct hola_err *e)
-{
-    int fds[3];
-    const char *paths[3] = { in, out, err };
-
-    for (int i = 0; i < 3; i++) {
-        const char *p = paths[i] != NULL ? paths[i] : "/dev/null";
-        fds[i] =
-            open(p, i == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fds[i] < 0) {
-            int saved = errno;
-            for (int j = 0; j < i; j++)
-                close(fds[j]);
-            return hola_err_set(e, "%s: %s", p, strerror(saved));
-        }
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (int i = 0; i < 3; i++)
-            if (dup2(fds[i], i) < 0)
-                _exit(126);
-        /* The parent's handlers are reset by exec; its ignored signals are not. */
-        signal(SIGPIPE, SIG_DFL);
-        execv(argv[0], argv);
-        dprintf(2, "hola-compare: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int saved = errno;
-    for (int i = 0; i < 3; i++)
-        close(fds[i]);
-    if (pid < 0)
-        return hola_err_set(e, "fork: %s", strerror(saved));
-    return pid;
-}
-
-static int status_code(int st)
-{
-    if (WIFEXITED(st))
-        return WEXITSTATUS(st);
-    if (WIFSIGNALED(st))
-        return 128 + WTERMSIG(st);
-    return 1;
-}
-
-int hola_compare_wait(pid_t pid, unsigned long timeout_ms)
-{
-    uint64_t start = hola_stats_now_us();
-    uint64_t deadline = start + (uint64_t)timeout_ms * 1000u;
-    bool termed = false, timed_out = false;
-    uint64_t kill_at = 0;
-    unsigned nap = 1;
-    int st;
-
-    for (;;) {
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            return timed_out ? -2 : status_code(st);
-        if (w < 0 && errno != EINTR)
-            return -1;
-        uint64_t now = hola_stats_now_us();
-        if (!termed && (now >= deadline || hola_compare_interrupted())) {
-            timed_out = now >= deadline;
-            kill(pid, SIGTERM);
-            termed = true;
-            kill_at = now + (uint64_t)KILL_GRACE_MS * 1000u;
-        } else if (termed && now >= kill_at) {
-            kill(pid, SIGKILL);
-            kill_at = UINT64_MAX; /* SIGKILL cannot be refused: the next waits reap it */
-        }
-        /* Short naps at first (a run's end is seen within a millisecond), longer ones
-         * for a long wait. */
-        sleep_ms(nap);
-        if (now - start > 200000u)
-            nap = 5;
-    }
-}
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -168,12 +80,12 @@ static unsigned long long json_ms_as_us(const char *line, const char *key)
 }
 
 /* /proc/net/snmp: "Tcp: name name..." then "Tcp: value value...". */
-struct snmp {
+struct hola_compare_snmp {
     unsigned long long out_segs, retrans_segs;
     bool ok;
 };
 
-static void parse_snmp(const char *path, struct snmp *s)
+static void parse_snmp(const char *path, struct hola_compare_snmp *s)
 {
     FILE *f = fopen(path, "r");
     char head[4096], vals[4096];
@@ -203,7 +115,8 @@ static void parse_snmp(const char *path, struct snmp *s)
 
 /* Reads TCP's counters of one side: the lab's namespace through its prefix, or the
  * host's own file. */
-static void read_snmp(const char *prefix, const char *tmp, const char *tag, struct snmp *s)
+static void read_snmp(const char *prefix, const char *tmp, const char *tag,
+                      struct hola_compare_snmp *s)
 {
     char path[HOLA_COMPARE_PATH_MAX];
     struct hola_err e;
@@ -224,14 +137,14 @@ static void read_snmp(const char *prefix, const char *tmp, const char *tag, stru
 
 /* ---------------------------------------------------------------- arguments */
 
-struct args {
+struct hola_compare_args {
     char *v[MAX_ARGS];
     int n;
     char store[MAX_ARGS][160];
     int ns;
 };
 
-static void arg(struct args *a, const char *s)
+static void arg(struct hola_compare_args *a, const char *s)
 {
     if (a->n < MAX_ARGS - 1) {
         a->v[a->n++] = (char *)s;
@@ -239,8 +152,9 @@ static void arg(struct args *a, const char *s)
     }
 }
 
-static void argf(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(struct args *a, const char *fmt, ...)
+static void argf(struct hola_compare_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void argf(struct hola_compare_args *a, const char *fmt, ...)
 {
     va_list ap;
 
@@ -253,7 +167,8 @@ static void argf(struct args *a, const char *fmt, ...)
 }
 
 /* Adds the programs' impairment options for knob=value and notes it in `list`. */
-static void impair_knob(struct args *a, const char *key, const char *val, char *list, size_t cap)
+static void impair_knob(struct hola_compare_args *a, const char *key, const char *val, char *list,
+                        size_t cap)
 {
     if (val == NULL || val[0] == '\0')
         return;
@@ -266,7 +181,7 @@ static void impair_knob(struct args *a, const char *key, const char *val, char *
 /* The knobs of setting s that the programs must apply themselves: every one on
  * loopback; in the lab, those hola-lab reported in HOLA_LAB_UNAPPLIED. */
 static void builtin_knobs(const struct hola_compare_env *env, const struct hola_compare_setting *s,
-                          struct args *a, char *list, size_t cap)
+                          struct hola_compare_args *a, char *list, size_t cap)
 {
     char delay[40];
 
@@ -308,7 +223,7 @@ static bool is_rudp(int variant)
 }
 
 static void rudp_opts(const struct hola_compare_opts *o, const struct hola_compare_env *env,
-                      int variant, struct args *a)
+                      int variant, struct hola_compare_args *a)
 {
     /* Where the lab's impairment meets a GSO send before the kernel cuts it into
      * datagrams (netem), it would lose the whole run as one packet: one datagram per
@@ -358,7 +273,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
 {
     char port_file[HOLA_COMPARE_PATH_MAX], srv_err[HOLA_COMPARE_PATH_MAX],
         cli_err[HOLA_COMPARE_PATH_MAX];
-    struct args sa = { .n = 0 }, ca = { .n = 0 };
+    struct hola_compare_args sa = { .n = 0 }, ca = { .n = 0 };
     char builtin[128];
     const char *proto = proto_of(variant);
     bool tcp = variant == HOLA_COMPARE_TCP;
@@ -417,15 +332,15 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
             argf(&ca, "--seed");
             argf(&ca, "%llu", (unsigned long long)seed + 1u);
             /* Both programs got the same list: keep it once. */
-            struct args dummy = { .n = 0 };
+            struct hola_compare_args dummy = { .n = 0 };
             builtin_knobs(env, s, &dummy, r->builtin, sizeof r->builtin);
         }
     } else {
-        struct args dummy = { .n = 0 };
+        struct hola_compare_args dummy = { .n = 0 };
         builtin_knobs(env, s, &dummy, r->unimpaired, sizeof r->unimpaired);
     }
 
-    struct snmp before[2], after[2];
+    struct hola_compare_snmp before[2], after[2];
     if (tcp) {
         read_snmp(env->srv_prefix, env->tmpdir, "srv0", &before[0]);
         if (env->cli_prefix != NULL)
@@ -466,7 +381,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
             return hola_err_set(e, "hola-server (%s) did not listen within %u s", proto,
                                 START_TIMEOUT_MS / 1000u);
         }
-        sleep_ms(2);
+        hola_compare_sleep_ms(2);
     }
     arg(&ca, "-P");
     arg(&ca, port);
