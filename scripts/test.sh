@@ -94,7 +94,7 @@ if [ $quick -eq 0 ]; then
     HOLA_WRAP="$vg" HOSTILE_DATAGRAMS=20000 HOSTILE_SPREAD_MS=10000 \
         run_suite build --timeout-multiplier 3 --num-processes 2 \
         'hola e2e tcp' 'hola e2e udp' 'hola e2e ipv6' 'hola e2e errors' 'hola e2e rudp' \
-        'hola e2e rudp_dead' 'hola e2e rudp_many' 'hostile cli' \
+        'hola e2e rudp_dead' 'hola e2e rudp_many' 'hostile cli' 'hostile tcp' \
         'hostile many_fds' 'hostile reflection' 'hostile stalled_stdout' || status=1
 
     # Every fuzz target for FUZZ_TIME seconds (default 60); one count per target.

@@ -264,7 +264,9 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
         if (hola_opts_ulong(arg, "--max-clients", 1, RUDP_SOCK_MAX_CLIENTS, &v, e) != 0)
             return -1;
         o->max_clients = (uint32_t)v;
-        note_rudp_only(o, "--max-clients");
+        /* tcp caps its connections too (server_tcp.c); udp has none to cap. */
+        if (o->not_udp == NULL)
+            o->not_udp = "--max-clients";
         return 0;
     case HOLA_OPT_HANDSHAKE_RATE:
         if (hola_opts_ulong(arg, "--handshake-rate", 0, RUDP_SOCK_MAX_HANDSHAKE_RATE, &v, e) != 0)
@@ -325,6 +327,8 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, stru
                             _("%s needs udp or rudp: TCP runs in the kernel; use "
                               "scripts/hola-lab for kernel-level loss"),
                             o->impairment);
+    if (proto == HOLA_PROTO_UDP && o->not_udp != NULL)
+        return hola_err_set(e, "%s needs tcp or rudp: udp has no connections to limit", o->not_udp);
     if (proto != HOLA_PROTO_RUDP && o->rudp_only != NULL)
         return hola_err_set(e,
                             _("%s needs --proto rudp (%s has no window, retransmissions "

@@ -107,7 +107,7 @@ struct hola_netopts {
     /* rudp's engine; the rest of rudp_config_t keeps the library's defaults, except
      * max_message (HOLA_RUDP_MAX_MESSAGE). */
     rudp_config_t engine;
-    uint32_t max_clients;    /* server: default RUDP_SOCK_DEFAULT_MAX_CLIENTS */
+    uint32_t max_clients;    /* server, tcp and rudp: default RUDP_SOCK_DEFAULT_MAX_CLIENTS */
     uint32_t handshake_rate; /* server: per source; default
                                 RUDP_SOCK_DEFAULT_HANDSHAKE_RATE, 0 = no limit */
     enum hola_trace_mode trace;
@@ -120,8 +120,9 @@ struct hola_netopts {
      * in the message when the protocol cannot honour them. */
     const char *rudp_only;
     const char *impairment;
-    bool window_set; /* --window given: --coalesce leaves the window alone */
-    bool no_gso;     /* --no-gso: one datagram per send (rudp_sock_config_t.gso = 0) */
+    const char *not_udp; /* the first option given that needs connections: tcp or rudp */
+    bool window_set;     /* --window given: --coalesce leaves the window alone */
+    bool no_gso;         /* --no-gso: one datagram per send (rudp_sock_config_t.gso = 0) */
     /* --secure (DTLS 1.2, udp and rudp; see secure.h) and its credentials. */
     bool secure;
     const char *secure_only; /* the first credential option given, for messages */

@@ -77,15 +77,28 @@ static const char usage_text[] =
        "\n");
 
 static const char usage_max_clients[] =
-    N_("      --max-clients N   connections served at once: 1..65536 (default 1024); a\n"
-       "                        client beyond that is refused (it reports \"server full\")\n"
-       "                        instead of waiting in silence. Each connection buffers\n"
-       "                        at most --window messages each way\n"
+    N_("      --max-clients N   connections served at once (tcp and rudp): 1..65536\n"
+       "                        (default 1024; tcp: at most the descriptor limit, ulimit\n"
+       "                        -n, less 16). A client beyond that is refused (it\n"
+       "                        reports \"server full\") instead of waiting in silence.\n"
+       "                        Each rudp connection buffers at most --window messages\n"
+       "                        each way\n"
        "      --handshake-rate N  handshake datagrams (and others for no connection)\n"
        "                        answered per second per source address (IPv4, IPv6 /64):\n"
        "                        0..1000000 (default 1000, bursts of twice that; 0: no\n"
        "                        limit). Beyond it they are dropped unanswered and counted\n"
        "                        (rate_limited); open connections are never limited\n");
+
+static const char usage_tcp[] =
+    N_("\n"
+       "tcp limits (--proto tcp; see docs/limits.md):\n"
+       "      --idle-timeout MS   close a connection that sends no name for MS ms (default\n"
+       "                        60000; 0: never), after an \"error: idle\" line\n"
+       "      --write-timeout MS  close a connection whose replies wait unread for MS ms\n"
+       "                        (default 10000; 0: never)\n"
+       "      --max-per-source N  connections one source (an IPv4 address, an IPv6 /64)\n"
+       "                        may hold (default: an eighth of --max-clients); one more\n"
+       "                        is answered \"error: server full\" and closed\n");
 
 static const char usage_tail[] =
     N_("\n"
@@ -280,6 +293,30 @@ static const struct {
     { HOLA_PROTO_RUDP, hola_server_rudp_run },
 };
 
+/* getopt_long codes of the tcp options: above netopts' HOLA_OPT_* range. */
+enum {
+    OPT_IDLE_TIMEOUT = 0x200,
+    OPT_WRITE_TIMEOUT,
+    OPT_MAX_PER_SOURCE,
+};
+
+/* Parses a tcp option into cfg; its name is kept in *tcp_only for the check after. */
+static int parse_tcp(struct hola_server_cfg *cfg, int c, const char *arg, const char **tcp_only,
+                     struct hola_err *e)
+{
+    static const char *const names[] = { "--idle-timeout", "--write-timeout", "--max-per-source" };
+    const char *name = names[c - OPT_IDLE_TIMEOUT];
+    unsigned long *to = c == OPT_IDLE_TIMEOUT    ? &cfg->idle_timeout_ms
+                        : c == OPT_WRITE_TIMEOUT ? &cfg->write_timeout_ms
+                                                 : &cfg->max_per_source;
+    unsigned long min = c == OPT_MAX_PER_SOURCE ? 1 : 0;
+    unsigned long max = c == OPT_MAX_PER_SOURCE ? RUDP_SOCK_MAX_CLIENTS : HOLA_TCP_TIMEOUT_MAX;
+
+    if (*tcp_only == NULL)
+        *tcp_only = name;
+    return hola_opts_ulong(arg, name, min, max, to, e);
+}
+
 static int usage_error(const char *msg)
 {
     fprintf(stderr, _("hola-server: %s (see hola-server --help)\n"), msg);
@@ -297,6 +334,9 @@ int main(int argc, char **argv)
         { "stats", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+        { "write-timeout", required_argument, NULL, OPT_WRITE_TIMEOUT },
+        { "max-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE },
         HOLA_NETOPTS_LONGOPTS,
         HOLA_NETOPTS_SERVER_LONGOPTS,
         HOLA_NETOPTS_SERVER_SECURE_LONGOPTS,
@@ -305,11 +345,14 @@ int main(int argc, char **argv)
     struct hola_server srv;
     struct hola_err e = { "" };
     bool stats = false;
+    const char *tcp_only = NULL;
     int c;
 
     memset(&srv, 0, sizeof srv);
     srv.cfg.proto = HOLA_PROTO_TCP;
     srv.cfg.port = HOLA_DEFAULT_PORT;
+    srv.cfg.idle_timeout_ms = HOLA_TCP_IDLE_TIMEOUT_MS;
+    srv.cfg.write_timeout_ms = HOLA_TCP_WRITE_TIMEOUT_MS;
     hola_netopts_init(&srv.cfg.net);
     hola_i18n_init();
     opterr = 0; /* one message of ours instead of getopt's */
@@ -336,10 +379,17 @@ int main(int argc, char **argv)
         case 'S':
             stats = true;
             break;
+        case OPT_IDLE_TIMEOUT:
+        case OPT_WRITE_TIMEOUT:
+        case OPT_MAX_PER_SOURCE:
+            if (parse_tcp(&srv.cfg, c, optarg, &tcp_only, &e) != 0)
+                return usage_error(e.msg);
+            break;
         case 'h':
             fputs(_(usage_text), stdout);
             fputs(_(hola_netopts_help_rudp), stdout);
             fputs(_(usage_max_clients), stdout);
+            fputs(_(usage_tcp), stdout);
             fputc('\n', stdout);
             fputs(_(hola_netopts_help_impair), stdout);
             fputc('\n', stdout);
@@ -361,6 +411,10 @@ int main(int argc, char **argv)
     }
     if (hola_netopts_check(&srv.cfg.net, srv.cfg.proto, &e) != 0)
         return usage_error(e.msg);
+    if (tcp_only != NULL && srv.cfg.proto != HOLA_PROTO_TCP) {
+        snprintf(e.msg, sizeof e.msg, "%s needs --proto tcp", tcp_only);
+        return usage_error(e.msg);
+    }
     if (optind < argc) {
         snprintf(e.msg, sizeof e.msg, _("unexpected argument '%s'"), argv[optind]);
         return usage_error(e.msg);

@@ -19,7 +19,17 @@ struct hola_server_cfg {
     unsigned long count;     /* stop after this many names; 0: run until a signal */
     const char *port_file;   /* NULL, or where to write the bound port once listening */
     struct hola_netopts net; /* rudp's engine, trace, pcap; the impairment (udp, rudp) */
+    /* tcp (server_tcp.c, docs/limits.md): how long a connection may send no name, and
+     * its replies wait unread, in ms (0: no limit); connections one source may hold
+     * (0: an eighth of the connection limit). */
+    unsigned long idle_timeout_ms;
+    unsigned long write_timeout_ms;
+    unsigned long max_per_source;
 };
+
+#define HOLA_TCP_IDLE_TIMEOUT_MS 60000UL
+#define HOLA_TCP_WRITE_TIMEOUT_MS 10000UL
+#define HOLA_TCP_TIMEOUT_MAX 86400000UL /* ms: a day */
 
 struct hola_server {
     struct hola_server_cfg cfg;
