@@ -328,7 +328,8 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, stru
                               "scripts/hola-lab for kernel-level loss"),
                             o->impairment);
     if (proto == HOLA_PROTO_UDP && o->not_udp != NULL)
-        return hola_err_set(e, "%s needs tcp or rudp: udp has no connections to limit", o->not_udp);
+        return hola_err_set(e, _("%s needs tcp or rudp: udp has no connections to limit"),
+                            o->not_udp);
     if (proto != HOLA_PROTO_RUDP && o->rudp_only != NULL)
         return hola_err_set(e,
                             _("%s needs --proto rudp (%s has no window, retransmissions "

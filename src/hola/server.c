@@ -412,7 +412,7 @@ int main(int argc, char **argv)
     if (hola_netopts_check(&srv.cfg.net, srv.cfg.proto, &e) != 0)
         return usage_error(e.msg);
     if (tcp_only != NULL && srv.cfg.proto != HOLA_PROTO_TCP) {
-        snprintf(e.msg, sizeof e.msg, "%s needs --proto tcp", tcp_only);
+        snprintf(e.msg, sizeof e.msg, _("%s needs --proto tcp"), tcp_only);
         return usage_error(e.msg);
     }
     if (optind < argc) {
