@@ -35,7 +35,10 @@ Root or not:
     lab says which setting forbids it and this script exits with status 77.
 
 Loss comes from tc netem where the kernel has sch_netem, otherwise from nftables
-(random drop on each side of the cable); the lab says which on its first line.
+(random drop on each side of the cable); the table's first line says which, and the
+kernel (uname -r). A row whose time includes a handshake retry (a lost SYN costs TCP
+1 s, a lost INITIAL costs rudp 250 ms) is marked hs-retry; docs/lab.md explains every
+column.
 EOF
 }
 

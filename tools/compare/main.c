@@ -118,7 +118,7 @@ static const char usage_tail[] =
     "handshake retry, a SYN or SYN-ACK sent again for tcp, counted in the lab's\n"
     "namespaces only, an INITIAL for rudp).\n"
     "The table's first line says where it ran, the loss backend (netem or nftables in\n"
-    "the lab, built-in: the programs' own --loss, or none) and the kernel (uname -r);\n"
+    "the lab, built-in: the programs' own impairment, or none) and the kernel (uname -r);\n"
     "CSV and JSON give them per row (backend, kernel, handshake_retry).\n"
     "\n"
     "Exit status:\n"
