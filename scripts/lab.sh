@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
     cat <<'EOF'
-Usage: scripts/lab.sh [HOLA-COMPARE OPTION]...
+Usage: scripts/lab.sh [--vm] [HOLA-COMPARE OPTION]...
 
 Installs what is missing (meson, ninja, gcc, pkg-config, iproute2, nftables), builds hola
 in build/, and runs
@@ -35,16 +35,32 @@ Root or not:
     lab says which setting forbids it and this script exits with status 77.
 
 Loss comes from tc netem where the kernel has sch_netem, otherwise from nftables
-(random drop on each side of the cable); the table's first line says which, and the
-kernel (uname -r). A row whose time includes a handshake retry (a lost SYN costs TCP
-1 s, a lost INITIAL costs rudp 250 ms) is marked hs-retry; docs/lab.md explains every
-column.
+(random drop on each side of the cable); a line before the build says which, and the
+table's first line names the backend and the kernel (uname -r). A row whose time
+includes a handshake retry (a lost SYN costs TCP 1 s, a lost INITIAL costs rudp
+250 ms) is marked hs-retry; docs/lab.md explains every column. Below the table, the
+kernel's own counters: what netem (tc -s qdisc) or nftables dropped on each side, all
+runs of a setting together.
+
+--vm: the same lab with real netem, in a small virtual machine (hola-lab-vm): Debian's
+stock kernel, fetched once with apt-get download into build/vm/ (about 30 MB, never
+installed), booted under qemu (KVM where it works, TCG emulation otherwise) with the
+hola programs. For machines whose kernel has no sch_netem. It also installs
+qemu-system-x86 and busybox-static. The table's first line says in which VM netem ran;
+emulated times are several times slower than native, only their ratios mean something.
+    scripts/lab.sh --vm --impair loss=10       # about a minute with TCG
 EOF
 }
 
-case "${1:-}" in
-    -h | --help) usage; exit 0 ;;
-esac
+vm=no args=()
+for a in "$@"; do
+    case $a in
+        -h | --help) usage; exit 0 ;;
+        --vm) vm=yes ;;
+        *) args+=("$a") ;;
+    esac
+done
+set -- ${args[@]+"${args[@]}"}
 
 # ip, tc and nft live in /usr/sbin and /sbin, which a normal user's PATH may lack.
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -54,7 +70,22 @@ need_build_tools
 need ip iproute2
 need tc iproute2
 need nft nftables
+if [ "$vm" = yes ]; then
+    need qemu-system-x86_64 qemu-system-x86
+    need busybox busybox-static
+    need xz xz-utils
+fi
 install_missing
+
+# The first line says where the loss comes from; without netem, where to get it.
+if [ "$vm" = no ]; then
+    case $(scripts/hola-lab --check 2>/dev/null) in
+        *"netem: yes"*) echo "lab: loss from tc netem (this kernel has sch_netem)" >&2 ;;
+        *"netem: no"*)
+            echo "lab: no sch_netem in this kernel: loss from nftables (random drop on each side);" \
+                "scripts/lab.sh --vm runs the same lab with real netem in a virtual machine" >&2 ;;
+    esac
+fi
 
 echo "lab: building in build/" >&2
 configure_build build
@@ -71,11 +102,38 @@ done
 if [ "$(id -u)" -ne 0 ]; then
     echo "lab: not root: the lab runs in an unprivileged user + network namespace" >&2
 fi
-echo "lab: build/tools/compare/hola-compare ${defaults[*]}${*:+ $*}" >&2
+# The kernel's counters of every lab, from hola-lab (HOLA_LAB_STATS): beside the table,
+# or on stderr when the table is CSV or JSON.
+stats=$(mktemp build/lab-stats.XXXXXX) || exit 1
+trap 'rm -f "$stats"' EXIT
+export HOLA_LAB_STATS=$PWD/$stats
+to=1
+case " $* " in *" --csv "* | *" --json "*) to=2 ;; esac
+
+compare=(build/tools/compare/hola-compare "${defaults[@]}" "$@")
+if [ "$vm" = yes ]; then
+    banner=stdout
+    [ "$to" -eq 1 ] || banner=stderr
+    compare=(scripts/hola-lab-vm --bin-dir build/src/hola --add build/tools/compare/hola-compare
+        --dir build/vm --banner "$banner"
+        -- hola-compare "${defaults[@]}" "$@")
+fi
+echo "lab: ${compare[*]}" >&2
 rc=0
-build/tools/compare/hola-compare "${defaults[@]}" "$@" || rc=$?
+"${compare[@]}" || rc=$?
+if [ -s "$stats" ]; then
+    {
+        echo
+        echo "dropped by the kernel on each side of the cable, all runs of a setting together:"
+        sed 's/^/  /' "$stats"
+    } >&"$to"
+fi
 if [ "$rc" -eq 77 ]; then
-    echo "lab: this machine cannot run the lab (the reason is above); as root it can:" >&2
-    echo "    sudo scripts/lab.sh${*:+ $*}" >&2
+    if [ "$vm" = yes ]; then
+        echo "lab: this machine cannot run the VM (the reason is above)" >&2
+    else
+        echo "lab: this machine cannot run the lab (the reason is above); as root it can:" >&2
+        echo "    sudo scripts/lab.sh${*:+ $*}" >&2
+    fi
 fi
 exit "$rc"

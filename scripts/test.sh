@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian/Ubuntu machine: installs what is missing,
-# builds, runs `meson test`, then again under AddressSanitizer and UBSan, then the
-# end-to-end tests under valgrind memcheck, then each libFuzzer target for a minute
-# (scripts/fuzz.sh); and the format and lint checks (scripts/format.sh, scripts/lint.sh).
+# builds, runs `meson test`, then again under AddressSanitizer and UBSan (but for the VM
+# test, suite vm: one boot is enough), then the end-to-end tests under valgrind memcheck,
+# then each libFuzzer target for a minute (scripts/fuzz.sh); and the format and lint
+# checks (scripts/format.sh, scripts/lint.sh).
 # Usage: scripts/test.sh [--quick] [meson test arguments...]
 #   --quick   skip the sanitizer build, valgrind, the fuzzers and lint
 set -euo pipefail
@@ -22,6 +23,11 @@ need ping iputils-ping
 need script bsdutils
 need tshark tshark
 need groff groff-base
+# tests/lab/lab-vm.sh: the lab under real netem in a VM (Debian's kernel, fetched by
+# scripts/hola-lab-vm with apt-get download into build/vm/).
+need qemu-system-x86_64 qemu-system-x86
+need busybox busybox-static
+need xz xz-utils
 if [ $quick -eq 0 ]; then
     # scripts/fuzz.sh: clang links -fsanitize=fuzzer only with libFuzzer's runtime, which
     # Debian/Ubuntu ship in libclang-rt-N-dev, merely recommended by clang.
@@ -72,7 +78,7 @@ fi
 if [ $quick -eq 0 ]; then
     configure_build build-sanitize -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        run_suite build-sanitize "$@" || status=1
+        run_suite build-sanitize --no-suite vm "$@" || status=1
 
     # valgrind memcheck over the end-to-end tests (about 5 minutes on 2 cores): the socket
     # driver's and the hostile network's test programs directly, the CLI scripts through

@@ -246,6 +246,13 @@ RUDP_API int rudp_conn_done(const rudp_conn_t *c);
 /* Messages queued by rudp_conn_send() and not yet acknowledged. */
 RUDP_API uint32_t rudp_conn_unacked(const rudp_conn_t *c);
 
+/* 1 when the peer's address is proven: always for a client, and for a server made from
+ * an INITIAL with a valid cookie; a server made from one without (a listener with
+ * require_retry 0) proves it when the client echoes its ISN. Until then it sends only
+ * ACCEPTs, within 3x the bytes received (docs/protocol.md §7.2). A driver counts its
+ * unproven connections to decide when it is under load. */
+RUDP_API int rudp_conn_validated(const rudp_conn_t *c);
+
 /* The connection ID (chosen by the client), to demultiplex with rudp_wire_peek_cid(). */
 RUDP_API uint64_t rudp_conn_cid(const rudp_conn_t *c);
 

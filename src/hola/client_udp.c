@@ -98,11 +98,13 @@ static void take_reply(struct hola_udp_client *u, const char *r, size_t n)
             return;
         }
         /* A datagram can arrive twice; the second copy answers nothing new. */
+        hola_out_flush();
         fprintf(stderr, "hola-client: ignoring a reply that matches no waiting name\n");
         return;
     }
     char preview[200];
     hola_names_preview(r, n, preview, sizeof preview);
+    hola_out_flush();
     fprintf(stderr, "hola-client: the server answered %s\n", preview);
 }
 
@@ -266,6 +268,9 @@ static void report(const struct hola_udp_client *u)
     char preview[4 * 40 + 8];
     size_t lost = u->sent - u->answered_n;
 
+    /* Every reply printed goes out before the report: a terminal or a pipe that shows
+     * both streams shows the report last, where it belongs. */
+    hola_out_flush();
     fprintf(stderr, "hola-client: udp: sent %zu, answered %zu, lost %zu", u->sent, u->answered_n,
             lost);
     const char *sep = ": ";

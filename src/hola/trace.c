@@ -9,6 +9,7 @@
 #include "rudp/wire.h"
 
 #include "impair.h"
+#include "out.h"
 
 void hola_trace_init(struct hola_trace *t, enum hola_trace_mode mode, const char *side, FILE *out)
 {
@@ -207,6 +208,10 @@ void hola_trace_event(void *user, const rudp_event_t *ev)
     if ((size_t)n > sizeof line - 2)
         n = (int)(sizeof line - 2);
     line[n++] = '\n';
+    /* The replies printed so far go first: on a shared terminal or pipe, a "Hola" line
+     * then shows up after the events that brought it, not after later ones. */
+    if (t->out == stderr)
+        hola_out_flush();
     /* One write per line: stderr is unbuffered, and a line must not be torn. */
     fwrite(line, 1, (size_t)n, t->out);
 }

@@ -86,6 +86,14 @@ grep -Eq '· STATE +ESTABLISHED$' "$TMP/trace.err" || fail "--trace: no state li
 grep -q 'impairing outgoing datagrams, seed 42' "$TMP/trace.err" || fail "--trace: seed not shown"
 ok "rudp: --trace shows RETRANSMIT lines with their reason"
 
+# The trace and the replies in one stream (a terminal, a pipe): each "Hola" line right
+# after the event that handed its message over (stdout is written out before each trace line).
+timeout 60 "$CLIENT" -p rudp -P "$PORT" --trace --loss 30 --seed 42 <"$TMP/trace.in" \
+    >"$TMP/both.out" 2>&1 || fail "traced client (one stream) exited with $?"
+awk '/^Hola /{ n++; if (prev !~ / DELIVER /) bad++ } { prev = $0 } END { exit !(n == 60 && bad == 0) }' \
+    "$TMP/both.out" || fail "--trace in one stream: a Hola line not right after its DELIVER"
+ok "rudp: --trace and replies in one stream, in the order they happened"
+
 timeout 60 "$CLIENT" -p rudp -P "$PORT" --trace=json --loss 30 --seed 7 <"$TMP/trace.in" \
     >"$TMP/json.out" 2>"$TMP/json.err" || fail "json-traced client exited with $?"
 grep '^{' "$TMP/json.err" >"$TMP/json.lines"

@@ -16,6 +16,16 @@ wait_exit "$PID"
 expect_eq "server stdout is the greetings (no Conectado for UDP)" "$TMP/count.out" "$greetings"
 ok "udp: four names, both sides, --count"
 
+# Both streams into one file, as a terminal or a pipe shows them: every reply first, the
+# report last (stdout is buffered; it is written out before the report reaches stderr).
+start_server shared -p udp --count 4
+timeout 20 "$CLIENT" -p udp -t 5000 -P "$PORT" -H 127.0.0.1 "${NAMES[@]}" >"$TMP/both.out" 2>&1 ||
+    fail "client (both streams in one file) exited with $?"
+expect_eq "replies, then the report, in one stream" "$TMP/both.out" \
+    "$greetings"$'\n''hola-client: udp: sent 4, answered 4, lost 0'
+wait_exit "$PID"
+ok "udp: in one stream the report comes after the last reply"
+
 start_server main -p udp --stats
 "$CLIENT" -p udp -t 5000 -P "$PORT" --lockstep --stats "${NAMES[@]}" >"$TMP/c2.out" 2>"$TMP/c2.err" ||
     fail "lockstep client exited with $?"

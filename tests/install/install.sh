@@ -34,7 +34,7 @@ pc=$(find "$dest" -name rudp.pc -path '*/pkgconfig/*' | head -n1)
 libdir=$(dirname "$(dirname "$pc")")         # $dest/PREFIX/lib[/triplet]
 prefix=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=prefix rudp)
 root=$dest$prefix
-for f in bin/hola-server bin/hola-client bin/hola-compare bin/hola-lab; do
+for f in bin/hola-server bin/hola-client bin/hola-compare bin/hola-lab bin/hola-lab-vm; do
     [ -x "$root/$f" ] || fail "$f not installed, or not executable"
 done
 for h in rudp.h conn.h error.h export.h listen.h sim.h sock.h wire.h; do

@@ -90,9 +90,19 @@ expect_env all HOLA_LAB_APPLIED "loss=10,25 delay=20,5 dup=1 reorder=25 corrupt=
 expect_env all HOLA_LAB_UNAPPLIED ""
 # netem sits before the cut of GSO batches: programs are told to send one at a time.
 expect_env all HOLA_LAB_GSO whole
-grep -q 'leaving the srv side: 5 of 50 dropped; leaving the cli side: 5 of 50 dropped' \
+grep -q 'leaving the srv side: 5 of 55 dropped; leaving the cli side: 5 of 55 dropped' \
     "$work/all.err" || { cat "$work/all.err" >&2; fail "all knobs: no drop report from tc -s"; }
 say "every knob: $(grep -m1 'netem limit' "$work/all.tc")"
+
+# The same counts for HOLA_LAB_STATS, one line per side, also with -q (hola-compare's way).
+: >"$work/stats" && chmod 0666 "$work/stats" || fail "stats file"
+HOLA_LAB_STATS=$work/stats lab_run stats -q --loss 10
+[ "$lab_rc" -eq 0 ] || { cat "$work/stats.err" >&2; fail "HOLA_LAB_STATS: hola-lab exited $lab_rc"; }
+for side in srv cli; do
+    grep -qxF "loss=10 $side: netem dropped 5 of 55 packets leaving (tc -s qdisc: Sent 4200 bytes 50 pkt (dropped 5, overlimits 0 requeues 0))" \
+        "$work/stats" || { cat "$work/stats" >&2; fail "HOLA_LAB_STATS: no line for the $side side"; }
+done
+[ "$(wc -l <"$work/stats")" -eq 2 ] || { cat "$work/stats" >&2; fail "HOLA_LAB_STATS: expected 2 lines"; }
 
 # 2. Gilbert-Elliott loss, and loss without correlation.
 lab_run burst --loss-burst 2,30

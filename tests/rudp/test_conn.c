@@ -452,6 +452,8 @@ static void test_unproven_server_sends_at_most_3x(void **state)
                                          reply, sizeof reply, &rl),
                      RUDP_LISTEN_ACCEPT);
     assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    assert_int_equal(rudp_conn_validated(s), 0);
+    assert_int_equal(rudp_conn_validated(c), 1);
 
     /* The client never answers (a forged source): 2 s of the server's own timers. */
     int acc_len = 0;
@@ -490,6 +492,7 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     assert_int_equal(rudp_conn_input(s, data, (size_t)dl, now), 0);
     assert_int_equal(rudp_conn_recv(s, msg, sizeof msg), 3);
     assert_memory_equal(msg, "Ana", 3);
+    assert_int_equal(rudp_conn_validated(s), 1);
     rudp_conn_free(c);
     rudp_conn_free(s);
 }

@@ -651,6 +651,11 @@ uint32_t rudp_conn_unacked(const rudp_conn_t *c)
     return c->snd_nxt - c->snd_una;
 }
 
+int rudp_conn_validated(const rudp_conn_t *c)
+{
+    return !c->is_server || c->validated;
+}
+
 int rudp_conn_done(const rudp_conn_t *c)
 {
     if (c->error)
