@@ -35,9 +35,12 @@ Root or not:
     lab says which setting forbids it and this script exits with status 77.
 
 Loss comes from tc netem where the kernel has sch_netem, otherwise from nftables
-(random drop on each side of the cable); the lab says which on its first line. Below
-the table, the kernel's own counters: what netem (tc -s qdisc) or nftables dropped on
-each side, all runs of a setting together.
+(random drop on each side of the cable); a line before the build says which, and the
+table's first line names the backend and the kernel (uname -r). A row whose time
+includes a handshake retry (a lost SYN costs TCP 1 s, a lost INITIAL costs rudp
+250 ms) is marked hs-retry; docs/lab.md explains every column. Below the table, the
+kernel's own counters: what netem (tc -s qdisc) or nftables dropped on each side, all
+runs of a setting together.
 
 --vm: the same lab with real netem, in a small virtual machine (hola-lab-vm): Debian's
 stock kernel, fetched once with apt-get download into build/vm/ (about 30 MB, never

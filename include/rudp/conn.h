@@ -136,6 +136,9 @@ typedef struct rudp_stats {
     uint64_t cwnd;                       /* bytes */
     uint64_t silence;                    /* µs the peer had been silent when the connection
                                             gave it up (RUDP_ETIMEDOUT); else 0 */
+    uint64_t handshake_retries;          /* client: INITIALs sent again after a timeout
+                                            (a lost INITIAL or ACCEPT); a reply to a RETRY
+                                            is not one */
 } rudp_stats_t;
 
 typedef struct rudp_conn rudp_conn_t;

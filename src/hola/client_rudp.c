@@ -76,6 +76,7 @@ static void pump(struct rudp_client *rc)
         return;
     while (rc->next < names->n && (!rc->cfg->lockstep || rc->next == rc->replies) &&
            rudp_conn_send_space(rc->conn) > 0) {
+        uint64_t t_send = hola_stats_now_us(); /* latency: from just before the send */
         int r = rudp_sock_send(rc->sock, rc->conn, names->v[rc->next], names->len[rc->next]);
         if (r == RUDP_EAGAIN)
             return;
@@ -83,7 +84,7 @@ static void pump(struct rudp_client *rc)
             /* The connection failed: its CLOSED event says why. */
             return;
         }
-        hola_replies_sent(&rc->rep, rc->next, hola_stats_now_us());
+        hola_replies_sent(&rc->rep, rc->next, t_send);
         rc->next++;
         rc->st->sent++;
     }

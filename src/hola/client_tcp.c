@@ -166,16 +166,21 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
             goto out;
         }
         if (p.revents & POLLOUT) {
+            /* Latency runs from just before the send() that takes a name's first byte,
+             * as for udp's sendto() and rudp_sock_send(): the kernel's work is in it. */
+            uint64_t t_send = hola_stats_now_us();
             ssize_t w = send(fd, q.buf + q.off, allowed - q.off, MSG_NOSIGNAL);
             if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                 hola_err_set(e, _("sending to the server: %s (%zu of %zu answered)"),
                              strerror(errno), replies, names->n);
                 goto out;
             }
+            for (size_t i = q.next;
+                 w > 0 && i < names->n && (i ? q.ends[i - 1] : 0) < q.off + (size_t)w; i++)
+                hola_replies_sent(&rep, i, t_send); /* the first call per name counts */
             if (w > 0)
                 q.off += (size_t)w;
             while (q.next < names->n && q.ends[q.next] <= q.off) {
-                hola_replies_sent(&rep, q.next, hola_stats_now_us());
                 q.next++;
                 st->sent++;
             }

@@ -220,7 +220,9 @@ static int send_name(struct hola_udp_client *u, size_t i, struct hola_err *e)
         if (flush_impair(u, NULL, e) != 0 || ((p.revents & POLLIN) && drain(u, e) != 0))
             return -1;
     }
+    uint64_t t_send;
     for (;;) {
+        t_send = hola_stats_now_us(); /* latency: from just before the send that takes it */
         if (u->sec != NULL) {
             /* One record per name; a record the socket would not take is made again. */
             u->send_errno = 0;
@@ -255,7 +257,7 @@ static int send_name(struct hola_udp_client *u, size_t i, struct hola_err *e)
         }
         return hola_err_set(e, _("sending to %s: %s"), u->where, strerror(errno));
     }
-    hola_replies_sent(&u->rep, i, hola_stats_now_us());
+    hola_replies_sent(&u->rep, i, t_send);
     u->sent++;
     u->st->sent++;
     return 0;

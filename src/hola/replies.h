@@ -19,7 +19,7 @@
  * (its head h) keeps the group's counters. */
 struct hola_replies {
     const struct hola_names *names;
-    uint64_t *sent_us; /* when name i was first handed to the transport; 0: not yet */
+    uint64_t *sent_us; /* just before name i was first handed to the transport; 0: not yet */
     uint64_t *lat_us;  /* reply time minus sent_us[i] of answered names, in order */
     bool *answered;
     size_t *slot;           /* open addressing, a power of two long: 1 + a head; 0: empty */
@@ -40,7 +40,9 @@ struct hola_replies {
 int hola_replies_init(struct hola_replies *r, const struct hola_names *names, struct hola_err *e);
 void hola_replies_free(struct hola_replies *r);
 
-/* Name i was handed to the transport at now_us (send(), sendto(), rudp_sock_send()).
+/* Name i was handed to the transport by a send call (send(), sendto(),
+ * rudp_sock_send()) that began at now_us: every client reads the clock just before
+ * that call, so the per-name latency of each protocol includes its own send path.
  * Only the first call per name counts: latency is from the first attempt. */
 void hola_replies_sent(struct hola_replies *r, size_t i, uint64_t now_us);
 

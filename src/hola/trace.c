@@ -235,6 +235,7 @@ void hola_stats_add_engine(struct hola_stats *st, const rudp_stats_t *s)
     hola_stats_add(st, "timeouts", s->timeouts);
     hola_stats_add(st, "dropped", s->dropped);
     hola_stats_add(st, "delivered", s->delivered);
+    hola_stats_add(st, "handshake_retries", s->handshake_retries);
 }
 
 void hola_stats_add_sock(struct hola_stats *st, const rudp_sock_stats_t *s, bool server,
@@ -286,6 +287,7 @@ void hola_engine_stats_accumulate(rudp_stats_t *sum, const rudp_stats_t *one)
     sum->dropped += one->dropped;
     sum->delivered += one->delivered;
     sum->timeouts += one->timeouts;
+    sum->handshake_retries += one->handshake_retries;
     if (one->min_rtt != 0 && (min_rtt == 0 || one->min_rtt < min_rtt))
         min_rtt = one->min_rtt;
     sum->min_rtt = min_rtt;

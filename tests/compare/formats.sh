@@ -20,6 +20,9 @@ for r in runs:
         assert r["delivered"] == n and r["duplicated"] == 0 and r["out_of_order"] == 0, r
 assert {r["protocol"] for r in runs} == {"tcp", "udp", "rudp", "rudp-coalesce"}
 assert {r["loss_pct"] for r in runs} == {0, 20}
+for r in runs:
+    want = "none" if r["loss_pct"] == 0 else "built-in"
+    assert r["backend"] == want and r["kernel"] and r["handshake_retry"] in (True, False), r
 PY
 else
     grep -q '^{"names":20,"mode":"loopback","seed":5,"runs":\[' "$TMP/out.json" || fail "JSON head"
@@ -42,7 +45,22 @@ head -2 "$TMP/table.txt" | grep -q '^protocol *pattern *impairment *delivered *l
     fail "table header"
 grep -q '^rudp-w1 *lockstep *loss=10,delay=1 *10/10 ' "$TMP/table.txt" || fail "rudp-w1 row"
 [ ! -s "$TMP/err2.txt" ] || fail "-q printed on stderr"
+head -1 "$TMP/table.txt" | grep -q "^hola-compare: 10 names per run, on loopback (127.0.0.1); loss backend: built-in; kernel $(uname -r)\$" ||
+    fail "the first line does not name the backend and kernel: $(head -1 "$TMP/table.txt")"
 ok "table"
+
+# A lost INITIAL is marked. Seed 9 gives this row's client seed 30, whose first draw
+# at 20% drops the first INITIAL: the client waits out the 250 ms handshake timer.
+"$COMPARE" -q -n 5 --impair loss=20 --protos rudp --lockstep --seed 9 >"$TMP/hs.txt" ||
+    fail "handshake-loss run exited with $?"
+grep -q '^rudp *lockstep *loss=20 *5/5 .*  hs-retry$' "$TMP/hs.txt" || fail "no hs-retry mark"
+grep -q '^hs-retry: the time includes a handshake retry' "$TMP/hs.txt" || fail "no hs-retry legend"
+"$COMPARE" -q -n 5 --impair none --protos tcp,udp --lockstep >"$TMP/nohs.txt" ||
+    fail "run without loss exited with $?"
+! grep -q 'hs-retry' "$TMP/nohs.txt" || fail "hs-retry marked without any loss"
+head -1 "$TMP/nohs.txt" | grep -q '; loss backend: none (no impairment); kernel ' ||
+    fail "first line without impairment: $(head -1 "$TMP/nohs.txt")"
+ok "handshake retries marked"
 
 # --repeat: every row is the median of its runs, and says how many and their range.
 "$COMPARE" --json -q -n 10 --impair none --protos tcp,rudp --pipelined --repeat 3 --seed 4 \

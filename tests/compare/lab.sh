@@ -32,6 +32,11 @@ csv_flat "$TMP/out.csv" | awk -F, 'NR > 1 && $1 == "tcp" {
         if ($14 != "netns" || $9 + 0 < min) { print "tcp row " NR ": counters " $14 " sent " $9; bad = 1 }
         if ($15 != "\"\"") { print "tcp row " NR ": unimpaired " $15; bad = 1 }
     } END { exit bad }' >"$TMP/check.txt" || fail "$(cat "$TMP/check.txt")"
+# The backend is the lab's (netem or nftables) where it impaired, none where it did not.
+csv_flat "$TMP/out.csv" | awk -F, 'NR > 1 {
+        ok = $3 == "\"none\"" ? $24 == "\"none\"" : $24 == "\"netem\"" || $24 == "\"nftables\""
+        if (!ok) { print "row " NR ": backend " $24 " for " $3; bad = 1 }
+    } END { exit bad }' >"$TMP/check.txt" || fail "$(cat "$TMP/check.txt")"
 csv_flat "$TMP/out.csv" | awk -F, 'NR > 1 && $3 == "\"loss=10\"" && $1 != "udp" { r += $10 }
     END { exit !(r > 0) }' || fail "no retransmission at 10% loss"
 after=$(ip netns list 2>/dev/null | grep -c '^hola-lab-')

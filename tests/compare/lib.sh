@@ -24,12 +24,14 @@ ok() { echo "ok: $*"; }
 # awk -F, splits it (hola-compare quotes every text field; no field holds a quote).
 csv_flat() { sed -E ':a; s/^(([^"]*"[^"]*")*[^"]*"[^",]*),/\1;/; ta' "$1"; }
 
-CSV_HEADER='protocol,pattern,impairment,names,delivered,lost,duplicated,out_of_order,sent,retransmissions,time_ms,lat_p50_us,lat_p99_us,counters,tcp_unimpaired,builtin,status,error,repeats,time_min_ms,time_max_ms'
+CSV_HEADER='protocol,pattern,impairment,names,delivered,lost,duplicated,out_of_order,sent,retransmissions,time_ms,lat_p50_us,lat_p99_us,counters,tcp_unimpaired,builtin,status,error,repeats,time_min_ms,time_max_ms,handshake_retry,handshake_retry_runs,backend,kernel'
 
 # check_csv FILE N SETTINGS PATTERNS ROWS...: the header, one row per protocol × pattern ×
 # setting, and the numbers every row must satisfy: tcp and rudp deliver all N with no
 # duplicate and nothing out of order; every count adds up; times and latencies are
-# numbers. Prints "protocol,pattern,impairment,lost" lines of udp for the caller.
+# numbers; the handshake-retry mark is 0 or 1, never on udp (no handshake), and a TCP
+# row marked took at least the 1 s of a SYN retry; every row names the kernel it ran
+# on. Prints "protocol,pattern,impairment,lost" lines of udp for the caller.
 check_csv() {
     local file=$1 n=$2 settings=$3 patterns=$4 rows=$5
     [ "$(head -1 "$file")" = "$CSV_HEADER" ] || fail "CSV header: $(head -1 "$file")"
@@ -37,7 +39,7 @@ check_csv() {
     got=$(tail -n +2 "$file" | wc -l)
     [ "$got" -eq $((settings * patterns * rows)) ] ||
         fail "CSV: $got rows, expected $settings settings x $patterns patterns x $rows rows"
-    csv_flat "$file" | awk -F, -v n="$n" '
+    csv_flat "$file" | awk -F, -v n="$n" -v kernel="\"$(uname -r)\"" '
         NR == 1 { next }
         {
             p = $1; d = $5; l = $6; du = $7; oo = $8; t = $11; st = $17
@@ -53,6 +55,12 @@ check_csv() {
             if ($19 !~ /^[1-9][0-9]*$/ || $20 + 0 > t + 0 || t + 0 > $21 + 0) {
                 print "row " NR ": repeats " $19 ", time " $20 " <= " t " <= " $21 " does not hold"; bad = 1
             }
+            if ($22 !~ /^[01]$/ || $23 !~ /^[0-9]+$/ || $23 + 0 > $19 + 0 || $22 > $23) {
+                print "row " NR ": handshake_retry " $22 " in " $23 " of " $19 " runs"; bad = 1
+            }
+            if (p == "udp" && $23 != 0) { print "row " NR ": udp has no handshake to retry"; bad = 1 }
+            if (p == "tcp" && $22 == 1 && t + 0 < 1000) { print "row " NR ": tcp SYN retry in " t " ms"; bad = 1 }
+            if ($25 != kernel) { print "row " NR ": kernel " $25 " != " kernel; bad = 1 }
             key = p "," $2 "," $3
             if (key in seen) { print "row " NR ": " key " twice"; bad = 1 }
             seen[key] = 1

@@ -19,6 +19,11 @@ done <"$TMP/udp.txt"
 # host's.
 grep -q '^tcp,lockstep,"loss=30",.*,host,"loss=30",' "$TMP/out.csv" ||
     fail "tcp row does not say it got no loss=30 on loopback"
+# The impairment's backend: the programs' own on loopback, none without a setting.
+csv_flat "$TMP/out.csv" | awk -F, 'NR > 1 {
+        want = $3 == "\"none\"" ? "\"none\"" : "\"built-in\""
+        if ($24 != want) { print "row " NR ": backend " $24 ", expected " want; bad = 1 }
+    } END { exit bad }' >"$TMP/check.txt" || fail "$(cat "$TMP/check.txt")"
 # rudp's rows name the knobs they applied themselves.
 grep -q '^rudp,pipelined,"loss=30",.*,program,"","loss=30",ok,' "$TMP/out.csv" ||
     fail "rudp row does not list its built-in loss=30"

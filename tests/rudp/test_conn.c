@@ -67,6 +67,10 @@ static void handshake(pair_t *p, const rudp_config_t *ccfg, const rudp_config_t 
     assert_int_equal(rudp_conn_input(p->c, buf, (size_t)n, p->now), 0);
     assert_int_equal(rudp_conn_state(p->c), RUDP_STATE_ESTABLISHED);
     assert_int_equal(rudp_conn_state(p->s), RUDP_STATE_ESTABLISHED);
+    /* The INITIAL that answers the RETRY is not a retry. */
+    rudp_stats_t st;
+    rudp_conn_stats(p->c, &st);
+    assert_int_equal(st.handshake_retries, 0);
 }
 
 static void pair_free(pair_t *p)
@@ -545,6 +549,9 @@ static void test_handshake_gives_up(void **state)
     assert_int_equal(rudp_conn_error(c), RUDP_ETIMEDOUT);
     assert_int_equal(sent, 5); /* the first INITIAL and 4 retries */
     assert_true(now == UINT64_MAX);
+    rudp_stats_t st;
+    rudp_conn_stats(c, &st);
+    assert_int_equal(st.handshake_retries, 4);
     rudp_conn_free(c);
 }
 

@@ -1,8 +1,9 @@
 /* compare.c: the vocabulary every part of hola-compare shares: the names of the rows and
- * patterns as the outputs print them, and two bounded string helpers. */
+ * patterns as the outputs print them, bounded string helpers, the kernel's release. */
 #include "compare.h"
 
 #include <string.h>
+#include <sys/utsname.h>
 
 const char *const hola_compare_variant_names[HOLA_COMPARE_VARIANTS] = {
     "tcp", "udp", "rudp", "rudp-w1", "rudp-coalesce",
@@ -34,4 +35,18 @@ int hola_compare_join(char *out, size_t cap, const char *a, const char *b)
     memmove(out, a, la);
     memcpy(out + la, b, lb + 1);
     return 0;
+}
+
+void hola_compare_kernel(char *out, size_t cap)
+{
+    struct utsname u;
+    hola_compare_copy_text(out, cap, uname(&u) == 0 ? u.release : "?");
+}
+
+void hola_compare_copy_text(char *dst, size_t cap, const char *src)
+{
+    hola_compare_copy(dst, cap, src);
+    for (char *p = dst; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
 }

@@ -57,6 +57,13 @@ struct hola_compare_result {
     enum hola_compare_counters counters;
     char unimpaired[128]; /* tcp: the knobs it did not get ("" = all); udp/rudp: "" */
     char builtin[128];    /* knobs given to the programs' built-in impairment */
+    /* The time includes a handshake retry: tcp, a SYN or SYN-ACK sent again
+     * (TcpExtTCPSynRetrans of the lab's namespaces); rudp, the client's INITIAL sent
+     * again (handshake_retries of its --stats). With --repeat: the median run's. */
+    bool hs_retry;
+    unsigned hs_retry_runs; /* with --repeat: how many of the runs had one */
+    char backend[32];       /* the impairment's: netem, nftables (lab), built-in, none */
+    char kernel[72];        /* uname -r where the run happened */
 };
 
 struct hola_compare_opts {
@@ -91,8 +98,10 @@ struct hola_compare_env {
     const char *names_file;
     char unapplied[256]; /* knobs the kernel did not apply (lab), hola-lab's form */
     char applied[256];
-    bool gso_whole; /* the lab's impairment sees a UDP GSO batch as one packet
+    bool gso_whole;   /* the lab's impairment sees a UDP GSO batch as one packet
                        (HOLA_LAB_GSO=whole: netem, or a kernel that cannot cut batches) */
+    char backend[32]; /* lab: HOLA_LAB_BACKEND; loopback: "" (the programs' built-in) */
+    char kernel[72];  /* uname -r, read where the programs run */
 };
 
 /* Names of the rows and patterns, as the table, CSV and JSON print them. */
@@ -103,5 +112,10 @@ extern const char *const hola_compare_pattern_names[HOLA_COMPARE_PATTERNS];
 void hola_compare_copy(char *dst, size_t cap, const char *src);
 /* out = a + b; -1 (out empty) when it would not fit. */
 int hola_compare_join(char *out, size_t cap, const char *a, const char *b);
+/* The running kernel's release (uname -r), or "?" when uname fails. */
+void hola_compare_kernel(char *out, size_t cap);
+/* dst = src cut to cap, every tab, newline or other control character made a blank:
+ * text from the environment, safe in the worker's tab-separated lines. */
+void hola_compare_copy_text(char *dst, size_t cap, const char *src);
 
 #endif

@@ -38,6 +38,11 @@ int hola_compare_lab_worker(struct hola_compare_opts *o, size_t si, const char *
     snprintf(env.applied, sizeof env.applied, "%s", ap != NULL ? ap : "");
     const char *gso = getenv("HOLA_LAB_GSO");
     env.gso_whole = gso != NULL && strcmp(gso, "whole") == 0;
+    /* What impairs the cable, and the kernel it runs on, for the table's first line. */
+    const char *backend = getenv("HOLA_LAB_BACKEND");
+    hola_compare_copy_text(env.backend, sizeof env.backend,
+                           backend != NULL && backend[0] ? backend : "?");
+    hola_compare_kernel(env.kernel, sizeof env.kernel);
     int rc = 1;
     if (env.server_addr == NULL || env.srv_prefix == NULL || env.cli_prefix == NULL) {
         hola_err_set(&e, "--lab-worker runs only inside hola-lab (no HOLA_LAB_* variables)");
@@ -166,7 +171,7 @@ int hola_compare_lab_setting(const struct hola_compare_opts *o, int argc, char *
     int rc = hola_compare_wait(pid, bound_ms);
 
     FILE *f = fopen(out_path, "r");
-    char line[1024], worker_err[512] = "";
+    char line[2048], worker_err[512] = "";
     if (f != NULL) {
         while (fgets(line, sizeof line, f) != NULL) {
             struct hola_compare_result r;

@@ -112,8 +112,14 @@ static const char usage_tail[] =
     "resolving and connecting or the handshake included, to its last reply, the\n"
     "client's last_reply_us; the teardown after it is not counted. A run that lost\n"
     "names is timed whole: udp's includes the --udp-wait), p50/p99 (per name: from\n"
-    "handing it to the transport the first time to reading its reply; the client's\n"
-    "lat_p50_us and lat_p99_us).\n"
+    "just before the send call that first hands it to the transport, send(), sendto()\n"
+    "or rudp_sock_send(), to reading its reply; the client's lat_p50_us and\n"
+    "lat_p99_us), note (a, b, c: see under the table; hs-retry: the time includes a\n"
+    "handshake retry, a SYN or SYN-ACK sent again for tcp, counted in the lab's\n"
+    "namespaces only, an INITIAL for rudp).\n"
+    "The table's first line says where it ran, the loss backend (netem or nftables in\n"
+    "the lab, built-in: the programs' own impairment, or none) and the kernel (uname -r);\n"
+    "CSV and JSON give them per row (backend, kernel, handshake_retry).\n"
     "\n"
     "Exit status:\n"
     "  0    every run ended (udp may lose names: that is its result, not a failure)\n"
@@ -362,6 +368,7 @@ int main(int argc, char **argv)
         struct hola_compare_env env;
         memset(&env, 0, sizeof env);
         env.server_addr = "127.0.0.1";
+        hola_compare_kernel(env.kernel, sizeof env.kernel);
         env.tmpdir = tmp;
         snprintf(names, sizeof names, "%s/names", tmp);
         env.names_file = names;

@@ -11,11 +11,13 @@ void hola_compare_result_write(const struct hola_compare_result *r, FILE *f)
     /* Tab-separated; the texts are last and hold no tabs or newlines. */
     fprintf(f,
             "R\t%d\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t"
-            "%u\t%llu\t%llu\t%s\t%s\t%s\n",
+            "%u\t%llu\t%llu\t%d\t%u\t%s\t%s\t%s\t%s\t%s\n",
             r->variant, r->pattern, r->setting, r->done, r->failed, r->delivered, r->lost, r->dup,
             r->ooo, r->sent, r->retx, r->time_us, r->p50_us, r->p99_us, (int)r->counters, r->runs,
-            r->time_min_us, r->time_max_us, r->unimpaired[0] ? r->unimpaired : "-",
-            r->builtin[0] ? r->builtin : "-", r->error[0] ? r->error : "-");
+            r->time_min_us, r->time_max_us, r->hs_retry, r->hs_retry_runs,
+            r->unimpaired[0] ? r->unimpaired : "-", r->builtin[0] ? r->builtin : "-",
+            r->backend[0] ? r->backend : "-", r->kernel[0] ? r->kernel : "-",
+            r->error[0] ? r->error : "-");
     fflush(f);
 }
 
@@ -27,7 +29,7 @@ static void field(char **p, char *out, size_t cap)
 
 int hola_compare_result_read(const char *line, struct hola_compare_result *r)
 {
-    char buf[1024];
+    char buf[2048];
     int done, failed, counters;
 
     memset(r, 0, sizeof *r);
@@ -35,8 +37,8 @@ int hola_compare_result_read(const char *line, struct hola_compare_result *r)
         return -1;
     snprintf(buf, sizeof buf, "%s", line + 2);
     char *p = buf;
-    long long v[18];
-    for (int i = 0; i < 18; i++) {
+    long long v[20];
+    for (int i = 0; i < 20; i++) {
         char *t = strsep(&p, "\t");
         if (t == NULL)
             return -1;
@@ -60,6 +62,8 @@ int hola_compare_result_read(const char *line, struct hola_compare_result *r)
     r->runs = (unsigned)v[15];
     r->time_min_us = (unsigned long long)v[16];
     r->time_max_us = (unsigned long long)v[17];
+    r->hs_retry = v[18] != 0;
+    r->hs_retry_runs = (unsigned)v[19];
     if (r->variant < 0 || r->variant >= HOLA_COMPARE_VARIANTS || r->pattern < 0 ||
         r->pattern >= HOLA_COMPARE_PATTERNS || r->setting < 0 ||
         r->setting >= HOLA_COMPARE_MAX_SETTINGS || counters < 0 || counters > 2)
@@ -69,6 +73,8 @@ int hola_compare_result_read(const char *line, struct hola_compare_result *r)
     r->counters = (enum hola_compare_counters)counters;
     field(&p, r->unimpaired, sizeof r->unimpaired);
     field(&p, r->builtin, sizeof r->builtin);
+    field(&p, r->backend, sizeof r->backend);
+    field(&p, r->kernel, sizeof r->kernel);
     field(&p, r->error, sizeof r->error);
     return 0;
 }

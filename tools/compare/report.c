@@ -95,7 +95,52 @@ static void row_cells(const struct hola_compare_opts *o, const struct hola_compa
     if (r->counters == HOLA_COMPARE_CNT_HOST)
         l += (size_t)snprintf(c[12] + l, 64 - l, "b ");
     if (r->builtin[0] && o->lab)
-        snprintf(c[12] + l, 64 - l, "c ");
+        l += (size_t)snprintf(c[12] + l, 64 - l, "c ");
+    /* The time shown is the median run's: marked when that run sat out a handshake
+     * retry; with --repeat, how many runs did, in brackets when the median did not. */
+    if (r->hs_retry && r->runs > 1)
+        snprintf(c[12] + l, 64 - l, "hs-retry %u/%u", r->hs_retry_runs, r->runs);
+    else if (r->hs_retry)
+        snprintf(c[12] + l, 64 - l, "hs-retry");
+    else if (r->hs_retry_runs > 0)
+        snprintf(c[12] + l, 64 - l, "(hs-retry %u/%u)", r->hs_retry_runs, r->runs);
+}
+
+/* The table's first line after the count: where the runs happened, what impaired them
+ * (the lab's backend: netem, nftables; the programs' built-in impairment) and the
+ * kernel, so a table read later says what made it. */
+static void print_origin(const struct hola_compare_opts *o, const struct hola_compare_result *r,
+                         size_t n, FILE *f)
+{
+    char backends[160] = "", kernel[72] = "";
+    bool builtin = false;
+
+    for (size_t k = 0; k < n; k++) {
+        if (!r[k].done)
+            continue;
+        if (kernel[0] == '\0')
+            hola_compare_copy(kernel, sizeof kernel, r[k].kernel);
+        builtin |= o->lab && r[k].builtin[0] != '\0';
+        const char *b = r[k].backend;
+        if (b[0] == '\0' || strcmp(b, "none") == 0)
+            continue;
+        /* Each backend once, in the order met. */
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = r[j].done && strcmp(r[j].backend, b) == 0;
+        size_t l = strlen(backends);
+        if (!seen && l + strlen(b) + 3 < sizeof backends)
+            snprintf(backends + l, sizeof backends - l, "%s%s", l ? ", " : "", b);
+    }
+    if (kernel[0] == '\0')
+        hola_compare_kernel(kernel, sizeof kernel);
+    fprintf(f, "hola-compare: %lu names per run, %s; loss backend: %s%s; kernel %s\n", o->names,
+            o->lab ? "inside hola-lab (server 198.18.0.1, client 198.18.0.2)"
+                   : "on loopback (127.0.0.1)",
+            backends[0] ? backends
+            : builtin   ? "built-in"
+                        : "none (no impairment)",
+            builtin && backends[0] ? " + built-in (note c)" : "", kernel);
 }
 
 void hola_compare_print_table(const struct hola_compare_opts *o,
@@ -104,7 +149,7 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
     static char cells[HOLA_COMPARE_VARIANTS * HOLA_COMPARE_PATTERNS * HOLA_COMPARE_MAX_SETTINGS]
                      [COLS][64];
     int w[COLS];
-    bool note_a = false, note_b = false, note_c = false;
+    bool note_a = false, note_b = false, note_c = false, note_hs = false;
 
     for (int i = 0; i < COLS; i++)
         w[i] = width(heads[i]);
@@ -116,10 +161,9 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
         note_a |= r[k].done && r[k].unimpaired[0] != '\0';
         note_b |= r[k].done && r[k].counters == HOLA_COMPARE_CNT_HOST;
         note_c |= r[k].done && r[k].builtin[0] != '\0' && o->lab;
+        note_hs |= r[k].done && r[k].hs_retry_runs > 0;
     }
-    fprintf(f, "hola-compare: %lu names per run, %s\n", o->names,
-            o->lab ? "inside hola-lab (server 198.18.0.1, client 198.18.0.2)"
-                   : "on loopback (127.0.0.1)");
+    print_origin(o, r, n, f);
     for (int i = 0; i + 1 < COLS; i++) {
         cell(f, heads[i], w[i], left_col[i]);
         fputs("  ", f);
@@ -156,8 +200,9 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
           "order;\nsent: datagrams (udp, rudp: both programs, before any built-in loss) or "
           "TCP segments\n(both directions, kernel counters); retx: retransmissions; time: "
           "from the client's start\n(resolving, connecting) to its last reply, or its whole "
-          "run when names got no reply;\np50/p99: per name, from handing it to the transport "
-          "to its reply.\n",
+          "run when names got no reply;\np50/p99: per name, from just before the send call "
+          "that hands it to the transport\n(send, sendto, rudp_sock_send) to reading its "
+          "reply.\n",
           f);
     if (o->repeat > 1)
         fprintf(f,
@@ -193,6 +238,13 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
         fputs("c: udp and rudp applied the knobs of note a themselves (built-in "
               "impairment, both programs)\n",
               f);
+    if (note_hs)
+        fputs("hs-retry: the time includes a handshake retry: tcp sent a SYN or SYN-ACK "
+              "again (TCPSynRetrans\nof the lab's namespaces; 1 s the first wait), rudp's "
+              "client an INITIAL (handshake_retries:\na lost INITIAL, RETRY or ACCEPT, 250 ms "
+              "the first wait, or a server slower than the timer);\nk/n: k of the n runs had "
+              "one, in brackets when the median run shown did not\n",
+              f);
     for (size_t k = 0; k < n; k++)
         if (r[k].done && r[k].failed)
             fprintf(f, "FAILED %s %s %s: %s\n", hola_compare_variant_names[r[k].variant],
@@ -218,7 +270,8 @@ void hola_compare_print_csv(const struct hola_compare_opts *o, const struct hola
 {
     fputs("protocol,pattern,impairment,names,delivered,lost,duplicated,out_of_order,sent,"
           "retransmissions,time_ms,lat_p50_us,lat_p99_us,counters,tcp_unimpaired,builtin,"
-          "status,error,repeats,time_min_ms,time_max_ms\n",
+          "status,error,repeats,time_min_ms,time_max_ms,handshake_retry,handshake_retry_runs,"
+          "backend,kernel\n",
           f);
     for (size_t k = 0; k < n; k++) {
         const struct hola_compare_result *x = &r[k];
@@ -233,8 +286,13 @@ void hola_compare_print_csv(const struct hola_compare_opts *o, const struct hola
         csv_str(f, x->builtin);
         fprintf(f, ",%s,", !x->done ? "not_run" : x->failed ? "failed" : "ok");
         csv_str(f, x->error);
-        fprintf(f, ",%u,%llu.%03llu,%llu.%03llu\n", x->runs, x->time_min_us / 1000u,
-                x->time_min_us % 1000u, x->time_max_us / 1000u, x->time_max_us % 1000u);
+        fprintf(f, ",%u,%llu.%03llu,%llu.%03llu,%d,%u,", x->runs, x->time_min_us / 1000u,
+                x->time_min_us % 1000u, x->time_max_us / 1000u, x->time_max_us % 1000u, x->hs_retry,
+                x->hs_retry_runs);
+        csv_str(f, x->backend);
+        fputc(',', f);
+        csv_str(f, x->kernel);
+        fputc('\n', f);
     }
 }
 
@@ -276,6 +334,11 @@ void hola_compare_print_json(const struct hola_compare_opts *o, const struct hol
         json_str(f, x->unimpaired);
         fputs(",\"builtin\":", f);
         json_str(f, x->builtin);
+        fprintf(f, ",\"handshake_retry\":%s,\"handshake_retry_runs\":%u,\"backend\":",
+                x->hs_retry ? "true" : "false", x->hs_retry_runs);
+        json_str(f, x->backend);
+        fputs(",\"kernel\":", f);
+        json_str(f, x->kernel);
         fprintf(f, ",\"status\":\"%s\",\"error\":",
                 !x->done    ? "not_run"
                 : x->failed ? "failed"

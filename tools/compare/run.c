@@ -79,9 +79,11 @@ static unsigned long long json_ms_as_us(const char *line, const char *key)
     return ms * 1000u + frac;
 }
 
-/* /proc/net/snmp: "Tcp: name name..." then "Tcp: value value...". */
+/* /proc/net/snmp and /proc/net/netstat: "Tcp: name name..." then "Tcp: value
+ * value...", and the same for "TcpExt:". */
 struct hola_compare_snmp {
     unsigned long long out_segs, retrans_segs;
+    unsigned long long syn_retrans; /* TCPSynRetrans: SYNs and SYN-ACKs sent again */
     bool ok;
 };
 
@@ -90,47 +92,51 @@ static void parse_snmp(const char *path, struct hola_compare_snmp *s)
     FILE *f = fopen(path, "r");
     char head[4096], vals[4096];
 
-    memset(s, 0, sizeof *s);
     if (f == NULL)
         return;
     while (fgets(head, sizeof head, f) != NULL) {
-        if (strncmp(head, "Tcp:", 4) != 0)
+        size_t skip = strncmp(head, "Tcp:", 4) == 0 ? 4 : strncmp(head, "TcpExt:", 7) == 0 ? 7 : 0;
+        if (skip == 0)
             continue;
         if (fgets(vals, sizeof vals, f) == NULL)
             break;
         char *hs, *vs;
-        char *h = strtok_r(head + 4, " \n", &hs), *v = strtok_r(vals + 4, " \n", &vs);
+        char *h = strtok_r(head + skip, " \n", &hs), *v = strtok_r(vals + skip, " \n", &vs);
         for (; h != NULL && v != NULL;
              h = strtok_r(NULL, " \n", &hs), v = strtok_r(NULL, " \n", &vs)) {
             if (strcmp(h, "OutSegs") == 0)
                 s->out_segs = strtoull(v, NULL, 10);
             else if (strcmp(h, "RetransSegs") == 0)
                 s->retrans_segs = strtoull(v, NULL, 10);
+            else if (strcmp(h, "TCPSynRetrans") == 0)
+                s->syn_retrans = strtoull(v, NULL, 10);
         }
-        s->ok = true;
-        break;
+        if (skip == 4)
+            s->ok = true;
     }
     fclose(f);
 }
 
 /* Reads TCP's counters of one side: the lab's namespace through its prefix, or the
- * host's own file. */
+ * host's own files. */
 static void read_snmp(const char *prefix, const char *tmp, const char *tag,
                       struct hola_compare_snmp *s)
 {
     char path[HOLA_COMPARE_PATH_MAX];
     struct hola_err e;
 
+    memset(s, 0, sizeof *s);
     if (prefix == NULL) {
         parse_snmp("/proc/net/snmp", s);
+        parse_snmp("/proc/net/netstat", s);
         return;
     }
     char suffix[16];
     snprintf(suffix, sizeof suffix, "/snmp.%s", tag);
     hola_compare_join(path, sizeof path, tmp, suffix);
-    char *argv[] = { (char *)prefix, (char *)"/bin/cat", (char *)"/proc/net/snmp", NULL };
+    char *argv[] = { (char *)prefix, (char *)"/bin/cat", (char *)"/proc/net/snmp",
+                     (char *)"/proc/net/netstat", NULL };
     pid_t pid = hola_compare_spawn(argv, NULL, path, NULL, &e);
-    memset(s, 0, sizeof *s);
     if (pid > 0 && hola_compare_wait(pid, 5000) == 0)
         parse_snmp(path, s);
 }
@@ -323,6 +329,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
      * rudp; TCP gets none of the built-in knobs, and the result says which. */
     builtin[0] = '\0';
     r->unimpaired[0] = r->builtin[0] = '\0';
+    hola_compare_copy(r->kernel, sizeof r->kernel, env->kernel);
     if (!tcp) {
         builtin_knobs(env, s, &sa, builtin, sizeof builtin);
         builtin_knobs(env, s, &ca, builtin, sizeof builtin);
@@ -339,6 +346,12 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
         struct hola_compare_args dummy = { .n = 0 };
         builtin_knobs(env, s, &dummy, r->unimpaired, sizeof r->unimpaired);
     }
+    /* The lab names its backend; on loopback every knob is the programs' own. */
+    if (env->srv_prefix != NULL)
+        hola_compare_copy(r->backend, sizeof r->backend, env->backend);
+    else
+        hola_compare_copy(r->backend, sizeof r->backend,
+                          strcmp(s->text, "none") == 0 ? "none" : "built-in");
 
     struct hola_compare_snmp before[2], after[2];
     if (tcp) {
@@ -447,6 +460,11 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
                 (after[0].out_segs - before[0].out_segs) + (after[1].out_segs - before[1].out_segs);
             r->retx = (after[0].retrans_segs - before[0].retrans_segs) +
                       (after[1].retrans_segs - before[1].retrans_segs);
+            /* Only the lab's namespaces: the host's counter is everybody's. */
+            r->hs_retry =
+                env->cli_prefix != NULL && (after[0].syn_retrans - before[0].syn_retrans) +
+                                                   (after[1].syn_retrans - before[1].syn_retrans) >
+                                               0;
         }
     } else if (variant == HOLA_COMPARE_UDP) {
         r->counters = HOLA_COMPARE_CNT_PROGRAM;
@@ -457,7 +475,9 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
         r->sent = json_num(cst, "packets_sent") + json_num(sst, "packets_sent");
         r->retx = json_num(cst, "retransmits_timeout") + json_num(cst, "retransmits_fast") +
                   json_num(sst, "retransmits_timeout") + json_num(sst, "retransmits_fast");
+        r->hs_retry = json_num(cst, "handshake_retries") > 0;
     }
+    r->hs_retry_runs = r->hs_retry;
     return 0;
 }
 
@@ -485,6 +505,7 @@ void hola_compare_fold(const struct hola_compare_result *runs, size_t n,
     /* The lower median for an even count: a time that was measured, not an average. */
     *out = *order[(m - 1) / 2];
     out->runs = (unsigned)m;
+    out->hs_retry_runs = 0;
     out->time_min_us = order[0]->time_us;
     out->time_max_us = order[m - 1]->time_us;
     for (size_t i = 0; i < m; i++) {
@@ -497,6 +518,7 @@ void hola_compare_fold(const struct hola_compare_result *runs, size_t n,
             out->dup = r->dup;
         if (r->ooo > out->ooo)
             out->ooo = r->ooo;
+        out->hs_retry_runs += r->hs_retry;
         if (r->failed && !out->failed) {
             out->failed = true;
             memcpy(out->error, r->error, sizeof out->error);

@@ -257,6 +257,8 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
             c->cookie_sent++;
         conn_trace(c, retry ? RUDP_EV_RETRANSMIT : RUDP_EV_SEND, now, RUDP_T_INITIAL, c->isn_local,
                    h.payload_len, retry ? RUDP_WHY_TIMEOUT : 0);
+        if (retry)
+            c->st.handshake_retries++;
         c->hs_answer = 0;
         c->hs_sent++;
         /* Only a timeout backs off; the reply to a RETRY is not a retransmission. */
