@@ -11,8 +11,9 @@
  * - Fixed memory: `capacity` datagram slots, the due-time heap and the rate limiter's
  *   queue are allocated in rudp_sim_link_new; push and pop never allocate. When all slots
  *   are held, a new datagram is dropped and counted as `overflow`.
- * - Release order: a binary min-heap keyed (due time, arrival number), so datagrams leave
- *   in due order and datagrams due at the same microsecond leave in the order they came.
+ * - Release order: the shared deadline heap (core/heap.h) keyed (due time, arrival), so
+ *   datagrams leave in due order and datagrams due at the same microsecond leave in the
+ *   order they came.
  *
  * What happens to one pushed datagram, in the order of tc-netem's netem_enqueue():
  *   1. duplicate? (`dup`) -> two copies, each going through the steps below on its own;
@@ -52,28 +53,24 @@
 
 #include "rudp/sim.h"
 
+#include "core/heap.h"
+
 /* Upper bounds that keep every sum below in 64 bits: an hour of delay or jitter, and a
  * rate whose remainder arithmetic (rem + r < 2 * rate) cannot overflow. */
 #define MAX_DELAY_US UINT64_C(3600000000)
 #define MAX_RATE_BPS (UINT64_C(1) << 62)
 
-struct sim_item {
-    uint64_t due;   /* when the datagram may be popped */
-    uint64_t order; /* arrival number: FIFO among equal due times */
-    uint32_t slot;  /* where its bytes are in the slab */
-    uint32_t len;
-};
-
 struct rudp_sim_link {
     rudp_impair_t imp;
     rudp_prng_t rng;
     uint64_t last_now; /* latest time seen; an earlier now is clamped to it */
-    uint64_t order;    /* next arrival number */
 
     uint32_t capacity;
-    uint32_t count;        /* datagrams held (heap size) */
-    struct sim_item *heap; /* min-heap on (due, order) */
-    uint32_t *free_slots;  /* stack of unused slot numbers */
+    rudp_heap_t due;            /* held datagrams on (due time, arrival): core/heap.h */
+    rudp_heap_node_t **due_arr; /* its array */
+    rudp_heap_node_t *nodes;    /* slot i's place in it; key = due time */
+    uint32_t *len;              /* slot i's datagram length */
+    uint32_t *free_slots;       /* stack of unused slot numbers */
     uint32_t nfree;
     uint8_t *slab; /* capacity * RUDP_SIM_MAX_DGRAM bytes */
 
@@ -141,17 +138,21 @@ int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t 
     l->wait_cap = l->queue_limit < capacity ? l->queue_limit : capacity;
 
     /* capacity <= 2^20, so none of these products overflows even a 32-bit size_t. */
-    l->heap = malloc((size_t)capacity * sizeof *l->heap);
+    l->due_arr = malloc((size_t)capacity * sizeof *l->due_arr);
+    l->nodes = malloc((size_t)capacity * sizeof *l->nodes);
+    l->len = malloc((size_t)capacity * sizeof *l->len);
     l->free_slots = malloc((size_t)capacity * sizeof *l->free_slots);
     l->slab = malloc((size_t)capacity * RUDP_SIM_MAX_DGRAM);
     l->waiting = malloc((size_t)l->wait_cap * sizeof *l->waiting);
-    if (l->heap == NULL || l->free_slots == NULL || l->slab == NULL || l->waiting == NULL) {
+    if (l->due_arr == NULL || l->nodes == NULL || l->len == NULL || l->free_slots == NULL || l->slab == NULL || l->waiting == NULL) {
         rudp_sim_link_free(l);
         return RUDP_ENOMEM;
     }
+    rudp_heap_init(&l->due, l->due_arr, capacity);
     /* Hand out low slots first (only for tidiness when debugging). */
     for (uint32_t i = 0; i < capacity; i++) {
         l->free_slots[i] = capacity - 1 - i;
+        rudp_heap_node_init(&l->nodes[i]);
     }
     l->nfree = capacity;
     *out = l;
@@ -163,56 +164,13 @@ void rudp_sim_link_free(rudp_sim_link_t *link)
     if (link == NULL) {
         return;
     }
-    free(link->heap);
+    free(link->due_arr);
+    free(link->nodes);
+    free(link->len);
     free(link->free_slots);
     free(link->slab);
     free(link->waiting);
     free(link);
-}
-
-/* ---- the due-time heap ---- */
-
-static int item_before(const struct sim_item *a, const struct sim_item *b)
-{
-    return a->due < b->due || (a->due == b->due && a->order < b->order);
-}
-
-static void heap_push(rudp_sim_link_t *l, struct sim_item it)
-{
-    uint32_t i = l->count++;
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!item_before(&it, &l->heap[parent])) {
-            break;
-        }
-        l->heap[i] = l->heap[parent];
-        i = parent;
-    }
-    l->heap[i] = it;
-}
-
-static void heap_pop(rudp_sim_link_t *l)
-{
-    struct sim_item last = l->heap[--l->count];
-    uint32_t n = l->count;
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t child = 2 * i + 1;
-        if (child >= n) {
-            break;
-        }
-        if (child + 1 < n && item_before(&l->heap[child + 1], &l->heap[child])) {
-            child++;
-        }
-        if (!item_before(&l->heap[child], &last)) {
-            break;
-        }
-        l->heap[i] = l->heap[child];
-        i = child;
-    }
-    if (n > 0) {
-        l->heap[i] = last;
-    }
 }
 
 /* ---- impairment decisions ---- */
@@ -284,7 +242,7 @@ static void enqueue_copy(rudp_sim_link_t *l, uint64_t now, const void *data, siz
             return;
         }
     }
-    if (l->count == l->capacity) {
+    if (l->due.n == l->capacity) {
         l->st.overflow++;
         return;
     }
@@ -337,8 +295,8 @@ static void enqueue_copy(rudp_sim_link_t *l, uint64_t now, const void *data, siz
         dst[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         l->st.corrupted++;
     }
-    heap_push(l, (struct sim_item){
-                     .due = due, .order = l->order++, .slot = slot, .len = (uint32_t)len });
+    l->len[slot] = (uint32_t)len;
+    (void)rudp_heap_set(&l->due, &l->nodes[slot], due); /* a free slot, so room in the heap */
 }
 
 int rudp_sim_link_push(rudp_sim_link_t *link, uint64_t now_us, const void *data, size_t len)
@@ -380,30 +338,31 @@ int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t 
     }
     link->last_now = now_us;
     *len = 0;
-    if (link->count == 0 || link->heap[0].due > now_us) {
+    rudp_heap_node_t *top = rudp_heap_top(&link->due);
+    if (top == NULL || top->key > now_us) {
         return 0;
     }
-    const struct sim_item *top = &link->heap[0];
-    if (top->len > cap) {
-        *len = top->len;
+    uint32_t slot = (uint32_t)(top - link->nodes);
+    if (link->len[slot] > cap) {
+        *len = link->len[slot];
         return RUDP_EBUFSIZE;
     }
-    if (top->len > 0) {
-        memcpy(buf, link->slab + (size_t)top->slot * RUDP_SIM_MAX_DGRAM, top->len);
+    if (link->len[slot] > 0) {
+        memcpy(buf, link->slab + (size_t)slot * RUDP_SIM_MAX_DGRAM, link->len[slot]);
     }
-    *len = top->len;
-    link->free_slots[link->nfree++] = top->slot;
-    heap_pop(link);
+    *len = link->len[slot];
+    link->free_slots[link->nfree++] = slot;
+    rudp_heap_remove(&link->due, top);
     link->st.delivered++;
     return 1;
 }
 
 uint64_t rudp_sim_link_next(const rudp_sim_link_t *link)
 {
-    if (link == NULL || link->count == 0) {
+    if (link == NULL) {
         return UINT64_MAX;
     }
-    return link->heap[0].due;
+    return rudp_heap_min(&link->due);
 }
 
 void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st)
@@ -412,7 +371,7 @@ void rudp_sim_link_stats(const rudp_sim_link_t *link, rudp_sim_stats_t *st)
         return;
     }
     *st = link->st;
-    st->held = link->count;
+    st->held = link->due.n;
 }
 
 /* ---- parsing tc-netem's vocabulary ---- */
