@@ -3,7 +3,9 @@
  *   rudp/conn.h    the I/O-free engine (one connection: input, prepare, timers)
  *   rudp/listen.h  the server's stateless handshake front door
  *   rudp/sock.h    the engine on real UDP sockets (client, many-client server)
- *   rudp/sim.h     the seeded simulated link and netem-style impairment
+ *   rudp/sim.h     the seeded simulated link
+ *   rudp/impair.h  netem-style impairment settings and their parser
+ *   rudp/prng.h    the seeded PRNG behind the simulated link
  *   rudp/wire.h    the datagram format (docs/protocol.md)
  *   rudp/error.h   error codes and rudp_strerror()
  * Conventions (docs/api.md): times are microseconds of a monotonic clock; int results are
@@ -15,7 +17,9 @@
 #include "rudp/conn.h"
 #include "rudp/error.h"
 #include "rudp/export.h"
+#include "rudp/impair.h"
 #include "rudp/listen.h"
+#include "rudp/prng.h"
 #include "rudp/sim.h"
 #include "rudp/sock.h"
 #include "rudp/wire.h"

@@ -1,12 +1,10 @@
 /* impair.c: plain UDP through a seeded rudp_sim_link; see impair.h.
  *
  * The link carries bytes, not addresses, and the server sends to many peers: each
- * datagram is pushed with its destination in front (a small tag). So that the link's
- * bit flips never land on that tag (a "corrupt" reply must reach its client, damaged, not
- * go elsewhere), corruption is drawn here, with the link's netem semantics (one random
- * bit of the datagram, with probability `corrupt`), from a PRNG seeded from the same
- * seed, and the link itself runs with corrupt = 0. The tag also counts toward --rate,
- * as the IP and UDP headers would on a real link. */
+ * datagram is pushed with its destination in front (a small tag) as the link's frame
+ * header (rudp_sim_link_push_framed), so the link's bit flips never land on it (a
+ * "corrupt" reply must reach its client, damaged, not go elsewhere). The tag also counts
+ * toward --rate, as the IP and UDP headers would on a real link. */
 #include "impair.h"
 
 #include <errno.h>
@@ -17,9 +15,6 @@
 
 struct hola_impair {
     rudp_sim_link_t *link;
-    rudp_prng_t rng; /* corruption draws */
-    double corrupt;
-    uint64_t corrupted;
     uint64_t send_errors;
     bool have_pending; /* a due datagram that met EAGAIN, sent first next time */
     size_t pending_len;
@@ -33,14 +28,10 @@ int hola_impair_new(struct hola_impair **out, const rudp_impair_t *imp, uint64_t
                     struct hola_err *e)
 {
     struct hola_impair *im = calloc(1, sizeof *im);
-    rudp_impair_t link_imp = *imp;
 
     if (im == NULL)
         return hola_err_set(e, _("out of memory"));
-    im->corrupt = imp->corrupt;
-    link_imp.corrupt = 0;
-    rudp_prng_seed(&im->rng, seed ^ 0x636f7272757074ULL); /* "corrupt" */
-    int rc = rudp_sim_link_new(&im->link, &link_imp, seed, HOLA_IMPAIR_CAPACITY);
+    int rc = rudp_sim_link_new(&im->link, imp, seed, HOLA_IMPAIR_CAPACITY);
     if (rc != 0) {
         free(im);
         return hola_err_set(e, _("impairment: %s"), rudp_strerror(rc));
@@ -112,22 +103,16 @@ int hola_impair_sendto(struct hola_impair *im, int fd, const void *buf, size_t l
         return r < 0 ? -1 : 0;
     }
 
-    uint8_t d[TAG_MAX + RUDP_SIM_MAX_DGRAM];
+    uint8_t tag[TAG_MAX];
     size_t taglen = to != NULL ? (size_t)tolen : 0;
     if (taglen > sizeof(struct sockaddr_storage) || 1 + taglen + len > RUDP_SIM_MAX_DGRAM) {
         errno = EMSGSIZE;
         return -1;
     }
-    d[0] = (uint8_t)taglen;
+    tag[0] = (uint8_t)taglen;
     if (taglen)
-        memcpy(d + 1, to, taglen);
-    memcpy(d + 1 + taglen, buf, len);
-    if (im->corrupt > 0 && len > 0 && rudp_prng_unit(&im->rng) < im->corrupt) {
-        uint64_t bit = rudp_prng_below(&im->rng, (uint64_t)len * 8u);
-        d[1 + taglen + bit / 8u] ^= (uint8_t)(1u << (bit % 8u));
-        im->corrupted++;
-    }
-    rudp_sim_link_push(im->link, hola_stats_now_us(), d, 1 + taglen + len);
+        memcpy(tag + 1, to, taglen);
+    rudp_sim_link_push_framed(im->link, hola_stats_now_us(), tag, 1 + taglen, buf, len);
     int r = hola_impair_flush(im, fd);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return 0; /* taken: it waits in the link, like a datagram in a full queue */
@@ -183,7 +168,6 @@ void hola_impair_add_stats(const struct hola_impair *im, struct hola_stats *st)
     if (im == NULL)
         return;
     rudp_sim_link_stats(im->link, &s);
-    s.corrupted = im->corrupted;
     hola_impair_add_sim_stats(&s, st);
     hola_stats_add(st, "impair_send_errors", im->send_errors);
 }

@@ -967,6 +967,37 @@ static void test_parse_rejects(void **state)
     assert_int_equal(rudp_impair_parse(&imp, "loss", NULL), RUDP_EINVAL);
 }
 
+/* A framed push: corruption flips one bit of the data and never of the caller's header,
+ * and the header comes out in front of the data. */
+static void test_framed_corrupt(void **state)
+{
+    (void)state;
+    static const uint8_t hdr[6] = { 'r', 'o', 'u', 't', 'e', '!' };
+    rudp_impair_t imp = { .corrupt = 1.0 };
+    rudp_sim_link_t *l = NULL;
+    assert_int_equal(rudp_sim_link_new(&l, &imp, 42, 16), 0);
+    for (uint32_t i = 0; i < 200; i++) {
+        uint8_t data[3] = { 0, 0, 0 }, out[16];
+        size_t n = 0;
+        assert_int_equal(rudp_sim_link_push_framed(l, i, hdr, sizeof hdr, data, sizeof data), 0);
+        assert_int_equal(rudp_sim_link_pop(l, i, out, sizeof out, &n), 1);
+        assert_int_equal(n, sizeof hdr + sizeof data);
+        assert_memory_equal(out, hdr, sizeof hdr);
+        unsigned bits = 0;
+        for (size_t k = 0; k < sizeof data; k++)
+            bits += (unsigned)__builtin_popcount(out[sizeof hdr + k]);
+        assert_int_equal(bits, 1);
+    }
+    rudp_sim_stats_t st;
+    rudp_sim_link_stats(l, &st);
+    assert_int_equal(st.corrupted, 200);
+    uint8_t big[RUDP_SIM_MAX_DGRAM];
+    assert_int_equal(rudp_sim_link_push_framed(l, 0, hdr, sizeof hdr, big, sizeof big),
+                     RUDP_EMSGSIZE);
+    assert_int_equal(rudp_sim_link_push_framed(l, 0, NULL, 1, big, 1), RUDP_EINVAL);
+    rudp_sim_link_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -991,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_parse_accepts),
         cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_framed_corrupt),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

@@ -7,7 +7,7 @@
  * small seed (0, 1, 2...) over the 256-bit state and can never produce the all-zero state
  * (its output function is a bijection, so at most one of four outputs is 0).
  * Known answers (seed 0 gives 0x99ec5f36cb75f2b4 first) are checked in test_sim. */
-#include "rudp/sim.h"
+#include "rudp/prng.h"
 
 static uint64_t rotl64(uint64_t x, unsigned k)
 {
