@@ -46,8 +46,12 @@ typedef struct heap_case {
 } heap_case_t;
 
 static const heap_case_t heap_cases[] = {
-    { "ascending", { { SET, 0, 1 }, { SET, 1, 2 }, { SET, 2, 3 }, { STOP, 0, 0 } }, { 0, 1, 2, END } },
-    { "descending", { { SET, 0, 3 }, { SET, 1, 2 }, { SET, 2, 1 }, { STOP, 0, 0 } }, { 2, 1, 0, END } },
+    { "ascending",
+      { { SET, 0, 1 }, { SET, 1, 2 }, { SET, 2, 3 }, { STOP, 0, 0 } },
+      { 0, 1, 2, END } },
+    { "descending",
+      { { SET, 0, 3 }, { SET, 1, 2 }, { SET, 2, 1 }, { STOP, 0, 0 } },
+      { 2, 1, 0, END } },
     /* Equal deadlines leave in the order they were set, whatever the heap's shape. */
     { "equal keys are FIFO",
       { { SET, 3, 5 }, { SET, 1, 5 }, { SET, 4, 5 }, { SET, 0, 5 }, { SET, 2, 5 }, { STOP, 0, 0 } },
@@ -57,23 +61,46 @@ static const heap_case_t heap_cases[] = {
       { 1, 2, 0, END } },
     /* Removal from the middle: a leaf, an inner node, the root, and the last slot. */
     { "remove middle",
-      { { SET, 0, 10 }, { SET, 1, 20 }, { SET, 2, 30 }, { SET, 3, 40 }, { SET, 4, 50 },
-        { SET, 5, 60 }, { SET, 6, 70 }, { DEL, 2, 0 }, { DEL, 1, 0 }, { STOP, 0, 0 } },
+      { { SET, 0, 10 },
+        { SET, 1, 20 },
+        { SET, 2, 30 },
+        { SET, 3, 40 },
+        { SET, 4, 50 },
+        { SET, 5, 60 },
+        { SET, 6, 70 },
+        { DEL, 2, 0 },
+        { DEL, 1, 0 },
+        { STOP, 0, 0 } },
       { 0, 3, 4, 5, 6, END } },
     { "remove root and last",
-      { { SET, 0, 10 }, { SET, 1, 20 }, { SET, 2, 30 }, { DEL, 0, 0 }, { DEL, 2, 0 },
+      { { SET, 0, 10 },
+        { SET, 1, 20 },
+        { SET, 2, 30 },
+        { DEL, 0, 0 },
+        { DEL, 2, 0 },
         { STOP, 0, 0 } },
       { 1, END } },
     /* A last node smaller than the removed one's parent must move up, not down. */
     { "remove needs sift up",
-      { { SET, 0, 1 }, { SET, 1, 100 }, { SET, 2, 2 }, { SET, 3, 101 }, { SET, 4, 102 },
-        { SET, 5, 3 }, { SET, 6, 4 }, { DEL, 3, 0 }, { STOP, 0, 0 } },
+      { { SET, 0, 1 },
+        { SET, 1, 100 },
+        { SET, 2, 2 },
+        { SET, 3, 101 },
+        { SET, 4, 102 },
+        { SET, 5, 3 },
+        { SET, 6, 4 },
+        { DEL, 3, 0 },
+        { STOP, 0, 0 } },
       { 0, 2, 5, 6, 1, 4, END } },
     { "remove twice is harmless",
       { { SET, 0, 1 }, { DEL, 0, 0 }, { DEL, 0, 0 }, { SET, 1, 2 }, { STOP, 0, 0 } },
       { 1, END } },
     { "re-key up and down",
-      { { SET, 0, 10 }, { SET, 1, 20 }, { SET, 2, 30 }, { SET, 2, 5 }, { SET, 0, 40 },
+      { { SET, 0, 10 },
+        { SET, 1, 20 },
+        { SET, 2, 30 },
+        { SET, 2, 5 },
+        { SET, 0, 40 },
         { STOP, 0, 0 } },
       { 2, 1, 0, END } },
     { "UINT64_MAX is a key like others",
@@ -239,7 +266,9 @@ static const idtab_case_t idtab_cases[] = {
     /* Equal hashes, told apart by eq. */
     { "equal hashes", { 42, 42, 42, 1, 2, 3, 4, 5 }, { 0, 1, 2, END }, { 1, 0, END } },
     /* Seven of eight: one slot stays empty. */
-    { "full less one", { 0, 8, 16, 24, 32, 40, 48, 56 }, { 0, 1, 2, 3, 4, 5, 6, END },
+    { "full less one",
+      { 0, 8, 16, 24, 32, 40, 48, 56 },
+      { 0, 1, 2, 3, 4, 5, 6, END },
       { 3, 0, 6, END } },
 };
 
@@ -301,8 +330,8 @@ static void test_idtab_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_heap_cases),  cmocka_unit_test(test_heap_full),
-        cmocka_unit_test(test_heap_mixed),  cmocka_unit_test(test_idtab_cases),
+        cmocka_unit_test(test_heap_cases),   cmocka_unit_test(test_heap_full),
+        cmocka_unit_test(test_heap_mixed),   cmocka_unit_test(test_idtab_cases),
         cmocka_unit_test(test_idtab_limits),
     };
     return cmocka_run_group_tests_name("containers", tests, NULL, NULL);

@@ -23,8 +23,7 @@ typedef struct rudp_heap {
 } rudp_heap_t;
 
 /* The object of type `type` whose member `member` is the node `node`. */
-#define RUDP_HEAP_OF(node, type, member)                                                           \
-    ((type *)(void *)((char *)(node) - offsetof(type, member)))
+#define RUDP_HEAP_OF(node, type, member) ((type *)(void *)((char *)(node)-offsetof(type, member)))
 
 /* An empty heap over the caller's array of cap node pointers. */
 void rudp_heap_init(rudp_heap_t *h, rudp_heap_node_t **array, uint32_t cap);

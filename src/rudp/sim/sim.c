@@ -144,7 +144,8 @@ int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t 
     l->free_slots = malloc((size_t)capacity * sizeof *l->free_slots);
     l->slab = malloc((size_t)capacity * RUDP_SIM_MAX_DGRAM);
     l->waiting = malloc((size_t)l->wait_cap * sizeof *l->waiting);
-    if (l->due_arr == NULL || l->nodes == NULL || l->len == NULL || l->free_slots == NULL || l->slab == NULL || l->waiting == NULL) {
+    if (l->due_arr == NULL || l->nodes == NULL || l->len == NULL || l->free_slots == NULL ||
+        l->slab == NULL || l->waiting == NULL) {
         rudp_sim_link_free(l);
         return RUDP_ENOMEM;
     }
