@@ -15,9 +15,9 @@ struct app {
     int done, error; /* set by the CLOSED event */
 };
 
-static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+/* One event, pulled from the driver by main()'s loop. */
+static void on_event(struct app *app, rudp_sock_t *s, const rudp_sock_event_t *ev)
 {
-    struct app *app = user;
     char buf[RUDP_MAX_PAYLOAD];
     int n;
 
@@ -57,13 +57,19 @@ int main(int argc, char **argv)
 
     rudp_sock_config_default(&cfg);
     cfg.conn.dead_timeout = 5000000; /* give a silent server up after 5 s (µs) */
-    int rc = rudp_sock_client(&s, argv[1], argv[2], &cfg, on_event, &app);
+    int rc = rudp_sock_new_client(&s, argv[1], argv[2], &cfg);
     if (rc != 0) {
         fprintf(stderr, "echo_client: %s: %s\n", argv[1], rudp_strerror(rc));
         return 1;
     }
-    while (!app.done && (rc = rudp_sock_step(s, -1)) == 0) {
+    /* Sleeps until a datagram or the next deadline; returns one event at a time. */
+    rudp_sock_event_t ev;
+    while (!app.done && (rc = rudp_sock_service(s, &ev, -1)) >= 0) {
+        if (rc == 1)
+            on_event(&app, s, &ev);
     }
+    if (rc > 0)
+        rc = 0;
     rudp_sock_free(s);
     if (rc != 0 || app.error != 0) {
         fprintf(stderr, "echo_client: %s\n", rudp_strerror(rc != 0 ? rc : app.error));

@@ -1,6 +1,7 @@
 /* echo_server.c: the smallest rudp server: every message a client sends comes back to it,
  * reliably and in order, over one UDP socket shared by all clients (librudp's socket
- * driver, rudp/sock.h). The whole program is one callback and one loop.
+ * driver, rudp/sock.h). The whole program is one loop pulling events and one function
+ * handling them.
  *
  * Usage: echo_server [PORT [CLIENTS]]
  *   PORT     0 (the default) lets the kernel pick one; it is printed first
@@ -14,10 +15,9 @@ struct app {
     long served, limit; /* connections ended so far, and when to stop (0: never) */
 };
 
-/* Everything the driver tells us comes here, from inside rudp_sock_step(). */
-static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+/* Everything the driver tells us comes here, one event at a time, from main()'s loop. */
+static void on_event(struct app *app, rudp_sock_t *s, const rudp_sock_event_t *ev)
 {
-    struct app *app = user;
     char msg[RUDP_MAX_PAYLOAD];
 
     switch (ev->kind) {
@@ -36,10 +36,10 @@ static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
             if (n < 0) /* RUDP_EAGAIN, or an error: CLOSED follows */
                 break;
             printf("echo %d bytes: %.*s\n", n, n, msg);
-            rudp_sock_send(s, ev->conn, msg, (size_t)n); /* copied; leaves after the step */
+            rudp_sock_send(s, ev->conn, msg, (size_t)n); /* copied; leaves at the next call */
         }
         break;
-    case RUDP_SOCK_EV_CLOSED: /* over (error 0: cleanly); ev->conn is freed after this */
+    case RUDP_SOCK_EV_CLOSED: /* over (error 0: cleanly); ev->conn is freed at the next call */
         printf("client gone: %s\n", ev->error ? rudp_strerror(ev->error) : "clean close");
         app->served++;
         break;
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     rudp_sock_t *s;
 
     rudp_sock_config_default(&cfg); /* window 64, 1024 clients, IPv6 and IPv4 */
-    int rc = rudp_sock_server(&s, NULL, argc > 1 ? argv[1] : "0", &cfg, on_event, &app);
+    int rc = rudp_sock_new_server(&s, NULL, argc > 1 ? argv[1] : "0", &cfg);
     if (rc != 0) {
         fprintf(stderr, "echo_server: %s\n", rudp_strerror(rc));
         return 1;
@@ -64,13 +64,17 @@ int main(int argc, char **argv)
     printf("echo_server listening on port %d\n", rudp_sock_local_port(s));
     fflush(stdout);
 
-    /* Sleeps until a datagram or the next retransmission deadline, then does the work. */
+    /* Sleeps until a datagram or the next retransmission deadline, does the work, and
+     * returns one event at a time (1), or none (0). */
+    rudp_sock_event_t ev;
     while (app.limit == 0 || app.served < app.limit) {
-        if ((rc = rudp_sock_step(s, -1)) != 0) {
+        if ((rc = rudp_sock_service(s, &ev, -1)) < 0) {
             fprintf(stderr, "echo_server: %s\n", rudp_strerror(rc));
             break;
         }
+        if (rc == 1)
+            on_event(&app, s, &ev);
     }
     rudp_sock_free(s);
-    return rc != 0;
+    return rc < 0;
 }

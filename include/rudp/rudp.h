@@ -3,6 +3,7 @@
  *   rudp/conn.h    the I/O-free engine (one connection: input, prepare, timers)
  *   rudp/listen.h  the server's stateless handshake front door
  *   rudp/sock.h    the engine on real UDP sockets (client, many-client server)
+ *   rudp/random.h  the system's random source, for IDs and keys
  *   rudp/sim.h     the seeded simulated link
  *   rudp/impair.h  netem-style impairment settings and their parser
  *   rudp/prng.h    the seeded PRNG behind the simulated link
@@ -20,6 +21,7 @@
 #include "rudp/impair.h"
 #include "rudp/listen.h"
 #include "rudp/prng.h"
+#include "rudp/random.h"
 #include "rudp/sim.h"
 #include "rudp/sock.h"
 #include "rudp/wire.h"

@@ -2,7 +2,9 @@
  * and the system's random source. A rudp_sock_t is one UDP socket: a client holding
  * one connection, or a server demultiplexing many by connection ID. It feeds datagrams
  * and the monotonic time into the engines and sleeps exactly until the earliest engine
- * deadline. Single-threaded: all calls on one rudp_sock_t from one thread. */
+ * deadline. Events are pulled, one at a time (rudp_sock_service), as enet_host_service
+ * returns them: application code never runs inside the driver. Single-threaded: all
+ * calls on one rudp_sock_t from one thread. */
 #ifndef RUDP_SOCK_H
 #define RUDP_SOCK_H
 
@@ -13,7 +15,9 @@
 #include <sys/socket.h>
 
 #include "rudp/conn.h"
+#include "rudp/impair.h"
 #include "rudp/listen.h"
+#include "rudp/random.h"
 #include "rudp/sim.h"
 
 #ifdef __cplusplus
@@ -31,8 +35,8 @@ typedef struct rudp_sock rudp_sock_t;
  * engines exchange travels as the payload of one DTLS record. A server keeps one DTLS
  * session per peer address, made only after the stateless cookie exchange
  * (DTLSv1_listen) and the handshake rate limit; decrypted datagrams then go to the usual
- * connection-ID demultiplexer. Strings and bytes are read during rudp_sock_client() /
- * rudp_sock_server() only (files loaded, keys copied). */
+ * connection-ID demultiplexer. Strings and bytes are read during rudp_sock_new_client() /
+ * rudp_sock_new_server() only (files loaded, keys copied). */
 typedef struct rudp_sock_dtls {
     const char *cert_file;         /* server: certificate (PEM); with key_file */
     const char *key_file;          /* server: its private key (PEM) */
@@ -108,32 +112,49 @@ typedef enum rudp_sock_event_kind {
     RUDP_SOCK_EV_ACCEPTED = 2,  /* server: a validated client got a connection */
     RUDP_SOCK_EV_READABLE = 3,  /* messages wait: call rudp_conn_recv() until RUDP_EAGAIN */
     RUDP_SOCK_EV_CLOSED = 4,    /* the connection ended; error 0 = cleanly. The rudp_conn_t
-                                   stays valid until the callback returns, then is freed */
+                                   (and peer) stay valid until the next call of
+                                   rudp_sock_service/next_event/step/free, then are freed */
 } rudp_sock_event_kind_t;
 
+/* One event of one connection. A connection's events come in the order ACCEPTED or
+ * CONNECTED, READABLE, CLOSED; each kind waits at most once (a READABLE not yet pulled
+ * is not repeated). */
 typedef struct rudp_sock_event {
     rudp_sock_event_kind_t kind;
     rudp_conn_t *conn;
+    void *user;                  /* the connection's pointer (rudp_sock_set_user); NULL
+                                    until set, so always NULL with ACCEPTED */
     const struct sockaddr *peer; /* the connection's peer address */
     socklen_t peer_len;
     int error; /* CLOSED: rudp_conn_error() of the connection */
 } rudp_sock_event_t;
 
-typedef void (*rudp_sock_cb)(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev);
+/* What the server's stateless front door did (rudp_listener_t's counters, without its
+ * key and gate). */
+typedef struct rudp_sock_front_stats {
+    uint64_t retries_sent;    /* RETRY answers to INITIALs without a cookie */
+    uint64_t cookies_bad;     /* forged, or from another address / connection ID */
+    uint64_t cookies_expired; /* valid but too old (or from the future) */
+    uint64_t resets_sent;     /* RESETs for unknown connections */
+    uint64_t garbage;         /* datagrams that failed the wire checks */
+    uint64_t ignored;         /* valid datagrams needing no answer (RESET, ACK, ...) */
+    uint64_t checksum;        /* of garbage: a datagram whose only fault is its CRC */
+    uint64_t rate_limited;    /* left unanswered: over the handshake rate */
+} rudp_sock_front_stats_t;
 
 /* Counters of the socket as a whole (the engines keep their own, see rudp_conn_stats). */
 typedef struct rudp_sock_stats {
     uint64_t datagrams_in, datagrams_out;
     uint64_t bytes_in, bytes_out;
-    uint64_t accepted;        /* server: connections created */
-    uint64_t refused_full;    /* server: validated clients refused at max_clients */
-    uint64_t wrong_address;   /* datagrams whose connection ID belongs to another peer */
-    uint64_t send_errors;     /* sendto/sendmmsg failures other than EAGAIN */
-    uint64_t active;          /* connections held now */
-    rudp_listener_t listener; /* server: the front door's counters */
-    rudp_sim_stats_t impair;  /* built-in impairment's counters */
-    uint64_t send_dropped;    /* listener replies dropped: the send queue was full */
-    uint64_t impair_seed;     /* the seed in use (drawn at random when config said 0),
+    uint64_t accepted;                /* server: connections created */
+    uint64_t refused_full;            /* server: validated clients refused at max_clients */
+    uint64_t wrong_address;           /* datagrams whose connection ID belongs to another peer */
+    uint64_t send_errors;             /* sendto/sendmmsg failures other than EAGAIN */
+    uint64_t active;                  /* connections held now */
+    rudp_sock_front_stats_t listener; /* server: the front door's counters */
+    rudp_sim_stats_t impair;          /* built-in impairment's counters */
+    uint64_t send_dropped;            /* listener replies dropped: the send queue was full */
+    uint64_t impair_seed;             /* the seed in use (drawn at random when config said 0),
                                  to reproduce a run with --seed */
     /* Drops not already counted above or in `listener` (garbage, checksum, cookies_bad,
      * cookies_expired, rate_limited, ignored; resets_sent for unknown connections): */
@@ -151,29 +172,51 @@ RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
 
 /* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected
  * UDP socket and starts the handshake. *out is the caller's, freed with rudp_sock_free().
- * Events go to cb(user, ...), called only from inside rudp_sock_step() on the calling
- * thread; user is passed back untouched.
  * Returns 0, RUDP_EADDR (cannot resolve), RUDP_ESYS (socket/connect failed; errno
  * tells), RUDP_EINVAL or RUDP_ENOMEM. */
-RUDP_API int rudp_sock_client(rudp_sock_t **out, const char *host, const char *port,
-                              const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
+RUDP_API int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
+                                  const rudp_sock_config_t *cfg);
 
 /* Binds host:port (host NULL: every address, IPv6 dual-stack where available; port "0":
- * the kernel picks one). Returns as rudp_sock_client(). */
-RUDP_API int rudp_sock_server(rudp_sock_t **out, const char *host, const char *port,
-                              const rudp_sock_config_t *cfg, rudp_sock_cb cb, void *user);
+ * the kernel picks one). Returns as rudp_sock_new_client(). */
+RUDP_API int rudp_sock_new_server(rudp_sock_t **out, const char *host, const char *port,
+                                  const rudp_sock_config_t *cfg);
 
 /* Closes the socket and frees every connection and buffer it owns (without telling
- * peers; call rudp_sock_close() and step until CLOSED events for a graceful end). No
- * callback is made. NULL is fine. */
+ * peers; call rudp_sock_close() and service until CLOSED events for a graceful end).
+ * Events not pulled are dropped. NULL is fine. */
 RUDP_API void rudp_sock_free(rudp_sock_t *s);
 
+/* The next event: one already waiting, or else one step (rudp_sock_step) with this
+ * timeout and the first event it produced. Returns 1 with *ev filled, 0 when the step
+ * ended without an event (the timeout passed, an interrupting signal, or only work the
+ * application need not see, such as an ACK), or RUDP_ESYS for a socket error that ends
+ * the socket's use, RUDP_EINVAL for NULL arguments. Messages the application queues
+ * while handling events (rudp_sock_send, rudp_sock_close) leave at the next call of
+ * rudp_sock_service(), rudp_sock_step() or rudp_sock_flush(), together with the
+ * engines' ACKs. */
+RUDP_API int rudp_sock_service(rudp_sock_t *s, rudp_sock_event_t *ev, int timeout_ms);
+
+/* The next event already waiting, without I/O (as enet_host_check_events). Returns 1
+ * with *ev filled, 0 when none waits, RUDP_EINVAL for NULL arguments. */
+RUDP_API int rudp_sock_next_event(rudp_sock_t *s, rudp_sock_event_t *ev);
+
 /* Waits up to timeout_ms (-1: until the next engine deadline or datagram, however
- * long) for datagrams, feeds them in, runs due timers, reports events through the
- * callback and sends everything the engines have ready. An interrupting signal ends the
- * wait early and returns 0, so callers can check their flags.
+ * long) for datagrams, feeds them in, runs due timers, queues events for
+ * rudp_sock_next_event() and sends everything the engines have ready. Returns
+ * immediately while events wait. An interrupting signal ends the wait early and
+ * returns 0, so callers can check their flags.
  * Returns 0, or RUDP_ESYS for a socket error that ends the socket's use. */
 RUDP_API int rudp_sock_step(rudp_sock_t *s, int timeout_ms);
+
+/* Sends now what the application queued while handling events (see
+ * rudp_sock_service), without waiting or reading. Returns 0 or RUDP_EINVAL. */
+RUDP_API int rudp_sock_flush(rudp_sock_t *s);
+
+/* Attaches the application's pointer to a connection; every later event of it carries
+ * it in ev->user, so the application never searches for "which client is this?".
+ * Returns 0, or RUDP_EINVAL (NULL s or c, or c not a live connection of s). */
+RUDP_API int rudp_sock_set_user(rudp_sock_t *s, rudp_conn_t *c, void *user);
 
 /* Queues a message on a connection (see rudp_conn_send) and sends at once what the
  * window allows. Returns as rudp_conn_send(). */
@@ -216,10 +259,6 @@ RUDP_API int rudp_sock_dtls_available(void);
  * The string belongs to s. A failed DTLS handshake ends the client's connection with
  * RUDP_EREFUSED (a refusal or verification failure) or RUDP_ETIMEDOUT (no answer). */
 RUDP_API const char *rudp_sock_security_error(const rudp_sock_t *s);
-
-/* Fills buf with n bytes from the system's random source (getrandom, /dev/urandom).
- * Returns 0 or RUDP_ESYS. */
-RUDP_API int rudp_random_bytes(void *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,7 @@
 #include "trace.h"
 #include "wait.h"
 
-struct rudp_client {
+struct hola_rudp_client {
     const struct hola_client_cfg *cfg;
     const struct hola_names *names;
     struct hola_stats *st;
@@ -42,7 +42,7 @@ struct rudp_client {
     uint8_t buf[RUDP_MAX_PAYLOAD];
 };
 
-static void end_stream(struct rudp_client *rc)
+static void end_stream(struct hola_rudp_client *rc)
 {
     if (!rc->called_close && rc->conn != NULL) {
         rc->called_close = true;
@@ -51,9 +51,9 @@ static void end_stream(struct rudp_client *rc)
 }
 
 /* Records the first failure and ends our side, so the connection winds down. */
-static void fail_with(struct rudp_client *rc, const char *fmt, ...)
+static void fail_with(struct hola_rudp_client *rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void fail_with(struct rudp_client *rc, const char *fmt, ...)
+static void fail_with(struct hola_rudp_client *rc, const char *fmt, ...)
 {
     va_list ap;
 
@@ -68,7 +68,7 @@ static void fail_with(struct rudp_client *rc, const char *fmt, ...)
 
 /* Queues names while the connection takes them: all the window allows, or with
  * --lockstep only the one whose reply is awaited. Ends our stream after the last. */
-static void pump(struct rudp_client *rc)
+static void pump(struct hola_rudp_client *rc)
 {
     const struct hola_names *names = rc->names;
 
@@ -92,7 +92,7 @@ static void pump(struct rudp_client *rc)
         end_stream(rc);
 }
 
-static void read_replies(struct rudp_client *rc)
+static void read_replies(struct hola_rudp_client *rc)
 {
     for (;;) {
         int n = rudp_conn_recv(rc->conn, rc->buf, sizeof rc->buf);
@@ -126,12 +126,10 @@ static void read_replies(struct rudp_client *rc)
     }
 }
 
-static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+static void on_event(struct hola_rudp_client *rc, const rudp_sock_event_t *ev)
 {
-    struct rudp_client *rc = user;
     rudp_stats_t es;
 
-    (void)s;
     switch (ev->kind) {
     case RUDP_SOCK_EV_CONNECTED:
         rc->conn = ev->conn;
@@ -141,7 +139,7 @@ static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
         read_replies(rc);
         break;
     case RUDP_SOCK_EV_CLOSED:
-        /* The connection is freed when this returns: take its counters now. */
+        /* The connection is freed at the driver's next call: take its counters now. */
         rudp_conn_stats(ev->conn, &es);
         hola_stats_add_engine(rc->st, &es);
         rc->closed = true;
@@ -155,7 +153,7 @@ static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
 }
 
 /* The one line for a connection that did not end well. */
-static int closing_error(struct rudp_client *rc, struct hola_err *e)
+static int closing_error(struct hola_rudp_client *rc, struct hola_err *e)
 {
     char limit[64];
     size_t got = rc->replies, want = rc->names->n;
@@ -204,7 +202,7 @@ static int closing_error(struct rudp_client *rc, struct hola_err *e)
     return 0;
 }
 
-static int open_sock(struct rudp_client *rc, struct hola_err *e)
+static int open_sock(struct hola_rudp_client *rc, struct hola_err *e)
 {
     const struct hola_netopts *net = &rc->cfg->net;
     rudp_sock_config_t cfg;
@@ -227,7 +225,7 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
     }
     rc->engine = cfg.conn;
     snprintf(port, sizeof port, "%u", (unsigned)rc->cfg->port);
-    int r = rudp_sock_client(&rc->sock, rc->cfg->host, port, &cfg, on_event, rc);
+    int r = rudp_sock_new_client(&rc->sock, rc->cfg->host, port, &cfg);
     if (r == RUDP_EADDR)
         return hola_err_set(e, _("cannot resolve %s (rudp)"), rc->cfg->host);
     if (r == RUDP_ESYS)
@@ -243,7 +241,7 @@ static int open_sock(struct rudp_client *rc, struct hola_err *e)
 int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_names *names,
                          struct hola_stats *st, struct hola_err *e)
 {
-    struct rudp_client *rc = calloc(1, sizeof *rc);
+    struct hola_rudp_client *rc = calloc(1, sizeof *rc);
     int result = -1;
 
     if (rc == NULL)
@@ -279,11 +277,16 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
             hola_err_set(e, _("interrupted after %zu of %zu replies"), rc->replies, names->n);
             goto out;
         }
+        /* One step, then its events, then the names they queued, in one batch. */
         int r = rudp_sock_step(rc->sock, 0);
         if (r != 0) {
             hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
             goto out;
         }
+        rudp_sock_event_t ev;
+        while (rudp_sock_next_event(rc->sock, &ev) > 0)
+            on_event(rc, &ev);
+        rudp_sock_flush(rc->sock);
         /* Done (every reply read, both streams ended, ours acknowledged): the work is
          * over, so don't sit out the drain. The drain only re-acknowledges a server
          * FIN whose ACK got lost; that server then gives up on the FIN, and since it

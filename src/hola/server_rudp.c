@@ -25,17 +25,20 @@
 #include "server.h"
 #include "trace.h"
 
+/* One connection's state, its address the connection's user pointer
+ * (rudp_sock_set_user), so an event leads straight to it. */
 struct rconn {
     rudp_conn_t *conn;
     uint64_t cid;
+    size_t i;     /* index in hola_rudp_server.v */
     bool closing; /* rudp_sock_close() called */
     char peer[HOLA_ADDR_STRLEN];
 };
 
-struct rudp_server {
+struct hola_rudp_server {
     struct hola_server *srv;
     rudp_sock_t *sock;
-    struct rconn *v; /* live connections, unordered */
+    struct rconn **v; /* live connections, unordered */
     size_t n, cap;
     bool stopping;
     struct hola_trace trace;
@@ -45,41 +48,40 @@ struct rudp_server {
     uint8_t buf[RUDP_MAX_PAYLOAD];
 };
 
-static struct rconn *find(struct rudp_server *rs, const rudp_conn_t *conn)
-{
-    for (size_t i = 0; i < rs->n; i++)
-        if (rs->v[i].conn == conn)
-            return &rs->v[i];
-    return NULL;
-}
-
 static const char *peer_of(void *ctx, uint64_t cid)
 {
-    struct rudp_server *rs = ctx;
+    struct hola_rudp_server *rs = ctx;
 
+    /* Only with --trace, per traced event. */
     for (size_t i = 0; i < rs->n; i++)
-        if (rs->v[i].cid == cid)
-            return rs->v[i].peer;
+        if (rs->v[i]->cid == cid)
+            return rs->v[i]->peer;
     return NULL;
 }
 
-static void on_accepted(struct rudp_server *rs, const rudp_sock_event_t *ev)
+static void on_accepted(struct hola_rudp_server *rs, const rudp_sock_event_t *ev)
 {
     struct hola_server *srv = rs->srv;
 
+    struct rconn *c = NULL;
     if (rs->n == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 64;
-        struct rconn *v = realloc(rs->v, cap * sizeof *v);
-        if (v == NULL) {
-            fprintf(stderr, _("hola-server: out of memory: refusing a connection\n"));
-            rudp_conn_abort(ev->conn, rudp_sock_now(rs->sock));
-            return;
+        struct rconn **v = realloc(rs->v, cap * sizeof *v);
+        if (v != NULL) {
+            rs->v = v;
+            rs->cap = cap;
         }
-        rs->v = v;
-        rs->cap = cap;
     }
-    struct rconn *c = &rs->v[rs->n++];
-    memset(c, 0, sizeof *c);
+    if (rs->n < rs->cap)
+        c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        fprintf(stderr, _("hola-server: out of memory: refusing a connection\n"));
+        rudp_conn_abort(ev->conn, rudp_sock_now(rs->sock));
+        return;
+    }
+    c->i = rs->n;
+    rs->v[rs->n++] = c;
+    rudp_sock_set_user(rs->sock, ev->conn, c);
     c->conn = ev->conn;
     c->cid = rudp_conn_cid(ev->conn);
     hola_addr_format(ev->peer, ev->peer_len, c->peer, sizeof c->peer);
@@ -91,7 +93,7 @@ static void on_accepted(struct rudp_server *rs, const rudp_sock_event_t *ev)
     }
 }
 
-static void end_stream(struct rudp_server *rs, struct rconn *c)
+static void end_stream(struct hola_rudp_server *rs, struct rconn *c)
 {
     if (!c->closing) {
         c->closing = true;
@@ -100,7 +102,7 @@ static void end_stream(struct rudp_server *rs, struct rconn *c)
 }
 
 /* Greets (or refuses) one received name and queues the reply. */
-static void handle_name(struct rudp_server *rs, struct rconn *c, size_t n)
+static void handle_name(struct hola_rudp_server *rs, struct rconn *c, size_t n)
 {
     struct hola_server *srv = rs->srv;
     const char *name = (const char *)rs->buf;
@@ -135,7 +137,7 @@ static void handle_name(struct rudp_server *rs, struct rconn *c, size_t n)
 /* READABLE: reads names while their replies fit; at the end of the client's stream,
  * ends ours. Once --count is reached (stopping), names are read and dropped unanswered,
  * so the connections can still close cleanly. */
-static void serve(struct rudp_server *rs, struct rconn *c)
+static void serve(struct hola_rudp_server *rs, struct rconn *c)
 {
     for (;;) {
         bool done = hola_server_done(rs->srv) || rs->stopping;
@@ -155,9 +157,9 @@ static void serve(struct rudp_server *rs, struct rconn *c)
     }
 }
 
-static void on_closed(struct rudp_server *rs, const rudp_sock_event_t *ev)
+static void on_closed(struct hola_rudp_server *rs, const rudp_sock_event_t *ev)
 {
-    struct rconn *c = find(rs, ev->conn);
+    struct rconn *c = ev->user;
     rudp_stats_t one;
 
     rudp_conn_stats(ev->conn, &one);
@@ -166,23 +168,22 @@ static void on_closed(struct rudp_server *rs, const rudp_sock_event_t *ev)
     if (ev->error != 0)
         fprintf(stderr, _("hola-server: %s: connection ended: %s\n"), c != NULL ? c->peer : "?",
                 rudp_strerror(ev->error));
-    if (c != NULL)
-        *c = rs->v[--rs->n];
+    if (c != NULL) {
+        rs->v[c->i] = rs->v[--rs->n];
+        rs->v[c->i]->i = c->i;
+        free(c);
+    }
 }
 
-static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
+static void on_event(struct hola_rudp_server *rs, const rudp_sock_event_t *ev)
 {
-    struct rudp_server *rs = user;
-    struct rconn *c;
-
-    (void)s;
     switch (ev->kind) {
     case RUDP_SOCK_EV_ACCEPTED:
         on_accepted(rs, ev);
         break;
     case RUDP_SOCK_EV_READABLE:
-        if ((c = find(rs, ev->conn)) != NULL)
-            serve(rs, c);
+        if (ev->user != NULL)
+            serve(rs, ev->user);
         break;
     case RUDP_SOCK_EV_CLOSED:
         on_closed(rs, ev);
@@ -193,14 +194,14 @@ static void on_event(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
 }
 
 /* Stopping: end every connection's stream after the replies already queued. */
-static void stop_all(struct rudp_server *rs)
+static void stop_all(struct hola_rudp_server *rs)
 {
     rs->stopping = true;
     for (size_t i = 0; i < rs->n; i++)
-        end_stream(rs, &rs->v[i]);
+        end_stream(rs, rs->v[i]);
 }
 
-static int open_sock(struct rudp_server *rs, struct hola_err *e)
+static int open_sock(struct hola_rudp_server *rs, struct hola_err *e)
 {
     struct hola_server *srv = rs->srv;
     const struct hola_netopts *net = &srv->cfg.net;
@@ -225,7 +226,7 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
         cfg.dtls = &rs->sec.dtls;
     }
     snprintf(port, sizeof port, "%u", (unsigned)srv->cfg.port);
-    int rc = rudp_sock_server(&rs->sock, srv->cfg.bind, port, &cfg, on_event, rs);
+    int rc = rudp_sock_new_server(&rs->sock, srv->cfg.bind, port, &cfg);
     if (rc != 0) {
         int err = errno;
         const char *where = srv->cfg.bind ? srv->cfg.bind : _("every address");
@@ -240,7 +241,7 @@ static int open_sock(struct rudp_server *rs, struct hola_err *e)
     return hola_server_announce(srv, rudp_sock_fd(rs->sock), e);
 }
 
-static void add_stats(struct rudp_server *rs)
+static void add_stats(struct hola_rudp_server *rs)
 {
     struct hola_server *srv = rs->srv;
     rudp_sock_stats_t ss;
@@ -248,7 +249,7 @@ static void add_stats(struct rudp_server *rs)
     /* Connections still open at exit count too. */
     for (size_t i = 0; i < rs->n; i++) {
         rudp_stats_t one;
-        rudp_conn_stats(rs->v[i].conn, &one);
+        rudp_conn_stats(rs->v[i]->conn, &one);
         hola_engine_stats_accumulate(&rs->engine, &one);
     }
     hola_stats_add_engine(&srv->stats, &rs->engine);
@@ -259,17 +260,17 @@ static void add_stats(struct rudp_server *rs)
 }
 
 /* Whether every connection has had all it was sent acknowledged, its FIN included. */
-static bool all_acked(const struct rudp_server *rs)
+static bool all_acked(const struct hola_rudp_server *rs)
 {
     for (size_t i = 0; i < rs->n; i++)
-        if (rudp_conn_unacked(rs->v[i].conn) != 0)
+        if (rudp_conn_unacked(rs->v[i]->conn) != 0)
             return false;
     return true;
 }
 
 int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
 {
-    struct rudp_server *rs = calloc(1, sizeof *rs);
+    struct hola_rudp_server *rs = calloc(1, sizeof *rs);
     uint64_t stop_us = 0; /* nonzero once stopping: see below */
     bool signalled = false;
     int rc = 0;
@@ -321,15 +322,22 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
                 stop_all(rs);
             }
         }
+        /* One step, then its events, then what they queued, in one batch. */
         int r = rudp_sock_step(rs->sock, 0);
         if (r != 0) {
             rc = hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
             break;
         }
+        rudp_sock_event_t ev;
+        while (rudp_sock_next_event(rs->sock, &ev) > 0)
+            on_event(rs, &ev);
+        rudp_sock_flush(rs->sock);
     }
 
     add_stats(rs);
     rudp_sock_free(rs->sock);
+    for (size_t i = 0; i < rs->n; i++)
+        free(rs->v[i]);
     free(rs->v);
     free(rs);
     return rc;

@@ -74,19 +74,30 @@ static void srv_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev)
     }
 }
 
+/* One step of the driver, its events to cb (outside the driver), and what cb sent. */
+static void pump(rudp_sock_t *s, int timeout_ms,
+                 void (*cb)(void *, rudp_sock_t *, const rudp_sock_event_t *), void *user)
+{
+    rudp_sock_event_t ev;
+    rudp_sock_step(s, timeout_ms);
+    while (rudp_sock_next_event(s, &ev) > 0)
+        cb(user, s, &ev);
+    rudp_sock_flush(s);
+}
+
 static void rudp_server_child(int port_fd, const rudp_sock_config_t *cfg, uint32_t clients,
                               uint32_t limit_s)
 {
     srv_state_t st = { .expect_clients = clients };
     rudp_sock_t *s;
-    if (rudp_sock_server(&s, "127.0.0.1", "0", cfg, srv_cb, &st) != 0)
+    if (rudp_sock_new_server(&s, "127.0.0.1", "0", cfg) != 0)
         _exit(2);
     int port = rudp_sock_local_port(s);
     if (write(port_fd, &port, sizeof port) != (ssize_t)sizeof port)
         _exit(2);
     uint64_t end = now_us() + (uint64_t)limit_s * 1000000u;
     while (!st.done && now_us() < end)
-        rudp_sock_step(s, 100);
+        pump(s, 100, srv_cb, &st);
     rudp_sock_free(s);
     _exit(st.completed == clients ? 0 : 1);
 }
@@ -186,14 +197,14 @@ static double run_rudp(uint32_t names, const rudp_sock_config_t *cfg)
     snprintf(p, sizeof p, "%d", port);
     cli_state_t c = { .names = names };
     uint64_t t0 = now_us();
-    if (rudp_sock_client(&c.sock, "127.0.0.1", p, cfg, cli_cb, &c) != 0) {
+    if (rudp_sock_new_client(&c.sock, "127.0.0.1", p, cfg) != 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         return -1;
     }
     uint64_t end = t0 + 120000000u;
     while (!c.closed && now_us() < end) {
-        rudp_sock_step(c.sock, 100);
+        pump(c.sock, 100, cli_cb, &c);
         cli_top_up(&c);
     }
     rudp_sock_stats_t st;
@@ -521,7 +532,7 @@ static int run_many(uint32_t clients, uint32_t names_each, double loss, uint32_t
     for (uint32_t i = 0; i < clients; i++) {
         c[i].names = names_each;
         ccfg.seed = 1000 + i;
-        if (rudp_sock_client(&c[i].sock, "127.0.0.1", p, &ccfg, cli_cb, &c[i]) != 0) {
+        if (rudp_sock_new_client(&c[i].sock, "127.0.0.1", p, &ccfg) != 0) {
             fprintf(stderr, "bench_sock: client %u: %s\n", i, strerror(errno));
             c[i].closed = 1;
         }
@@ -548,7 +559,7 @@ static int run_many(uint32_t clients, uint32_t names_each, double loss, uint32_t
             if (c[i].closed || !c[i].sock)
                 continue;
             if (pfd[i].revents || rudp_sock_timeout_ms(c[i].sock) == 0) {
-                rudp_sock_step(c[i].sock, 0);
+                pump(c[i].sock, 0, cli_cb, &c[i]);
                 cli_top_up(&c[i]);
             }
         }

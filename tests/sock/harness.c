@@ -152,13 +152,73 @@ int h_client_open(h_client_t *c, uint32_t id, uint32_t names, const char *host, 
     c->names = names;
     char p[16];
     snprintf(p, sizeof p, "%d", port);
-    return rudp_sock_client(&c->sock, host ? host : "127.0.0.1", p, cfg, h_client_cb, c);
+    return h_sock_client(&c->sock, host ? host : "127.0.0.1", p, cfg, h_client_cb, c);
 }
 
 int h_server_open(h_server_t *srv, const char *host, const rudp_sock_config_t *cfg)
 {
     memset(srv, 0, sizeof *srv);
-    return rudp_sock_server(&srv->sock, host, "0", cfg, h_server_cb, srv);
+    return h_sock_server(&srv->sock, host, "0", cfg, h_server_cb, srv);
+}
+
+/* Which handler each socket's events go to: the newest registration of an address wins,
+ * so a socket freed and another allocated at its address is handled as the new one. */
+#define H_REG 1024
+static struct {
+    rudp_sock_t *s;
+    h_cb cb;
+    void *user;
+} reg[H_REG];
+static uint32_t reg_next;
+
+static void h_register(rudp_sock_t *s, h_cb cb, void *user)
+{
+    uint32_t i;
+    for (i = 0; i < H_REG && reg[i].s != s; i++) {
+    }
+    if (i == H_REG)
+        i = reg_next++ % H_REG;
+    reg[i].s = s;
+    reg[i].cb = cb;
+    reg[i].user = user;
+}
+
+int h_sock_client(rudp_sock_t **out, const char *host, const char *port,
+                  const rudp_sock_config_t *cfg, h_cb cb, void *user)
+{
+    int rc = rudp_sock_new_client(out, host, port, cfg);
+    if (rc == 0)
+        h_register(*out, cb, user);
+    return rc;
+}
+
+int h_sock_server(rudp_sock_t **out, const char *host, const char *port,
+                  const rudp_sock_config_t *cfg, h_cb cb, void *user)
+{
+    int rc = rudp_sock_new_server(out, host, port, cfg);
+    if (rc == 0)
+        h_register(*out, cb, user);
+    return rc;
+}
+
+int h_step(rudp_sock_t *s, int timeout_ms)
+{
+    int rc = rudp_sock_step(s, timeout_ms);
+    h_cb cb = NULL;
+    void *user = NULL;
+    for (uint32_t i = 0; i < H_REG; i++) {
+        if (reg[i].s == s) {
+            cb = reg[i].cb;
+            user = reg[i].user;
+            break;
+        }
+    }
+    rudp_sock_event_t ev;
+    while (rudp_sock_next_event(s, &ev) > 0)
+        if (cb)
+            cb(user, s, &ev);
+    rudp_sock_flush(s); /* what the handlers queued leaves now, as one batch */
+    return rc;
 }
 
 int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms, void (*extra)(void *),
@@ -168,12 +228,12 @@ int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms, void (
     struct pollfd pfd[H_MAX_CONNS + 1];
     for (uint32_t round = 0; round < MAX_ROUNDS && h_now_us() < end; round++) {
         if (srv && srv->sock)
-            rudp_sock_step(srv->sock, 0);
+            h_step(srv->sock, 0);
         uint32_t open = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (!cl[i].sock)
                 continue;
-            rudp_sock_step(cl[i].sock, 0);
+            h_step(cl[i].sock, 0);
             h_client_top_up(&cl[i]); /* ACK-only input opens send space silently */
             open += !cl[i].closed;
         }

@@ -35,8 +35,23 @@ typedef struct h_client {
     uint64_t closed_at; /* monotonic µs of the CLOSED event */
 } h_client_t;
 
+/* A test's event handler. The driver's events are pulled (rudp_sock_next_event);
+ * h_step() pulls them after each step and hands each to the handler the socket was
+ * opened with, outside the driver. */
+typedef void (*h_cb)(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev);
+
 void h_server_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev);
 void h_client_cb(void *user, rudp_sock_t *s, const rudp_sock_event_t *ev);
+
+/* rudp_sock_new_client() / rudp_sock_new_server(), remembering the handler for h_step(). */
+int h_sock_client(rudp_sock_t **out, const char *host, const char *port,
+                  const rudp_sock_config_t *cfg, h_cb cb, void *user);
+int h_sock_server(rudp_sock_t **out, const char *host, const char *port,
+                  const rudp_sock_config_t *cfg, h_cb cb, void *user);
+
+/* rudp_sock_step(), then every event it queued to the socket's handler, then
+ * rudp_sock_flush() for what the handlers sent. Returns rudp_sock_step()'s result. */
+int h_step(rudp_sock_t *s, int timeout_ms);
 
 /* Queues as many names as the connection takes now. */
 void h_client_top_up(h_client_t *c);
@@ -47,7 +62,7 @@ void h_client_top_up(h_client_t *c);
 int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms, void (*extra)(void *),
           void *extra_user);
 
-/* Opens a client to 127.0.0.1 (or host) at port. Returns rudp_sock_client()'s result. */
+/* Opens a client to 127.0.0.1 (or host) at port. Returns rudp_sock_new_client()'s result. */
 int h_client_open(h_client_t *c, uint32_t id, uint32_t names, const char *host, int port,
                   const rudp_sock_config_t *cfg);
 

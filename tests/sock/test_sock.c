@@ -71,7 +71,7 @@ static void names_run(uint32_t names, uint32_t window, int lockstep, int impaire
     /* The client is done; let the server see the last ACK of its FIN (bounded). */
     uint64_t end = h_now_us() + 12000000u;
     for (int i = 0; i < 100000 && srv->closed < 1 && h_now_us() < end; i++)
-        rudp_sock_step(srv->sock, 5);
+        h_step(srv->sock, 5);
     rudp_sock_stats_t cst, sst;
     rudp_sock_stats(cl.sock, &cst);
     rudp_sock_stats(srv->sock, &sst);
@@ -156,7 +156,7 @@ static void test_fifty_clients(void **state)
     int rc = h_run(srv, cl, N, 60000, NULL, NULL);
     uint64_t end = h_now_us() + 10000000u;
     for (int i = 0; i < 20000 && srv->closed < N && h_now_us() < end; i++)
-        rudp_sock_step(srv->sock, 1);
+        h_step(srv->sock, 1);
     assert_int_equal(rc, 0);
     for (uint32_t i = 0; i < N; i++) {
         assert_int_equal(cl[i].error, 0);
@@ -195,15 +195,15 @@ static void test_max_clients_refused(void **state)
         assert_int_equal(h_client_open(&cl[i], i, 0, NULL, port, &ccfg), 0);
     cl[0].closing = cl[1].closing = 1; /* hold: the harness must not close them yet */
     for (int i = 0; i < 2000 && !(cl[0].connected && cl[1].connected && srv->accepted == 2); i++) {
-        rudp_sock_step(srv->sock, 0);
-        rudp_sock_step(cl[0].sock, 0);
-        rudp_sock_step(cl[1].sock, 1);
+        h_step(srv->sock, 0);
+        h_step(cl[0].sock, 0);
+        h_step(cl[1].sock, 1);
     }
     assert_int_equal(srv->accepted, 2);
     assert_int_equal(h_client_open(&cl[2], 2, 5, NULL, port, &ccfg), 0);
     for (int i = 0; i < 3000 && !cl[2].closed; i++) {
-        rudp_sock_step(srv->sock, 0);
-        rudp_sock_step(cl[2].sock, 1);
+        h_step(srv->sock, 0);
+        h_step(cl[2].sock, 1);
     }
     assert_true(cl[2].closed);
     assert_int_equal(cl[2].error, RUDP_EREFUSED);
@@ -364,7 +364,7 @@ static void junk_counted(int gso)
                          (ssize_t)lens[i]);
     rudp_sock_stats_t st;
     for (int i = 0; i < 200; i++) {
-        rudp_sock_step(srv->sock, 5);
+        h_step(srv->sock, 5);
         rudp_sock_stats(srv->sock, &st);
         if (st.datagrams_in + st.oversized == 4)
             break;
@@ -403,8 +403,8 @@ static void test_server_dies_then_restarts(void **state)
     cl.lockstep = 1; /* slow enough that the server dies mid-run */
     assert_int_equal(h_client_open(&cl, 0, 1000000, NULL, port, &ccfg), 0);
     for (int i = 0; i < 100000 && cl.got < 20; i++) {
-        rudp_sock_step(srv->sock, 0);
-        rudp_sock_step(cl.sock, 1);
+        h_step(srv->sock, 0);
+        h_step(cl.sock, 1);
     }
     assert_int_equal(cl.got, 20);
     rudp_sock_free(srv->sock); /* no RESET, no FIN: the server is just gone */
@@ -423,7 +423,7 @@ static void test_server_dies_then_restarts(void **state)
     char p[16];
     snprintf(p, sizeof p, "%d", port);
     memset(srv, 0, sizeof *srv);
-    assert_int_equal(rudp_sock_server(&srv->sock, "127.0.0.1", p, NULL, h_server_cb, srv), 0);
+    assert_int_equal(h_sock_server(&srv->sock, "127.0.0.1", p, NULL, h_server_cb, srv), 0);
     memset(&cl, 0, sizeof cl);
     assert_int_equal(h_client_open(&cl, 1, 30, NULL, port, NULL), 0);
     assert_int_equal(h_run(srv, &cl, 1, 10000, NULL, NULL), 0);
@@ -530,7 +530,7 @@ static void test_pcap(void **state)
     assert_int_equal(h_client_open(&cl, 0, 20, NULL, port, &ccfg), 0);
     assert_int_equal(h_run(srv, &cl, 1, 10000, NULL, NULL), 0);
     for (int i = 0; i < 2000 && srv->closed < 1; i++)
-        rudp_sock_step(srv->sock, 1);
+        h_step(srv->sock, 1);
     rudp_sock_stats_t cst, sst;
     rudp_sock_stats(cl.sock, &cst);
     rudp_sock_stats(srv->sock, &sst);
@@ -572,8 +572,8 @@ static void test_vanished_client_reclaimed(void **state)
     assert_int_equal(h_client_open(&cl, 0, 1, NULL, rudp_sock_local_port(srv->sock), NULL), 0);
     cl.closing = 1; /* connect, then say nothing */
     for (int i = 0; i < 2000 && !(cl.connected && srv->accepted == 1); i++) {
-        rudp_sock_step(srv->sock, 0);
-        rudp_sock_step(cl.sock, 1);
+        h_step(srv->sock, 0);
+        h_step(cl.sock, 1);
     }
     assert_true(cl.connected);
     rudp_sock_free(cl.sock); /* gone without a word */
@@ -582,7 +582,7 @@ static void test_vanished_client_reclaimed(void **state)
     assert_int_equal(st.active, 1);
     uint64_t t0 = h_now_us();
     for (int i = 0; i < 300 && srv->closed == 0; i++)
-        rudp_sock_step(srv->sock, 10);
+        h_step(srv->sock, 10);
     uint64_t took = h_now_us() - t0;
     assert_int_equal(srv->closed, 1);
     assert_int_equal(srv->closed_clean, 0);
@@ -605,18 +605,18 @@ static void test_abort_outside_callback(void **state)
     assert_int_equal(h_client_open(&cl, 0, 1, NULL, rudp_sock_local_port(srv->sock), NULL), 0);
     cl.closing = 1; /* connect, then say nothing */
     for (int i = 0; i < 2000 && !(cl.connected && srv->accepted == 1); i++) {
-        rudp_sock_step(srv->sock, 0);
-        rudp_sock_step(cl.sock, 1);
+        h_step(srv->sock, 0);
+        h_step(cl.sock, 1);
     }
     assert_true(cl.connected);
     rudp_conn_abort(rudp_sock_conn(cl.sock), rudp_sock_now(cl.sock));
     assert_int_equal(rudp_sock_timeout_ms(cl.sock), 0);
-    assert_int_equal(rudp_sock_step(cl.sock, 0), 0);
+    assert_int_equal(h_step(cl.sock, 0), 0);
     assert_true(cl.closed);
     assert_int_equal(cl.error, RUDP_ECLOSED);
     assert_null(rudp_sock_conn(cl.sock));
     for (int i = 0; i < 200 && srv->closed == 0; i++)
-        rudp_sock_step(srv->sock, 5);
+        h_step(srv->sock, 5);
     assert_int_equal(srv->closed, 1); /* the RESET arrived */
     rudp_sock_free(cl.sock);
     rudp_sock_free(srv->sock);
@@ -795,9 +795,9 @@ static int early_run(early_peer_t *srv, early_peer_t *cl, uint32_t limit_ms)
 {
     uint64_t end = h_now_us() + (uint64_t)limit_ms * 1000u;
     for (uint32_t round = 0; round < 1000000u && h_now_us() < end; round++) {
-        rudp_sock_step(srv->sock, 0);
+        h_step(srv->sock, 0);
         early_step_end(srv);
-        rudp_sock_step(cl->sock, 0);
+        h_step(cl->sock, 0);
         early_step_end(cl);
         if (srv->closed && cl->closed)
             return 0;
@@ -821,10 +821,10 @@ static void early_exchange(early_peer_t *srv, early_peer_t *cl, rudp_sock_config
 {
     scfg->conn.trace = early_count_data;
     scfg->conn.trace_user = srv;
-    assert_int_equal(rudp_sock_server(&srv->sock, "127.0.0.1", "0", scfg, early_server_cb, srv), 0);
+    assert_int_equal(h_sock_server(&srv->sock, "127.0.0.1", "0", scfg, early_server_cb, srv), 0);
     char port[16];
     snprintf(port, sizeof port, "%d", rudp_sock_local_port(srv->sock));
-    assert_int_equal(rudp_sock_client(&cl->sock, "127.0.0.1", port, ccfg, early_client_cb, cl), 0);
+    assert_int_equal(h_sock_client(&cl->sock, "127.0.0.1", port, ccfg, early_client_cb, cl), 0);
 #ifdef SO_NO_CHECK
     if (cl->no_check) {
         int one = 1;
@@ -1073,7 +1073,7 @@ static void test_gro_run_of_many_connections(void **state)
     uint64_t end = h_now_us() + 10000000u;
     while (up < MANY && h_now_us() < end) {
         many_pump(c, fd, &to);
-        rudp_sock_step(srv->sock, 1);
+        h_step(srv->sock, 1);
         many_pump(c, fd, &to);
         up = 0;
         for (int i = 0; i < MANY; i++)
@@ -1081,7 +1081,7 @@ static void test_gro_run_of_many_connections(void **state)
     }
     assert_int_equal(up, MANY);
     for (int i = 0; i < 20; i++) { /* let the last ACCEPTs' ACKs settle */
-        rudp_sock_step(srv->sock, 1);
+        h_step(srv->sock, 1);
         many_pump(c, fd, &to);
     }
 
@@ -1108,7 +1108,7 @@ static void test_gro_run_of_many_connections(void **state)
             (ssize_t)(50 * len));
     end = h_now_us() + 10000000u;
     while (srv->names < MANY && h_now_us() < end) {
-        rudp_sock_step(srv->sock, 1);
+        h_step(srv->sock, 1);
         many_pump(c, fd, &to);
     }
     rudp_sock_stats_t st;
@@ -1180,22 +1180,21 @@ static void test_bad_config(void **state)
     rudp_sock_t *s = NULL;
     rudp_sock_config_default(&cfg);
     cfg.max_clients = 0;
-    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(h_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
     cfg.max_clients = RUDP_SOCK_MAX_CLIENTS + 1;
-    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(h_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
     rudp_sock_config_default(&cfg);
     cfg.conn.window = 0;
-    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
-    assert_int_equal(rudp_sock_client(&s, "127.0.0.1", "9", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(h_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(h_sock_client(&s, "127.0.0.1", "9", &cfg, NULL, NULL), RUDP_EINVAL);
     rudp_sock_config_default(&cfg);
     cfg.impair_on = 1;
     cfg.impair.loss = 1.5;
-    assert_int_equal(rudp_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(h_sock_server(&s, "127.0.0.1", "0", &cfg, NULL, NULL), RUDP_EINVAL);
     rudp_sock_config_default(&cfg);
     cfg.family = 12345;
-    assert_int_equal(rudp_sock_client(&s, "127.0.0.1", "9", &cfg, NULL, NULL), RUDP_EINVAL);
-    assert_int_equal(rudp_sock_client(&s, "no-such-host.invalid", "9", NULL, NULL, NULL),
-                     RUDP_EADDR);
+    assert_int_equal(h_sock_client(&s, "127.0.0.1", "9", &cfg, NULL, NULL), RUDP_EINVAL);
+    assert_int_equal(h_sock_client(&s, "no-such-host.invalid", "9", NULL, NULL, NULL), RUDP_EADDR);
     assert_null(s);
     rudp_sock_free(NULL);
     uint8_t r1[16], r2[16];

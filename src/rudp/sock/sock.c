@@ -1,0 +1,524 @@
+/* rudp over a real UDP socket (rudp/sock.h): the driver's API and its step. The other
+ * files of this folder hold the parts a step goes through: platform.c every system
+ * call, demux.c the connections and their events, txpath.c the way out, impairlink.c
+ * the built-in impairment, sockdtls.c DTLS, pcap.c the capture file.
+ *
+ * One step: one wait (until the earliest engine deadline, the impairment link's next
+ * release, or a datagram), then every datagram read and handed to its engine (demux.c),
+ * the timers due, the impairment link's releases, and one flush of the send ring.
+ * Events are queued meanwhile and pulled afterwards (rudp_sock_service), so the
+ * application never runs inside a step; what it sends while handling them waits for
+ * the next step, where replies and ACKs share datagrams. */
+#include "rudp/sock.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "demux.h"
+#include "impairlink.h"
+#include "sock_internal.h"
+#include "sockdtls.h"
+#include "txpath.h"
+
+int rudp_random_bytes(void *buf, size_t n)
+{
+    return plat_random(buf, n);
+}
+
+uint64_t rudp_sock_now(const rudp_sock_t *s)
+{
+    (void)s;
+    return plat_now_us();
+}
+
+/* ---- creation and teardown ------------------------------------------------------------ */
+
+void rudp_sock_config_default(rudp_sock_config_t *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    rudp_config_default(&cfg->conn);
+    cfg->max_clients = RUDP_SOCK_DEFAULT_MAX_CLIENTS;
+    cfg->family = AF_UNSPEC;
+    cfg->handshake_rate = RUDP_SOCK_DEFAULT_HANDSHAKE_RATE;
+    cfg->gso = 1;
+}
+
+void rudp_sock_free(rudp_sock_t *s)
+{
+    if (!s)
+        return;
+    demux_free(s);
+#ifdef RUDP_HAVE_DTLS
+    rudp_dtls_free(s->dtls);
+#endif
+    plat_close(s->fd);
+    rudp_pcap_close(s->pcap);
+    rudp_sim_link_free(s->link);
+    free(s->rate);
+    free(s->tx);
+    plat_tx_free(s->ptx);
+    plat_rx_free(s->rx);
+    free(s);
+}
+
+static int config_check(const rudp_sock_config_t *cfg, int server)
+{
+    if (cfg->family != AF_UNSPEC && cfg->family != AF_INET && cfg->family != AF_INET6)
+        return RUDP_EINVAL;
+    if (cfg->dtls && !rudp_sock_dtls_available()) {
+        if (cfg->dtls->error && cfg->dtls->error_cap)
+            snprintf(cfg->dtls->error, cfg->dtls->error_cap,
+                     "this librudp was built without DTLS (OpenSSL 3)");
+        return RUDP_EINVAL;
+    }
+    if (server && (cfg->max_clients < 1 || cfg->max_clients > RUDP_SOCK_MAX_CLIENTS))
+        return RUDP_EINVAL;
+    if (server && (cfg->handshake_rate > RUDP_SOCK_MAX_HANDSHAKE_RATE ||
+                   cfg->handshake_burst > RUDP_SOCK_MAX_HANDSHAKE_RATE))
+        return RUDP_EINVAL;
+    if (server) {
+        /* A bad engine setting must fail here, not at the first client's handshake. */
+        rudp_conn_t *probe = NULL;
+        int rc = rudp_conn_new_client(&probe, &cfg->conn, 1, 1, 1);
+        rudp_conn_free(probe);
+        return rc;
+    }
+    return 0;
+}
+
+/* The listener's gate: one bucket per source host, IPv4 /32 or IPv6 /64 (with the scope,
+ * so link-local prefixes on two interfaces stay apart); the port does not count, or a
+ * flood would simply change ports. addr is peer_key()'s canonical form. */
+static int admit_source(void *user, const void *addr, size_t addrlen, uint64_t now)
+{
+    rudp_sock_t *s = user;
+    const uint8_t *k = addr;
+    uint8_t src[13];
+    size_t n;
+    if (addrlen == 7 && k[0] == 4) {
+        src[0] = 4;
+        memcpy(src + 1, k + 3, 4);
+        n = 5;
+    } else if (addrlen == 23 && k[0] == 6) {
+        src[0] = 6;
+        memcpy(src + 1, k + 3, 8);
+        memcpy(src + 9, k + 19, 4);
+        n = 13;
+    } else {
+        return 1; /* not an address this driver made: nothing to limit by */
+    }
+    return rudp_ratelimit_admit(s->rate, src, n, now);
+}
+
+static int front_door_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
+{
+    uint8_t key[RUDP_COOKIE_KEY_SIZE];
+    int rc = plat_random(key, sizeof key);
+    if (rc)
+        return rc;
+    rudp_listener_init(&s->listener, key, 0);
+    if (!cfg->handshake_rate)
+        return 0;
+    s->rate = malloc(sizeof *s->rate);
+    if (!s->rate)
+        return RUDP_ENOMEM;
+    rc = plat_random(key, sizeof key);
+    uint32_t burst = cfg->handshake_burst;
+    if (burst == 0)
+        burst = cfg->handshake_rate > UINT32_MAX / 2 ? UINT32_MAX : 2 * cfg->handshake_rate;
+    if (!rc)
+        rc = rudp_ratelimit_init(s->rate, key, cfg->handshake_rate, burst);
+    if (!rc) {
+        s->listener.admit = admit_source;
+        s->listener.admit_user = s;
+    }
+    return rc;
+}
+
+static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg)
+{
+    rudp_sock_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return RUDP_ENOMEM;
+    s->fd = -1;
+    s->server = server;
+    s->cfg = *cfg;
+    s->cfg.pcap_path = NULL; /* the caller's string need not outlive this call */
+    s->cfg.dtls = NULL;      /* nor the DTLS settings (read once, in sockdtls_open) */
+    s->tx_cap = server ? TX_RING_SERVER : TX_RING_CLIENT;
+    s->gso = cfg->gso;
+    s->tx = malloc((size_t)s->tx_cap * sizeof *s->tx);
+    s->ptx = plat_tx_new();
+    s->rx = plat_rx_new();
+    int rc = (!s->tx || !s->ptx || !s->rx) ? RUDP_ENOMEM : 0;
+    if (!rc)
+        rc = demux_open(s, server ? cfg->max_clients : 1);
+    if (!rc && server)
+        rc = front_door_open(s, cfg);
+    if (!rc && cfg->impair_on)
+        rc = impair_open(s, &cfg->impair, cfg->seed);
+    if (!rc && cfg->pcap_path)
+        rc = rudp_pcap_open(&s->pcap, cfg->pcap_path);
+    if (!rc && cfg->dtls)
+        rc = sockdtls_open(s, cfg);
+    if (rc) {
+        int e = errno;
+        rudp_sock_free(s);
+        errno = e;
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
+                         const rudp_sock_config_t *cfg)
+{
+    if (!out || !host || !port)
+        return RUDP_EINVAL;
+    *out = NULL;
+    rudp_sock_config_t dflt;
+    if (!cfg) {
+        rudp_sock_config_default(&dflt);
+        cfg = &dflt;
+    }
+    int rc = config_check(cfg, 0);
+    rudp_sock_t *s = NULL;
+    if (!rc)
+        rc = sock_new(&s, 0, cfg);
+    if (!rc)
+        rc = plat_open_client(s, host, port, cfg->family);
+    uint64_t cid;
+    uint32_t isn;
+    rudp_conn_t *c = NULL;
+    if (!rc)
+        rc = plat_random(&cid, sizeof cid);
+    if (!rc)
+        rc = plat_random(&isn, sizeof isn);
+    uint64_t now = plat_now_us();
+    if (!rc)
+        rc = rudp_conn_new_client(&c, &s->cfg.conn, cid, isn, now);
+    if (!rc && !(s->client = entry_new(c, cid))) {
+        rudp_conn_free(c);
+        rc = RUDP_ENOMEM;
+    }
+    if (rc) {
+        int e = errno;
+        rudp_sock_free(s);
+        errno = e;
+        return rc;
+    }
+    struct entry *e = s->client;
+    e->peer = s->peer;
+    e->local = s->local;
+    s->st.active = 1;
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls) {
+        e->held = 1; /* until the DTLS handshake is done: see sockdtls.c */
+        rc = rudp_dtls_connect(s->dtls, &s->peer.u.sa, s->peer.len, host, now);
+        if (rc) {
+            rudp_sock_free(s);
+            return rc;
+        }
+    }
+#endif
+    /* The INITIAL (or the ClientHello) leaves now. */
+    service(s, e, now);
+    impair_pop(s, now);
+    plat_tx_flush(s);
+    pcap_settle(s);
+    *out = s;
+    return 0;
+}
+
+int rudp_sock_new_server(rudp_sock_t **out, const char *host, const char *port,
+                         const rudp_sock_config_t *cfg)
+{
+    if (!out || !port)
+        return RUDP_EINVAL;
+    *out = NULL;
+    rudp_sock_config_t dflt;
+    if (!cfg) {
+        rudp_sock_config_default(&dflt);
+        cfg = &dflt;
+    }
+    int rc = config_check(cfg, 1);
+    rudp_sock_t *s = NULL;
+    if (!rc)
+        rc = sock_new(&s, 1, cfg);
+    if (!rc)
+        rc = plat_open_server(s, host, port, cfg->family);
+    if (rc) {
+        int e = errno;
+        rudp_sock_free(s);
+        errno = e;
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+/* ---- the step ------------------------------------------------------------------------ */
+
+int rudp_sock_timeout_ms(const rudp_sock_t *s)
+{
+    if (!s)
+        return -1;
+    if (s->tx_blocked)
+        return 1; /* callers polling only POLLIN must still come back to flush */
+    uint64_t t = next_deadline(s);
+    if (t == UINT64_MAX)
+        return -1;
+    uint64_t now = plat_now_us();
+    if (t <= now)
+        return 0;
+    uint64_t ms = (t - now + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int64_t rudp_sock_timeout_us(const rudp_sock_t *s)
+{
+    if (!s)
+        return -1;
+    if (s->tx_blocked)
+        return 1000; /* as rudp_sock_timeout_ms(): come back to flush */
+    uint64_t t = next_deadline(s);
+    if (t == UINT64_MAX)
+        return -1;
+    uint64_t now = plat_now_us();
+    if (t <= now)
+        return 0;
+    return t - now > INT64_MAX ? INT64_MAX : (int64_t)(t - now);
+}
+
+/* Everything after the wait: input, timers, the link's releases, the flush. */
+static int step_work(rudp_sock_t *s, int readable, int writable)
+{
+    int rc = 0;
+    /* Timers due when the wait ended; a connection given a fresh event during the
+     * reads below is due just after that, so it waits for the next step (demux.c). */
+    uint64_t now = plat_now_us();
+    if (s->tx_n > 0 && writable)
+        plat_tx_flush(s);
+    if (readable)
+        rc = rx_all(s);
+    if (s->refused)
+        on_refused(s);
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls && !s->tx_blocked)
+        rudp_dtls_timers(s->dtls, plat_now_us());
+#endif
+    if (!s->tx_blocked) {
+        run_timers(s, now);
+        impair_pop(s, plat_now_us());
+    }
+    plat_tx_flush(s);
+    pcap_settle(s);
+    return rc;
+}
+
+int rudp_sock_step(rudp_sock_t *s, int timeout_ms)
+{
+    if (!s)
+        return RUDP_EINVAL;
+    event_reap(s);
+    s->deferring = 0;
+    if (s->client) {
+        uint64_t t = client_deadline(s);
+        if (t != s->client->due.key)
+            set_deadline(s, s->client, t);
+    }
+    uint64_t now = plat_now_us();
+    uint64_t until = next_deadline(s);
+    uint64_t wait = until == UINT64_MAX ? UINT64_MAX : (until > now ? until - now : 0);
+    if (timeout_ms >= 0 && (uint64_t)timeout_ms * 1000u < wait)
+        wait = (uint64_t)timeout_ms * 1000u;
+    int in, out;
+    int rc = plat_wait(s, wait, s->tx_n > 0, &in, &out);
+    if (rc)
+        return rc < 0 ? rc : 0;
+    return step_work(s, in, out);
+}
+
+int rudp_sock_flush(rudp_sock_t *s)
+{
+    if (!s)
+        return RUDP_EINVAL;
+    s->deferring = 0;
+    if (!s->tx_blocked) {
+        run_timers(s, plat_now_us());
+        impair_pop(s, plat_now_us());
+    }
+    plat_tx_flush(s);
+    pcap_settle(s);
+    return 0;
+}
+
+int rudp_sock_next_event(rudp_sock_t *s, rudp_sock_event_t *ev)
+{
+    if (!s || !ev)
+        return RUDP_EINVAL;
+    return event_next(s, ev);
+}
+
+int rudp_sock_service(rudp_sock_t *s, rudp_sock_event_t *ev, int timeout_ms)
+{
+    if (!s || !ev)
+        return RUDP_EINVAL;
+    if (event_next(s, ev))
+        return 1;
+    int rc = rudp_sock_step(s, timeout_ms);
+    if (rc < 0)
+        return rc;
+    return event_next(s, ev);
+}
+
+/* ---- the application's calls ---------------------------------------------------------- */
+
+/* After the application queued something: hand it to the socket. Outside event handling
+ * the datagrams are prepared and sent at once; while it handles events the next step (or
+ * rudp_sock_flush) does both, so messages queued together share datagrams (coalescing)
+ * and leave in one sendmmsg(). */
+static void push_now(rudp_sock_t *s, struct entry *e)
+{
+    uint64_t now = plat_now_us();
+    if (s->deferring) {
+        set_deadline(s, e, now);
+        return;
+    }
+    service(s, e, now);
+    impair_pop(s, now);
+    plat_tx_flush(s);
+    pcap_settle(s);
+}
+
+/* While handling events, whether what the application queued so far should leave before
+ * the next message: a handler that queues a whole window (a client's first names, a
+ * server's replies to a full batch) would otherwise keep the peer idle until the next
+ * step. So a full datagram's worth goes out at once: with coalescing, when this message
+ * would not fit beside the ones waiting; without, every EARLY_MSGS messages. Both ends
+ * then work at the same time, and datagrams still leave full. */
+static int early_send(const rudp_sock_t *s, const struct entry *e, size_t len)
+{
+    if (!s->deferring || e->queued_msgs == 0)
+        return 0;
+    if (s->cfg.conn.coalesce)
+        return e->queued_bytes + RUDP_RECORD_HEADER + len > RUDP_MAX_PAYLOAD;
+    return e->queued_msgs >= EARLY_MSGS;
+}
+
+int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len)
+{
+    if (!s || !c)
+        return RUDP_EINVAL;
+    struct entry *e = entry_of(s, c);
+    if (!e)
+        return RUDP_EINVAL;
+    if (early_send(s, e, len)) {
+        uint64_t now = plat_now_us();
+        service(s, e, now);
+        impair_pop(s, now);
+        plat_tx_flush(s); /* the next step flushes the pcap */
+    }
+    int rc = rudp_conn_send(c, msg, len, plat_now_us());
+    if (rc)
+        return rc;
+    if (e->queued_msgs < UINT16_MAX)
+        e->queued_msgs++;
+    e->queued_bytes += RUDP_RECORD_HEADER + (uint32_t)len;
+    push_now(s, e);
+    return 0;
+}
+
+int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c)
+{
+    if (!s || !c)
+        return RUDP_EINVAL;
+    struct entry *e = entry_of(s, c);
+    if (!e)
+        return RUDP_EINVAL;
+    int rc = rudp_conn_close(c, plat_now_us());
+    if (rc)
+        return rc;
+    push_now(s, e);
+    return 0;
+}
+
+int rudp_sock_set_user(rudp_sock_t *s, rudp_conn_t *c, void *user)
+{
+    if (!s || !c)
+        return RUDP_EINVAL;
+    struct entry *e = entry_of(s, c);
+    if (!e)
+        return RUDP_EINVAL;
+    e->user = user;
+    return 0;
+}
+
+rudp_conn_t *rudp_sock_conn(rudp_sock_t *s)
+{
+    return s && s->client ? s->client->conn : NULL;
+}
+
+int rudp_sock_local_port(const rudp_sock_t *s)
+{
+    return s ? plat_local_port(s->fd) : RUDP_EINVAL;
+}
+
+int rudp_sock_fd(const rudp_sock_t *s)
+{
+    return s ? s->fd : RUDP_EINVAL;
+}
+
+void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
+{
+    if (!s || !out)
+        return;
+    *out = s->st;
+    /* Counters only: the cookie key and the gate stay inside. */
+    const rudp_listener_t *l = &s->listener;
+    out->listener = (rudp_sock_front_stats_t){ .retries_sent = l->retries_sent,
+                                               .cookies_bad = l->cookies_bad,
+                                               .cookies_expired = l->cookies_expired,
+                                               .resets_sent = l->resets_sent,
+                                               .garbage = l->garbage,
+                                               .ignored = l->ignored,
+                                               .checksum = l->checksum,
+                                               .rate_limited = l->rate_limited };
+    if (s->rate)
+        out->rate_sources_evicted = s->rate->evicted;
+    if (s->link)
+        rudp_sim_link_stats(s->link, &out->impair);
+    out->impair_seed = s->seed;
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls)
+        rudp_dtls_stats(s->dtls, &out->dtls);
+#endif
+}
+
+int rudp_sock_dtls_available(void)
+{
+#ifdef RUDP_HAVE_DTLS
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+const char *rudp_sock_security_error(const rudp_sock_t *s)
+{
+    if (!s)
+        return NULL;
+    if (s->sec_err[0])
+        return s->sec_err;
+#ifdef RUDP_HAVE_DTLS
+    return rudp_dtls_error(s->dtls);
+#else
+    return NULL;
+#endif
+}

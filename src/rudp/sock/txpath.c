@@ -1,0 +1,154 @@
+/* The driver's way out (txpath.h). Prepared datagrams go to a bounded send ring,
+ * flushed with sendmmsg() at the end of each step (and at once for rudp_sock_send/close
+ * outside event handling). When the kernel says EAGAIN the ring keeps what it holds and
+ * the step waits for POLLOUT; while the ring is full the engines are simply not asked
+ * for more (their data stays queued in the engine: nothing is lost and nothing is
+ * retransmitted needlessly). Only a listener reply finding the ring full is dropped
+ * (send_dropped); the client repeats its INITIAL anyway. */
+#include "txpath.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "demux.h"
+#include "impairlink.h"
+#include "sock_internal.h"
+
+static void pcap_out(struct rudp_sock *s, const struct txd *t)
+{
+    const peer_addr_t *from = t->from.len ? &t->from : &s->local;
+    const peer_addr_t *to = s->server ? &t->to : &s->peer;
+    rudp_pcap_write(s->pcap, &from->u.sa, &to->u.sa, t->data, t->len);
+    s->pcap_dirty = 1;
+}
+
+void pcap_settle(struct rudp_sock *s)
+{
+    if (s->pcap && s->pcap_dirty) {
+        rudp_pcap_flush(s->pcap);
+        s->pcap_dirty = 0;
+    }
+}
+
+void tx_sent(struct rudp_sock *s, const struct txd *t)
+{
+    s->st.datagrams_out++;
+    s->st.bytes_out += t->len;
+    if (s->pcap)
+        pcap_out(s, t);
+}
+
+/* On the client's connected socket ECONNREFUSED is the ICMP verdict on an earlier
+ * datagram; the current one was not sent either. */
+void tx_failed(struct rudp_sock *s, int err)
+{
+    if (err == ECONNREFUSED && !s->server)
+        s->refused = 1;
+    s->st.send_errors++;
+}
+
+struct txd *tx_reserve(struct rudp_sock *s)
+{
+    if (s->tx_n == s->tx_cap) {
+        if (s->tx_blocked)
+            return NULL;
+        plat_tx_flush(s);
+        if (s->tx_n == s->tx_cap)
+            return NULL;
+    }
+    return &s->tx[(s->tx_head + s->tx_n) % s->tx_cap];
+}
+
+void tx_commit(struct rudp_sock *s)
+{
+    s->tx_n++;
+}
+
+void send_raw(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_addr_t *to,
+              const peer_addr_t *from, uint64_t now)
+{
+    if (len > WIRE_MAX)
+        return;
+    if (s->link) {
+        impair_push(s, to, from, data, len, now);
+        return;
+    }
+    struct txd *t = tx_reserve(s);
+    if (!t) {
+        s->st.send_dropped++;
+        return;
+    }
+    memcpy(t->data, data, len);
+    t->len = (uint16_t)len;
+    t->to = *to;
+    t->from = *from;
+    tx_commit(s);
+}
+
+void send_one(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_addr_t *to,
+              const peer_addr_t *from, uint64_t now)
+{
+    if (len > RUDP_MAX_DATAGRAM)
+        return;
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls) {
+        (void)from;
+        if (rudp_dtls_send(s->dtls, &to->u.sa, to->len, data, len, now) == RUDP_EAGAIN)
+            s->st.send_dropped++;
+        return;
+    }
+#endif
+    send_raw(s, data, len, to, from, now);
+}
+
+void service(struct rudp_sock *s, struct entry *e, uint64_t now)
+{
+    rudp_conn_t *c = e->conn;
+    if (e->held)
+        return; /* the engine starts once the DTLS handshake is done */
+    e->queued_msgs = 0;
+    e->queued_bytes = 0;
+    for (;;) {
+#ifdef RUDP_HAVE_DTLS
+        if (s->dtls) {
+            /* One engine datagram, one DTLS record: room for it first, so the engine
+             * keeps what cannot leave (as without DTLS). */
+            if (!s->link && !tx_reserve(s)) {
+                set_deadline(s, e, now);
+                return;
+            }
+            int n = rudp_conn_prepare(c, now, s->plain, sizeof s->plain);
+            if (n <= 0)
+                break;
+            rudp_dtls_send(s->dtls, &e->peer.u.sa, e->peer.len, s->plain, (size_t)n, now);
+            continue;
+        }
+#endif
+        if (s->link) {
+            int n = rudp_conn_prepare(c, now, s->plain, sizeof s->plain);
+            if (n <= 0)
+                break;
+            impair_push(s, &e->peer, &e->local, s->plain, (size_t)n, now);
+            continue;
+        }
+        struct txd *t = tx_reserve(s);
+        if (!t) {
+            set_deadline(s, e, now); /* more to send once the socket is writable */
+            return;
+        }
+        int n = rudp_conn_prepare(c, now, t->data, sizeof t->data);
+        if (n <= 0)
+            break;
+        t->len = (uint16_t)n;
+        t->to = e->peer;
+        t->from = e->local;
+        tx_commit(s);
+    }
+    uint64_t next = rudp_conn_next_timeout(c);
+    /* "Due now" right after prepare() said "nothing": the engine would make us spin,
+     * so look again a microsecond later at the earliest. */
+    e->spun = next <= now && rudp_conn_state(c) != RUDP_STATE_CLOSED;
+    if (e->spun)
+        next = now + 1;
+    set_deadline(s, e, next);
+}
