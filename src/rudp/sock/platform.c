@@ -25,10 +25,10 @@
 #include "sock_internal.h"
 #include "txpath.h"
 
-#define TX_BATCH 256u    /* datagrams per sendmmsg(), joined by GSO or not */
-#define GSO_SEGS 64u     /* UDP GSO: the kernel's cap on segments per send */
-#define GSO_BYTES 65000u /* and on the bytes, within one IP datagram */
-#define GSO_REFUSALS 8u  /* refused GSO sends in a row before the socket stops trying */
+#define TX_BATCH 256u      /* datagrams per sendmmsg(), joined by GSO or not */
+#define GSO_SEGS 64u       /* UDP GSO: the kernel's cap on segments per send */
+#define GSO_BYTES 65000u   /* and on the bytes, within one IP datagram */
+#define GSO_REFUSALS 8u    /* refused GSO sends in a row before the socket stops trying */
 #define SOCK_BUF (4 << 20) /* SO_RCVBUF/SO_SNDBUF wish; the kernel may cap it */
 
 _Static_assert((PLAT_BATCH * PLAT_RX_CAP) <= (PLAT_BATCH_GRO * PLAT_RX_CAP_GRO),

@@ -22,7 +22,8 @@
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
 #define TX_RING_SERVER 2048u
 #define RX_DGRAMS 1024u /* datagrams read per step (dropped ones too) before timers run */
-#define EARLY_MSGS 16u  /* single-message datagrams queued while handling events before
+#define EARLY_MSGS \
+    16u /* single-message datagrams queued while handling events before
                            they leave: see early_send() in sock.c */
 
 /* Events waiting for the application, one bit each, delivered in this order. */
