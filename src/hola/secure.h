@@ -18,7 +18,7 @@
 #include "stats.h"
 
 struct hola_secure_cfg {
-    rudp_sock_dtls_t dtls; /* what rudp_sock_client/server and hola_dtls_new take */
+    rudp_sock_dtls_t dtls; /* what rudp_sock_new_client/new_server and hola_dtls_new take */
     char cert[4000], key[4000];
     char err[256];
 };
