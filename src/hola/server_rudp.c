@@ -66,7 +66,7 @@ static void on_accepted(struct hola_rudp_server *rs, const rudp_sock_event_t *ev
     struct rconn *c = NULL;
     if (rs->n == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 64;
-        struct rconn **v = realloc(rs->v, cap * sizeof *v);
+        struct rconn **v = realloc(rs->v, cap * sizeof(struct rconn *));
         if (v != NULL) {
             rs->v = v;
             rs->cap = cap;

@@ -138,7 +138,7 @@ int rudp_sim_link_new(rudp_sim_link_t **out, const rudp_impair_t *imp, uint64_t 
     l->wait_cap = l->queue_limit < capacity ? l->queue_limit : capacity;
 
     /* capacity <= 2^20, so none of these products overflows even a 32-bit size_t. */
-    l->due_arr = malloc((size_t)capacity * sizeof *l->due_arr);
+    l->due_arr = malloc((size_t)capacity * sizeof(rudp_heap_node_t *));
     l->nodes = malloc((size_t)capacity * sizeof *l->nodes);
     l->len = malloc((size_t)capacity * sizeof *l->len);
     l->free_slots = malloc((size_t)capacity * sizeof *l->free_slots);
@@ -357,14 +357,15 @@ int rudp_sim_link_pop(rudp_sim_link_t *link, uint64_t now_us, void *buf, size_t 
         return 0;
     }
     uint32_t slot = (uint32_t)(top - link->nodes);
-    if (link->len[slot] > cap) {
-        *len = link->len[slot];
+    size_t n = link->len[slot];
+    if (n > cap) {
+        *len = n;
         return RUDP_EBUFSIZE;
     }
-    if (link->len[slot] > 0) {
-        memcpy(buf, link->slab + (size_t)slot * RUDP_SIM_MAX_DGRAM, link->len[slot]);
+    if (n > 0) {
+        memcpy(buf, link->slab + (size_t)slot * RUDP_SIM_MAX_DGRAM, n);
     }
-    *len = link->len[slot];
+    *len = n;
     link->free_slots[link->nfree++] = slot;
     rudp_heap_remove(&link->due, top);
     link->st.delivered++;

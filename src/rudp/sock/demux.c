@@ -52,9 +52,9 @@ static struct entry *table_find(const struct rudp_sock *s, uint64_t cid)
 
 int demux_open(struct rudp_sock *s, uint32_t max)
 {
-    s->due_arr = calloc(max, sizeof *s->due_arr);
+    s->due_arr = calloc(max, sizeof(rudp_heap_node_t *));
     s->touched_cap = s->server ? PLAT_BATCH : 1;
-    s->touched = calloc(s->touched_cap, sizeof *s->touched);
+    s->touched = calloc(s->touched_cap, sizeof(struct entry *));
     if (!s->due_arr || !s->touched)
         return RUDP_ENOMEM;
     rudp_heap_init(&s->due, s->due_arr, max);

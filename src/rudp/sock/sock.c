@@ -193,8 +193,8 @@ int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
         rc = sock_new(&s, 0, cfg);
     if (!rc)
         rc = plat_open_client(s, host, port, cfg->family);
-    uint64_t cid;
-    uint32_t isn;
+    uint64_t cid = 0;
+    uint32_t isn = 0;
     rudp_conn_t *c = NULL;
     if (!rc)
         rc = plat_random(&cid, sizeof cid);
