@@ -53,10 +53,11 @@
 #include "core/bytes.h"
 #include "rudp/error.h"
 #include "rudp/listen.h"
+#include "core/heap.h"
+#include "core/idtab.h"
 #include "core/siphash.h"
 
 #define KEY_MAX 23u
-#define NO_HEAP UINT32_MAX
 #define COOKIE_SLOT_US 30000000u
 #define COOKIE_LEN 16u
 #define BUF_CAP 16640u /* a whole DTLS record's plaintext, with room */
@@ -97,8 +98,7 @@ struct sess {
     uint8_t any_seen;
     uint64_t started, last_rx;
     uint64_t linger_until; /* 0: the application still uses the session */
-    uint64_t deadline;
-    uint32_t heap_i;
+    rudp_heap_node_t due;  /* in d->due, keyed by the session's next timer */
     uint64_t seen_top, seen_mask;
 };
 
@@ -110,12 +110,12 @@ struct rudp_dtls {
     uint32_t max;
     uint64_t hs_timeout_us;
 
-    /* sessions: hash table on the address key, and the deadline heap */
-    struct sess **slots;
-    uint32_t mask;
+    /* sessions: the shared ID table on the address key (server) and deadline heap */
+    rudp_idtab_t table;
+    rudp_idtab_slot_t *slots;
     uint8_t hkey[RUDP_SIPHASH_KEY_LEN];
-    struct sess **heap;
-    uint32_t heap_n;
+    rudp_heap_t due;
+    rudp_heap_node_t **due_arr;
     uint32_t n;
 
     /* server front door */
@@ -191,116 +191,48 @@ static uint8_t addr_key(const struct sockaddr *sa, socklen_t len, uint8_t k[KEY_
     return 1;
 }
 
-static uint32_t slot_of(const rudp_dtls_t *d, const uint8_t *k, uint8_t n)
+static uint64_t key_hash(const rudp_dtls_t *d, const uint8_t *k, uint8_t n)
 {
-    return (uint32_t)rudp_siphash24(d->hkey, k, n) & d->mask;
+    return rudp_siphash24(d->hkey, k, n);
+}
+
+struct key_ref {
+    const uint8_t *k;
+    uint8_t n;
+};
+
+static int key_eq(const void *obj, const void *ctx)
+{
+    const struct sess *s = obj;
+    const struct key_ref *r = ctx;
+    return s->key_len == r->n && memcmp(s->key, r->k, r->n) == 0;
 }
 
 static struct sess *table_find(const rudp_dtls_t *d, const uint8_t *k, uint8_t n)
 {
     if (!d->slots)
         return d->client;
-    for (uint32_t i = slot_of(d, k, n);; i = (i + 1) & d->mask) {
-        struct sess *s = d->slots[i];
-        if (!s || (s->key_len == n && memcmp(s->key, k, n) == 0))
-            return s;
-    }
+    struct key_ref r = { k, n };
+    return rudp_idtab_find(&d->table, key_hash(d, k, n), key_eq, &r);
 }
 
 static void table_insert(rudp_dtls_t *d, struct sess *s)
 {
-    uint32_t i = slot_of(d, s->key, s->key_len);
-    while (d->slots[i])
-        i = (i + 1) & d->mask;
-    d->slots[i] = s;
+    /* The table has room for max sessions, and no more are ever made. */
+    (void)rudp_idtab_insert(&d->table, key_hash(d, s->key, s->key_len), s);
 }
 
 static void table_remove(rudp_dtls_t *d, const struct sess *s)
 {
-    uint32_t i = slot_of(d, s->key, s->key_len);
-    while (d->slots[i] != s)
-        i = (i + 1) & d->mask;
-    uint32_t j = i;
-    for (;;) {
-        d->slots[i] = NULL;
-        for (;;) {
-            j = (j + 1) & d->mask;
-            if (!d->slots[j])
-                return;
-            uint32_t home = slot_of(d, d->slots[j]->key, d->slots[j]->key_len);
-            if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-                continue;
-            break;
-        }
-        d->slots[i] = d->slots[j];
-        i = j;
-    }
-}
-
-static void heap_place(rudp_dtls_t *d, uint32_t i, struct sess *s)
-{
-    d->heap[i] = s;
-    s->heap_i = i;
-}
-
-static void heap_up(rudp_dtls_t *d, uint32_t i)
-{
-    struct sess *s = d->heap[i];
-    while (i > 0) {
-        uint32_t p = (i - 1) / 2;
-        if (d->heap[p]->deadline <= s->deadline)
-            break;
-        heap_place(d, i, d->heap[p]);
-        i = p;
-    }
-    heap_place(d, i, s);
-}
-
-static void heap_down(rudp_dtls_t *d, uint32_t i)
-{
-    struct sess *s = d->heap[i];
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= d->heap_n)
-            break;
-        if (c + 1 < d->heap_n && d->heap[c + 1]->deadline < d->heap[c]->deadline)
-            c++;
-        if (s->deadline <= d->heap[c]->deadline)
-            break;
-        heap_place(d, i, d->heap[c]);
-        i = c;
-    }
-    heap_place(d, i, s);
-}
-
-static void heap_remove(rudp_dtls_t *d, struct sess *s)
-{
-    uint32_t i = s->heap_i;
-    if (i == NO_HEAP)
-        return;
-    s->heap_i = NO_HEAP;
-    struct sess *last = d->heap[--d->heap_n];
-    if (last == s)
-        return;
-    heap_place(d, i, last);
-    heap_up(d, i);
-    heap_down(d, last->heap_i);
+    (void)rudp_idtab_remove(&d->table, key_hash(d, s->key, s->key_len), s);
 }
 
 static void set_deadline(rudp_dtls_t *d, struct sess *s, uint64_t t)
 {
-    s->deadline = t;
-    if (t == UINT64_MAX) {
-        heap_remove(d, s);
-        return;
-    }
-    if (s->heap_i == NO_HEAP) {
-        heap_place(d, d->heap_n++, s);
-        heap_up(d, s->heap_i);
-        return;
-    }
-    heap_up(d, s->heap_i);
-    heap_down(d, s->heap_i);
+    if (t == UINT64_MAX)
+        rudp_heap_remove(&d->due, &s->due);
+    else
+        (void)rudp_heap_set(&d->due, &s->due, t); /* its size is max sessions */
 }
 
 /* ---- the datagram BIO ------------------------------------------------------------ */
@@ -507,7 +439,7 @@ static SSL *ssl_new(rudp_dtls_t *d, struct sess *s, struct bio_ctx **bio_out)
 
 static void sess_free(rudp_dtls_t *d, struct sess *s)
 {
-    heap_remove(d, s);
+    rudp_heap_remove(&d->due, &s->due);
     if (d->slots)
         table_remove(d, s);
     else
@@ -637,8 +569,7 @@ static struct sess *sess_new(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len
     memcpy(s->key, key, key_len);
     s->key_len = key_len;
     s->started = now;
-    s->heap_i = NO_HEAP;
-    s->deadline = UINT64_MAX;
+    rudp_heap_node_init(&s->due);
     d->n++;
     return s;
 }
@@ -918,7 +849,7 @@ int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer, soc
 
 uint64_t rudp_dtls_next_timeout(const rudp_dtls_t *d)
 {
-    return d && d->heap_n ? d->heap[0]->deadline : UINT64_MAX;
+    return d ? rudp_heap_min(&d->due) : UINT64_MAX;
 }
 
 void rudp_dtls_timers(rudp_dtls_t *d, uint64_t now)
@@ -926,10 +857,11 @@ void rudp_dtls_timers(rudp_dtls_t *d, uint64_t now)
     if (!d)
         return;
     d->now = now;
-    for (uint32_t k = 0, limit = d->heap_n; k < limit && d->heap_n; k++) {
-        struct sess *s = d->heap[0];
-        if (s->deadline > now)
+    for (uint32_t k = 0, limit = d->due.n; k < limit; k++) {
+        rudp_heap_node_t *top = rudp_heap_top(&d->due);
+        if (!top || top->key > now)
             break;
+        struct sess *s = RUDP_HEAP_OF(top, struct sess, due);
         if (!s->up && now >= s->started + d->hs_timeout_us) {
             if (!d->server)
                 d->timed_out = 1;
@@ -1128,18 +1060,19 @@ int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_sock_dtls_t *cfg, ui
         !BIO_meth_set_read(d->meth, bio_read) || !BIO_meth_set_ctrl(d->meth, bio_ctrl) ||
         !BIO_meth_set_create(d->meth, bio_create) || !BIO_meth_set_destroy(d->meth, bio_destroy))
         rc = RUDP_ENOMEM;
-    d->heap = calloc(d->max, sizeof(struct sess *));
-    if (!rc && !d->heap)
+    d->due_arr = calloc(d->max, sizeof(rudp_heap_node_t *));
+    if (!rc && !d->due_arr)
         rc = RUDP_ENOMEM;
+    if (!rc)
+        rudp_heap_init(&d->due, d->due_arr, d->max);
     if (!rc && server) {
-        uint32_t size = 16;
-        while (size < 2 * d->max)
-            size *= 2;
-        d->mask = size - 1;
-        d->slots = calloc(size, sizeof(struct sess *));
+        uint32_t size = rudp_idtab_size_for(d->max);
+        d->slots = calloc(size, sizeof *d->slots);
         d->listen_addr = BIO_ADDR_new();
         if (!d->slots || !d->listen_addr)
             rc = RUDP_ENOMEM;
+        else
+            rudp_idtab_init(&d->table, d->slots, size);
         if (!rc)
             rc = rudp_random_bytes(d->secret, sizeof d->secret);
         if (!rc)
@@ -1171,10 +1104,11 @@ void rudp_dtls_free(rudp_dtls_t *d)
     if (!d)
         return;
     if (d->slots) {
-        for (uint32_t i = 0; i <= d->mask; i++) {
-            if (d->slots[i]) {
-                SSL_free(d->slots[i]->ssl);
-                free(d->slots[i]);
+        for (uint32_t i = 0; i <= d->table.mask; i++) {
+            struct sess *s = d->slots[i].obj;
+            if (s) {
+                SSL_free(s->ssl);
+                free(s);
             }
         }
     } else if (d->client) {
@@ -1186,7 +1120,7 @@ void rudp_dtls_free(rudp_dtls_t *d)
     SSL_CTX_free(d->ctx);
     BIO_meth_free(d->meth);
     free(d->slots);
-    free(d->heap);
+    free(d->due_arr);
     free(d->rate);
     OPENSSL_cleanse(d->secret, sizeof d->secret);
     OPENSSL_cleanse(d->psk, sizeof d->psk);
