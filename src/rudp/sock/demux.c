@@ -394,9 +394,11 @@ int rx_all(struct rudp_sock *s)
                 dispatch(s, r->buf + (size_t)i * cap + off, one, &r->from[i], &r->to[i], now);
             }
         }
-        /* Answer this batch before reading the next: ACKs go out sooner. */
+        /* Answer this batch before reading the next: ACKs go out sooner. When it gave
+         * the application events, the step ends here, so its answers and the ACKs
+         * leave (rudp_sock_flush, or the next step) before the next batch is read. */
         settle_touched(s);
-        if ((uint32_t)n < batch)
+        if ((uint32_t)n < batch || s->evq_head)
             return 0;
     }
     return 0;
