@@ -34,6 +34,7 @@ struct hola_rudp_client {
     bool called_close;
     bool closed;     /* CLOSED arrived */
     int close_error; /* its error */
+    uint64_t silence; /* µs the server had been silent when given up (RUDP_ETIMEDOUT) */
     bool failed;     /* a cause is in err already (refused name, early end) */
     struct hola_err err;
     struct hola_trace trace;
@@ -144,6 +145,7 @@ static void on_event(struct hola_rudp_client *rc, const rudp_sock_event_t *ev)
         hola_stats_add_engine(rc->st, &es);
         rc->closed = true;
         rc->close_error = ev->error;
+        rc->silence = es.silence;
         rc->conn = NULL;
         return;
     case RUDP_SOCK_EV_ACCEPTED:
@@ -176,11 +178,12 @@ static int closing_error(struct hola_rudp_client *rc, struct hola_err *e)
                               "port (ICMP port unreachable)"),
                             rc->where);
     case RUDP_ETIMEDOUT:
+        /* The silence measured, not the limit: with a paused peer the two differ. */
         hola_netopts_dead_limit(&rc->engine, limit, sizeof limit);
         return hola_err_set(e,
-                            _("peer not answering after %s: gave %s (rudp) up with %zu of "
-                              "%zu replies"),
-                            limit, rc->where, got, want);
+                            _("peer not answering for %.1f s (limit: %s): gave %s (rudp) up "
+                              "with %zu of %zu replies"),
+                            (double)rc->silence / 1e6, limit, rc->where, got, want);
     case RUDP_EREFUSED:
         return hola_err_set(e, _("server full: connection refused by %s (rudp)"), rc->where);
     case RUDP_ERESET:

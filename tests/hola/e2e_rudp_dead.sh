@@ -33,7 +33,7 @@ start=$(date +%s%N)
 wait_exit "$cpid" 20
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 [ "$STATUS" -eq 1 ] || fail "dead server: client exit status $STATUS, expected 1"
-grep -Eq '^hola-client: peer not answering after 4 retries / 1\.500 s: gave localhost:[0-9]+ \(rudp\) up with [0-9]+ of 500 replies$' \
+grep -Eq '^hola-client: peer not answering for [0-9]+\.[0-9] s \(limit: 4 retries / 1\.500 s\): gave localhost:[0-9]+ \(rudp\) up with [0-9]+ of 500 replies$' \
     "$TMP/dead.err" || fail "dead server: no dead-peer line"
 # The limit is 1.5 s without progress (or 4 backed-off timeouts); allow scheduling slack.
 [ "$elapsed_ms" -lt 4000 ] || fail "dead server: the client took ${elapsed_ms} ms to give up"
