@@ -32,10 +32,10 @@ struct hola_rudp_client {
     size_t next;             /* names queued so far */
     size_t replies;
     bool called_close;
-    bool closed;     /* CLOSED arrived */
-    int close_error; /* its error */
+    bool closed;      /* CLOSED arrived */
+    int close_error;  /* its error */
     uint64_t silence; /* µs the server had been silent when given up (RUDP_ETIMEDOUT) */
-    bool failed;     /* a cause is in err already (refused name, early end) */
+    bool failed;      /* a cause is in err already (refused name, early end) */
     struct hola_err err;
     struct hola_trace trace;
     struct hola_secure_cfg sec; /* --secure */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e_rudp_dead.sh: how a rudp client ends when the server is not there: nothing
 # listening (ICMP: "server not reachable"), the server killed mid-run (the dead-peer
-# limit: "peer not answering after N retries / S s", within that bound), and a server
+# limit: "peer not answering for T s (limit: N retries / S s)", within that bound), and a server
 # restarted on the same port serving a new client.
 . "$(dirname "$0")/lib.sh"
 hola_init "$@"
