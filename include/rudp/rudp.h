@@ -3,6 +3,7 @@
  *   rudp/conn.h    the I/O-free engine (one connection: input, prepare, timers)
  *   rudp/listen.h  the server's stateless handshake front door
  *   rudp/sock.h    the engine on real UDP sockets (client, many-client server)
+ *   rudp/dtls.h    DTLS 1.2 sessions under the driver (a build with -Ddtls)
  *   rudp/random.h  the system's random source, for IDs and keys
  *   rudp/sim.h     the seeded simulated link
  *   rudp/impair.h  netem-style impairment settings and their parser
@@ -16,6 +17,7 @@
 #define RUDP_RUDP_H
 
 #include "rudp/conn.h"
+#include "rudp/dtls.h"
 #include "rudp/error.h"
 #include "rudp/export.h"
 #include "rudp/impair.h"

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "rudp/conn.h"
+#include "rudp/dtls.h"
 #include "rudp/impair.h"
 #include "rudp/listen.h"
 #include "rudp/random.h"
@@ -31,48 +32,9 @@ extern "C" {
 
 typedef struct rudp_sock rudp_sock_t;
 
-/* DTLS 1.2 under rudp (librudp built with -Ddtls, OpenSSL 3): every datagram the
- * engines exchange travels as the payload of one DTLS record. A server keeps one DTLS
- * session per peer address, made only after the stateless cookie exchange
- * (DTLSv1_listen) and the handshake rate limit; decrypted datagrams then go to the usual
- * connection-ID demultiplexer. Strings and bytes are read during rudp_sock_new_client() /
- * rudp_sock_new_server() only (files loaded, keys copied). */
-typedef struct rudp_sock_dtls {
-    const char *cert_file;         /* server: certificate (PEM); with key_file */
-    const char *key_file;          /* server: its private key (PEM) */
-    const char *ca_file;           /* client: verify the server's chain against these CAs,
-                                      and its name or address against the host given */
-    const uint8_t *fingerprint;    /* client: accept exactly the certificate whose DER has
-                                      this SHA-256 (32 bytes): pinning, for self-signed
-                                      certificates. One of ca_file, fingerprint or psk */
-    const uint8_t *psk;            /* pre-shared key instead of certificates, both sides */
-    size_t psk_len;                /* 1..64 bytes */
-    const char *psk_identity;      /* client: sent in the clear ("hola" when NULL); server:
-                                      the only identity accepted (NULL: any) */
-    uint32_t handshake_timeout_ms; /* client: give the DTLS handshake up after this
-                                      (0: 10000); server: free unfinished sessions after it */
-    char *error;                   /* when setting DTLS up fails (a file that cannot be
-                                      read, a key that does not match): one line here */
-    size_t error_cap;              /* its size; 0: no message */
-} rudp_sock_dtls_t;
-
-/* DTLS counters (all zero without DTLS). Every record or datagram dropped is counted
- * once, in one of them. */
-typedef struct rudp_sock_dtls_stats {
-    uint64_t sessions;         /* DTLS sessions held now */
-    uint64_t handshakes;       /* handshakes completed */
-    uint64_t handshake_failed; /* ended by an alert, a failed verification or a timeout */
-    uint64_t cookies_sent;     /* server: HelloVerifyRequests (stateless) */
-    uint64_t bad_records;      /* records that failed authentication (tampered, wrong
-                                  key): dropped, never delivered */
-    uint64_t replayed;         /* authentic records seen before (or too old): dropped */
-    uint64_t plaintext;        /* datagrams that are not DTLS at all: dropped */
-    uint64_t no_session;       /* DTLS records, not a ClientHello, from a peer without
-                                  a session: dropped */
-    uint64_t rate_limited;     /* server: ClientHellos over the handshake rate */
-    uint64_t refused_full;     /* server: validated ClientHellos at max_clients sessions */
-    uint64_t alerts_sent;      /* server: plaintext peers told "this is DTLS" (alert) */
-} rudp_sock_dtls_stats_t;
+/* The driver's DTLS settings and counters are the DTLS module's own (rudp/dtls.h). */
+typedef rudp_dtls_config_t rudp_sock_dtls_t;
+typedef rudp_dtls_stats_t rudp_sock_dtls_stats_t;
 
 typedef struct rudp_sock_config {
     rudp_config_t conn;           /* settings for every connection (trace hook included) */

@@ -23,7 +23,7 @@
 #include "rudp/sock.h"
 #include "secure.h"
 
-/* A DTLS record header (src/rudp/dtls/dtls.h has the same test for the library): what a
+/* A DTLS record header (rudp/dtls.h has the same test for the library): what a
  * plaintext client receives from a --secure server. */
 static bool is_dtls_record(const char *b, size_t n)
 {

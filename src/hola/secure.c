@@ -14,7 +14,7 @@
 #include "i18n.h"
 
 #ifdef HOLA_HAVE_DTLS
-#include "dtls/dtls.h"
+#include "rudp/dtls.h"
 #endif
 
 void hola_secure_add_stats(struct hola_stats *st, const rudp_sock_dtls_stats_t *d)

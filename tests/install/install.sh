@@ -37,7 +37,7 @@ root=$dest$prefix
 for f in bin/hola-server bin/hola-client bin/hola-compare bin/hola-lab bin/hola-lab-vm; do
     [ -x "$root/$f" ] || fail "$f not installed, or not executable"
 done
-for h in rudp.h conn.h error.h export.h impair.h listen.h prng.h random.h sim.h sock.h wire.h; do
+for h in rudp.h conn.h dtls.h error.h export.h impair.h listen.h prng.h random.h sim.h sock.h wire.h; do
     [ -f "$root/include/rudp/$h" ] || fail "include/rudp/$h not installed"
 done
 for m in man1/hola-server.1 man1/hola-client.1 man1/hola-compare.1 man1/hola-lab.1 man3/rudp.3; do

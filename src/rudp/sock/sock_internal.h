@@ -14,7 +14,7 @@
 #include "rudp/sim.h"
 #include "rudp/sock.h"
 
-#include "dtls/dtls.h"
+#include "rudp/dtls.h"
 
 /* The largest datagram on the wire: an engine datagram, or one inside a DTLS record. */
 #define WIRE_MAX (RUDP_MAX_DATAGRAM + RUDP_DTLS_OVERHEAD)

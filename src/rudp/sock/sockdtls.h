@@ -1,5 +1,5 @@
 /* The driver over DTLS (cfg.dtls): how the socket's datagrams become DTLS records and
- * back, through the DTLS layer's hooks (dtls/dtls.h). Only with RUDP_HAVE_DTLS. */
+ * back, through the DTLS layer's hooks (rudp/dtls.h). Only with RUDP_HAVE_DTLS. */
 #ifndef RUDP_SOCK_SOCKDTLS_H
 #define RUDP_SOCK_SOCKDTLS_H
 

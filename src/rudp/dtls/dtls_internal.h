@@ -1,0 +1,109 @@
+/* The structures DTLS's two files share (dtls.c: sessions and the API; context.c: the
+ * SSL_CTX, its callbacks, the datagram BIO method, certificates). Private to src/rudp/dtls. */
+#ifndef RUDP_DTLS_INTERNAL_H
+#define RUDP_DTLS_INTERNAL_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "core/heap.h"
+#include "core/idtab.h"
+#include "core/siphash.h"
+#include "rudp/dtls.h"
+#include "rudp/listen.h"
+
+#define KEY_MAX 23u
+#define COOKIE_SLOT_US 30000000u
+#define COOKIE_LEN 16u
+#define BUF_CAP 16640u /* a whole DTLS record's plaintext, with room */
+#define TIMER_FIRST_US 200000u
+#define TIMER_MAX_US 3000000u
+
+typedef struct sa {
+    socklen_t len;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+        struct sockaddr_storage ss;
+    } u;
+} sa_t;
+
+struct bio_ctx {
+    rudp_dtls_t *d;
+    struct sess *s; /* NULL: the listening object, whose peer is d->cur */
+    const uint8_t *in;
+    size_t in_len;
+};
+
+struct sess {
+    SSL *ssl;
+    struct bio_ctx *bio;
+    sa_t peer, local;
+    uint8_t key[KEY_MAX];
+    uint8_t key_len;
+    uint8_t up;
+    uint8_t any_seen;
+    uint64_t started, last_rx;
+    uint64_t linger_until; /* 0: the application still uses the session */
+    rudp_heap_node_t due;  /* in d->due, keyed by the session's next timer */
+    uint64_t seen_top, seen_mask;
+};
+
+struct rudp_dtls {
+    int server;
+    SSL_CTX *ctx;
+    BIO_METHOD *meth;
+    rudp_dtls_hooks_t hooks;
+    uint32_t max;
+    uint64_t hs_timeout_us;
+
+    /* sessions: the shared ID table on the address key (server) and deadline heap */
+    rudp_idtab_t table;
+    rudp_idtab_slot_t *slots;
+    uint8_t hkey[RUDP_SIPHASH_KEY_LEN];
+    rudp_heap_t due;
+    rudp_heap_node_t **due_arr;
+    uint32_t n;
+
+    /* server front door */
+    SSL *listener;
+    struct bio_ctx *listener_bio;
+    BIO_ADDR *listen_addr;
+    rudp_ratelimit_t *rate;
+    uint8_t secret[32];
+    sa_t cur_peer, cur_local; /* the datagram being input */
+    uint8_t cur_key[KEY_MAX];
+    uint8_t cur_key_len;
+    uint64_t now;
+    uint64_t wrote;     /* datagrams out through the BIOs, to tell what listen did */
+    uint64_t delivered; /* plaintext datagrams handed to `in` */
+
+    /* credentials */
+    uint8_t psk[64];
+    size_t psk_len;
+    char psk_identity[128];
+    int have_identity;
+    uint8_t fingerprint[RUDP_DTLS_FINGERPRINT_SIZE];
+    int pin;
+
+    /* client */
+    struct sess *client;
+    int failed, timed_out;
+    char err[256];
+    char alert_in[96], alert_out[96];
+    char verify_msg[256];
+
+    rudp_dtls_stats_t st;
+    uint8_t buf[BUF_CAP];
+};
+
+/* context.c: sets up d->ctx for cfg (ciphers, credentials, cookie and verify
+ * callbacks). Returns 0 or -1 with err set. */
+int dtls_ctx_setup(rudp_dtls_t *d, const rudp_dtls_config_t *cfg, char *err, size_t cap);
+/* context.c: the BIO method of the sessions' datagram BIOs, or NULL. */
+BIO_METHOD *dtls_bio_method(void);
+
+#endif
