@@ -72,7 +72,6 @@ typedef struct rudp_dtls_stats {
     uint64_t alerts_sent;      /* server: plaintext peers told "this is DTLS" (alert) */
 } rudp_dtls_stats_t;
 
-
 /* Bytes a DTLS 1.2 record adds to its payload with the AEAD ciphers allowed here (13
  * header + 8 explicit nonce + 16 tag for AES-GCM; ChaCha20-Poly1305 adds 29), rounded up
  * with room to spare. */
@@ -103,27 +102,28 @@ typedef struct rudp_dtls_hooks {
  * second per source host (IPv4 /32, IPv6 /64), 0 = no limit. On failure err gets one
  * line (a file that cannot be read, a key that does not match its certificate).
  * Returns 0, RUDP_EINVAL or RUDP_ENOMEM. */
-RUDP_API int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg, uint32_t max_sessions,
-                  uint32_t rate, uint32_t burst, const rudp_dtls_hooks_t *hooks, char *err,
-                  size_t errcap);
+RUDP_API int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg,
+                           uint32_t max_sessions, uint32_t rate, uint32_t burst,
+                           const rudp_dtls_hooks_t *hooks, char *err, size_t errcap);
 RUDP_API void rudp_dtls_free(rudp_dtls_t *d);
 
 /* Client: starts the handshake with peer (the ClientHello leaves through `out`).
  * host: the name or address checked against the certificate with ca_file (may be NULL).
  * Returns 0, RUDP_ESTATE (already started) or RUDP_ENOMEM. */
 RUDP_API int rudp_dtls_connect(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
-                      const char *host, uint64_t now);
+                               const char *host, uint64_t now);
 
 /* One received datagram. Returns 1 when it was DTLS for a known or new session, 0 when
  * it was dropped (and counted). */
-RUDP_API int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len, const struct sockaddr *from,
-                    socklen_t fromlen, const struct sockaddr *to, socklen_t tolen, uint64_t now);
+RUDP_API int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len,
+                             const struct sockaddr *from, socklen_t fromlen,
+                             const struct sockaddr *to, socklen_t tolen, uint64_t now);
 
 /* Encrypts one datagram for the established session with `to` (one record).
  * Returns 0, RUDP_EAGAIN (no established session with to: the datagram is dropped, as
  * a network would), RUDP_EMSGSIZE or RUDP_ESYS (OpenSSL failed; the session ends). */
-RUDP_API int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen, const uint8_t *msg,
-                   size_t len, uint64_t now);
+RUDP_API int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen,
+                            const uint8_t *msg, size_t len, uint64_t now);
 
 /* Ends the session with peer: a close_notify alert, then it is freed (no state hook).
  * Nothing when there is none. */
@@ -133,10 +133,11 @@ RUDP_API void rudp_dtls_close(rudp_dtls_t *d, const struct sockaddr *peer, sockl
  * lingers RUDP_DTLS_LINGER_US more, so the peer's last retransmissions still get an
  * authenticated answer, then ends with a close_notify. */
 RUDP_API void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
-                       uint64_t now);
+                                uint64_t now);
 
 /* 1 when the session with peer (client: the one session) has completed its handshake. */
-RUDP_API int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen);
+RUDP_API int rudp_dtls_established(const rudp_dtls_t *d, const struct sockaddr *peer,
+                                   socklen_t peerlen);
 
 /* Earliest time (µs, the caller's clock) rudp_dtls_timers() has work; UINT64_MAX: none. */
 RUDP_API uint64_t rudp_dtls_next_timeout(const rudp_dtls_t *d);
@@ -157,11 +158,12 @@ RUDP_API int rudp_dtls_timed_out(const rudp_dtls_t *d);
  * key (mode 0600, created exclusively) and certificate as PEM. Returns 0, or -1 with
  * err set. */
 RUDP_API int rudp_dtls_make_selfsigned(const char *cert_path, const char *key_path, const char *cn,
-                              char *err, size_t errcap);
+                                       char *err, size_t errcap);
 
 /* The SHA-256 of the first certificate's DER in a PEM file. Returns 0 or -1 with err. */
-RUDP_API int rudp_dtls_fingerprint_file(const char *cert_path, uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE],
-                               char *err, size_t errcap);
+RUDP_API int rudp_dtls_fingerprint_file(const char *cert_path,
+                                        uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE], char *err,
+                                        size_t errcap);
 
 /* ---- in every build ------------------------------------------------------------ */
 

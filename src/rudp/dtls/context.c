@@ -144,7 +144,6 @@ static int cookie_verify(SSL *ssl, const unsigned char *cookie, unsigned int len
     return 0;
 }
 
-
 static void hex_fp(const uint8_t *fp, char *out, size_t cap)
 {
     size_t o = 0;
@@ -212,7 +211,6 @@ static void info_cb(const SSL *ssl, int where, int ret)
     if (!dst[0])
         snprintf(dst, sizeof d->alert_in, "%s", SSL_alert_desc_string_long(ret));
 }
-
 
 static int ctx_error(char *err, size_t cap, const char *what, const char *file)
 {
@@ -298,7 +296,6 @@ int dtls_ctx_setup(rudp_dtls_t *d, const rudp_dtls_config_t *cfg, char *err, siz
     SSL_CTX_set_verify(d->ctx, SSL_VERIFY_PEER, NULL);
     return 0;
 }
-
 
 /* ---- certificates ---------------------------------------------------------------- */
 
