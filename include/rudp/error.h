@@ -31,6 +31,8 @@ typedef enum rudp_err {
     RUDP_ESYS = -15,      /* a system call failed; errno tells which */
     RUDP_EADDR = -16,     /* an address could not be resolved or used */
     RUDP_EUNREACH = -17,  /* the peer is not reachable (ICMP port unreachable) */
+    RUDP_ELIMIT = -18,    /* the server refused the connection: too many from this
+                             source address (RESET with reason SOURCE) */
 } rudp_err_t;
 
 /* A short English phrase for `code` ("checksum mismatch"), for messages; "unknown error"

@@ -99,6 +99,12 @@ RUDP_API int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_
 RUDP_API int rudp_listener_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply,
                                   size_t cap);
 
+/* The same with another reason (a rudp_reset_reason_t, e.g. RUDP_RESET_SOURCE for a
+ * client whose source address holds the server's per-source limit). Returns the length
+ * or RUDP_EBUFSIZE. */
+RUDP_API int rudp_listener_refuse_reason(const rudp_hdr_t *initial, uint8_t reason, uint64_t now,
+                                         uint8_t *reply, size_t cap);
+
 /* Per-source rate limit for the front door: a fixed table of RUDP_RATE_SLOTS sources
  * (4-way set-associative, sets chosen by a keyed SipHash of the source bytes, so a sender
  * cannot aim at one set), each a GCRA token bucket (RFC 2697's single rate in its

@@ -107,6 +107,12 @@ int rudp_listener_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply
     return write_reset(initial, RUDP_RESET_FULL, now, reply, cap);
 }
 
+int rudp_listener_refuse_reason(const rudp_hdr_t *initial, uint8_t reason, uint64_t now,
+                                uint8_t *reply, size_t cap)
+{
+    return write_reset(initial, reason, now, reply, cap);
+}
+
 int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
                         size_t addrlen, uint64_t now, rudp_hdr_t *hdr, uint8_t *reply, size_t cap,
                         size_t *reply_len)
