@@ -110,14 +110,14 @@ typedef struct rudp_sock_event {
 /* What the server's stateless front door did (rudp_listener_t's counters, without its
  * key and gate). */
 typedef struct rudp_sock_front_stats {
-    uint64_t retries_sent;    /* RETRY answers to INITIALs without a cookie */
-    uint64_t cookies_bad;     /* forged, or from another address / connection ID */
-    uint64_t cookies_expired; /* valid but too old (or from the future) */
-    uint64_t resets_sent;     /* RESETs for unknown connections */
-    uint64_t garbage;         /* datagrams that failed the wire checks */
-    uint64_t ignored;         /* valid datagrams needing no answer (RESET, ACK, ...) */
-    uint64_t checksum;        /* of garbage: a datagram whose only fault is its CRC */
-    uint64_t rate_limited;    /* left unanswered: over the handshake rate */
+    uint64_t retries_sent;       /* RETRY answers to INITIALs without a cookie */
+    uint64_t cookies_bad;        /* forged, or from another address / connection ID */
+    uint64_t cookies_expired;    /* valid but too old (or from the future) */
+    uint64_t resets_sent;        /* RESETs for unknown connections */
+    uint64_t garbage;            /* datagrams that failed the wire checks */
+    uint64_t ignored;            /* valid datagrams needing no answer (RESET, ACK, ...) */
+    uint64_t checksum;           /* of garbage: a datagram whose only fault is its CRC */
+    uint64_t rate_limited;       /* left unanswered: over the handshake rate */
     uint64_t accepted_unproven;  /* INITIALs without a cookie accepted at once */
     uint64_t unproven_validated; /* of those, clients that then proved their address */
     uint64_t unproven_dropped;   /* of those, dropped unproven (closed or timed out);

@@ -540,8 +540,12 @@ static void test_amplification_bound(void **state)
 /* An INITIAL carrying cookie c for connection cid, as a client sends it after a RETRY. */
 static size_t initial_with(uint8_t *buf, uint64_t cid, const uint8_t c[RUDP_COOKIE_SIZE])
 {
-    rudp_hdr_t h = { .type = RUDP_T_INITIAL, .cid = cid, .seq = 7, .rwnd = 64,
-                     .payload_len = RUDP_COOKIE_SIZE, .payload = c };
+    rudp_hdr_t h = { .type = RUDP_T_INITIAL,
+                     .cid = cid,
+                     .seq = 7,
+                     .rwnd = 64,
+                     .payload_len = RUDP_COOKIE_SIZE,
+                     .payload = c };
     int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
     assert_true(n > 0);
     return (size_t)n;

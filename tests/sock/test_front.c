@@ -289,8 +289,13 @@ static void test_per_source_cap(void **state)
     assert_int_equal(rudp_wire_decode(&acc, buf, (size_t)n), 0);
     assert_int_equal(acc.type, RUDP_T_ACCEPT);
     /* The proof: an ACK of the server's ISN. */
-    rudp_hdr_t ack = { .type = RUDP_T_ACK, .flags = RUDP_F_ACK, .cid = 0xfeed, .seq = 1000,
-                       .ack = acc.seq, .ts_echo = acc.ts, .rwnd = 64 };
+    rudp_hdr_t ack = { .type = RUDP_T_ACK,
+                       .flags = RUDP_F_ACK,
+                       .cid = 0xfeed,
+                       .seq = 1000,
+                       .ack = acc.seq,
+                       .ts_echo = acc.ts,
+                       .rwnd = 64 };
     int len = rudp_wire_encode(&ack, buf, sizeof buf);
     assert_true(len > 0);
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };

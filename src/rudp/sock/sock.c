@@ -476,19 +476,19 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
     *out = s->st;
     /* Counters only: the cookie key and the gate stay inside. */
     const rudp_listener_t *l = &s->listener;
-    out->listener = (rudp_sock_front_stats_t){ .retries_sent = l->retries_sent,
-                                               .cookies_bad = l->cookies_bad,
-                                               .cookies_expired = l->cookies_expired,
-                                               .resets_sent = l->resets_sent,
-                                               .garbage = l->garbage,
-                                               .ignored = l->ignored,
-                                               .checksum = l->checksum,
-                                               .rate_limited = l->rate_limited,
-                                               .accepted_unproven = l->accepted_unproven,
-                                               .unproven_validated =
-                                                   s->st.listener.unproven_validated,
-                                               .unproven_dropped = s->st.listener.unproven_dropped,
-                                               .cookies_replayed = l->cookies_replayed };
+    out->listener =
+        (rudp_sock_front_stats_t){ .retries_sent = l->retries_sent,
+                                   .cookies_bad = l->cookies_bad,
+                                   .cookies_expired = l->cookies_expired,
+                                   .resets_sent = l->resets_sent,
+                                   .garbage = l->garbage,
+                                   .ignored = l->ignored,
+                                   .checksum = l->checksum,
+                                   .rate_limited = l->rate_limited,
+                                   .accepted_unproven = l->accepted_unproven,
+                                   .unproven_validated = s->st.listener.unproven_validated,
+                                   .unproven_dropped = s->st.listener.unproven_dropped,
+                                   .cookies_replayed = l->cookies_replayed };
     if (s->rate)
         out->rate_sources_evicted = s->rate->evicted;
     if (s->link)

@@ -51,7 +51,7 @@ struct entry {
     uint32_t queued_bytes; /* service(): see early_send() */
     uint8_t key[PEER_KEY_MAX];
     peer_addr_t peer;
-    peer_addr_t local; /* where the peer's datagrams arrive: the source we send from */
+    peer_addr_t local;           /* where the peer's datagrams arrive: the source we send from */
     struct front_source *source; /* server: its source host's count (front.c) */
     uint8_t unproven;            /* server: accepted without a cookie, not yet proven */
     uint64_t born;               /* server: when accepted, µs */
@@ -89,7 +89,7 @@ struct rudp_sock {
     rudp_idtab_slot_t *source_slots;
     uint8_t source_key[16];
     struct entry *graveyard; /* dropped unproven, never announced: freed at the next call */
-    int refused;            /* ECONNREFUSED seen on the connected socket */
+    int refused;             /* ECONNREFUSED seen on the connected socket */
 
     /* events for the application (demux.c) */
     struct entry *evq_head, *evq_tail;
