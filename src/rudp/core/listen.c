@@ -75,7 +75,7 @@ static int replay_use(rudp_listener_t *l, const uint8_t cookie[RUDP_COOKIE_SIZE]
 {
     uint64_t issued = rudp_get64(cookie), mac = rudp_get64(cookie + 8);
     uint32_t set_no = (uint32_t)(mac % RUDP_REPLAY_SETS);
-    rudp_replay_slot_t *set = &l->replay[set_no * RUDP_REPLAY_WAYS];
+    rudp_replay_slot_t *set = &l->replay[(size_t)set_no * RUDP_REPLAY_WAYS];
     if (issued < l->replay_floor[set_no])
         return 2;
     rudp_replay_slot_t *free_slot = NULL, *oldest = &set[0];
