@@ -87,9 +87,7 @@ void demux_free(struct rudp_sock *s)
         if (e->dead)
             entry_free(e); /* live ones went with the table */
     }
-    if (s->reap)
-        entry_free(s->reap);
-    event_reap(s); /* the graveyard */
+    event_reap(s); /* the last CLOSED delivered, and the graveyard */
     free(s->slots);
     free(s->due_arr);
     free(s->touched);
