@@ -46,7 +46,7 @@ done
 # The Spanish catalog and pages, when this build made a catalog (msgfmt was there). Under
 # --destdir the programs cannot find their localedir: HOLA_LOCALEDIR points them to it.
 if [ -f "$build/po/es/LC_MESSAGES/hola.mo" ]; then
-    for f in locale/es/LC_MESSAGES/hola.mo man/es/man1/hola-server.1 man/es/man1/hola-client.1; do
+    for f in locale/es/LC_MESSAGES/hola.mo man/es/man1/hola-server.1 man/es/man1/hola-client.1 man/es/man1/hola-compare.1; do
         [ -f "$root/share/$f" ] || fail "share/$f not installed"
     done
     if locale -a 2>/dev/null | grep -qix 'es_MX\.utf-\?8'; then es=(LANG=es_MX.UTF-8 LANGUAGE=)
