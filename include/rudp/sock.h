@@ -10,6 +10,7 @@
 
 #include "rudp/export.h"
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ extern "C" {
 #define RUDP_SOCK_MAX_CLIENTS 65536u
 #define RUDP_SOCK_DEFAULT_HANDSHAKE_RATE 1000u /* per second per source /32 or /64 */
 #define RUDP_SOCK_MAX_HANDSHAKE_RATE 1000000u
+#define RUDP_SOCK_MAX_POLLFDS 8u /* the application's descriptors in rudp_sock_step_poll */
 
 typedef struct rudp_sock rudp_sock_t;
 
@@ -170,6 +172,19 @@ RUDP_API int rudp_sock_next_event(rudp_sock_t *s, rudp_sock_event_t *ev);
  * returns 0, so callers can check their flags.
  * Returns 0, or RUDP_ESYS for a socket error that ends the socket's use. */
 RUDP_API int rudp_sock_step(rudp_sock_t *s, int timeout_ms);
+
+/* rudp_sock_step() whose one wait also watches the application's own descriptors (a
+ * signal pipe, stdin, stdout): fds[0..nfds-1] as for poll(), fd and events set by the
+ * caller, revents filled in (all 0 when the wait ended for another reason or was
+ * interrupted). A program with descriptors of its own thus sleeps in one ppoll() per
+ * step, where polling them and the socket (rudp_sock_fd) and then stepping with
+ * timeout 0 takes two. timeout_us: -1 waits until the next engine deadline, a
+ * datagram or one of fds, however long; the engines' deadlines shorten it anyway. The
+ * socket's part of the step is rudp_sock_step()'s. Returns 0, RUDP_EINVAL (NULL s,
+ * NULL fds with nfds > 0, nfds over RUDP_SOCK_MAX_POLLFDS), or RUDP_ESYS for a socket
+ * error that ends the socket's use. */
+RUDP_API int rudp_sock_step_poll(rudp_sock_t *s, struct pollfd *fds, unsigned nfds,
+                                 int64_t timeout_us);
 
 /* Sends now what the application queued while handling events (see
  * rudp_sock_service), without waiting or reading. Returns 0 or RUDP_EINVAL. */
