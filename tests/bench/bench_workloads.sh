@@ -26,10 +26,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export HOLA_LAB=$lab
 
-# rows CSV PATTERN IMPAIRMENT: "proto median max" per row of hola-compare's CSV.
+# rows CSV PATTERN IMPAIRMENT: "proto median max hs-retry-runs" per row of
+# hola-compare's CSV (a lost handshake packet costs a whole initial timeout).
 rows() {
     awk -F, -v pat="$2" -v imp="\"$3\"" 'NR > 1 && $2 == pat && $3 == imp {
-        if ($17 != "ok") print $1, "FAILED", "-"; else print $1, $11, $21 }' "$1"
+        if ($17 != "ok") print $1, "FAILED", "-", 0; else print $1, $11, $21, $23 }' "$1"
 }
 
 # report NAME CSV PATTERN IMPAIRMENT: one line, each rudp row as a ratio to TCP's
@@ -37,11 +38,12 @@ rows() {
 report() {
     local name=$1 tcp line=""
     tcp=$(rows "$2" "$3" "$4" | awk '$1 == "tcp" { print $2 }')
-    while read -r proto med max; do
+    while read -r proto med max hs; do
         [ "$med" = FAILED ] && { line+=" $proto=FAILED"; continue; }
-        line+=$(awk -v p="$proto" -v m="$med" -v x="$max" -v t="${tcp:-}" 'BEGIN {
+        line+=$(awk -v p="$proto" -v m="$med" -v x="$max" -v t="${tcp:-}" -v hs="$hs" 'BEGIN {
             r = (t != "" && t != "FAILED" && p != "tcp") ? sprintf(" %.2fx", m / t) : ""
-            printf " %s=%.1fms%s (max %.1fx median)", p, m, r, x / m }')
+            h = hs > 0 ? sprintf(", hs-retry in %d", hs) : ""
+            printf " %s=%.1fms%s (max %.1fx median%s)", p, m, r, x / m, h }')
     done < <(rows "$2" "$3" "$4")
     echo "bench=workloads $name:$line"
 }
