@@ -221,9 +221,7 @@ int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
     rc = plat_random(&cid, sizeof cid);
     if (!rc)
         rc = plat_random(&isn, sizeof isn);
-    uint64_t now = plat_now_us();
-    if (s)
-        s->now = now;
+    uint64_t now = s->now = plat_now_us();
     if (!rc)
         rc = rudp_conn_new_client(&c, &s->cfg.conn, cid, isn, now);
     if (!rc && !(s->client = entry_new(c, cid))) {
