@@ -123,8 +123,7 @@ void rudp_dtls_close(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peer
         mod->close(d, peer, peerlen);
 }
 
-void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
-                       uint64_t now)
+void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen, uint64_t now)
 {
     if (d && mod)
         mod->release(d, peer, peerlen, now);

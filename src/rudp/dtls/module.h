@@ -17,27 +17,26 @@
 typedef struct rudp_dtls_module {
     int abi;             /* RUDP_DTLS_MODULE_ABI */
     const char *version; /* the librudp version it was built with (RUDP_LIB_VERSION) */
-    int (*new_)(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg,
-                uint32_t max_sessions, uint32_t rate, uint32_t burst,
-                const rudp_dtls_hooks_t *hooks, char *err, size_t errcap);
+    int (*new_)(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg, uint32_t max_sessions,
+                uint32_t rate, uint32_t burst, const rudp_dtls_hooks_t *hooks, char *err,
+                size_t errcap);
     void (*free_)(rudp_dtls_t *d);
-    int (*connect)(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
-                   const char *host, uint64_t now);
+    int (*connect)(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen, const char *host,
+                   uint64_t now);
     int (*input)(rudp_dtls_t *d, const uint8_t *data, size_t len, const struct sockaddr *from,
                  socklen_t fromlen, const struct sockaddr *to, socklen_t tolen, uint64_t now);
     int (*send)(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen, const uint8_t *msg,
                 size_t len, uint64_t now);
     void (*close)(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen);
-    void (*release)(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
-                    uint64_t now);
+    void (*release)(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen, uint64_t now);
     int (*established)(const rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen);
     uint64_t (*next_timeout)(const rudp_dtls_t *d);
     void (*timers)(rudp_dtls_t *d, uint64_t now);
     void (*stats)(const rudp_dtls_t *d, rudp_dtls_stats_t *out);
     const char *(*error)(const rudp_dtls_t *d);
     int (*timed_out)(const rudp_dtls_t *d);
-    int (*make_selfsigned)(const char *cert_path, const char *key_path, const char *cn,
-                           char *err, size_t errcap);
+    int (*make_selfsigned)(const char *cert_path, const char *key_path, const char *cn, char *err,
+                           size_t errcap);
     int (*fingerprint_file)(const char *cert_path, uint8_t out[RUDP_DTLS_FINGERPRINT_SIZE],
                             char *err, size_t errcap);
 } rudp_dtls_module_t;
