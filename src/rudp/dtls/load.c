@@ -1,15 +1,15 @@
 /* load.c: librudp's rudp_dtls_* functions (rudp/dtls.h), which load the DTLS module,
  * rudp-dtls.so, the first time DTLS is asked for and then call through its table
  * (module.h). Only the module links OpenSSL, so a process that never uses DTLS never
- * maps libssl or libcrypto: starting a program costs about 1 ms less.
+ * maps libssl or libcrypto (docs/security.md has what that saves at every start).
  *
- * Where the module is looked for: $RUDP_DTLS_MODULE when set (that file only); else the
- * installed one (RUDP_DTLS_MODULE_PATH, libdir/rudp/), else, when that does not exist,
- * this build tree's (RUDP_DTLS_BUILD_MODULE_PATH), so the programs work uninstalled as
- * their messages do (HOLA_BUILD_LOCALEDIR). The module must come from the same librudp
- * version and table ABI, or it is refused. It is never unloaded: OpenSSL keeps exit
- * handlers in it. The first load runs once per process (pthread_once); after it the
- * table is only read. */
+ * Where the module is looked for: $RUDP_DTLS_MODULE when set (that file only; ignored in
+ * set-user-ID programs); else the installed one (RUDP_DTLS_MODULE_PATH, libdir/rudp/);
+ * else, when that does not exist, this build tree's (RUDP_DTLS_BUILD_MODULE_PATH), so
+ * the programs work uninstalled as their messages do (HOLA_BUILD_LOCALEDIR). The module
+ * must come from the same librudp version and table ABI, or it is refused. It is never
+ * unloaded: OpenSSL keeps exit handlers in it. The first load runs once per process
+ * (pthread_once); after it the table is only read. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,7 +49,11 @@ static void try_path(const char *path)
 
 static void load(void)
 {
-    const char *env = getenv("RUDP_DTLS_MODULE");
+    /* Not in a set-user-ID or set-group-ID program: whoever runs it would choose the
+     * code it runs (the dynamic loader ignores LD_LIBRARY_PATH there for the same
+     * reason). */
+    const char *env =
+        getuid() == geteuid() && getgid() == getegid() ? getenv("RUDP_DTLS_MODULE") : NULL;
     if (env && env[0]) {
         if (access(env, F_OK) == 0)
             try_path(env);
