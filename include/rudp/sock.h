@@ -57,8 +57,8 @@ typedef struct rudp_sock_config {
     uint32_t handshake_burst;     /* how many of those a quiet source may send at once;
                                      0 = 2 x handshake_rate */
     const rudp_sock_dtls_t *dtls; /* non-NULL: DTLS under rudp (see rudp_sock_dtls_t);
-                                     RUDP_EINVAL from a library built without it
-                                     (rudp_sock_dtls_available()) */
+                                     RUDP_ENOTSUP from a library built without it or
+                                     without its module (rudp_sock_dtls_available()) */
     int gso;                      /* 1 (default): where the kernel has UDP GSO (Linux 4.18+),
                                      a run of equal-size datagrams to one peer leaves in one
                                      send the kernel cuts into those datagrams (the wire is
@@ -137,7 +137,7 @@ RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
 /* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected
  * UDP socket and starts the handshake. *out is the caller's, freed with rudp_sock_free().
  * Returns 0, RUDP_EADDR (cannot resolve), RUDP_ESYS (socket/connect failed; errno
- * tells), RUDP_EINVAL or RUDP_ENOMEM. */
+ * tells), RUDP_EINVAL, RUDP_ENOMEM or RUDP_ENOTSUP (cfg.dtls, but DTLS cannot be had). */
 RUDP_API int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
                                   const rudp_sock_config_t *cfg);
 
@@ -226,7 +226,9 @@ RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 /* Copies the socket's counters into *out (the listener's and impairment's included). */
 RUDP_API void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
 
-/* 1 when this librudp was built with DTLS (OpenSSL 3), else 0. */
+/* 1 when DTLS can be used: this librudp was built with it (OpenSSL 3) and its module,
+ * rudp-dtls.so, loads (the first call loads it; see rudp_dtls_load() for why not), else
+ * 0. */
 RUDP_API int rudp_sock_dtls_available(void);
 
 /* With DTLS: why the session ended or could not start ("server certificate does not

@@ -70,11 +70,10 @@ static int config_check(const rudp_sock_config_t *cfg, int server)
 {
     if (cfg->family != AF_UNSPEC && cfg->family != AF_INET && cfg->family != AF_INET6)
         return RUDP_EINVAL;
-    if (cfg->dtls && !rudp_sock_dtls_available()) {
-        if (cfg->dtls->error && cfg->dtls->error_cap)
-            snprintf(cfg->dtls->error, cfg->dtls->error_cap,
-                     "this librudp was built without DTLS (OpenSSL 3)");
-        return RUDP_EINVAL;
+    if (cfg->dtls) {
+        int rc = sockdtls_check(cfg);
+        if (rc)
+            return rc;
     }
     if (server && (cfg->max_clients < 1 || cfg->max_clients > RUDP_SOCK_MAX_CLIENTS))
         return RUDP_EINVAL;
@@ -521,7 +520,7 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
 int rudp_sock_dtls_available(void)
 {
 #ifdef RUDP_HAVE_DTLS
-    return 1;
+    return rudp_dtls_load(NULL, 0) == 0;
 #else
     return 0;
 #endif
