@@ -12,6 +12,7 @@
 #include "rudp/sock.h"
 
 #include "i18n.h"
+#include "secure.h"
 #include "stats.h"
 
 const char hola_netopts_help_rudp[] =
@@ -338,10 +339,8 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, stru
     if (o->secure && proto == HOLA_PROTO_TCP)
         return hola_err_set(e, _("--secure needs udp or rudp: it is DTLS, TLS for datagrams "
                                  "(for TCP, TLS would be the answer)"));
-    if (o->secure && !rudp_sock_dtls_available())
-        return hola_err_set(e, _("--secure: this hola was built without DTLS; install "
-                                 "libssl-dev (OpenSSL 3) and reconfigure with "
-                                 "meson setup --reconfigure -Ddtls=enabled"));
+    if (o->secure && hola_secure_check(e) != 0)
+        return -1;
     if (!o->secure && o->secure_only != NULL)
         return hola_err_set(e, _("%s needs --secure"), o->secure_only);
     if ((o->cert != NULL) != (o->key != NULL))

@@ -214,7 +214,7 @@ void settle(struct rudp_sock *s, struct entry *e, int got_input)
             told = 1;
         }
     }
-    uint64_t now = plat_now_us();
+    uint64_t now = s->now;
     if (told && st != RUDP_STATE_CLOSED && !e->unreach) {
         /* The application answers after this step: its reply and the engine's ACK
          * leave together at the next one. */
@@ -372,7 +372,7 @@ int rx_all(struct rudp_sock *s)
         int n = plat_rx_batch(s);
         if (n <= 0)
             return n;
-        uint64_t now = plat_now_us();
+        uint64_t now = s->now; /* the wake-up's reading (sock.c) */
         const size_t max = s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM;
         for (int i = 0; i < n; i++) {
             const struct plat_rx *r = s->rx;

@@ -614,23 +614,32 @@ int plat_rx_batch(struct rudp_sock *s)
 
 /* ---- waiting ------------------------------------------------------------------------ */
 
-int plat_wait(const struct rudp_sock *s, uint64_t wait, int want_out, int *in, int *out)
+int plat_wait(const struct rudp_sock *s, uint64_t wait, int want_out, int *in, int *out,
+              struct pollfd *extra, unsigned n_extra)
 {
-    struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+    /* The socket first, then the application's descriptors: one ppoll() for all. */
+    struct pollfd pfd[1 + RUDP_SOCK_MAX_POLLFDS];
+    pfd[0] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
     if (want_out)
-        pfd.events |= POLLOUT;
+        pfd[0].events |= POLLOUT;
+    for (unsigned i = 0; i < n_extra; i++) {
+        pfd[1 + i] = extra[i];
+        pfd[1 + i].revents = 0;
+    }
     int pr;
 #ifdef __linux__
     struct timespec ts = { (time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000 };
-    pr = ppoll(&pfd, 1, wait == UINT64_MAX ? NULL : &ts, NULL);
+    pr = ppoll(pfd, 1 + n_extra, wait == UINT64_MAX ? NULL : &ts, NULL);
 #else
     uint64_t ms = wait == UINT64_MAX ? 0 : (wait + 999) / 1000;
-    pr = poll(&pfd, 1, wait == UINT64_MAX ? -1 : (ms > INT_MAX ? INT_MAX : (int)ms));
+    pr = poll(pfd, 1 + n_extra, wait == UINT64_MAX ? -1 : (ms > INT_MAX ? INT_MAX : (int)ms));
 #endif
     *in = *out = 0;
+    for (unsigned i = 0; i < n_extra; i++)
+        extra[i].revents = pr > 0 ? pfd[1 + i].revents : 0;
     if (pr < 0)
         return errno == EINTR ? 1 : RUDP_ESYS;
-    *out = (pfd.revents & (POLLOUT | POLLERR)) != 0;
-    *in = (pfd.revents & (POLLIN | POLLERR)) != 0;
+    *out = (pfd[0].revents & (POLLOUT | POLLERR)) != 0;
+    *in = (pfd[0].revents & (POLLIN | POLLERR)) != 0;
     return 0;
 }

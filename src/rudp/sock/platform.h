@@ -6,6 +6,7 @@
 #ifndef RUDP_SOCK_PLATFORM_H
 #define RUDP_SOCK_PLATFORM_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,8 +73,11 @@ void plat_rx_geometry(const struct rudp_sock *s, uint32_t *count, size_t *cap);
 int plat_rx_batch(struct rudp_sock *s);
 
 /* Waits up to wait_us (UINT64_MAX: no limit) for a datagram, or for room to send when
- * want_out. Sets *in / *out to what is ready. Returns 0, 1 when a signal interrupted
- * the wait, or RUDP_ESYS. */
-int plat_wait(const struct rudp_sock *s, uint64_t wait_us, int want_out, int *in, int *out);
+ * want_out, or for one of the application's n_extra (at most RUDP_SOCK_MAX_POLLFDS)
+ * descriptors, whose revents it sets (0 after an interrupted wait). Sets *in / *out to
+ * what is ready on the socket. Returns 0, 1 when a signal interrupted the wait, or
+ * RUDP_ESYS. */
+int plat_wait(const struct rudp_sock *s, uint64_t wait_us, int want_out, int *in, int *out,
+              struct pollfd *extra, unsigned n_extra);
 
 #endif

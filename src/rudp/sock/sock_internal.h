@@ -86,6 +86,9 @@ struct rudp_sock {
     struct entry *reap; /* its CLOSED was delivered: freed at the next call */
     int deferring;      /* the application is handling events: its sends wait for the
                            next step, so replies and ACKs share datagrams */
+    uint64_t now;       /* the clock at the last wake-up or flush: what the engines see
+                           while the application handles that step's events (a µs
+                           there does not matter; a clock read in a VM can cost more) */
 
     /* sending (txpath.c, platform.c) */
     struct txd *tx;
