@@ -80,7 +80,7 @@ typedef struct rudp_dtls_stats {
 #define RUDP_DTLS_FINGERPRINT_SIZE 32u
 /* A pre-shared key's bounds. With a PSK cipher (no ECDHE) one recorded handshake lets an
  * attacker try keys offline, so a key must be random and of 128 bits at least (RFC 4279
- * section 7, RFC 9257 section 4); OpenSSL takes at most 64 bytes. */
+ * section 7, RFC 9257 section 6); OpenSSL takes at most 64 bytes. */
 #define RUDP_DTLS_PSK_MIN 16u
 #define RUDP_DTLS_PSK_MAX 64u
 #define RUDP_DTLS_DEFAULT_HANDSHAKE_MS 10000u
