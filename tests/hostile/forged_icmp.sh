@@ -4,7 +4,8 @@
 # quoting the 5-tuple of a running client's socket. Neither an established rudp client
 # nor a plain UDP client may end on them: each finishes every name and exits 0, and
 # --stats counts the errors its socket reported (icmp_errors; Linux reports no code 1
-# to a socket without IP_RECVERR). The servers keep serving.
+# to a socket without IP_RECVERR). The servers, sent the same errors quoting their own
+# socket, keep serving.
 # Runs in a user+network namespace of its own (unshare -rn: a raw socket without real
 # root, and no other traffic on its loopback); exit 77 where that is not allowed.
 # Usage: forged_icmp.sh HOLA_SERVER HOLA_CLIENT ICMP_FORGE
@@ -63,8 +64,15 @@ attack() {
     local cpid=$!
     HOLA_PIDS+=("$cpid")
     client_port "$sport" "$cpid"
+    # The same errors quoting the server's socket (unconnected, no IP_RECVERR) meanwhile.
+    "$FORGE" 127.0.0.1 "$sport" 127.0.0.1 "$CPORT" "$codes" "$FORGED" 40 >"$TMP/$proto-sforge.out" \
+        2>"$TMP/$proto-sforge.err" &
+    local fpid=$!
+    HOLA_PIDS+=("$fpid")
     "$FORGE" 127.0.0.1 "$CPORT" 127.0.0.1 "$sport" "$codes" "$FORGED" 40 >"$TMP/$proto-forge.out" \
         2>"$TMP/$proto-forge.err" || fail "icmp_forge exited with $?"
+    wait_exit "$fpid" 10
+    [ "$STATUS" -eq 0 ] || fail "icmp_forge (at the server) exited with $STATUS"
     kill -0 "$cpid" 2>/dev/null || echo "  note: the $proto client ended before the last forged ICMP"
     wait_exit "$cpid" 60
     [ "$STATUS" -eq 0 ] || fail "$proto client exited with $STATUS under forged ICMP"
