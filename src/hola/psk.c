@@ -59,7 +59,7 @@ int hola_psk_from_hex(const char *hex, size_t n, const char *origin, uint8_t *ou
     size_t digits = 0;
     for (size_t i = 0; i < n; i++)
         digits += hex_digit(hex[i]) >= 0;
-    if (digits > 2 * RUDP_DTLS_PSK_MAX)
+    if (digits > (size_t)2 * RUDP_DTLS_PSK_MAX)
         return hola_err_set(e, _("%s: the key has %zu hex digits; at most %u (%u bytes)"), origin,
                             digits, 2 * RUDP_DTLS_PSK_MAX, RUDP_DTLS_PSK_MAX);
     int got = hola_hex_parse(hex, n, out, RUDP_DTLS_PSK_MAX);
