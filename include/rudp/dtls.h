@@ -48,7 +48,8 @@ typedef struct rudp_dtls_config {
                                       this SHA-256 (32 bytes): pinning, for self-signed
                                       certificates. One of ca_file, fingerprint or psk */
     const uint8_t *psk;            /* pre-shared key instead of certificates, both sides */
-    size_t psk_len;                /* 1..64 bytes */
+    size_t psk_len;                /* RUDP_DTLS_PSK_MIN..RUDP_DTLS_PSK_MAX bytes (16..64);
+                                      else RUDP_EINVAL */
     const char *psk_identity;      /* client: sent in the clear ("hola" when NULL); server:
                                       the only identity accepted (NULL: any) */
     uint32_t handshake_timeout_ms; /* client: give the DTLS handshake up after this
@@ -81,6 +82,11 @@ typedef struct rudp_dtls_stats {
  * with room to spare. */
 #define RUDP_DTLS_OVERHEAD 64u
 #define RUDP_DTLS_FINGERPRINT_SIZE 32u
+/* A pre-shared key's bounds. With a PSK cipher (no ECDHE) one recorded handshake lets an
+ * attacker try keys offline, so a key must be random and of 128 bits at least (RFC 4279
+ * section 7, RFC 9257 section 6); OpenSSL takes at most 64 bytes. */
+#define RUDP_DTLS_PSK_MIN 16u
+#define RUDP_DTLS_PSK_MAX 64u
 #define RUDP_DTLS_DEFAULT_HANDSHAKE_MS 10000u
 #define RUDP_DTLS_IDLE_US 120000000u /* a session with no authentic record for 2 min */
 #define RUDP_DTLS_LINGER_US 5000000u

@@ -128,6 +128,10 @@ typedef struct rudp_sock_stats {
     rudp_sock_dtls_stats_t dtls;   /* with cfg.dtls */
     uint64_t gso_sends;            /* sends that carried several datagrams (cfg.gso) */
     uint64_t gro_receives;         /* receives that carried several datagrams (cfg.gso) */
+    uint64_t icmp_errors;          /* ICMP errors the kernel reported on the socket
+                                      (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH,
+                                      ENOPROTOOPT, EMSGSIZE...), on a receive or a send:
+                                      never fatal; see docs/security.md */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,

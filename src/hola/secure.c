@@ -148,6 +148,12 @@ int hola_secure_setup(struct hola_secure_cfg *c, const struct hola_netopts *o, b
     c->dtls.error = c->err;
     c->dtls.error_cap = sizeof c->err;
     if (o->psk_len > 0) {
+        /* Any local user can read another's command line (ps, /proc/PID/cmdline). */
+        if (o->psk_from != NULL && strcmp(o->psk_from, "--psk") == 0)
+            fprintf(stderr,
+                    _("%s: warning: --psk on the command line can be read by every local "
+                      "user (ps); keep the key in a file for --psk-file, or in HOLA_PSK\n"),
+                    prog);
         c->dtls.psk = o->psk;
         c->dtls.psk_len = o->psk_len;
         c->dtls.psk_identity = o->psk_identity;

@@ -237,8 +237,13 @@ int dtls_ctx_setup(rudp_dtls_t *d, const rudp_dtls_config_t *cfg, char *err, siz
     if (SSL_CTX_set_cipher_list(d->ctx, psk ? ciphers_psk : ciphers_cert) != 1)
         return ctx_error(err, cap, "DTLS cipher list", NULL);
     if (psk) {
-        if (cfg->psk_len < 1 || cfg->psk_len > sizeof d->psk) {
-            snprintf(err, cap, "the pre-shared key must be 1 to 64 bytes");
+        /* A short key falls to an offline search from one recorded handshake (see
+         * RUDP_DTLS_PSK_MIN). */
+        _Static_assert(sizeof d->psk == RUDP_DTLS_PSK_MAX, "the key fits");
+        if (cfg->psk_len < RUDP_DTLS_PSK_MIN || cfg->psk_len > RUDP_DTLS_PSK_MAX) {
+            snprintf(err, cap, "the pre-shared key must be %u to %u bytes (%u to %u hex digits)",
+                     RUDP_DTLS_PSK_MIN, RUDP_DTLS_PSK_MAX, 2 * RUDP_DTLS_PSK_MIN,
+                     2 * RUDP_DTLS_PSK_MAX);
             return RUDP_EINVAL;
         }
         memcpy(d->psk, cfg->psk, cfg->psk_len);

@@ -331,6 +331,45 @@ int plat_local_port(int fd)
     return ntohs(a.u.sa.sa_family == AF_INET ? a.u.in.sin_port : a.u.in6.sin6_port);
 }
 
+/* ---- errors ------------------------------------------------------------------------- */
+
+/* The errors Linux maps ICMP destination unreachable, time exceeded and parameter
+ * problem to (icmp_err_convert, icmpv6_err_convert; RFC 1122 4.1.3.3 says UDP passes
+ * them up). A connected socket reads them from recv or send once, in place of a
+ * datagram; without IP_RECVERR only the "hard" ones come (port, protocol and
+ * communication prohibited codes, fragmentation needed), but the set is the same. Any
+ * host on the path, or anyone who can guess the 5-tuple, can forge one (RFC 5927), so
+ * none of them may end a connection: see on_refused() in demux.c. On a send,
+ * EHOSTUNREACH, ENETUNREACH, EACCES and EMSGSIZE may also be local verdicts (routing,
+ * a firewall, the route's MTU); they are counted the same way. */
+int plat_icmp_error(int err)
+{
+    switch (err) {
+    case ECONNREFUSED: /* port unreachable */
+    case EHOSTUNREACH: /* host unreachable, prohibited, time exceeded */
+    case ENETUNREACH:  /* net unreachable */
+    case EHOSTDOWN:    /* host unknown */
+    case ENOPROTOOPT:  /* protocol unreachable */
+    case EPROTO:       /* parameter problem */
+    case EACCES:       /* ICMPv6 administratively prohibited */
+    case EMSGSIZE:     /* fragmentation needed / packet too big */
+    case EOPNOTSUPP:   /* source route failed */
+#ifdef ENONET
+    case ENONET: /* host isolated */
+#endif
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void icmp_seen(struct rudp_sock *s, int err)
+{
+    s->st.icmp_errors++;
+    if (err == ECONNREFUSED && !s->server)
+        s->refused = 1;
+}
+
 /* ---- sending ------------------------------------------------------------------------ */
 
 static int would_block(int err)
@@ -455,7 +494,9 @@ void plat_tx_flush(struct rudp_sock *s)
                 continue;
             }
 #endif
-            tx_failed(s, errno);
+            if (plat_icmp_error(errno))
+                icmp_seen(s, errno);
+            tx_failed(s);
             /* Drop the first datagram, which cannot be sent; the engine's
              * retransmission covers it like any loss. */
             s->tx_head = (s->tx_head + 1) % s->tx_cap;
@@ -603,8 +644,8 @@ int plat_rx_batch(struct rudp_sock *s)
 #endif
     if (would_block(errno))
         return 0;
-    if (errno == ECONNREFUSED) {
-        s->refused = 1; /* the error is consumed; the next poll shows what else waits */
+    if (plat_icmp_error(errno)) {
+        icmp_seen(s, errno); /* the error is consumed; the next poll shows what else waits */
         return 0;
     }
     if (errno == ENOMEM || errno == ENOBUFS)

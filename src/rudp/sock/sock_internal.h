@@ -79,7 +79,7 @@ struct rudp_sock {
     uint32_t n_touched, touched_cap;
     rudp_listener_t listener;
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
-    int refused;            /* ECONNREFUSED seen on the connected socket */
+    int refused;            /* client: ICMP port unreachable seen (on_refused) */
 
     /* events for the application (demux.c) */
     struct entry *evq_head, *evq_tail;
