@@ -10,12 +10,12 @@
  * then slows the client down, and READABLE comes again once replies are acknowledged. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rudp/sock.h"
-#include "wait.h"
 
 #include "addr.h"
 #include "i18n.h"
@@ -291,8 +291,10 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
         /* Lines out before anything else: a failed stdout is seen (done) before the
          * loop sleeps again. */
         hola_out_flush();
-        uint64_t now = hola_stats_now_us();
-        if (stop_us == 0 && hola_server_done(srv)) {
+        /* The clock only while stopping: the engines' deadlines are the library's. */
+        bool done = stop_us == 0 && hola_server_done(srv);
+        uint64_t now = stop_us != 0 || done ? hola_stats_now_us() : 0;
+        if (done) {
             stop_us = now + HOLA_SERVER_STOP_US;
             stop_all(rs);
         }
@@ -304,19 +306,16 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
         if (stop_us != 0 && (rs->n == 0 || (now >= stop_us && (signalled || all_acked(rs)))))
             break;
 
-        int64_t timeout = rudp_sock_timeout_us(rs->sock);
-        if (stop_us > now) {
-            int64_t left = (int64_t)(stop_us - now);
-            if (timeout < 0 || timeout > left)
-                timeout = left;
-        }
-        bool stop;
-        if (hola_wait_two(srv->stop_fd, rudp_sock_fd(rs->sock), timeout, &stop, NULL) != 0 &&
-            errno != EINTR) {
-            rc = hola_err_set(e, "pselect: %s", strerror(errno));
+        /* One step, its wait (bounded by the stop deadline) watching the signal pipe
+         * too: one ppoll. Then its events, then what they queued, in one batch. */
+        int64_t timeout = stop_us > now ? (int64_t)(stop_us - now) : -1;
+        struct pollfd stop = { .fd = srv->stop_fd, .events = POLLIN };
+        int r = rudp_sock_step_poll(rs->sock, &stop, 1, timeout);
+        if (r != 0) {
+            rc = hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
             break;
         }
-        if (stop && hola_server_signalled(srv)) {
+        if (stop.revents != 0 && hola_server_signalled(srv)) {
             if (signalled)
                 break; /* a second signal: stop now */
             signalled = true;
@@ -324,12 +323,6 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
                 stop_us = hola_stats_now_us() + HOLA_SERVER_STOP_US;
                 stop_all(rs);
             }
-        }
-        /* One step, then its events, then what they queued, in one batch. */
-        int r = rudp_sock_step(rs->sock, 0);
-        if (r != 0) {
-            rc = hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
-            break;
         }
         rudp_sock_event_t ev;
         while (rudp_sock_next_event(rs->sock, &ev) > 0)

@@ -82,6 +82,7 @@ struct rudp_sock {
     uint32_t n_touched, touched_cap;
     rudp_listener_t listener;
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
+    int refused;            /* client: ICMP port unreachable seen (on_refused) */
     /* the front door's policy (front.c) */
     uint32_t unproven, unproven_limit, per_source;
     uint64_t load_until, rate_limited_seen;
@@ -89,13 +90,15 @@ struct rudp_sock {
     rudp_idtab_slot_t *source_slots;
     uint8_t source_key[16];
     struct entry *graveyard; /* dropped unproven, never announced: freed at the next call */
-    int refused;             /* ECONNREFUSED seen on the connected socket */
 
     /* events for the application (demux.c) */
     struct entry *evq_head, *evq_tail;
     struct entry *reap; /* its CLOSED was delivered: freed at the next call */
     int deferring;      /* the application is handling events: its sends wait for the
                            next step, so replies and ACKs share datagrams */
+    uint64_t now;       /* the clock at the last wake-up or flush: what the engines see
+                           while the application handles that step's events (a µs
+                           there does not matter; a clock read in a VM can cost more) */
 
     /* sending (txpath.c, platform.c) */
     struct txd *tx;
