@@ -205,6 +205,12 @@ RUDP_API int rudp_sock_timeout_ms(const rudp_sock_t *s);
  * whole milliseconds can nearly double it. */
 RUDP_API int64_t rudp_sock_timeout_us(const rudp_sock_t *s);
 
+/* Datagrams the socket still holds: in the built-in impairment's queue (delay, rate)
+ * or in the send ring. rudp_sock_free() drops them, so a program whose last ACK or FIN
+ * may still wait there keeps stepping (rudp_sock_timeout_us() says until when) while
+ * this is nonzero, bounded by its own limit. Returns the count; 0 for NULL. */
+RUDP_API size_t rudp_sock_pending(const rudp_sock_t *s);
+
 /* The driver's monotonic clock, µs: the `now` the engines see. */
 RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 

@@ -296,6 +296,15 @@ int64_t rudp_sock_timeout_us(const rudp_sock_t *s)
     return t - now > INT64_MAX ? INT64_MAX : (int64_t)(t - now);
 }
 
+size_t rudp_sock_pending(const rudp_sock_t *s)
+{
+    if (!s)
+        return 0;
+    rudp_sim_stats_t st = {0};
+    rudp_sim_link_stats(s->link, &st);
+    return (size_t)s->tx_n + (size_t)st.held;
+}
+
 /* Everything after the wait: input, timers, the link's releases, the flush. */
 static int step_work(rudp_sock_t *s, int readable, int writable)
 {
