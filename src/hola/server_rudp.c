@@ -310,7 +310,7 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
         bool stop;
         if (hola_wait_two(srv->stop_fd, rudp_sock_fd(rs->sock), timeout, &stop, NULL) != 0 &&
             errno != EINTR) {
-            rc = hola_err_set(e, "pselect: %s", strerror(errno));
+            rc = hola_err_set(e, "ppoll: %s", strerror(errno));
             break;
         }
         if (stop && hola_server_signalled(srv)) {
