@@ -246,10 +246,12 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
 {
     uint32_t seq = h->seq;
     if (rudp_seq_lt(seq, c->rcv_nxt) || conn_held(c, seq)) {
-        if (c->state == RUDP_STATE_DRAINING) {
+        if (c->state == RUDP_STATE_DRAINING && counts) {
             /* Our last ACK was lost and the peer is resending (its probe resends its
              * oldest unacknowledged packet, DATA or FIN); its next try comes after
-             * its backed-off timeout: stay long enough to answer that one too. */
+             * its backed-off timeout: stay long enough to answer that one too. One
+             * resend is one datagram: the records of a coalesced one count once, or
+             * a resend of 30 messages would double the stay 30 times. */
             uint64_t stay = 3 * recovery_pto(c);
             for (uint32_t i = 0; i < c->drain_fins && stay < 8 * c->cfg.max_rto; i++)
                 stay *= 2;
