@@ -187,6 +187,11 @@ RUDP_API int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, siz
 /* Closes this side's stream (see rudp_conn_close) and sends the FIN when it can. */
 RUDP_API int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c);
 
+/* Aborts a connection (see rudp_conn_abort) and sends its RESET now, so the peer learns
+ * at once rather than by its dead-peer limit. Its CLOSED event follows at the next step.
+ * Returns 0 or RUDP_EINVAL. */
+RUDP_API int rudp_sock_abort(rudp_sock_t *s, rudp_conn_t *c);
+
 /* Client: its one connection (NULL once freed after CLOSED). */
 RUDP_API rudp_conn_t *rudp_sock_conn(rudp_sock_t *s);
 

@@ -458,6 +458,19 @@ int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c)
     return 0;
 }
 
+int rudp_sock_abort(rudp_sock_t *s, rudp_conn_t *c)
+{
+    if (!s || !c)
+        return RUDP_EINVAL;
+    struct entry *e = entry_of(s, c);
+    if (!e)
+        return RUDP_EINVAL;
+    /* The heap does not know of the abort: service it now so the RESET leaves. */
+    rudp_conn_abort(c, plat_now_us());
+    push_now(s, e);
+    return 0;
+}
+
 int rudp_sock_set_user(rudp_sock_t *s, rudp_conn_t *c, void *user)
 {
     if (!s || !c)
