@@ -343,7 +343,7 @@ static void drain(struct hola_rudp_server *rs)
 int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
 {
     struct hola_rudp_server *rs = calloc(1, sizeof *rs);
-    uint64_t stop_us = 0; /* nonzero once stopping: see below */
+    uint64_t stop_us = 0;                  /* nonzero once stopping: see below */
     uint64_t count_us = 0, give_up_us = 0; /* when --count was reached, and that + grace */
     bool signalled = false;
     int rc = 0;
@@ -373,8 +373,8 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
          * FINs are not waited for longer). After --count the replies given are
          * delivered within the grace; what is still open then is reset. After a
          * signal, STOP_US is all there is. */
-        if (stop_us != 0 && (rs->n == 0 || all_done(rs) ||
-                             (now >= stop_us && (signalled || all_acked(rs)))))
+        if (stop_us != 0 &&
+            (rs->n == 0 || all_done(rs) || (now >= stop_us && (signalled || all_acked(rs)))))
             break;
         if (give_up_us != 0 && !signalled && now >= give_up_us) {
             abandon(rs, now - count_us);

@@ -33,8 +33,8 @@
 struct peer {
     int fd;
     uint64_t cid;
-    uint32_t isn_s;   /* the server's ISN: our ack, forever */
-    uint32_t echo;    /* ts of the newest server datagram, echoed */
+    uint32_t isn_s; /* the server's ISN: our ack, forever */
+    uint32_t echo;  /* ts of the newest server datagram, echoed */
     uint8_t cookie[RUDP_COOKIE_SIZE];
     int have_cookie, accepted, ours_acked;
     unsigned long answered;
@@ -48,8 +48,7 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void send_one(struct peer *p, uint8_t type, uint32_t seq, const void *payload,
-                     size_t len)
+static void send_one(struct peer *p, uint8_t type, uint32_t seq, const void *payload, size_t len)
 {
     uint8_t buf[RUDP_MAX_DATAGRAM];
     rudp_hdr_t h = { 0 };

@@ -300,7 +300,7 @@ size_t rudp_sock_pending(const rudp_sock_t *s)
 {
     if (!s)
         return 0;
-    rudp_sim_stats_t st = {0};
+    rudp_sim_stats_t st = { 0 };
     rudp_sim_link_stats(s->link, &st);
     return (size_t)s->tx_n + (size_t)st.held;
 }
