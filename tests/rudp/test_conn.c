@@ -1255,8 +1255,9 @@ static void test_short_and_long_buffers_coalesced(void **state)
 /* Regression: while DRAINING, each duplicate record doubled the stay, so the peer's
  * resend of one coalesced datagram of ten messages (its ACK for them lost) kept a
  * finished endpoint for 2^10 times 3 PTO (tens of seconds on a path with loss). One
- * resent datagram is one resend, whatever it carries. */
-static void test_regression_drain_coalesced_resend_counts_once(void **state)
+ * round of resends doubles it once, whatever it carries and however many datagrams
+ * arrive within a PTO; the next round, a PTO or more later, doubles it again. */
+static void test_regression_drain_doubles_per_round(void **state)
 {
     (void)state;
     pair_t p;
@@ -1287,6 +1288,16 @@ static void test_regression_drain_coalesced_resend_counts_once(void **state)
     assert_int_equal(rudp_conn_input(p.c, dgram, (size_t)n, p.now), 0);
     assert_int_equal(p.c->drain_fins, 1);
     assert_true(p.c->drain_until <= p.now + 3 * recovery_pto(p.c));
+    /* The same round: four more datagrams within the PTO. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(rudp_conn_input(p.c, dgram, (size_t)n, p.now + (uint64_t)i), 0);
+    assert_int_equal(p.c->drain_fins, 1);
+    assert_true(p.c->drain_until <= p.now + 3 + 3 * recovery_pto(p.c));
+    /* The peer's next probe, a backed-off timeout later: a new round. */
+    uint64_t later = p.now + 2 * recovery_pto(p.c);
+    assert_int_equal(rudp_conn_input(p.c, dgram, (size_t)n, later), 0);
+    assert_int_equal(p.c->drain_fins, 2);
+    assert_true(p.c->drain_until == later + 6 * recovery_pto(p.c));
     pair_free(&p);
 }
 
@@ -1393,7 +1404,7 @@ int main(void)
         cmocka_unit_test(test_short_and_long_buffers),
         cmocka_unit_test(test_short_and_long_buffers_coalesced),
         cmocka_unit_test(test_reset_closed_stands_in_for_fin),
-        cmocka_unit_test(test_regression_drain_coalesced_resend_counts_once),
+        cmocka_unit_test(test_regression_drain_doubles_per_round),
         cmocka_unit_test(test_config_validation),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
