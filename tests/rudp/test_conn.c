@@ -326,34 +326,41 @@ static void test_backoff_and_dead_peer(void **state)
     pair_free(&p);
 }
 
-/* What a stopped process's socket holds when it resumes: the datagrams sent to it
- * meanwhile, up to a bound (the kernel's receive buffer). */
-typedef struct held_dgrams {
+/* What a connection left alone sent: the first 16 datagrams (what a stopped process's
+ * socket holds when it resumes, up to a bound: the kernel's receive buffer), the last
+ * one, and how many and how many bytes in all. */
+typedef struct sent_dgrams {
     uint8_t buf[16][RUDP_MAX_DATAGRAM];
     size_t len[16];
     int n;
-} held_dgrams_t;
+    uint8_t last[RUDP_MAX_DATAGRAM];
+    size_t last_len;
+    int count;
+    uint64_t bytes;
+} sent_dgrams_t;
 
-/* Drives c through its own timeouts, with nothing arriving, until `until` or until it
- * closes; what it sends goes to *held (when not NULL). Returns the datagrams sent. */
-static int run_silent(rudp_conn_t *c, uint64_t *now, uint64_t until, held_dgrams_t *held)
+/* Drives c through its own timers, with nothing arriving, until `until` or until it
+ * closes, adding what it sends to *out. */
+static void run_alone(rudp_conn_t *c, uint64_t *now, uint64_t until, sent_dgrams_t *out)
 {
     uint8_t buf[RUDP_MAX_DATAGRAM];
-    int sent = 0, n;
+    int k;
     for (int i = 0; i < 200 && rudp_conn_state(c) != RUDP_STATE_CLOSED; i++) {
+        while ((k = rudp_conn_prepare(c, *now, buf, sizeof buf)) > 0) {
+            if (out->n < 16) {
+                memcpy(out->buf[out->n], buf, (size_t)k);
+                out->len[out->n++] = (size_t)k;
+            }
+            memcpy(out->last, buf, (size_t)k);
+            out->last_len = (size_t)k;
+            out->count++;
+            out->bytes += (uint64_t)k;
+        }
         uint64_t t = rudp_conn_next_timeout(c);
         if (t == UINT64_MAX || t > until)
             break;
         *now = t > *now ? t : *now;
-        while ((n = rudp_conn_prepare(c, *now, buf, sizeof buf)) > 0) {
-            sent++;
-            if (held && held->n < 16) {
-                memcpy(held->buf[held->n], buf, (size_t)n);
-                held->len[held->n++] = (size_t)n;
-            }
-        }
     }
-    return sent;
 }
 
 /* Regression: on a LAN (PTO about 1 ms) nine unanswered probes took 0.35 s, and a
@@ -369,10 +376,10 @@ static void test_regression_paused_peer_is_not_dead(void **state)
     exchange(&p, 4);
     assert_int_equal(rudp_conn_send(p.c, "Ana", 3, p.now), 0);
     uint64_t paused_at = p.now;
-    static held_dgrams_t held;
-    held.n = 0;
-    int probes = run_silent(p.c, &p.now, paused_at + 2900000, &held);
-    assert_true(probes > (int)cfg.max_retries); /* the count alone would have ended it */
+    static sent_dgrams_t held;
+    memset(&held, 0, sizeof held);
+    run_alone(p.c, &p.now, paused_at + 2900000, &held);
+    assert_true(held.count > (int)cfg.max_retries); /* the count alone would have ended it */
     assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_ESTABLISHED);
     /* The server resumes at 2.9 s and reads what its socket held; its answer arrives. */
     p.now = paused_at + 2900000;
@@ -407,7 +414,9 @@ static void test_regression_only_fin_left_needs_no_silence(void **state)
     assert_int_equal(rudp_conn_input(p.c, buf, (size_t)n, p.now + 50), 0);
     /* The client's ACK of that FIN is lost, and the client is gone. */
     uint64_t left_at = p.now;
-    run_silent(p.s, &p.now, left_at + 10000000, NULL);
+    static sent_dgrams_t out;
+    memset(&out, 0, sizeof out);
+    run_alone(p.s, &p.now, left_at + 10000000, &out);
     assert_int_equal(rudp_conn_state(p.s), RUDP_STATE_CLOSED);
     assert_int_equal(rudp_conn_error(p.s), 0);
     assert_true(p.now - left_at < 1000000);
@@ -426,7 +435,9 @@ static void test_dead_peer_needs_count_and_silence(void **state)
     exchange(&p, 4);
     assert_int_equal(rudp_conn_send(p.c, "Ana", 3, p.now), 0);
     uint64_t paused_at = p.now;
-    run_silent(p.c, &p.now, paused_at + 20000000, NULL);
+    static sent_dgrams_t out;
+    memset(&out, 0, sizeof out);
+    run_alone(p.c, &p.now, paused_at + 20000000, &out);
     assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_CLOSED);
     assert_int_equal(rudp_conn_error(p.c), RUDP_ETIMEDOUT);
     rudp_stats_t st;
@@ -435,25 +446,6 @@ static void test_dead_peer_needs_count_and_silence(void **state)
     assert_true(st.silence < cfg.dead_timeout);
     assert_true(p.now - paused_at >= 3000000);
     pair_free(&p);
-}
-
-/* Drives s's timers, with nothing from its peer, until `until`; returns the bytes sent. */
-static uint64_t run_server_alone(rudp_conn_t *s, uint64_t *now, uint64_t until, uint8_t *last,
-                                 int *last_len)
-{
-    uint64_t sent = 0;
-    for (int i = 0; i < 100 && rudp_conn_state(s) != RUDP_STATE_CLOSED; i++) {
-        int k;
-        while ((k = rudp_conn_prepare(s, *now, last, RUDP_MAX_DATAGRAM)) > 0) {
-            sent += (uint64_t)k;
-            *last_len = k;
-        }
-        uint64_t t = rudp_conn_next_timeout(s);
-        if (t == UINT64_MAX || t > until)
-            break;
-        *now = t;
-    }
-    return sent;
 }
 
 /* A listener not under load accepts a cookieless INITIAL at once. Until the client
@@ -471,7 +463,7 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     rudp_conn_t *c, *s;
     uint64_t now = 1000;
     assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
-    uint8_t initial[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM], accept[RUDP_MAX_DATAGRAM];
+    uint8_t initial[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
     int in_len = rudp_conn_prepare(c, now, initial, sizeof initial);
     assert_true(in_len > 0);
     rudp_hdr_t h;
@@ -484,10 +476,11 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     assert_int_equal(rudp_conn_validated(c), 1);
 
     /* The client never answers (a forged source): 2 s of the server's own timers. */
-    int acc_len = 0;
-    uint64_t sent = run_server_alone(s, &now, 3000000, accept, &acc_len);
-    assert_true(sent >= (uint64_t)(RUDP_HEADER_SIZE + RUDP_TRAILER_SIZE)); /* one ACCEPT */
-    assert_true(sent <= 3 * (uint64_t)in_len);
+    static sent_dgrams_t out;
+    memset(&out, 0, sizeof out);
+    run_alone(s, &now, 3000000, &out);
+    assert_true(out.bytes >= (uint64_t)(RUDP_HEADER_SIZE + RUDP_TRAILER_SIZE)); /* one ACCEPT */
+    assert_true(out.bytes <= 3 * (uint64_t)in_len);
 
     /* A packet that does not echo our ISN proves nothing and is not read; its bytes
      * count as received from the address all the same (RFC 9000 §8.1). */
@@ -501,17 +494,17 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     uint8_t msg[16];
     assert_int_equal(rudp_conn_recv(s, msg, sizeof msg), RUDP_EAGAIN);
     uint64_t received = (uint64_t)in_len + fl;
-    sent += run_server_alone(s, &now, 3000000, accept, &acc_len);
-    assert_true(sent <= 3 * received);
+    run_alone(s, &now, 3000000, &out);
+    assert_true(out.bytes <= 3 * received);
 
     /* The client's next INITIAL widens the budget by its own size. */
     assert_int_equal(rudp_conn_input(s, initial, (size_t)in_len, now), 0);
     received += (uint64_t)in_len;
-    sent += run_server_alone(s, &now, now, accept, &acc_len);
-    assert_true(sent <= 3 * received);
+    run_alone(s, &now, now, &out);
+    assert_true(out.bytes <= 3 * received);
 
     /* The real client takes the ACCEPT; its first packet echoes our ISN. */
-    assert_int_equal(rudp_conn_input(c, accept, (size_t)acc_len, now), 0);
+    assert_int_equal(rudp_conn_input(c, out.last, out.last_len, now), 0);
     assert_int_equal(rudp_conn_state(c), RUDP_STATE_ESTABLISHED);
     assert_int_equal(rudp_conn_send(c, "Ana", 3, now), 0);
     uint8_t data[RUDP_MAX_DATAGRAM];

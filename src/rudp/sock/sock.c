@@ -140,6 +140,15 @@ static int front_door_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
     return rc;
 }
 
+/* Frees a socket half made, keeping errno for the caller of a RUDP_ESYS. */
+static int free_keep_errno(rudp_sock_t *s, int rc)
+{
+    int e = errno;
+    rudp_sock_free(s);
+    errno = e;
+    return rc;
+}
+
 static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg)
 {
     rudp_sock_t *s = calloc(1, sizeof *s);
@@ -166,12 +175,31 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
         rc = rudp_pcap_open(&s->pcap, cfg->pcap_path);
     if (!rc && cfg->dtls)
         rc = sockdtls_open(s, cfg);
-    if (rc) {
-        int e = errno;
-        rudp_sock_free(s);
-        errno = e;
-        return rc;
+    if (rc)
+        return free_keep_errno(s, rc);
+    *out = s;
+    return 0;
+}
+
+/* What both constructors share: the default config, its check, the socket and its
+ * descriptor (a connected one for the client, a bound one for the server). */
+static int sock_open(rudp_sock_t **out, int server, const char *host, const char *port,
+                     const rudp_sock_config_t *cfg)
+{
+    rudp_sock_config_t dflt;
+    if (!cfg) {
+        rudp_sock_config_default(&dflt);
+        cfg = &dflt;
     }
+    rudp_sock_t *s = NULL;
+    int rc = config_check(cfg, server);
+    if (!rc)
+        rc = sock_new(&s, server, cfg);
+    if (!rc)
+        rc = server ? plat_open_server(s, host, port, cfg->family)
+                    : plat_open_client(s, host, port, cfg->family);
+    if (rc)
+        return free_keep_errno(s, rc);
     *out = s;
     return 0;
 }
@@ -182,22 +210,14 @@ int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
     if (!out || !host || !port)
         return RUDP_EINVAL;
     *out = NULL;
-    rudp_sock_config_t dflt;
-    if (!cfg) {
-        rudp_sock_config_default(&dflt);
-        cfg = &dflt;
-    }
-    int rc = config_check(cfg, 0);
     rudp_sock_t *s = NULL;
-    if (!rc)
-        rc = sock_new(&s, 0, cfg);
-    if (!rc)
-        rc = plat_open_client(s, host, port, cfg->family);
+    int rc = sock_open(&s, 0, host, port, cfg);
+    if (rc)
+        return rc;
     uint64_t cid = 0;
     uint32_t isn = 0;
     rudp_conn_t *c = NULL;
-    if (!rc)
-        rc = plat_random(&cid, sizeof cid);
+    rc = plat_random(&cid, sizeof cid);
     if (!rc)
         rc = plat_random(&isn, sizeof isn);
     uint64_t now = plat_now_us();
@@ -207,12 +227,8 @@ int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
         rudp_conn_free(c);
         rc = RUDP_ENOMEM;
     }
-    if (rc) {
-        int e = errno;
-        rudp_sock_free(s);
-        errno = e;
-        return rc;
-    }
+    if (rc)
+        return free_keep_errno(s, rc);
     struct entry *e = s->client;
     e->peer = s->peer;
     e->local = s->local;
@@ -242,25 +258,7 @@ int rudp_sock_new_server(rudp_sock_t **out, const char *host, const char *port,
     if (!out || !port)
         return RUDP_EINVAL;
     *out = NULL;
-    rudp_sock_config_t dflt;
-    if (!cfg) {
-        rudp_sock_config_default(&dflt);
-        cfg = &dflt;
-    }
-    int rc = config_check(cfg, 1);
-    rudp_sock_t *s = NULL;
-    if (!rc)
-        rc = sock_new(&s, 1, cfg);
-    if (!rc)
-        rc = plat_open_server(s, host, port, cfg->family);
-    if (rc) {
-        int e = errno;
-        rudp_sock_free(s);
-        errno = e;
-        return rc;
-    }
-    *out = s;
-    return 0;
+    return sock_open(out, 1, host, port, cfg);
 }
 
 /* ---- the step ------------------------------------------------------------------------ */
