@@ -51,12 +51,12 @@ check_opts hola-lab.1 "$(bash "$lab" --help)"
 # where that locale is missing), which must really be Spanish.
 if locale -a 2>/dev/null | grep -qix 'es_MX\.utf-\?8'; then es=(LANG=es_MX.UTF-8 LANGUAGE=)
 else es=(LANG=C.UTF-8 LANGUAGE=es); fi
-for prog in server client; do
+for prog in server client compare; do
     if [ -n "${HOLA_MAN_NO_CATALOG:-}" ]; then
         echo "skip: es/hola-$prog.1 options: built without msgfmt, so no Spanish --help"
         continue
     fi
-    bin=$server; [ $prog = client ] && bin=$client
+    bin=$server; [ $prog = client ] && bin=$client; [ $prog = compare ] && bin=$compare
     help=$(env LC_ALL= "${es[@]}" "$bin" --help)
     if [ "${help%%:*}" = Uso ]; then
         check_opts es/hola-$prog.1 "$help"

@@ -12,9 +12,13 @@
  * per-source handshake rate limit is asked before the listening object sees the
  * ClientHello.
  *
- * The functions exist only in a librudp built with DTLS (-Ddtls, OpenSSL 3):
- * rudp_sock_dtls_available() says so at run time. The types, constants and the inline
- * helpers at the end are in every build. */
+ * The functions exist only in a librudp built with DTLS (-Ddtls, OpenSSL 3). Their code,
+ * and OpenSSL with it, is a module, rudp-dtls.so (in libdir/rudp/), that librudp loads
+ * the first time one of them is called (rudp_dtls_load()), so programs that never use
+ * DTLS do not load OpenSSL; $RUDP_DTLS_MODULE names another file. Without the module
+ * rudp_dtls_new() fails with RUDP_ENOTSUP. rudp_sock_dtls_available() says at run time
+ * whether DTLS can be used. The types, constants and the inline helpers at the end are
+ * in every build. */
 #ifndef RUDP_DTLS_H
 #define RUDP_DTLS_H
 
@@ -44,7 +48,8 @@ typedef struct rudp_dtls_config {
                                       this SHA-256 (32 bytes): pinning, for self-signed
                                       certificates. One of ca_file, fingerprint or psk */
     const uint8_t *psk;            /* pre-shared key instead of certificates, both sides */
-    size_t psk_len;                /* 1..64 bytes */
+    size_t psk_len;                /* RUDP_DTLS_PSK_MIN..RUDP_DTLS_PSK_MAX bytes (16..64);
+                                      else RUDP_EINVAL */
     const char *psk_identity;      /* client: sent in the clear ("hola" when NULL); server:
                                       the only identity accepted (NULL: any) */
     uint32_t handshake_timeout_ms; /* client: give the DTLS handshake up after this
@@ -77,6 +82,11 @@ typedef struct rudp_dtls_stats {
  * with room to spare. */
 #define RUDP_DTLS_OVERHEAD 64u
 #define RUDP_DTLS_FINGERPRINT_SIZE 32u
+/* A pre-shared key's bounds. With a PSK cipher (no ECDHE) one recorded handshake lets an
+ * attacker try keys offline, so a key must be random and of 128 bits at least (RFC 4279
+ * section 7, RFC 9257 section 6); OpenSSL takes at most 64 bytes. */
+#define RUDP_DTLS_PSK_MIN 16u
+#define RUDP_DTLS_PSK_MAX 64u
 #define RUDP_DTLS_DEFAULT_HANDSHAKE_MS 10000u
 #define RUDP_DTLS_IDLE_US 120000000u /* a session with no authentic record for 2 min */
 #define RUDP_DTLS_LINGER_US 5000000u
@@ -97,11 +107,17 @@ typedef struct rudp_dtls_hooks {
     void *user;
 } rudp_dtls_hooks_t;
 
+/* Loads the DTLS module now (rudp_dtls_new() and the certificate helpers do it on first
+ * use; it happens once per process, and is thread-safe). Returns 0, or RUDP_ENOTSUP with
+ * one line in err saying where the module was looked for and why it could not be loaded
+ * ("not found at /usr/lib/x86_64-linux-gnu/rudp/rudp-dtls.so", or libssl missing). */
+RUDP_API int rudp_dtls_load(char *err, size_t errcap);
+
 /* Creates a client (server = 0; one session, see rudp_dtls_connect) or a server endpoint
  * with the credentials in cfg; max_sessions >= 1; rate/burst: ClientHellos answered per
  * second per source host (IPv4 /32, IPv6 /64), 0 = no limit. On failure err gets one
- * line (a file that cannot be read, a key that does not match its certificate).
- * Returns 0, RUDP_EINVAL or RUDP_ENOMEM. */
+ * line (a file that cannot be read, a key that does not match its certificate, the
+ * module missing). Returns 0, RUDP_EINVAL, RUDP_ENOMEM or RUDP_ENOTSUP (no module). */
 RUDP_API int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg,
                            uint32_t max_sessions, uint32_t rate, uint32_t burst,
                            const rudp_dtls_hooks_t *hooks, char *err, size_t errcap);
@@ -156,7 +172,7 @@ RUDP_API int rudp_dtls_timed_out(const rudp_dtls_t *d);
 
 /* Makes a self-signed certificate (EC P-256, SHA-256, CN=cn, 10 years) and writes the
  * key (mode 0600, created exclusively) and certificate as PEM. Returns 0, or -1 with
- * err set. */
+ * err set (also when the module cannot be loaded). */
 RUDP_API int rudp_dtls_make_selfsigned(const char *cert_path, const char *key_path, const char *cn,
                                        char *err, size_t errcap);
 

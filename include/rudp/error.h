@@ -31,6 +31,8 @@ typedef enum rudp_err {
     RUDP_ESYS = -15,      /* a system call failed; errno tells which */
     RUDP_EADDR = -16,     /* an address could not be resolved or used */
     RUDP_EUNREACH = -17,  /* the peer is not reachable (ICMP port unreachable) */
+    RUDP_ENOTSUP = -18,   /* not available here: DTLS without its module (rudp-dtls.so)
+                             or OpenSSL 3, or a librudp built without DTLS */
 } rudp_err_t;
 
 /* A short English phrase for `code` ("checksum mismatch"), for messages; "unknown error"

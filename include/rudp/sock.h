@@ -10,6 +10,7 @@
 
 #include "rudp/export.h"
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ extern "C" {
 #define RUDP_SOCK_MAX_CLIENTS 65536u
 #define RUDP_SOCK_DEFAULT_HANDSHAKE_RATE 1000u /* per second per source /32 or /64 */
 #define RUDP_SOCK_MAX_HANDSHAKE_RATE 1000000u
+#define RUDP_SOCK_MAX_POLLFDS 8u /* the application's descriptors in rudp_sock_step_poll */
 
 typedef struct rudp_sock rudp_sock_t;
 
@@ -55,8 +57,8 @@ typedef struct rudp_sock_config {
     uint32_t handshake_burst;     /* how many of those a quiet source may send at once;
                                      0 = 2 x handshake_rate */
     const rudp_sock_dtls_t *dtls; /* non-NULL: DTLS under rudp (see rudp_sock_dtls_t);
-                                     RUDP_EINVAL from a library built without it
-                                     (rudp_sock_dtls_available()) */
+                                     RUDP_ENOTSUP from a library built without it or
+                                     without its module (rudp_sock_dtls_available()) */
     int gso;                      /* 1 (default): where the kernel has UDP GSO (Linux 4.18+),
                                      a run of equal-size datagrams to one peer leaves in one
                                      send the kernel cuts into those datagrams (the wire is
@@ -126,6 +128,10 @@ typedef struct rudp_sock_stats {
     rudp_sock_dtls_stats_t dtls;   /* with cfg.dtls */
     uint64_t gso_sends;            /* sends that carried several datagrams (cfg.gso) */
     uint64_t gro_receives;         /* receives that carried several datagrams (cfg.gso) */
+    uint64_t icmp_errors;          /* ICMP errors the kernel reported on the socket
+                                      (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH,
+                                      ENOPROTOOPT, EMSGSIZE...), on a receive or a send:
+                                      never fatal; see docs/security.md */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,
@@ -135,7 +141,7 @@ RUDP_API void rudp_sock_config_default(rudp_sock_config_t *cfg);
 /* Resolves host:port (getaddrinfo; names, IPv4 and IPv6 literals), opens a connected
  * UDP socket and starts the handshake. *out is the caller's, freed with rudp_sock_free().
  * Returns 0, RUDP_EADDR (cannot resolve), RUDP_ESYS (socket/connect failed; errno
- * tells), RUDP_EINVAL or RUDP_ENOMEM. */
+ * tells), RUDP_EINVAL, RUDP_ENOMEM or RUDP_ENOTSUP (cfg.dtls, but DTLS cannot be had). */
 RUDP_API int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
                                   const rudp_sock_config_t *cfg);
 
@@ -170,6 +176,19 @@ RUDP_API int rudp_sock_next_event(rudp_sock_t *s, rudp_sock_event_t *ev);
  * returns 0, so callers can check their flags.
  * Returns 0, or RUDP_ESYS for a socket error that ends the socket's use. */
 RUDP_API int rudp_sock_step(rudp_sock_t *s, int timeout_ms);
+
+/* rudp_sock_step() whose one wait also watches the application's own descriptors (a
+ * signal pipe, stdin, stdout): fds[0..nfds-1] as for poll(), fd and events set by the
+ * caller, revents filled in (all 0 when the wait ended for another reason or was
+ * interrupted). A program with descriptors of its own thus sleeps in one ppoll() per
+ * step, where polling them and the socket (rudp_sock_fd) and then stepping with
+ * timeout 0 takes two. timeout_us: -1 waits until the next engine deadline, a
+ * datagram or one of fds, however long; the engines' deadlines shorten it anyway. The
+ * socket's part of the step is rudp_sock_step()'s. Returns 0, RUDP_EINVAL (NULL s,
+ * NULL fds with nfds > 0, nfds over RUDP_SOCK_MAX_POLLFDS), or RUDP_ESYS for a socket
+ * error that ends the socket's use. */
+RUDP_API int rudp_sock_step_poll(rudp_sock_t *s, struct pollfd *fds, unsigned nfds,
+                                 int64_t timeout_us);
 
 /* Sends now what the application queued while handling events (see
  * rudp_sock_service), without waiting or reading. Returns 0 or RUDP_EINVAL. */
@@ -222,7 +241,9 @@ RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 /* Copies the socket's counters into *out (the listener's and impairment's included). */
 RUDP_API void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
 
-/* 1 when this librudp was built with DTLS (OpenSSL 3), else 0. */
+/* 1 when DTLS can be used: this librudp was built with it (OpenSSL 3) and its module,
+ * rudp-dtls.so, loads (the first call loads it; see rudp_dtls_load() for why not), else
+ * 0. */
 RUDP_API int rudp_sock_dtls_available(void);
 
 /* With DTLS: why the session ended or could not start ("server certificate does not

@@ -5,6 +5,7 @@
  * closed with no error. Every other ending is one line naming the cause. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,6 @@
 #include "replies.h"
 #include "secure.h"
 #include "trace.h"
-#include "wait.h"
 
 struct hola_rudp_client {
     const struct hola_client_cfg *cfg;
@@ -221,14 +221,9 @@ static int drain(struct hola_rudp_client *rc, struct hola_err *e)
         uint64_t now = hola_stats_now_us();
         if (now >= until)
             break;
-        int64_t timeout = rudp_sock_timeout_us(rc->sock);
-        if (timeout < 0 || (uint64_t)timeout > until - now)
-            timeout = (int64_t)(until - now);
-        if (hola_wait_two(hola_client_stop_fd(), rudp_sock_fd(rc->sock), timeout, NULL, NULL) !=
-                0 &&
-            errno != EINTR)
-            return hola_err_set(e, "ppoll: %s", strerror(errno));
-        int r = rudp_sock_step(rc->sock, 0);
+        int64_t timeout = (int64_t)(until - now); /* engine and link deadlines shorten it */
+        struct pollfd stop = { .fd = hola_client_stop_fd(), .events = POLLIN };
+        int r = rudp_sock_step_poll(rc->sock, &stop, 1, timeout);
         if (r != 0)
             return hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
     }
@@ -292,10 +287,12 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
 
     while (!rc->closed) {
         hola_out_flush();
-        if (hola_wait_two(hola_client_stop_fd(), rudp_sock_fd(rc->sock),
-                          rudp_sock_timeout_us(rc->sock), NULL, NULL) != 0 &&
-            errno != EINTR) {
-            hola_err_set(e, "ppoll: %s", strerror(errno));
+        /* One step, its wait watching the signal pipe too (one ppoll), then its
+         * events, then the names they queued, in one batch. */
+        struct pollfd stop = { .fd = hola_client_stop_fd(), .events = POLLIN };
+        int r = rudp_sock_step_poll(rc->sock, &stop, 1, -1);
+        if (r != 0) {
+            hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
             goto out;
         }
         if (hola_client_interrupted()) {
@@ -308,12 +305,6 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
                 rudp_sock_step(rc->sock, 0);
             }
             hola_err_set(e, _("interrupted after %zu of %zu replies"), rc->replies, names->n);
-            goto out;
-        }
-        /* One step, then its events, then the names they queued, in one batch. */
-        int r = rudp_sock_step(rc->sock, 0);
-        if (r != 0) {
-            hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
             goto out;
         }
         rudp_sock_event_t ev;

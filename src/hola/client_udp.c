@@ -47,6 +47,7 @@ struct hola_udp_client {
     size_t sent;             /* names sent so far: 0..sent-1 */
     size_t answered_n;
     bool refused;               /* an ICMP port unreachable came back */
+    size_t icmp_errors;         /* other ICMP errors: counted, not fatal (icmp_ignored) */
     struct hola_impair *impair; /* --loss, --delay...: NULL when none */
     struct hola_dtls *sec;      /* --secure: NULL when plaintext */
     struct hola_secure_cfg scfg;
@@ -84,6 +85,19 @@ static int open_socket(struct hola_udp_client *u, struct hola_err *e)
     if ((fl = fcntl(u->fd, F_GETFL)) < 0 || fcntl(u->fd, F_SETFL, fl | O_NONBLOCK) != 0)
         return hola_err_set(e, "fcntl: %s", strerror(errno));
     return 0;
+}
+
+/* ICMP errors other than port unreachable (host, net or protocol unreachable,
+ * communication prohibited...) end nothing: a router's verdict on one datagram says
+ * little about the next, and anyone who guesses our port can forge one. They are
+ * counted and reported. Port unreachable keeps its meaning, the lesson of a connected
+ * UDP socket: nothing listens there (or no longer). */
+static bool icmp_ignored(struct hola_udp_client *u, int err)
+{
+    if (err == ECONNREFUSED || !hola_err_is_icmp(err))
+        return false;
+    u->icmp_errors++;
+    return true;
 }
 
 /* Matches a reply to the first sent, unanswered name it greets, and prints it. */
@@ -141,6 +155,8 @@ static int drain(struct hola_udp_client *u, struct hola_err *e)
             u->refused = true;
             return -1;
         }
+        if (icmp_ignored(u, errno))
+            continue;
         return hola_err_set(e, _("receiving from %s: %s"), u->where, strerror(errno));
     }
 }
@@ -158,6 +174,8 @@ static int flush_impair(struct hola_udp_client *u, bool *sent, struct hola_err *
         u->refused = true;
         return -1;
     }
+    if (icmp_ignored(u, errno))
+        return 0; /* the impairment tries that datagram once more */
     return hola_err_set(e, _("sending to %s: %s"), u->where, strerror(errno));
 }
 
@@ -221,6 +239,7 @@ static int send_name(struct hola_udp_client *u, size_t i, struct hola_err *e)
             return -1;
     }
     uint64_t t_send;
+    bool retried = false;
     for (;;) {
         t_send = hola_stats_now_us(); /* latency: from just before the send that takes it */
         if (u->sec != NULL) {
@@ -241,6 +260,15 @@ static int send_name(struct hola_udp_client *u, size_t i, struct hola_err *e)
         if (errno == ECONNREFUSED) {
             u->refused = true;
             return -1;
+        }
+        if (icmp_ignored(u, errno)) {
+            /* The error was about an earlier datagram, but this one did not leave
+             * either: sent once more. Through the impairment it is queued already; a
+             * second error in a row loses it, as UDP may. */
+            if (u->impair != NULL || retried)
+                break;
+            retried = true;
+            continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             /* Our own send buffer is full: wait for room. Not a retransmission, the
@@ -288,6 +316,8 @@ static void report(const struct hola_udp_client *u)
         fprintf(stderr, _(" and %zu more"), lost - listed);
     if (u->sent < u->names->n)
         fprintf(stderr, _("; %zu not sent"), u->names->n - u->sent);
+    if (u->icmp_errors > 0)
+        fprintf(stderr, _("; %zu ICMP errors ignored"), u->icmp_errors);
     fputc('\n', stderr);
 }
 
@@ -413,6 +443,8 @@ int hola_client_udp_run(const struct hola_client_cfg *cfg, const struct hola_nam
     else
         rc = u->answered_n == names->n ? 0 : HOLA_CLIENT_LOST;
 out:
+    if (u->icmp_errors > 0) /* rare: the usual line keeps its keys */
+        hola_stats_add(st, "icmp_errors", u->icmp_errors);
     hola_impair_add_stats(u->impair, st);
     if (u->sec != NULL) {
         rudp_sock_dtls_stats_t ds;

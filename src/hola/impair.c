@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "i18n.h"
 
 struct hola_impair {
     rudp_sim_link_t *link;
     uint64_t send_errors;
     bool have_pending; /* a due datagram that met EAGAIN, sent first next time */
+    bool pending_icmp; /* ... or an ICMP error, which concerned an earlier datagram */
     size_t pending_len;
     uint8_t pending[RUDP_SIM_MAX_DGRAM];
 };
@@ -82,12 +84,16 @@ int hola_impair_flush(struct hola_impair *im, int fd)
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return sent > 0 ? sent : (errno = EAGAIN, -1);
             int err = errno;
-            im->have_pending = false;
+            /* An ICMP error reported here was the verdict on an earlier datagram: this
+             * one is tried once more at the next flush; a second error drops it. */
+            im->have_pending = hola_err_is_icmp(err) && !im->pending_icmp;
+            im->pending_icmp = im->have_pending;
             im->send_errors++;
             errno = err;
             return -1;
         }
         im->have_pending = false;
+        im->pending_icmp = false;
         sent++;
     }
 }

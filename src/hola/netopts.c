@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -12,6 +13,8 @@
 #include "rudp/sock.h"
 
 #include "i18n.h"
+#include "psk.h"
+#include "secure.h"
 #include "stats.h"
 
 const char hola_netopts_help_rudp[] =
@@ -68,28 +71,39 @@ const char hola_netopts_help_secure_server[] =
        "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
        "                        authenticated; rudp runs inside it. A client proves its\n"
        "                        address (stateless cookie) before the server keeps any\n"
-       "                        state for it. Without --cert or --psk the server makes a\n"
+       "                        state for it. Without --cert or a key the server makes a\n"
        "                        self-signed certificate on first use, keeps it in\n"
        "                        $XDG_STATE_HOME/hola (default ~/.local/state/hola) and\n"
        "                        prints its SHA-256 fingerprint for clients' --fingerprint\n"
        "      --cert FILE       the server's certificate (PEM), with --key FILE its key\n"
        "      --key FILE\n"
-       "      --psk HEX         a pre-shared key (2 to 128 hex digits) instead of a\n"
-       "                        certificate; clients must give the same\n"
-       "      --psk-identity ID with --psk: the only identity accepted (default: any)\n");
+       "      --psk-file FILE   a pre-shared key instead of a certificate: 32 to 128 hex\n"
+       "                        digits (16 to 64 random bytes) in FILE, which only its\n"
+       "                        owner may read; clients must use the same key. Make one:\n"
+       "                        head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'\n"
+       "                        Without --psk-file, --psk or --cert, the environment\n"
+       "                        variable HOLA_PSK gives the key when it is set\n"
+       "      --psk HEX         the key on the command line, where every local user can\n"
+       "                        read it (ps): prefer --psk-file or HOLA_PSK\n"
+       "      --psk-identity ID with a key: the only identity accepted (default: any)\n");
 
 const char hola_netopts_help_secure_client[] =
     N_("Security (udp and rudp):\n"
        "      --secure          DTLS 1.2 (OpenSSL): every datagram encrypted and\n"
        "                        authenticated; rudp runs inside it. The server must run\n"
        "                        with --secure too, and the client must know whom it talks\n"
-       "                        to: one of --fingerprint, --ca or --psk\n"
+       "                        to: one of --fingerprint, --ca or a key (--psk-file)\n"
        "      --fingerprint FP  accept only the certificate with this SHA-256 (as the\n"
        "                        server prints it: SHA256:AB:CD:..., or 64 hex digits)\n"
        "      --ca FILE         verify the server's certificate against these CAs (PEM)\n"
        "                        and its name or address against --host\n"
-       "      --psk HEX         a pre-shared key (2 to 128 hex digits), as the server's\n"
-       "      --psk-identity ID with --psk: the identity sent (default \"hola\")\n");
+       "      --psk-file FILE   a pre-shared key, the server's: 32 to 128 hex digits in\n"
+       "                        FILE, which only its owner may read. Without --psk-file,\n"
+       "                        --psk, --fingerprint or --ca, the environment variable\n"
+       "                        HOLA_PSK gives the key when it is set\n"
+       "      --psk HEX         the key on the command line, where every local user can\n"
+       "                        read it (ps): prefer --psk-file or HOLA_PSK\n"
+       "      --psk-identity ID with a key: the identity sent (default \"hola\")\n");
 
 void hola_netopts_init(struct hola_netopts *o)
 {
@@ -132,36 +146,6 @@ static int parse_impair(struct hola_netopts *o, int c, const char *arg, struct h
     return 1;
 }
 
-/* Hex digits, with ':' separators allowed between bytes. Returns the byte count, or -1. */
-static int parse_hex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-
-    for (; *s; s++) {
-        int v;
-        if (*s == ':' && hi < 0)
-            continue;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else if (*s >= 'A' && *s <= 'F')
-            v = *s - 'A' + 10;
-        else
-            return -1;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (n == cap)
-            return -1;
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    return hi < 0 ? (int)n : -1;
-}
-
 static void note_secure_only(struct hola_netopts *o, const char *opt)
 {
     if (o->secure_only == NULL)
@@ -170,8 +154,6 @@ static void note_secure_only(struct hola_netopts *o, const char *opt)
 
 static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct hola_err *e)
 {
-    int n;
-
     switch (c) {
     case HOLA_OPT_SECURE:
         o->secure = true;
@@ -194,7 +176,7 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
             p += 7;
         else if (strncasecmp(p, "SHA256", 6) == 0)
             p += 6;
-        if (parse_hex(p, o->fingerprint, sizeof o->fingerprint) != 32)
+        if (hola_hex_parse(p, strlen(p), o->fingerprint, sizeof o->fingerprint) != 32)
             return hola_err_set(e,
                                 _("--fingerprint '%.80s': expected a SHA-256, as the server "
                                   "prints it (SHA256:AB:CD:... , 32 bytes)"),
@@ -204,12 +186,20 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
         return 0;
     }
     case HOLA_OPT_PSK:
-        n = parse_hex(arg, o->psk, sizeof o->psk);
-        if (n < 1)
-            return hola_err_set(e, _("--psk: expected 2 to 128 hex digits (1 to 64 bytes)"));
-        o->psk_len = (size_t)n;
-        note_secure_only(o, "--psk");
+    case HOLA_OPT_PSK_FILE: {
+        const char *from = c == HOLA_OPT_PSK ? "--psk" : "--psk-file";
+        if (o->psk_from != NULL)
+            return hola_err_set(e,
+                                _("%s: the key was given already (%s): give one of --psk "
+                                  "and --psk-file, once"),
+                                from, o->psk_from);
+        if ((c == HOLA_OPT_PSK ? hola_psk_from_hex(arg, strlen(arg), from, o->psk, &o->psk_len, e)
+                               : hola_psk_from_file(arg, o->psk, &o->psk_len, e)) != 0)
+            return -1;
+        o->psk_from = from;
+        note_secure_only(o, from);
         return 0;
+    }
     case HOLA_OPT_PSK_IDENTITY:
         if (arg[0] == '\0' || strlen(arg) > 127)
             return hola_err_set(e, _("--psk-identity: 1 to 127 bytes"));
@@ -320,7 +310,7 @@ int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct ho
     }
 }
 
-int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, struct hola_err *e)
+int hola_netopts_check(struct hola_netopts *o, enum hola_proto proto, struct hola_err *e)
 {
     if (proto == HOLA_PROTO_TCP && o->impairment != NULL)
         return hola_err_set(e,
@@ -338,20 +328,29 @@ int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, stru
     if (o->secure && proto == HOLA_PROTO_TCP)
         return hola_err_set(e, _("--secure needs udp or rudp: it is DTLS, TLS for datagrams "
                                  "(for TCP, TLS would be the answer)"));
-    if (o->secure && !rudp_sock_dtls_available())
-        return hola_err_set(e, _("--secure: this hola was built without DTLS; install "
-                                 "libssl-dev (OpenSSL 3) and reconfigure with "
-                                 "meson setup --reconfigure -Ddtls=enabled"));
+    if (o->secure && hola_secure_check(e) != 0)
+        return -1;
     if (!o->secure && o->secure_only != NULL)
         return hola_err_set(e, _("%s needs --secure"), o->secure_only);
     if ((o->cert != NULL) != (o->key != NULL))
         return hola_err_set(e, _("--cert and --key go together: the certificate and its "
                                  "private key"));
+    /* HOLA_PSK: a key kept out of the command line, for --secure runs given no other
+     * credential (with --cert, --ca or --fingerprint it is not wanted). */
+    const char *env = getenv(HOLA_PSK_ENV);
+    if (o->secure && o->psk_from == NULL && o->cert == NULL && o->ca == NULL &&
+        !o->fingerprint_set && env != NULL && env[0] != '\0') {
+        if (hola_psk_from_hex(env, strlen(env), HOLA_PSK_ENV, o->psk, &o->psk_len, e) != 0)
+            return -1;
+        o->psk_from = HOLA_PSK_ENV;
+    }
     if (o->psk_identity != NULL && o->psk_len == 0)
-        return hola_err_set(e, _("--psk-identity needs --psk"));
+        return hola_err_set(e, _("--psk-identity needs a key: --psk-file, HOLA_PSK or --psk"));
     if (o->psk_len > 0 && (o->cert != NULL || o->ca != NULL || o->fingerprint_set))
-        return hola_err_set(e, _("--psk replaces certificates: give it without --cert, --ca "
-                                 "or --fingerprint"));
+        return hola_err_set(e,
+                            _("%s replaces certificates: give it without --cert, --ca "
+                              "or --fingerprint"),
+                            o->psk_from);
     if (o->impair.reorder > 0 && o->impair.delay_us == 0)
         return hola_err_set(e, _("--reorder needs --delay: a reordered datagram overtakes "
                                  "delayed ones (as in netem)"));

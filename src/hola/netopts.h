@@ -49,6 +49,7 @@ enum {
     HOLA_OPT_FINGERPRINT,
     HOLA_OPT_PSK,
     HOLA_OPT_PSK_IDENTITY,
+    HOLA_OPT_PSK_FILE,
 };
 
 /* Entries for both programs' struct option tables. */
@@ -71,6 +72,7 @@ enum {
         { "no-gso", no_argument, NULL, HOLA_OPT_NO_GSO },                   \
         { "secure", no_argument, NULL, HOLA_OPT_SECURE },                   \
         { "psk", required_argument, NULL, HOLA_OPT_PSK },                   \
+        { "psk-file", required_argument, NULL, HOLA_OPT_PSK_FILE },         \
     {                                                                       \
         "psk-identity", required_argument, NULL, HOLA_OPT_PSK_IDENTITY      \
     }
@@ -132,6 +134,7 @@ struct hola_netopts {
     bool fingerprint_set;
     uint8_t psk[64]; /* both: a pre-shared key instead of certificates */
     size_t psk_len;
+    const char *psk_from; /* where it came from: "--psk", "--psk-file", HOLA_PSK */
     const char *psk_identity;
 };
 
@@ -145,9 +148,10 @@ void hola_netopts_init(struct hola_netopts *o);
 int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct hola_err *e);
 
 /* After parsing: refuses options the protocol cannot honour (impairment with tcp, engine
- * options without rudp) and impossible combinations (--reorder without --delay).
- * Returns 0 or -1 with e set. */
-int hola_netopts_check(const struct hola_netopts *o, enum hola_proto proto, struct hola_err *e);
+ * options without rudp) and impossible combinations (--reorder without --delay); takes
+ * the key from HOLA_PSK for --secure when no credential was given. Returns 0 or -1 with
+ * e set. */
+int hola_netopts_check(struct hola_netopts *o, enum hola_proto proto, struct hola_err *e);
 
 /* With --pcap: creates (truncates) the file now, so a bad path is reported as such
  * rather than as a socket error. Returns 0 or -1 with e set. */

@@ -31,6 +31,21 @@ void hola_secure_add_stats(struct hola_stats *st, const rudp_sock_dtls_stats_t *
     hola_stats_add(st, "dtls_alerts_sent", d->alerts_sent);
 }
 
+int hola_secure_check(struct hola_err *e)
+{
+#ifdef HOLA_HAVE_DTLS
+    char why[512];
+    if (rudp_dtls_load(why, sizeof why) == 0)
+        return 0;
+    return hola_err_set(e, _("--secure needs the DTLS module (%s, with OpenSSL 3): %s"),
+                        "rudp-dtls.so", why);
+#else
+    return hola_err_set(e, _("--secure: this hola was built without DTLS; install "
+                             "libssl-dev (OpenSSL 3) and reconfigure with "
+                             "meson setup --reconfigure -Ddtls=enabled"));
+#endif
+}
+
 #ifdef HOLA_HAVE_DTLS
 
 /* mkdir -p, each new directory 0700 (the key lives there). */
@@ -133,6 +148,12 @@ int hola_secure_setup(struct hola_secure_cfg *c, const struct hola_netopts *o, b
     c->dtls.error = c->err;
     c->dtls.error_cap = sizeof c->err;
     if (o->psk_len > 0) {
+        /* Any local user can read another's command line (ps, /proc/PID/cmdline). */
+        if (o->psk_from != NULL && strcmp(o->psk_from, "--psk") == 0)
+            fprintf(stderr,
+                    _("%s: warning: --psk on the command line can be read by every local "
+                      "user (ps); keep the key in a file for --psk-file, or in HOLA_PSK\n"),
+                    prog);
         c->dtls.psk = o->psk;
         c->dtls.psk_len = o->psk_len;
         c->dtls.psk_identity = o->psk_identity;

@@ -23,6 +23,11 @@ struct hola_secure_cfg {
     char err[256];
 };
 
+/* Whether --secure can run: hola has DTLS and librudp's DTLS module (rudp-dtls.so, with
+ * OpenSSL 3) loads; it is loaded here, once, so only --secure runs load OpenSSL.
+ * Returns 0, or -1 with one line in e saying what is missing. */
+int hola_secure_check(struct hola_err *e);
+
 /* Fills c from o. A server without --cert or --psk uses the self-signed certificate in
  * $XDG_STATE_HOME/hola (default ~/.local/state/hola), made on first use (EC P-256, key
  * mode 0600); a server with a certificate prints its SHA-256 fingerprint on stderr as

@@ -10,12 +10,12 @@
  * then slows the client down, and READABLE comes again once replies are acknowledged. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rudp/sock.h"
-#include "wait.h"
 
 #include "addr.h"
 #include "i18n.h"
@@ -323,16 +323,11 @@ static void drain(struct hola_rudp_server *rs)
         uint64_t now = hola_stats_now_us();
         if (now >= until)
             return;
-        int64_t timeout = rudp_sock_timeout_us(rs->sock);
-        if (timeout < 0 || (uint64_t)timeout > until - now)
-            timeout = (int64_t)(until - now);
-        bool stop = false;
-        if (hola_wait_two(rs->srv->stop_fd, rudp_sock_fd(rs->sock), timeout, &stop, NULL) != 0 &&
-            errno != EINTR)
+        int64_t timeout = (int64_t)(until - now); /* engine and link deadlines shorten it */
+        struct pollfd stop = { .fd = rs->srv->stop_fd, .events = POLLIN };
+        if (rudp_sock_step_poll(rs->sock, &stop, 1, timeout) != 0)
             return;
-        if (stop && hola_server_signalled(rs->srv))
-            return;
-        if (rudp_sock_step(rs->sock, 0) != 0)
+        if ((stop.revents & POLLIN) && hola_server_signalled(rs->srv))
             return;
         rudp_sock_event_t ev;
         while (rudp_sock_next_event(rs->sock, &ev) > 0)
@@ -361,8 +356,10 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
         /* Lines out before anything else: a failed stdout is seen (done) before the
          * loop sleeps again. */
         hola_out_flush();
-        uint64_t now = hola_stats_now_us();
-        if (stop_us == 0 && hola_server_done(srv)) {
+        /* The clock only while stopping: the engines' deadlines are the library's. */
+        bool done = stop_us == 0 && hola_server_done(srv);
+        uint64_t now = stop_us != 0 || done ? hola_stats_now_us() : 0;
+        if (done) {
             stop_us = now + HOLA_SERVER_STOP_US;
             count_us = now;
             give_up_us = now + grace_us(rs);
@@ -381,20 +378,17 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
             break;
         }
 
-        int64_t timeout = rudp_sock_timeout_us(rs->sock);
+        /* One step, its wait (bounded by the stop deadline) watching the signal pipe
+         * too: one ppoll. Then its events, then what they queued, in one batch. */
         uint64_t wake = stop_us > now ? stop_us : give_up_us;
-        if (wake > now) {
-            int64_t left = (int64_t)(wake - now);
-            if (timeout < 0 || timeout > left)
-                timeout = left;
-        }
-        bool stop;
-        if (hola_wait_two(srv->stop_fd, rudp_sock_fd(rs->sock), timeout, &stop, NULL) != 0 &&
-            errno != EINTR) {
-            rc = hola_err_set(e, "ppoll: %s", strerror(errno));
+        int64_t timeout = wake > now ? (int64_t)(wake - now) : -1;
+        struct pollfd stop = { .fd = srv->stop_fd, .events = POLLIN };
+        int r = rudp_sock_step_poll(rs->sock, &stop, 1, timeout);
+        if (r != 0) {
+            rc = hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
             break;
         }
-        if (stop && hola_server_signalled(srv)) {
+        if (stop.revents != 0 && hola_server_signalled(srv)) {
             if (signalled)
                 break; /* a second signal: stop now */
             signalled = true;
@@ -402,12 +396,6 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
                 stop_us = hola_stats_now_us() + HOLA_SERVER_STOP_US;
                 stop_all(rs);
             }
-        }
-        /* One step, then its events, then what they queued, in one batch. */
-        int r = rudp_sock_step(rs->sock, 0);
-        if (r != 0) {
-            rc = hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
-            break;
         }
         rudp_sock_event_t ev;
         while (rudp_sock_next_event(rs->sock, &ev) > 0)

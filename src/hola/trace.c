@@ -248,6 +248,7 @@ void hola_stats_add_sock(struct hola_stats *st, const rudp_sock_stats_t *s, bool
     hola_stats_add(st, "gso_sends", s->gso_sends);
     hola_stats_add(st, "gro_receives", s->gro_receives);
     hola_stats_add(st, "send_errors", s->send_errors);
+    hola_stats_add(st, "icmp_errors", s->icmp_errors);
     hola_stats_add(st, "wrong_address", s->wrong_address);
     if (server) {
         hola_stats_add(st, "accepted", s->accepted);

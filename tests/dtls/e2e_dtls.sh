@@ -108,22 +108,71 @@ grep -v '^Conectado a ' "$TMP/tamper.out" | cmp -s - <(sed 's/^/Hola /' "$TMP/t.
     fail "server greetings through the relay"
 ok "tampered records: $flipped flipped, $bad counted in dtls_bad_records, none delivered"
 
-# 5. Pre-shared key: the right one works; a wrong one is refused within its bound and
-#    its Finished counted as a bad record.
-start_server psk -p rudp --secure --psk 00112233445566778899aabbccddeeff --stats
-timeout 20 "$CLIENT" -p rudp --secure --psk 00112233445566778899AABBCCDDEEFF -P "$PORT" \
+# 5. Pre-shared key, the server's from --psk-file, the client's from HOLA_PSK: the right
+#    one works, silently; a wrong one is refused within its bound and its Finished
+#    counted as a bad record. --psk on the command line still works, and says once
+#    that every local user can read it. The same for udp, the other way round.
+KEY=00112233445566778899aabbccddeeff
+(umask 077 && printf '%s\n' "$KEY" >"$TMP/psk.key")
+start_server psk -p rudp --secure --psk-file "$TMP/psk.key" --stats
+HOLA_PSK=${KEY^^} timeout 20 "$CLIENT" -p rudp --secure -P "$PORT" \
     -H 127.0.0.1 Ana >"$TMP/psk-c.out" 2>"$TMP/psk-c.err" || fail "right PSK: exit $?"
 expect_eq "right PSK" "$TMP/psk-c.out" "Hola Ana"
+[ -s "$TMP/psk-c.err" ] && fail "right PSK from HOLA_PSK: stderr not empty"
+timeout 20 "$CLIENT" -p rudp --secure --psk "$KEY" -P "$PORT" \
+    -H 127.0.0.1 Bea >"$TMP/psk-a.out" 2>"$TMP/psk-a.err" || fail "--psk: exit $?"
+expect_eq "--psk on the command line" "$TMP/psk-a.out" "Hola Bea"
+expect_one_line "--psk on the command line" "$TMP/psk-a.err" \
+    '^hola-client: warning: --psk on the command line can be read by every local user .*--psk-file'
 rc=0
-timeout 20 "$CLIENT" -p rudp --secure --psk 0badc0de --dead-timeout 2000 -P "$PORT" \
-    -H 127.0.0.1 Ana >"$TMP/badpsk.out" 2>"$TMP/badpsk.err" || rc=$?
+HOLA_PSK=0badc0de0badc0de0badc0de0badc0de timeout 20 "$CLIENT" -p rudp --secure \
+    --dead-timeout 2000 -P "$PORT" -H 127.0.0.1 Ana >"$TMP/badpsk.out" 2>"$TMP/badpsk.err" || rc=$?
 [ "$rc" -eq 1 ] || fail "wrong PSK: exit $rc"
 [ -s "$TMP/badpsk.out" ] && fail "wrong PSK: a reply came"
 expect_one_line "wrong PSK" "$TMP/badpsk.err" \
     'no DTLS handshake within 2000 ms: is the server running with --secure and the same --psk\?$'
 stop_server "$PID"
 [ "$(counter psk dtls_bad_records)" -ge 1 ] || fail "wrong PSK: no dtls_bad_records"
-ok "PSK: the right key greets, a wrong one is refused and counted"
+HOLA_PSK=$KEY start_server upsk -p udp --secure
+timeout 20 "$CLIENT" -p udp --secure --psk-file "$TMP/psk.key" -P "$PORT" -H 127.0.0.1 Ana \
+    >"$TMP/upsk.out" 2>"$TMP/upsk-c.err" || fail "udp, key from a file: exit $?"
+expect_eq "udp, key from a file" "$TMP/upsk.out" "Hola Ana"
+stop_server "$PID"
+ok "PSK from a file, HOLA_PSK or --psk (with a warning): the right key greets, a wrong one is refused and counted"
+
+# 5b. Keys the programs refuse before anything is sent, each with one clear line: too
+#     short (saying the minimum and how to make a key), not hex, too long, a file that
+#     is missing, readable by others, too large or not a file, and two keys at once.
+refuse() { # refuse WHAT PATTERN [ENV=VALUE...] -- CLIENT ARGS...
+    local what=$1 pattern=$2 rc=0
+    shift 2
+    local envs=()
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    env "${envs[@]}" "$CLIENT" -p rudp --secure -P 9 "$@" Ana >/dev/null 2>"$TMP/refuse.err" || rc=$?
+    [ "$rc" -eq 2 ] || fail "$what: exit $rc, expected 2"
+    grep -Eq -- "$pattern" "$TMP/refuse.err" || { cat "$TMP/refuse.err" >&2; fail "$what: message"; }
+    echo "  $what: $(head -n1 "$TMP/refuse.err")"
+}
+short='the key is too short to be safe: at least 16 random bytes \(32 hex digits\) are needed, 1 given\. Make one with: head -c 32 /dev/urandom'
+refuse "--psk 2a" "^hola-client: --psk: $short" -- --psk 2a
+refuse "HOLA_PSK=2a" "^hola-client: HOLA_PSK: $short" HOLA_PSK=2a --
+rc=0
+"$SERVER" -p rudp --secure --psk 2a -P 0 2>"$TMP/srv-short.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -Eq -- "^hola-server: --psk: $short" "$TMP/srv-short.err" || fail "server --psk 2a"
+refuse "--psk odd digits" 'not a key in hex' -- --psk 0011223344556677889
+refuse "--psk 130 digits" 'the key has 130 hex digits; at most 128 \(64 bytes\)' -- --psk "$(printf 'ab%.0s' $(seq 65))"
+refuse "--psk-file missing" "--psk-file $TMP/nokey: No such file or directory" -- --psk-file "$TMP/nokey"
+(umask 077 && printf 'key: %s\n' "$KEY" >"$TMP/badhex.key")
+refuse "--psk-file not hex" "--psk-file $TMP/badhex.key: not a key in hex" -- --psk-file "$TMP/badhex.key"
+cp "$TMP/psk.key" "$TMP/open.key" && chmod 644 "$TMP/open.key"
+refuse "--psk-file mode 644" 'other users can read it \(mode 0644\); make it private with: chmod 600' \
+    -- --psk-file "$TMP/open.key"
+(umask 077 && head -c 5000 /dev/zero | tr '\0' 'a' >"$TMP/big.key")
+refuse "--psk-file 5000 bytes" '5000 bytes: too large for a key file \(at most 4096\)' -- --psk-file "$TMP/big.key"
+refuse "--psk-file a directory" 'not a regular file' -- --psk-file "$TMP"
+refuse "--psk and --psk-file" 'the key was given already \(--psk\)' -- --psk "$KEY" --psk-file "$TMP/psk.key"
+ok "bad keys refused, each with one clear line"
 
 # 6. A wrong fingerprint: refused by the client, which names the one it got.
 rc=0
@@ -176,7 +225,7 @@ rc=0
 [ "$rc" -eq 2 ] || fail "--secure with tcp: exit $rc"
 grep -q -- '--secure needs udp or rudp' "$TMP/o2.err" || fail "o2 message"
 rc=0
-"$SERVER" -p udp --psk 00 -P 0 2>"$TMP/o3.err" || rc=$?
+"$SERVER" -p udp --psk "$KEY" -P 0 2>"$TMP/o3.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q -- '--psk needs --secure' "$TMP/o3.err" || fail "--psk without --secure"
 stop_server "$UDP_PID"
 ok "option checks"

@@ -56,6 +56,21 @@ pair tcp "$1" "$2"
 grep -Eq '^Conectado a 127\.0\.0\.1:[0-9]+$' "$TMP/tcp-server.out" || fail "tcp server: no Conectado line"
 pair udp "$3" "$4"
 
+# The greeting's programs explain themselves and refuse a bad port (usage, exit 2).
+for p in "$1" "$2" "$3" "$4"; do
+    name=${p##*/}
+    "$p" --help | grep -q "^Uso: $name " || fail "$name --help"
+    case $name in
+        *server) args=(70000) ;;
+        *) args=(127.0.0.1 7x) ;;
+    esac
+    rc=0
+    "$p" "${args[@]}" >"$TMP/bad.out" 2>&1 || rc=$?
+    [ $rc -eq 2 ] && grep -q "^$name: puerto no válido: ${args[-1]} " "$TMP/bad.out" ||
+        fail "$name ${args[*]}: exit $rc, $(cat "$TMP/bad.out")"
+done
+echo "ok: the greeting's programs: --help, a bad port refused"
+
 names=("Julián Alcibar Zubillaga" "Yanina De Luna Ocampo" "Jacob Salinas Velázquez")
 greetings=$(printf 'Hola %s\n' "${names[@]}")
 

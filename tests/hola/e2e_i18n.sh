@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # e2e_i18n.sh: the programs speak Spanish under an es locale (--help, errors, the UDP
 # summary) through gettext and this build's catalog, English under C; the practice's
-# protocol lines ("Conectado a", "Hola <name>") are the same in both.
+# protocol lines ("Conectado a", "Hola <name>") are the same in both. hola-compare (the
+# third argument) too: its --help, errors and table in Spanish, its CSV unchanged.
 . "$(dirname "$0")/lib.sh"
 hola_init "$@"
+COMPARE=${3:?usage: $0 HOLA_SERVER HOLA_CLIENT HOLA_COMPARE}
 hola_es_env
 echo "Spanish environment: ${HOLA_ES[*]}"
 es() { env "${HOLA_ES[@]}" "$@"; }
@@ -62,3 +64,32 @@ for envs in "LANG=C LANGUAGE=" "LANG=C LANGUAGE=es" "LANG=C.UTF-8 LANGUAGE="; do
         '^hola-client: unknown option --bogus \(see hola-client --help\)$'
 done
 ok "C: --help and errors in English"
+
+# hola-compare: --help and errors in Spanish; the table's header and notes too, while the
+# rows keep the options' words (tcp, lockstep, none) and the CSV, which scripts read, its
+# English field names.
+es "$COMPARE" --help >"$TMP/chelp-es.out" || fail "hola-compare --help (es)"
+head -n 1 "$TMP/chelp-es.out" | grep -qx 'Uso: hola-compare \[OPCIÓN\]\.\.\.' ||
+    fail "hola-compare --help is not in Spanish"
+for want in '^Opciones:$' '^Estado de salida:$' '^Ejemplos:$' '--impair AJUSTE'; do
+    grep -q -- "$want" "$TMP/chelp-es.out" || fail "hola-compare --help (es) lacks /$want/"
+done
+grep -q -e '^Options:' -e 'show this help' "$TMP/chelp-es.out" &&
+    fail "English left in hola-compare's Spanish --help"
+rc=0
+es "$COMPARE" --impair los=10 >/dev/null 2>"$TMP/cbad.err" || rc=$?
+[ $rc -eq 2 ] || fail "hola-compare bad setting: exit status $rc, expected 2"
+expect_one_line "es: hola-compare bad setting" "$TMP/cbad.err" \
+    "^hola-compare: --impair 'los=10': clave desconocida 'los' .*\\(ver hola-compare --help\\)\$"
+es "$COMPARE" -q -n 3 --impair none --protos udp --lockstep >"$TMP/ctable.out" ||
+    fail "hola-compare table (es) exited with $?"
+head -n 1 "$TMP/ctable.out" | grep -q '^hola-compare: 3 nombres por corrida, en loopback' ||
+    fail "hola-compare's first line is not in Spanish: $(head -n 1 "$TMP/ctable.out")"
+sed -n 2p "$TMP/ctable.out" | grep -q '^protocolo  patrón  *degradación  entregados ' ||
+    fail "hola-compare's header is not in Spanish: $(sed -n 2p "$TMP/ctable.out")"
+grep -q '^udp  *lockstep  *none  *3/3 ' "$TMP/ctable.out" || fail "hola-compare's udp row"
+es "$COMPARE" -q -n 3 --impair none --protos udp --lockstep --csv >"$TMP/ctable.csv" ||
+    fail "hola-compare --csv (es) exited with $?"
+head -n 1 "$TMP/ctable.csv" | grep -q '^protocol,pattern,impairment,names,delivered,lost,' ||
+    fail "hola-compare's CSV header changed with the language: $(head -n 1 "$TMP/ctable.csv")"
+ok "es: hola-compare's --help, errors and table in Spanish, its CSV unchanged"

@@ -3,7 +3,8 @@
 # into a temporary directory (meson install --destdir), checks the layout, compiles
 # examples/echo_server.c, echo_client.c and engine_demo.c with nothing but
 # `pkg-config --cflags --libs rudp` (no path into this source tree), runs them against the
-# installed shared library, and checks that the library exports only rudp_* symbols.
+# installed shared library, checks that the library exports only rudp_* symbols, and
+# that OpenSSL is needed by the DTLS module alone (libdir/rudp/), on which --secure runs.
 # Usage: install.sh MESON BUILDDIR SOURCEDIR [SANITIZE]
 #   SANITIZE: the build's b_sanitize (a sanitized library needs its runtime in the program)
 set -u
@@ -46,7 +47,7 @@ done
 # The Spanish catalog and pages, when this build made a catalog (msgfmt was there). Under
 # --destdir the programs cannot find their localedir: HOLA_LOCALEDIR points them to it.
 if [ -f "$build/po/es/LC_MESSAGES/hola.mo" ]; then
-    for f in locale/es/LC_MESSAGES/hola.mo man/es/man1/hola-server.1 man/es/man1/hola-client.1; do
+    for f in locale/es/LC_MESSAGES/hola.mo man/es/man1/hola-server.1 man/es/man1/hola-client.1 man/es/man1/hola-compare.1; do
         [ -f "$root/share/$f" ] || fail "share/$f not installed"
     done
     if locale -a 2>/dev/null | grep -qix 'es_MX\.utf-\?8'; then es=(LANG=es_MX.UTF-8 LANGUAGE=)
@@ -60,6 +61,17 @@ fi
 soname=$(readelf -d "$libdir/librudp.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = librudp.so.0 ] || fail "soname is '$soname', not librudp.so.0"
 [ -e "$libdir/$soname" ] || fail "$soname not installed"
+# DTLS: its module beside the library, the only installed binary that needs OpenSSL.
+if [ -e "$build/src/rudp/dtls/rudp-dtls.so" ]; then
+    module=$libdir/rudp/rudp-dtls.so
+    [ -f "$module" ] || fail "the DTLS module is not installed as ${module#"$dest"}"
+    readelf -d "$module" | grep -q 'NEEDED.*\[libssl\.so' || fail "rudp-dtls.so does not need libssl"
+fi
+for f in "$libdir/$soname" "$root/bin/hola-server" "$root/bin/hola-client" "$root/bin/hola-compare"; do
+    if readelf -d "$f" | grep -Eq 'NEEDED.*\[lib(ssl|crypto)\.so'; then
+        fail "${f#"$dest"} needs OpenSSL (only rudp-dtls.so should)"
+    fi
+done
 echo "ok: layout under $prefix (soname $soname)"
 (cd "$root" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)
 
@@ -139,6 +151,28 @@ printf 'echo: uno\necho: dos\necho: tres\n3 of 3 messages echoed\n' | cmp -s - "
     fail "echo_client output: $(cat "$TMP/client.out")"
 wait "$spid" || fail "echo_server exited $?"
 echo "ok: echo_server and echo_client run on the installed library"
+
+# ---- --secure with the installed module (named outright: under --destdir the programs
+# cannot find their libdir)
+if [ -n "${module:-}" ]; then
+    psk=00112233445566778899aabbccddeeff
+    RUDP_DTLS_MODULE=$module timeout 30 "$root/bin/hola-server" -p udp --secure --psk "$psk" \
+        -P 0 --port-file "$TMP/sec.port" --count 1 >"$TMP/sec-server.out" 2>&1 &
+    spid=$!
+    pids+=("$spid")
+    for _ in $(seq 100); do
+        [ -s "$TMP/sec.port" ] && break
+        sleep 0.1
+    done
+    [ -s "$TMP/sec.port" ] || fail "installed hola-server --secure did not start: $(cat "$TMP/sec-server.out")"
+    RUDP_DTLS_MODULE=$module timeout 20 "$root/bin/hola-client" -p udp --secure --psk "$psk" \
+        -P "$(cat "$TMP/sec.port")" -H 127.0.0.1 ana >"$TMP/sec-client.out" 2>"$TMP/sec-client.err" ||
+        fail "installed hola-client --secure exited $?: $(cat "$TMP/sec-client.err")"
+    [ "$(cat "$TMP/sec-client.out")" = "Hola ana" ] ||
+        fail "installed hola-client --secure: $(cat "$TMP/sec-client.out")"
+    wait "$spid" || fail "installed hola-server --secure exited $?"
+    echo "ok: --secure runs on the installed DTLS module"
+fi
 
 # ---- the man pages are found by man from the installed tree
 if command -v man >/dev/null; then

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "plan.h"
 #include "proc.h"
 #include "record.h"
@@ -45,7 +46,7 @@ int hola_compare_lab_worker(struct hola_compare_opts *o, size_t si, const char *
     hola_compare_kernel(env.kernel, sizeof env.kernel);
     int rc = 1;
     if (env.server_addr == NULL || env.srv_prefix == NULL || env.cli_prefix == NULL) {
-        hola_err_set(&e, "--lab-worker runs only inside hola-lab (no HOLA_LAB_* variables)");
+        hola_err_set(&e, _("--lab-worker runs only inside hola-lab (no HOLA_LAB_* variables)"));
         goto out;
     }
     if (hola_compare_tmpdir_make(tmp, sizeof tmp, &e) != 0)
@@ -124,10 +125,10 @@ int hola_compare_lab_setting(const struct hola_compare_opts *o, int argc, char *
     int n = 0;
 
     if (argc > 400)
-        return hola_err_set(e, "too many arguments for --lab");
+        return hola_err_set(e, _("too many arguments for --lab"));
     if (hola_compare_join(out_path, sizeof out_path, tmp, "/lab.out") != 0 ||
         hola_compare_join(err_path, sizeof err_path, tmp, "/lab.err") != 0)
-        return hola_err_set(e, "the temporary directory's path is too long");
+        return hola_err_set(e, _("the temporary directory's path is too long"));
     unlink(out_path);
     av[n++] = (char *)o->lab_path;
     av[n++] = (char *)"-q";
@@ -185,18 +186,20 @@ int hola_compare_lab_setting(const struct hola_compare_opts *o, int argc, char *
         fclose(f);
     }
     if (hola_compare_interrupted())
-        return hola_err_set(e, "interrupted");
+        return hola_err_set(e, _("interrupted"));
     if (rc == 0)
         return 0;
     char why[512];
     last_line(err_path, why, sizeof why);
-    if (rc == 77)
-        return hola_err_set(e, "the lab cannot run on this machine: %s", why);
+    if (rc == 77) {
+        hola_err_set(e, _("the lab cannot run on this machine: %s"), why);
+        return HOLA_COMPARE_LAB_CANNOT;
+    }
     if (rc == -2)
-        return hola_err_set(e, "the lab for '%s' did not end within %lu s", o->settings[si].text,
+        return hola_err_set(e, _("the lab for '%s' did not end within %lu s"), o->settings[si].text,
                             bound_ms / 1000u);
-    return hola_err_set(e, "the lab for '%s' failed (status %d): %s", o->settings[si].text, rc,
+    return hola_err_set(e, _("the lab for '%s' failed (status %d): %s"), o->settings[si].text, rc,
                         worker_err[0] ? worker_err
                         : why[0]      ? why
-                                      : "no message");
+                                      : _("no message"));
 }

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
+
 #ifndef HOLA_SOURCE_DIR
 #define HOLA_SOURCE_DIR ""
 #endif
@@ -31,7 +33,7 @@ int hola_compare_locate(struct hola_compare_opts *o, struct hola_err *e)
     ssize_t n = readlink("/proc/self/exe", o->self, sizeof o->self - 1);
 
     if (n <= 0)
-        return hola_err_set(e, "cannot find my own executable (/proc/self/exe): %s",
+        return hola_err_set(e, _("cannot find my own executable (/proc/self/exe): %s"),
                             strerror(errno));
     o->self[n] = '\0';
     hola_compare_copy(dir, sizeof dir, o->self);
@@ -49,7 +51,7 @@ int hola_compare_locate(struct hola_compare_opts *o, struct hola_err *e)
                 hola_compare_join(o->client, sizeof o->client, bins[i], "/hola-client") == 0 &&
                 executable(o->server) && executable(o->client);
     if (!found)
-        return hola_err_set(e, "hola-server and hola-client not found in %s (use --bin-dir)",
+        return hola_err_set(e, _("hola-server and hola-client not found in %s (use --bin-dir)"),
                             bins[0]);
     /* Absolute paths: the lab's wrappers and the worker run from elsewhere. */
     char abs[PATH_MAX];
@@ -65,7 +67,7 @@ int hola_compare_locate(struct hola_compare_opts *o, struct hola_err *e)
     int nc = 0;
     if (o->lab_script != NULL) {
         if (!executable(o->lab_script))
-            return hola_err_set(e, "--lab-script %s: not an executable file", o->lab_script);
+            return hola_err_set(e, _("--lab-script %s: not an executable file"), o->lab_script);
         hola_compare_copy(o->lab_path, sizeof o->lab_path, o->lab_script);
         return 0;
     }
@@ -95,7 +97,7 @@ int hola_compare_locate(struct hola_compare_opts *o, struct hola_err *e)
     }
     o->lab_path[0] = '\0';
     return hola_err_set(e,
-                        "--lab: hola-lab not found (next to %s, in ../share/hola, on "
-                        "PATH...); use --lab-script PATH or HOLA_LAB=PATH",
+                        _("--lab: hola-lab not found (next to %s, in ../share/hola, on "
+                          "PATH...); use --lab-script PATH or HOLA_LAB=PATH"),
                         o->self);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "i18n.h"
 #include "lab.h"
 #include "locate.h"
 #include "opts.h"
@@ -29,114 +30,116 @@
 #define DEFAULT_RUN_TIMEOUT_S 120
 
 static const char usage_text[] =
-    "Usage: hola-compare [OPTION]...\n"
-    "Run the same names over TCP, UDP and rudp under the same impairment and print one\n"
-    "table to compare them: what arrived, what was lost, duplicated or reordered, how\n"
-    "many packets it took, how long, and the latency of each name.\n"
-    "\n"
-    "For every impairment setting (--impair), every pattern (lock-step: one name, then\n"
-    "its reply; pipelined: all names at once) and every protocol row (tcp, udp, rudp,\n"
-    "rudp-w1 = rudp --window 1, stop-and-wait; rudp-coalesce with --coalesce),\n"
-    "hola-compare starts a fresh hola-server on a kernel-chosen port and one hola-client\n"
-    "that sends names \"Nombre 1\"..\"Nombre N\", both with --stats, and reads their\n"
-    "counters. A progress line on standard error says which run is going on.\n"
-    "\n"
-    "Where the impairment comes from:\n"
-    "  --lab       inside scripts/hola-lab, one lab per setting: server 198.18.0.1 in the\n"
-    "              server namespace, client 198.18.0.2 in the client namespace. The\n"
-    "              kernel impairs both directions for every protocol (netem; without\n"
-    "              sch_netem, loss through nftables). A knob the kernel cannot apply\n"
-    "              (HOLA_LAB_UNAPPLIED: delay, dup, reorder, corrupt without netem) is\n"
-    "              given to udp and rudp as the programs' built-in impairment, on both\n"
-    "              programs, and the table marks that TCP did not get it (note a).\n"
-    "  (default)   loopback, 127.0.0.1: only the built-in impairment, for udp and rudp;\n"
-    "              TCP runs unimpaired and the table says so (note a).\n"
-    "\n";
+    N_("Usage: hola-compare [OPTION]...\n"
+       "Run the same names over TCP, UDP and rudp under the same impairment and print one\n"
+       "table to compare them: what arrived, what was lost, duplicated or reordered, how\n"
+       "many packets it took, how long, and the latency of each name.\n"
+       "\n"
+       "For every impairment setting (--impair), every pattern (lock-step: one name, then\n"
+       "its reply; pipelined: all names at once) and every protocol row (tcp, udp, rudp,\n"
+       "rudp-w1 = rudp --window 1, stop-and-wait; rudp-coalesce with --coalesce),\n"
+       "hola-compare starts a fresh hola-server on a kernel-chosen port and one hola-client\n"
+       "that sends names \"Nombre 1\"..\"Nombre N\", both with --stats, and reads their\n"
+       "counters. A progress line on standard error says which run is going on.\n"
+       "\n"
+       "Where the impairment comes from:\n"
+       "  --lab       inside scripts/hola-lab, one lab per setting: server 198.18.0.1 in the\n"
+       "              server namespace, client 198.18.0.2 in the client namespace. The\n"
+       "              kernel impairs both directions for every protocol (netem; without\n"
+       "              sch_netem, loss through nftables). A knob the kernel cannot apply\n"
+       "              (HOLA_LAB_UNAPPLIED: delay, dup, reorder, corrupt without netem) is\n"
+       "              given to udp and rudp as the programs' built-in impairment, on both\n"
+       "              programs, and the table marks that TCP did not get it (note a).\n"
+       "  (default)   loopback, 127.0.0.1: only the built-in impairment, for udp and rudp;\n"
+       "              TCP runs unimpaired and the table says so (note a).\n"
+       "\n");
 
+/* Printed with fputs: "19% of" is no printf directive. */
 static const char usage_options[] =
-    "Options:\n"
-    "  -n, --names N         names per run, 1..100000 (default 200)\n"
-    "  -i, --impair SPEC     an impairment setting; repeat for several (default: none,\n"
-    "                        then loss=10). SPEC is \"none\" or KEY=VALUE pairs joined by\n"
-    "                        commas: loss=PCT, delay=MS, jitter=MS, dup=PCT,\n"
-    "                        reorder=PCT (needs delay), corrupt=PCT, rate=KBIT. Each\n"
-    "                        applies to each direction, as in hola-lab and tc-netem:\n"
-    "                        loss=10 loses about 19% of round trips\n"
-    "      --sweep LIST      shorthand for one --impair loss=PCT per value of the\n"
-    "                        comma-separated LIST (0 is \"none\"): --sweep 0,5,10,20\n"
-    "  -l, --lockstep        only the lock-step pattern (default: both)\n"
-    "      --pipelined       only the pipelined pattern\n"
-    "      --protos LIST     rows to run, comma-separated, from tcp, udp, rudp, rudp-w1,\n"
-    "                        rudp-coalesce (default: tcp,udp,rudp,rudp-w1)\n"
-    "      --coalesce        add the rudp-coalesce row: rudp --coalesce, several names\n"
-    "                        (replies) per datagram\n"
-    "      --repeat K        run every row K times, 1..99 (default 1), the rows taking\n"
-    "                        turns, and report each row's median run by time with the\n"
-    "                        range of times; delivered is the fewest and lost, dup and\n"
-    "                        ooo the most of any run. The machine's noise then falls on\n"
-    "                        every protocol alike: quote medians and their ratios\n"
-    "      --window N        rudp's window for the rudp and rudp-coalesce rows (default:\n"
-    "                        hola's, 64)\n"
-    "      --lab             run inside scripts/hola-lab (see above); needs root or\n"
-    "                        unprivileged user namespaces, else exit status 77\n"
-    "      --lab-script PATH the hola-lab script (default: $HOLA_LAB, then hola-lab next\n"
-    "                        to this program, in ../share/hola/ or ../libexec/hola/ from\n"
-    "                        it, in the source tree it was built from, then on PATH)\n"
-    "      --bin-dir DIR     where hola-server and hola-client are (default: the\n"
-    "                        directory of this program, then the build's src/hola)\n"
-    "  -t, --timeout S       each run must end within S seconds, else it is stopped\n"
-    "                        (SIGTERM, then SIGKILL) and marked failed (default 120)\n"
-    "      --udp-wait MS     how long the udp client waits for replies after its last\n"
-    "                        send (per name in lock-step); default 100, or 50 + 4 x\n"
-    "                        (delay + jitter) when that is longer. Part of udp's time\n"
-    "      --seed N          seed of the built-in impairment (each run derives its own\n"
-    "                        from it; default: random, printed in --json)\n"
-    "      --csv             print CSV instead of the table (one header line)\n"
-    "      --json            print JSON instead of the table\n"
-    "      --svg FILE        also write an SVG chart: delivered % and completion time\n"
-    "                        (log scale) against each setting's loss, one line per\n"
-    "                        protocol (solid: lock-step, dashed: pipelined)\n"
-    "  -q, --quiet           no progress line\n"
-    "  -h, --help            show this help and exit\n"
-    "  -V, --version         show the version and exit\n"
-    "\n";
+    /* xgettext:no-c-format */
+    N_("Options:\n"
+       "  -n, --names N         names per run, 1..100000 (default 200)\n"
+       "  -i, --impair SPEC     an impairment setting; repeat for several (default: none,\n"
+       "                        then loss=10). SPEC is \"none\" or KEY=VALUE pairs joined by\n"
+       "                        commas: loss=PCT, delay=MS, jitter=MS, dup=PCT,\n"
+       "                        reorder=PCT (needs delay), corrupt=PCT, rate=KBIT. Each\n"
+       "                        applies to each direction, as in hola-lab and tc-netem:\n"
+       "                        loss=10 loses about 19% of round trips\n"
+       "      --sweep LIST      shorthand for one --impair loss=PCT per value of the\n"
+       "                        comma-separated LIST (0 is \"none\"): --sweep 0,5,10,20\n"
+       "  -l, --lockstep        only the lock-step pattern (default: both)\n"
+       "      --pipelined       only the pipelined pattern\n"
+       "      --protos LIST     rows to run, comma-separated, from tcp, udp, rudp, rudp-w1,\n"
+       "                        rudp-coalesce (default: tcp,udp,rudp,rudp-w1)\n"
+       "      --coalesce        add the rudp-coalesce row: rudp --coalesce, several names\n"
+       "                        (replies) per datagram\n"
+       "      --repeat K        run every row K times, 1..99 (default 1), the rows taking\n"
+       "                        turns, and report each row's median run by time with the\n"
+       "                        range of times; delivered is the fewest and lost, dup and\n"
+       "                        ooo the most of any run. The machine's noise then falls on\n"
+       "                        every protocol alike: quote medians and their ratios\n"
+       "      --window N        rudp's window for the rudp and rudp-coalesce rows (default:\n"
+       "                        hola's, 64)\n"
+       "      --lab             run inside scripts/hola-lab (see above); needs root or\n"
+       "                        unprivileged user namespaces, else exit status 77\n"
+       "      --lab-script PATH the hola-lab script (default: $HOLA_LAB, then hola-lab next\n"
+       "                        to this program, in ../share/hola/ or ../libexec/hola/ from\n"
+       "                        it, in the source tree it was built from, then on PATH)\n"
+       "      --bin-dir DIR     where hola-server and hola-client are (default: the\n"
+       "                        directory of this program, then the build's src/hola)\n"
+       "  -t, --timeout S       each run must end within S seconds, else it is stopped\n"
+       "                        (SIGTERM, then SIGKILL) and marked failed (default 120)\n"
+       "      --udp-wait MS     how long the udp client waits for replies after its last\n"
+       "                        send (per name in lock-step); default 100, or 50 + 4 x\n"
+       "                        (delay + jitter) when that is longer. Part of udp's time\n"
+       "      --seed N          seed of the built-in impairment (each run derives its own\n"
+       "                        from it; default: random, printed in --json)\n"
+       "      --csv             print CSV instead of the table (one header line)\n"
+       "      --json            print JSON instead of the table\n"
+       "      --svg FILE        also write an SVG chart: delivered % and completion time\n"
+       "                        (log scale) against each setting's loss, one line per\n"
+       "                        protocol (solid: lock-step, dashed: pipelined)\n"
+       "  -q, --quiet           no progress line\n"
+       "  -h, --help            show this help and exit\n"
+       "  -V, --version         show the version and exit\n"
+       "\n");
 
 static const char usage_tail[] =
-    "The columns: delivered (names answered, of N), lost, dup and ooo (replies the client\n"
-    "got twice or out of the order the names were sent: udp's; tcp and rudp must show\n"
-    "0), sent (datagrams both programs sent, for udp and rudp from their --stats, before\n"
-    "any built-in loss; TCP segments both ways from /proc/net/snmp: inside the lab each\n"
-    "namespace has its own counters, on loopback they are the host's and may include\n"
-    "other traffic, note b), retx (retransmissions both ways: rudp's from --stats, TCP's\n"
-    "RetransSegs; udp never retransmits), time (completion: from the client's start,\n"
-    "resolving and connecting or the handshake included, to its last reply, the\n"
-    "client's last_reply_us; the teardown after it is not counted. A run that lost\n"
-    "names is timed whole: udp's includes the --udp-wait), p50/p99 (per name: from\n"
-    "just before the send call that first hands it to the transport, send(), sendto()\n"
-    "or rudp_sock_send(), to reading its reply; the client's lat_p50_us and\n"
-    "lat_p99_us), note (a, b, c: see under the table; hs-retry: the time includes a\n"
-    "handshake retry, a SYN or SYN-ACK sent again for tcp, counted in the lab's\n"
-    "namespaces only, an INITIAL for rudp).\n"
-    "The table's first line says where it ran, the loss backend (netem or nftables in\n"
-    "the lab, built-in: the programs' own impairment, or none) and the kernel (uname -r);\n"
-    "CSV and JSON give them per row (backend, kernel, handshake_retry).\n"
-    "\n"
-    "Exit status:\n"
-    "  0    every run ended (udp may lose names: that is its result, not a failure)\n"
-    "  1    a run failed (listed under the table), or hola-compare could not go on\n"
-    "  2    a bad option\n"
-    "  77   --lab, and this machine cannot run the lab (the reason is printed)\n"
-    "  130  interrupted (SIGINT, SIGTERM): the programs and the lab are cleaned up\n"
-    "\n"
-    "Examples:\n"
-    "  hola-compare --names 100 --impair none --impair loss=30\n"
-    "  sudo hola-compare --lab --names 500 --lockstep --impair loss=10\n"
-    "  sudo hola-compare --lab --sweep 0,5,10,20 --svg loss.svg\n"
-    "  hola-compare --impair loss=10,delay=5,jitter=1 --csv > runs.csv\n";
+    N_("The columns: delivered (names answered, of N), lost, dup and ooo (replies the client\n"
+       "got twice or out of the order the names were sent: udp's; tcp and rudp must show\n"
+       "0), sent (datagrams both programs sent, for udp and rudp from their --stats, before\n"
+       "any built-in loss; TCP segments both ways from /proc/net/snmp: inside the lab each\n"
+       "namespace has its own counters, on loopback they are the host's and may include\n"
+       "other traffic, note b), retx (retransmissions both ways: rudp's from --stats, TCP's\n"
+       "RetransSegs; udp never retransmits), time (completion: from the client's start,\n"
+       "resolving and connecting or the handshake included, to its last reply, the\n"
+       "client's last_reply_us; the teardown after it is not counted. A run that lost\n"
+       "names is timed whole: udp's includes the --udp-wait), p50/p99 (per name: from\n"
+       "just before the send call that first hands it to the transport, send(), sendto()\n"
+       "or rudp_sock_send(), to reading its reply; the client's lat_p50_us and\n"
+       "lat_p99_us), note (a, b, c: see under the table; hs-retry: the time includes a\n"
+       "handshake retry, a SYN or SYN-ACK sent again for tcp, counted in the lab's\n"
+       "namespaces only, an INITIAL for rudp).\n"
+       "The table's first line says where it ran, the loss backend (netem or nftables in\n"
+       "the lab, built-in: the programs' own impairment, or none) and the kernel (uname -r);\n"
+       "CSV and JSON give them per row (backend, kernel, handshake_retry).\n"
+       "\n"
+       "Exit status:\n"
+       "  0    every run ended (udp may lose names: that is its result, not a failure)\n"
+       "  1    a run failed (listed under the table), or hola-compare could not go on\n"
+       "  2    a bad option\n"
+       "  77   --lab, and this machine cannot run the lab (the reason is printed)\n"
+       "  130  interrupted (SIGINT, SIGTERM): the programs and the lab are cleaned up\n"
+       "\n"
+       "Examples:\n"
+       "  hola-compare --names 100 --impair none --impair loss=30\n"
+       "  sudo hola-compare --lab --names 500 --lockstep --impair loss=10\n"
+       "  sudo hola-compare --lab --sweep 0,5,10,20 --svg loss.svg\n"
+       "  hola-compare --impair loss=10,delay=5,jitter=1 --csv > runs.csv\n");
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "hola-compare: %s (see hola-compare --help)\n", msg);
+    fprintf(stderr, _("hola-compare: %s (see hola-compare --help)\n"), msg);
     return 2;
 }
 
@@ -202,6 +205,7 @@ int main(int argc, char **argv)
     unsigned long v;
     int c;
 
+    hola_i18n_init();
     o.names = DEFAULT_NAMES;
     o.run_timeout_s = DEFAULT_RUN_TIMEOUT_S;
     o.repeat = 1;
@@ -273,16 +277,16 @@ int main(int argc, char **argv)
             break;
         case OPT_SVG:
             if (optarg[0] == '\0')
-                return usage_error("--svg: the file name is empty");
+                return usage_error(_("--svg: the file name is empty"));
             o.svg = optarg;
             break;
         case 'q':
             o.quiet = true;
             break;
         case 'h':
-            fputs(usage_text, stdout);
-            fputs(usage_options, stdout);
-            fputs(usage_tail, stdout);
+            fputs(_(usage_text), stdout);
+            fputs(_(usage_options), stdout);
+            fputs(_(usage_tail), stdout);
             return 0;
         case 'V':
             printf("hola-compare %s\n", HOLA_VERSION);
@@ -307,11 +311,11 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc)
-        return usage_error("unexpected argument (settings go in --impair)");
+        return usage_error(_("unexpected argument (settings go in --impair)"));
     if (o.csv && o.json)
-        return usage_error("--csv and --json: choose one");
+        return usage_error(_("--csv and --json: choose one"));
     if (only_lock && only_pipe)
-        return usage_error("--lockstep and --pipelined: leave both out to run both");
+        return usage_error(_("--lockstep and --pipelined: leave both out to run both"));
     o.patterns[HOLA_COMPARE_LOCKSTEP] = !only_pipe;
     o.patterns[HOLA_COMPARE_PIPELINED] = !only_lock;
     if (coalesce)
@@ -327,7 +331,7 @@ int main(int argc, char **argv)
 
     if (worker >= 0) {
         if (lab_out == NULL || (size_t)worker >= o.n_settings)
-            return usage_error("--lab-worker is internal to --lab");
+            return usage_error(_("--lab-worker is internal to --lab"));
         /* The worker finds the programs through --bin-dir, given by the outer side. */
         o.lab = false;
         if (hola_compare_locate(&o, &e) != 0) {
@@ -345,7 +349,7 @@ int main(int argc, char **argv)
         /* A bad path is reported now, not after minutes of runs. */
         FILE *f = fopen(o.svg, "w");
         if (f == NULL) {
-            fprintf(stderr, "hola-compare: --svg %s: %s\n", o.svg, strerror(errno));
+            fprintf(stderr, _("hola-compare: --svg %s: %s\n"), o.svg, strerror(errno));
             return 1;
         }
         fclose(f);
@@ -362,8 +366,7 @@ int main(int argc, char **argv)
     if (o.lab) {
         /* The worker writes progress on our standard error, through the lab. */
         for (size_t si = 0; si < o.n_settings && rc == 0; si++)
-            if (hola_compare_lab_setting(&o, argc, argv, si, tmp, res, &nres, &e) != 0)
-                rc = -1;
+            rc = hola_compare_lab_setting(&o, argc, argv, si, tmp, res, &nres, &e);
     } else {
         struct hola_compare_env env;
         memset(&env, 0, sizeof env);
@@ -385,7 +388,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hola-compare: %s\n", e.msg);
         if (hola_compare_interrupted())
             return 130;
-        return strncmp(e.msg, "the lab cannot run", 18) == 0 ? 77 : 1;
+        return rc == HOLA_COMPARE_LAB_CANNOT ? 77 : 1;
     }
 
     if (o.csv)
@@ -395,7 +398,7 @@ int main(int argc, char **argv)
     else
         hola_compare_print_table(&o, res, nres, stdout);
     if (fflush(stdout) != 0) {
-        fprintf(stderr, "hola-compare: standard output: %s\n", strerror(errno));
+        fprintf(stderr, _("hola-compare: standard output: %s\n"), strerror(errno));
         return 1;
     }
     if (o.svg != NULL && hola_compare_write_svg(&o, res, nres, o.svg, &e) != 0) {

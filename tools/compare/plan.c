@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "proc.h"
 #include "record.h"
 #include "run.h"
@@ -79,7 +80,7 @@ void hola_compare_tmpdir_remove(const char *dir)
         unlink(p);
     }
     if (rmdir(dir) != 0 && errno != ENOENT)
-        fprintf(stderr, "hola-compare: could not remove %s: %s\n", dir, strerror(errno));
+        fprintf(stderr, _("hola-compare: could not remove %s: %s\n"), dir, strerror(errno));
 }
 
 int hola_compare_names_write(const char *path, unsigned long n, struct hola_err *e)
@@ -116,7 +117,7 @@ int hola_compare_run_setting(const struct hola_compare_opts *o, const struct hol
                 r->pattern = p;
                 r->setting = (int)si;
                 if (hola_compare_interrupted())
-                    return hola_err_set(e, "interrupted");
+                    return hola_err_set(e, _("interrupted"));
                 progress(o, first + k, total, &o->settings[si], v, p);
                 if (hola_compare_run(o, env, &o->settings[si], v, p, r, e) != 0)
                     return -1;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "stats.h"
 
 #define KILL_GRACE_MS 2000u
@@ -74,7 +75,7 @@ pid_t hola_compare_spawn(char *const argv[], const char *in, const char *out, co
         /* The parent's handlers are reset by exec; its ignored signals are not. */
         signal(SIGPIPE, SIG_DFL);
         execv(argv[0], argv);
-        dprintf(2, "hola-compare: cannot run %s: %s\n", argv[0], strerror(errno));
+        dprintf(2, _("hola-compare: cannot run %s: %s\n"), argv[0], strerror(errno));
         _exit(127);
     }
     int saved = errno;

@@ -1,5 +1,8 @@
 /* report.c: hola-compare's outputs: the table for a projector, CSV and JSON for scripts,
- * and a hand-written SVG (delivered % and completion time against loss). */
+ * and a hand-written SVG (delivered % and completion time against loss). The table and
+ * the chart speak the user's language; the rows' names (tcp, lockstep, loss=10) stay as
+ * the options write them. CSV and JSON never change with the language: scripts read
+ * those. */
 #include "report.h"
 
 #include <errno.h>
@@ -7,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "i18n.h"
 
 static const char *const counters_names[] = { "program", "netns", "host" };
 
@@ -47,8 +52,9 @@ static void cell(FILE *f, const char *s, int w, bool left)
 
 enum { COLS = 13 };
 static const char *const heads[COLS] = {
-    "protocol", "pattern", "impairment", "delivered", "lost",     "dup",  "ooo",
-    "sent",     "retx",    "time",       "p50/name",  "p99/name", "note",
+    N_("protocol"), N_("pattern"),  N_("impairment"), N_("delivered"), N_("lost"),
+    N_("dup"),      N_("ooo"),      N_("sent"),       N_("retx"),      N_("time"),
+    N_("p50/name"), N_("p99/name"), N_("note"),
 };
 static const bool left_col[COLS] = { true,  true,  true,  false, false, false, false,
                                      false, false, false, false, false, true };
@@ -62,7 +68,7 @@ static void row_cells(const struct hola_compare_opts *o, const struct hola_compa
     for (int i = 3; i < COLS; i++)
         c[i][0] = '\0';
     if (!r->done) {
-        snprintf(c[3], 64, "not run");
+        snprintf(c[3], 64, "%s", _("not run"));
         return;
     }
     snprintf(c[3], 64, "%llu/%lu", r->delivered, o->names);
@@ -89,7 +95,7 @@ static void row_cells(const struct hola_compare_opts *o, const struct hola_compa
     fmt_us(r->p99_us, c[11], 64);
     size_t l = 0;
     if (r->failed)
-        l += (size_t)snprintf(c[12] + l, 64 - l, "FAILED ");
+        l += (size_t)snprintf(c[12] + l, 64 - l, "%s ", _("FAILED"));
     if (r->unimpaired[0])
         l += (size_t)snprintf(c[12] + l, 64 - l, "a ");
     if (r->counters == HOLA_COMPARE_CNT_HOST)
@@ -134,13 +140,14 @@ static void print_origin(const struct hola_compare_opts *o, const struct hola_co
     }
     if (kernel[0] == '\0')
         hola_compare_kernel(kernel, sizeof kernel);
-    fprintf(f, "hola-compare: %lu names per run, %s; loss backend: %s%s; kernel %s\n", o->names,
-            o->lab ? "inside hola-lab (server 198.18.0.1, client 198.18.0.2)"
-                   : "on loopback (127.0.0.1)",
+    /* The backends are named as CSV and JSON name them. */
+    fprintf(f, _("hola-compare: %lu names per run, %s; loss backend: %s%s; kernel %s\n"), o->names,
+            o->lab ? _("inside hola-lab (server 198.18.0.1, client 198.18.0.2)")
+                   : _("on loopback (127.0.0.1)"),
             backends[0] ? backends
             : builtin   ? "built-in"
-                        : "none (no impairment)",
-            builtin && backends[0] ? " + built-in (note c)" : "", kernel);
+                        : _("none (no impairment)"),
+            builtin && backends[0] ? _(" + built-in (note c)") : "", kernel);
 }
 
 void hola_compare_print_table(const struct hola_compare_opts *o,
@@ -152,7 +159,7 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
     bool note_a = false, note_b = false, note_c = false, note_hs = false;
 
     for (int i = 0; i < COLS; i++)
-        w[i] = width(heads[i]);
+        w[i] = width(_(heads[i]));
     for (size_t k = 0; k < n; k++) {
         row_cells(o, &r[k], cells[k]);
         for (int i = 0; i < COLS; i++)
@@ -165,10 +172,10 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
     }
     print_origin(o, r, n, f);
     for (int i = 0; i + 1 < COLS; i++) {
-        cell(f, heads[i], w[i], left_col[i]);
+        cell(f, _(heads[i]), w[i], left_col[i]);
         fputs("  ", f);
     }
-    fprintf(f, "%s\n", heads[COLS - 1]);
+    fprintf(f, "%s\n", _(heads[COLS - 1]));
     for (size_t k = 0; k < n; k++) {
         /* A blank line between impairment settings and patterns: groups to compare. */
         if (k > 0 && (r[k].setting != r[k - 1].setting || r[k].pattern != r[k - 1].pattern))
@@ -196,22 +203,23 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
         line[l] = '\0';
         fprintf(f, "%s\n", line);
     }
-    fputs("\ndelivered: names answered; dup, ooo: replies the client got twice or out of "
-          "order;\nsent: datagrams (udp, rudp: both programs, before any built-in loss) or "
-          "TCP segments\n(both directions, kernel counters); retx: retransmissions; time: "
-          "from the client's start\n(resolving, connecting) to its last reply, or its whole "
-          "run when names got no reply;\np50/p99: per name, from just before the send call "
-          "that hands it to the transport\n(send, sendto, rudp_sock_send) to reading its "
-          "reply.\n",
+    fputc('\n', f);
+    fputs(_("delivered: names answered; dup, ooo: replies the client got twice or out of "
+            "order;\nsent: datagrams (udp, rudp: both programs, before any built-in loss) or "
+            "TCP segments\n(both directions, kernel counters); retx: retransmissions; time: "
+            "from the client's start\n(resolving, connecting) to its last reply, or its whole "
+            "run when names got no reply;\np50/p99: per name, from just before the send call "
+            "that hands it to the transport\n(send, sendto, rudp_sock_send) to reading its "
+            "reply.\n"),
           f);
     if (o->repeat > 1)
         fprintf(f,
-                "Each row: the median of %lu runs by time (range in brackets), taken in turns "
-                "with the\nother rows; delivered is the fewest, lost, dup and ooo the most of "
-                "any run.\n",
+                _("Each row: the median of %lu runs by time (range in brackets), taken in turns "
+                  "with the\nother rows; delivered is the fewest, lost, dup and ooo the most of "
+                  "any run.\n"),
                 o->repeat);
     if (note_a) {
-        fputs("a: TCP did not get these knobs: ", f);
+        fputs(_("a: TCP did not get these knobs: "), f);
         const char *sep = "";
         for (size_t k = 0; k < n; k++) {
             if (!r[k].done || !r[k].unimpaired[0])
@@ -224,30 +232,30 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
                 sep = "; ";
             }
         }
-        fputs(o->lab ? " (this kernel cannot apply them; udp and rudp applied them "
-                       "themselves)\n"
-                     : " (on loopback only udp and rudp impair their own datagrams; use "
-                       "--lab for kernel-level loss)\n",
+        fputs(o->lab ? _(" (this kernel cannot apply them; udp and rudp applied them "
+                         "themselves)\n")
+                     : _(" (on loopback only udp and rudp impair their own datagrams; use "
+                         "--lab for kernel-level loss)\n"),
               f);
     }
     if (note_b)
-        fputs("b: TCP's counts are the whole host's (/proc/net/snmp on loopback): other "
-              "traffic is included\n",
+        fputs(_("b: TCP's counts are the whole host's (/proc/net/snmp on loopback): other "
+                "traffic is included\n"),
               f);
     if (note_c)
-        fputs("c: udp and rudp applied the knobs of note a themselves (built-in "
-              "impairment, both programs)\n",
+        fputs(_("c: udp and rudp applied the knobs of note a themselves (built-in "
+                "impairment, both programs)\n"),
               f);
     if (note_hs)
-        fputs("hs-retry: the time includes a handshake retry: tcp sent a SYN or SYN-ACK "
-              "again (TCPSynRetrans\nof the lab's namespaces; 1 s the first wait), rudp's "
-              "client an INITIAL (handshake_retries:\na lost INITIAL, RETRY or ACCEPT, 250 ms "
-              "the first wait, or a server slower than the timer);\nk/n: k of the n runs had "
-              "one, in brackets when the median run shown did not\n",
+        fputs(_("hs-retry: the time includes a handshake retry: tcp sent a SYN or SYN-ACK "
+                "again (TCPSynRetrans\nof the lab's namespaces; 1 s the first wait), rudp's "
+                "client an INITIAL (handshake_retries:\na lost INITIAL, RETRY or ACCEPT, 250 ms "
+                "the first wait, or a server slower than the timer);\nk/n: k of the n runs had "
+                "one, in brackets when the median run shown did not\n"),
               f);
     for (size_t k = 0; k < n; k++)
         if (r[k].done && r[k].failed)
-            fprintf(f, "FAILED %s %s %s: %s\n", hola_compare_variant_names[r[k].variant],
+            fprintf(f, _("FAILED %s %s %s: %s\n"), hola_compare_variant_names[r[k].variant],
                     hola_compare_pattern_names[r[k].pattern], o->settings[r[k].setting].text,
                     r[k].error);
 }
@@ -371,7 +379,7 @@ int hola_compare_write_svg(const struct hola_compare_opts *o, const struct hola_
 {
     FILE *f = fopen(path, "w");
     if (f == NULL)
-        return hola_err_set(e, "--svg %s: %s", path, strerror(errno));
+        return hola_err_set(e, _("--svg %s: %s"), path, strerror(errno));
 
     double xmax = 0, tmin = 1e18, tmax = 0;
     for (size_t k = 0; k < n; k++) {
@@ -408,7 +416,8 @@ int hola_compare_write_svg(const struct hola_compare_opts *o, const struct hola_
         double x0 = ML + panel * (ML + PW + 20), y0 = MT;
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">%s</text>\n",
                 x0, y0 - 20,
-                panel == 0 ? "Delivered (% of names)" : "Completion time (ms, log scale)");
+                panel == 0 ? /* xgettext:no-c-format */ _("Delivered (% of names)")
+                           : _("Completion time (ms, log scale)"));
         fprintf(f,
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                 "stroke=\"#444\"/>\n",
@@ -439,8 +448,8 @@ int hola_compare_write_svg(const struct hola_compare_opts *o, const struct hola_
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", x,
                     y0 + PH + 16, o->settings[s].loss_pct);
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">loss each way (%%)</text>\n",
-                x0 + PW / 2, y0 + PH + 34);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x0 + PW / 2,
+                y0 + PH + 34, _("loss each way (%)"));
         /* One line per protocol and pattern, points sorted by loss. */
         for (int v = 0; v < HOLA_COMPARE_VARIANTS; v++) {
             for (int p = 0; p < HOLA_COMPARE_PATTERNS; p++) {
@@ -488,10 +497,10 @@ int hola_compare_write_svg(const struct hola_compare_opts *o, const struct hola_
                 ly + 22.0 * row + 4, hola_compare_variant_names[v]);
         row++;
     }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">solid: lockstep; dashed: pipelined</text>\n", ML + 220,
-            ly + 4);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", ML + 220, ly + 4,
+            _("solid: lockstep; dashed: pipelined"));
     fputs("</svg>\n", f);
     if (fclose(f) != 0)
-        return hola_err_set(e, "--svg %s: %s", path, strerror(errno));
+        return hola_err_set(e, _("--svg %s: %s"), path, strerror(errno));
     return 0;
 }

@@ -7,6 +7,7 @@
  * lab namespace, or the host's on loopback). */
 #include "run.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "proc.h"
 #include "stats.h"
 
@@ -24,6 +26,27 @@
 #define MAX_ARGS 64
 
 /* ---------------------------------------------------------------- parsing */
+
+/* hola-client's notice that it impairs its own datagrams ("hola-client: impairing
+ * outgoing datagrams, seed N"), in English or in the language it speaks, which is ours
+ * (the same catalog): not an error, so never the line that explains a failure. */
+static bool impair_notice(const char *line)
+{
+    static const char prog[] = "hola-client";
+    const char *fmt[2] = { "%s: impairing outgoing datagrams, seed %" PRIu64 "\n",
+                           _("%s: impairing outgoing datagrams, seed %" PRIu64 "\n") };
+
+    if (strncmp(line, prog, sizeof prog - 1) != 0)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        /* The text between the program's name and the seed. */
+        const char *mid = fmt[i] + 2;
+        size_t n = strcspn(mid, "%");
+        if (strncmp(fmt[i], "%s", 2) == 0 && n > 0 && strncmp(line + sizeof prog - 1, mid, n) == 0)
+            return true;
+    }
+    return false;
+}
 
 /* The last line of path starting with {"proto": the program's --stats. */
 static int read_stats_line(const char *path, char *out, size_t cap, char *last, size_t lcap)
@@ -42,8 +65,7 @@ static int read_stats_line(const char *path, char *out, size_t cap, char *last, 
         if (strncmp(line, "{\"proto\":", 9) == 0) {
             hola_compare_copy(out, cap, line);
             found = 1;
-        } else if (last != NULL && line[0] != '\0' &&
-                   strncmp(line, "hola-client: impairing", 22) != 0) {
+        } else if (last != NULL && line[0] != '\0' && !impair_notice(line)) {
             hola_compare_copy(last, lcap, line);
         }
     }
@@ -289,7 +311,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
     if (hola_compare_join(port_file, sizeof port_file, env->tmpdir, "/port") != 0 ||
         hola_compare_join(srv_err, sizeof srv_err, env->tmpdir, "/server.err") != 0 ||
         hola_compare_join(cli_err, sizeof cli_err, env->tmpdir, "/client.err") != 0)
-        return hola_err_set(e, "the temporary directory's path is too long");
+        return hola_err_set(e, _("the temporary directory's path is too long"));
     unlink(port_file);
 
     /* The server. */
@@ -383,15 +405,15 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
             char last[256];
             char dummy[8];
             read_stats_line(srv_err, dummy, sizeof dummy, last, sizeof last);
-            return hola_err_set(e, "hola-server (%s) exited before listening: %s", proto,
-                                last[0] ? last : "no message");
+            return hola_err_set(e, _("hola-server (%s) exited before listening: %s"), proto,
+                                last[0] ? last : _("no message"));
         }
         if (hola_compare_interrupted() || hola_stats_now_us() >= deadline) {
             bool intr = hola_compare_interrupted();
             stop_server(spid);
             if (intr)
-                return hola_err_set(e, "interrupted");
-            return hola_err_set(e, "hola-server (%s) did not listen within %u s", proto,
+                return hola_err_set(e, _("interrupted"));
+            return hola_err_set(e, _("hola-server (%s) did not listen within %u s"), proto,
                                 START_TIMEOUT_MS / 1000u);
         }
         hola_compare_sleep_ms(2);
@@ -414,7 +436,7 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
             memset(&after[1], 0, sizeof after[1]);
     }
     if (hola_compare_interrupted())
-        return hola_err_set(e, "interrupted");
+        return hola_err_set(e, _("interrupted"));
 
     char cst[8192], sst[8192], last[512];
     bool have_c = read_stats_line(cli_err, cst, sizeof cst, last, sizeof last);
@@ -422,18 +444,18 @@ int hola_compare_run(const struct hola_compare_opts *o, const struct hola_compar
     r->done = true;
     if (crc == -2) {
         r->failed = true;
-        snprintf(r->error, sizeof r->error, "no end within --timeout %lu s", o->run_timeout_s);
+        snprintf(r->error, sizeof r->error, _("no end within --timeout %lu s"), o->run_timeout_s);
     } else if (crc != 0 && !(variant == HOLA_COMPARE_UDP && crc == 3)) {
         r->failed = true;
         if (last[0] != '\0')
             hola_compare_copy(r->error, sizeof r->error, last);
         else
-            snprintf(r->error, sizeof r->error, "hola-client exited with status %d", crc);
+            snprintf(r->error, sizeof r->error, _("hola-client exited with status %d"), crc);
     }
     if (!have_c) {
         r->failed = true;
         if (r->error[0] == '\0')
-            snprintf(r->error, sizeof r->error, "hola-client printed no --stats");
+            snprintf(r->error, sizeof r->error, "%s", _("hola-client printed no --stats"));
         r->lost = o->names;
         return 0;
     }

@@ -9,16 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_num(const char *key, const char *val, double max, bool integer, struct hola_err *e)
+#include "i18n.h"
+
+/* A value as typed: a number from 0 to max, whole when it must be; no more than 15
+ * characters, so it fits a setting's field. */
+static bool num_ok(const char *val, double max, bool integer)
 {
     char *end;
     errno = 0;
     double d = strtod(val, &end);
-    if (val[0] == '\0' || *end != '\0' || errno != 0 || !(d >= 0) || d > max ||
-        (integer && d != floor(d)))
-        return hola_err_set(e, "--impair: %s=%s: expected %s 0..%g", key, val,
-                            integer ? "a whole number" : "a number", max);
-    return 0;
+    return val[0] != '\0' && strlen(val) < 16 && *end == '\0' && errno == 0 && d >= 0 && d <= max &&
+           !(integer && d != floor(d));
 }
 
 static int parse_setting(const char *spec, struct hola_compare_setting *s, struct hola_err *e)
@@ -38,7 +39,7 @@ static int parse_setting(const char *spec, struct hola_compare_setting *s, struc
 
     memset(s, 0, sizeof *s);
     if (strlen(spec) >= sizeof buf)
-        return hola_err_set(e, "--impair '%s': too long", spec);
+        return hola_err_set(e, _("--impair '%s': too long"), spec);
     if (strcmp(spec, "none") == 0 || spec[0] == '\0') {
         snprintf(s->text, sizeof s->text, "none");
         return 0;
@@ -49,8 +50,8 @@ static int parse_setting(const char *spec, struct hola_compare_setting *s, struc
         char *eq = strchr(tok, '=');
         if (eq == NULL)
             return hola_err_set(e,
-                                "--impair '%s': '%s' is not KEY=VALUE (keys: loss, delay, "
-                                "jitter, dup, reorder, corrupt, rate)",
+                                _("--impair '%s': '%s' is not KEY=VALUE (keys: loss, delay, "
+                                  "jitter, dup, reorder, corrupt, rate)"),
                                 spec, tok);
         *eq = '\0';
         size_t i;
@@ -59,21 +60,25 @@ static int parse_setting(const char *spec, struct hola_compare_setting *s, struc
                 break;
         if (i == sizeof keys / sizeof keys[0])
             return hola_err_set(e,
-                                "--impair '%s': unknown key '%s' (keys: loss, delay, "
-                                "jitter, dup, reorder, corrupt, rate)",
+                                _("--impair '%s': unknown key '%s' (keys: loss, delay, "
+                                  "jitter, dup, reorder, corrupt, rate)"),
                                 spec, tok);
-        if (strlen(eq + 1) >= 16 || check_num(tok, eq + 1, keys[i].max, keys[i].integer, e) != 0)
-            return hola_err_set(e, "--impair '%s': %s=%s: expected %s 0..%g", spec, tok, eq + 1,
-                                keys[i].integer ? "a whole number" : "a number", keys[i].max);
+        if (!num_ok(eq + 1, keys[i].max, keys[i].integer))
+            return hola_err_set(e,
+                                keys[i].integer ? _("--impair '%s': %s=%s: expected a whole "
+                                                    "number 0..%g")
+                                                : _("--impair '%s': %s=%s: expected a number "
+                                                    "0..%g"),
+                                spec, tok, eq + 1, keys[i].max);
         snprintf(keys[i].dst, 16, "%s", eq + 1);
     }
     if (s->reorder[0] && !s->delay[0])
         return hola_err_set(e,
-                            "--impair '%s': reorder needs delay (a reordered packet "
-                            "overtakes delayed ones)",
+                            _("--impair '%s': reorder needs delay (a reordered packet "
+                              "overtakes delayed ones)"),
                             spec);
     if (s->jitter[0] && !s->delay[0])
-        return hola_err_set(e, "--impair '%s': jitter needs delay", spec);
+        return hola_err_set(e, _("--impair '%s': jitter needs delay"), spec);
     /* A zero knob is no knob: loss=0 is "none". */
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (keys[i].dst[0] && strtod(keys[i].dst, NULL) == 0)
@@ -92,7 +97,7 @@ static int parse_setting(const char *spec, struct hola_compare_setting *s, struc
 int hola_compare_settings_add(struct hola_compare_opts *o, const char *spec, struct hola_err *e)
 {
     if (o->n_settings >= HOLA_COMPARE_MAX_SETTINGS)
-        return hola_err_set(e, "at most %d impairment settings", HOLA_COMPARE_MAX_SETTINGS);
+        return hola_err_set(e, _("at most %d impairment settings"), HOLA_COMPARE_MAX_SETTINGS);
     if (parse_setting(spec, &o->settings[o->n_settings], e) != 0)
         return -1;
     o->n_settings++;
@@ -125,8 +130,8 @@ int hola_compare_settings_protos(struct hola_compare_opts *o, const char *list, 
                 break;
         if (v == HOLA_COMPARE_VARIANTS)
             return hola_err_set(e,
-                                "--protos: unknown row '%s' (tcp, udp, rudp, rudp-w1, "
-                                "rudp-coalesce)",
+                                _("--protos: unknown row '%s' (tcp, udp, rudp, rudp-w1, "
+                                  "rudp-coalesce)"),
                                 tok);
         o->variants[v] = true;
     }

@@ -40,6 +40,8 @@ const char *rudp_strerror(int code)
         return "bad or unresolvable address";
     case RUDP_EUNREACH:
         return "peer not reachable";
+    case RUDP_ENOTSUP:
+        return "not supported (DTLS module or OpenSSL missing)";
     }
     return "unknown error";
 }

@@ -14,13 +14,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "core/bytes.h"
 #include "dtls_internal.h"
 #include "rudp/error.h"
-#include "rudp/random.h"
 
 static const char ciphers_cert[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
                                    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -237,8 +237,13 @@ int dtls_ctx_setup(rudp_dtls_t *d, const rudp_dtls_config_t *cfg, char *err, siz
     if (SSL_CTX_set_cipher_list(d->ctx, psk ? ciphers_psk : ciphers_cert) != 1)
         return ctx_error(err, cap, "DTLS cipher list", NULL);
     if (psk) {
-        if (cfg->psk_len < 1 || cfg->psk_len > sizeof d->psk) {
-            snprintf(err, cap, "the pre-shared key must be 1 to 64 bytes");
+        /* A short key falls to an offline search from one recorded handshake (see
+         * RUDP_DTLS_PSK_MIN). */
+        _Static_assert(sizeof d->psk == RUDP_DTLS_PSK_MAX, "the key fits");
+        if (cfg->psk_len < RUDP_DTLS_PSK_MIN || cfg->psk_len > RUDP_DTLS_PSK_MAX) {
+            snprintf(err, cap, "the pre-shared key must be %u to %u bytes (%u to %u hex digits)",
+                     RUDP_DTLS_PSK_MIN, RUDP_DTLS_PSK_MAX, 2 * RUDP_DTLS_PSK_MIN,
+                     2 * RUDP_DTLS_PSK_MAX);
             return RUDP_EINVAL;
         }
         memcpy(d->psk, cfg->psk, cfg->psk_len);
@@ -333,6 +338,11 @@ static int w_cert(FILE *f, void *x)
     return PEM_write_X509(f, x);
 }
 
+int dtls_random(void *buf, size_t n)
+{
+    return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1 ? 0 : RUDP_ESYS;
+}
+
 int rudp_dtls_make_selfsigned(const char *cert_path, const char *key_path, const char *cn,
                               char *err, size_t cap)
 {
@@ -344,7 +354,7 @@ int rudp_dtls_make_selfsigned(const char *cert_path, const char *key_path, const
         snprintf(err, cap, "cannot make a key pair");
         goto out;
     }
-    if (rudp_random_bytes(&serial, sizeof serial) != 0)
+    if (dtls_random(&serial, sizeof serial) != 0)
         serial = (uint64_t)getpid();
     serial = (serial >> 1) | 1u; /* positive, nonzero */
     X509_NAME *name = X509_get_subject_name(x);

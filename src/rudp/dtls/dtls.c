@@ -44,7 +44,6 @@
 #include "core/bytes.h"
 #include "dtls_internal.h"
 #include "rudp/error.h"
-#include "rudp/random.h"
 
 /* ---- addresses, table, heap ------------------------------------------------------ */
 
@@ -712,13 +711,13 @@ int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg,
         else
             rudp_idtab_init(&d->table, d->slots, size);
         if (!rc)
-            rc = rudp_random_bytes(d->secret, sizeof d->secret);
+            rc = dtls_random(d->secret, sizeof d->secret);
         if (!rc)
-            rc = rudp_random_bytes(d->hkey, sizeof d->hkey);
+            rc = dtls_random(d->hkey, sizeof d->hkey);
         if (!rc && rate) {
             uint8_t k[RUDP_COOKIE_KEY_SIZE];
             d->rate = malloc(sizeof *d->rate);
-            rc = d->rate ? rudp_random_bytes(k, sizeof k) : RUDP_ENOMEM;
+            rc = d->rate ? dtls_random(k, sizeof k) : RUDP_ENOMEM;
             if (!rc)
                 rc = rudp_ratelimit_init(d->rate, k, rate, burst ? burst : 2 * rate);
         }

@@ -103,6 +103,10 @@ struct rudp_dtls {
 /* context.c: sets up d->ctx for cfg (ciphers, credentials, cookie and verify
  * callbacks). Returns 0 or -1 with err set. */
 int dtls_ctx_setup(rudp_dtls_t *d, const rudp_dtls_config_t *cfg, char *err, size_t cap);
+/* context.c: n random bytes from OpenSSL's generator (seeded by the kernel's). Not
+ * rudp_random_bytes(): this module is loaded into programs linked statically against
+ * librudp too, whose symbols it cannot see. Returns 0 or RUDP_ESYS. */
+int dtls_random(void *buf, size_t n);
 /* context.c: the BIO method of the sessions' datagram BIOs, or NULL. */
 BIO_METHOD *dtls_bio_method(void);
 

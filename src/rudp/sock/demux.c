@@ -16,10 +16,16 @@
  *    the engine's ACK then leave in one datagram. A closed connection leaves the table
  *    when its CLOSED event is queued and is freed at the call after its delivery.
  *  - Client: a connected UDP socket, so the kernel filters other senders and reports
- *    ICMP port unreachable as ECONNREFUSED. During the handshake that ends the
- *    connection with RUDP_EUNREACH ("server not reachable"). Once established it is
- *    ignored (counted in send_errors): a server that restarts or dies must be judged by
- *    the engine's dead-peer limit (RUDP_ETIMEDOUT), and an ICMP error can be forged. */
+ *    ICMP errors quoting our datagrams (ECONNREFUSED, EHOSTUNREACH, ...; platform.c).
+ *    Every one is counted (icmp_errors) and none is fatal by itself: an ICMP error can
+ *    be forged by anyone who guesses the 5-tuple (RFC 5927), and a server that
+ *    restarts or dies is judged by the engine's dead-peer limit (RUDP_ETIMEDOUT). One
+ *    exception: port unreachable during the handshake, before any datagram came from
+ *    the server, ends it with RUDP_EUNREACH ("server not reachable") at once, as
+ *    TCP's RST would, rather than after the handshake's retries. A forger can only
+ *    abort a handshake in that window, which it could as well by dropping packets;
+ *    once the server has answered (a RETRY, say), it is alive and the error is
+ *    ignored. */
 #include "demux.h"
 
 #include <stdio.h>
@@ -214,7 +220,7 @@ void settle(struct rudp_sock *s, struct entry *e, int got_input)
             told = 1;
         }
     }
-    uint64_t now = plat_now_us();
+    uint64_t now = s->now;
     if (told && st != RUDP_STATE_CLOSED && !e->unreach) {
         /* The application answers after this step: its reply and the engine's ACK
          * leave together at the next one. */
@@ -372,7 +378,7 @@ int rx_all(struct rudp_sock *s)
         int n = plat_rx_batch(s);
         if (n <= 0)
             return n;
-        uint64_t now = plat_now_us();
+        uint64_t now = s->now; /* the wake-up's reading (sock.c) */
         const size_t max = s->dtls ? WIRE_MAX : RUDP_MAX_DATAGRAM;
         for (int i = 0; i < n; i++) {
             const struct plat_rx *r = s->rx;
@@ -410,8 +416,8 @@ void on_refused(struct rudp_sock *s)
     struct entry *e = s->client;
     if (!e)
         return;
-    if (rudp_conn_state(e->conn) != RUDP_STATE_HANDSHAKE)
-        return; /* counted in send_errors; the dead-peer limit decides (see the top) */
+    if (rudp_conn_state(e->conn) != RUDP_STATE_HANDSHAKE || s->st.datagrams_in > 0)
+        return; /* counted in icmp_errors; the dead-peer limit decides (see the top) */
     e->unreach = 1;
     rudp_conn_fail(e->conn, RUDP_EUNREACH, plat_now_us());
     settle(s, e, 0);

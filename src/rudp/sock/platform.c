@@ -331,6 +331,45 @@ int plat_local_port(int fd)
     return ntohs(a.u.sa.sa_family == AF_INET ? a.u.in.sin_port : a.u.in6.sin6_port);
 }
 
+/* ---- errors ------------------------------------------------------------------------- */
+
+/* The errors Linux maps ICMP destination unreachable, time exceeded and parameter
+ * problem to (icmp_err_convert, icmpv6_err_convert; RFC 1122 4.1.3.3 says UDP passes
+ * them up). A connected socket reads them from recv or send once, in place of a
+ * datagram; without IP_RECVERR only the "hard" ones come (port, protocol and
+ * communication prohibited codes, fragmentation needed), but the set is the same. Any
+ * host on the path, or anyone who can guess the 5-tuple, can forge one (RFC 5927), so
+ * none of them may end a connection: see on_refused() in demux.c. On a send,
+ * EHOSTUNREACH, ENETUNREACH, EACCES and EMSGSIZE may also be local verdicts (routing,
+ * a firewall, the route's MTU); they are counted the same way. */
+int plat_icmp_error(int err)
+{
+    switch (err) {
+    case ECONNREFUSED: /* port unreachable */
+    case EHOSTUNREACH: /* host unreachable, prohibited, time exceeded */
+    case ENETUNREACH:  /* net unreachable */
+    case EHOSTDOWN:    /* host unknown */
+    case ENOPROTOOPT:  /* protocol unreachable */
+    case EPROTO:       /* parameter problem */
+    case EACCES:       /* ICMPv6 administratively prohibited */
+    case EMSGSIZE:     /* fragmentation needed / packet too big */
+    case EOPNOTSUPP:   /* source route failed */
+#ifdef ENONET
+    case ENONET: /* host isolated */
+#endif
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void icmp_seen(struct rudp_sock *s, int err)
+{
+    s->st.icmp_errors++;
+    if (err == ECONNREFUSED && !s->server)
+        s->refused = 1;
+}
+
 /* ---- sending ------------------------------------------------------------------------ */
 
 static int would_block(int err)
@@ -455,7 +494,9 @@ void plat_tx_flush(struct rudp_sock *s)
                 continue;
             }
 #endif
-            tx_failed(s, errno);
+            if (plat_icmp_error(errno))
+                icmp_seen(s, errno);
+            tx_failed(s);
             /* Drop the first datagram, which cannot be sent; the engine's
              * retransmission covers it like any loss. */
             s->tx_head = (s->tx_head + 1) % s->tx_cap;
@@ -603,8 +644,8 @@ int plat_rx_batch(struct rudp_sock *s)
 #endif
     if (would_block(errno))
         return 0;
-    if (errno == ECONNREFUSED) {
-        s->refused = 1; /* the error is consumed; the next poll shows what else waits */
+    if (plat_icmp_error(errno)) {
+        icmp_seen(s, errno); /* the error is consumed; the next poll shows what else waits */
         return 0;
     }
     if (errno == ENOMEM || errno == ENOBUFS)
@@ -614,23 +655,32 @@ int plat_rx_batch(struct rudp_sock *s)
 
 /* ---- waiting ------------------------------------------------------------------------ */
 
-int plat_wait(const struct rudp_sock *s, uint64_t wait, int want_out, int *in, int *out)
+int plat_wait(const struct rudp_sock *s, uint64_t wait, int want_out, int *in, int *out,
+              struct pollfd *extra, unsigned n_extra)
 {
-    struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+    /* The socket first, then the application's descriptors: one ppoll() for all. */
+    struct pollfd pfd[1 + RUDP_SOCK_MAX_POLLFDS];
+    pfd[0] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
     if (want_out)
-        pfd.events |= POLLOUT;
+        pfd[0].events |= POLLOUT;
+    for (unsigned i = 0; i < n_extra; i++) {
+        pfd[1 + i] = extra[i];
+        pfd[1 + i].revents = 0;
+    }
     int pr;
 #ifdef __linux__
     struct timespec ts = { (time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000 };
-    pr = ppoll(&pfd, 1, wait == UINT64_MAX ? NULL : &ts, NULL);
+    pr = ppoll(pfd, 1 + n_extra, wait == UINT64_MAX ? NULL : &ts, NULL);
 #else
     uint64_t ms = wait == UINT64_MAX ? 0 : (wait + 999) / 1000;
-    pr = poll(&pfd, 1, wait == UINT64_MAX ? -1 : (ms > INT_MAX ? INT_MAX : (int)ms));
+    pr = poll(pfd, 1 + n_extra, wait == UINT64_MAX ? -1 : (ms > INT_MAX ? INT_MAX : (int)ms));
 #endif
     *in = *out = 0;
+    for (unsigned i = 0; i < n_extra; i++)
+        extra[i].revents = pr > 0 ? pfd[1 + i].revents : 0;
     if (pr < 0)
         return errno == EINTR ? 1 : RUDP_ESYS;
-    *out = (pfd.revents & (POLLOUT | POLLERR)) != 0;
-    *in = (pfd.revents & (POLLIN | POLLERR)) != 0;
+    *out = (pfd[0].revents & (POLLOUT | POLLERR)) != 0;
+    *in = (pfd[0].revents & (POLLIN | POLLERR)) != 0;
     return 0;
 }

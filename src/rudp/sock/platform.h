@@ -6,6 +6,7 @@
 #ifndef RUDP_SOCK_PLATFORM_H
 #define RUDP_SOCK_PLATFORM_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,13 +68,21 @@ void plat_tx_flush(struct rudp_sock *s);
 /* The receive layout in use: how many receives per batch and bytes per receive. */
 void plat_rx_geometry(const struct rudp_sock *s, uint32_t *count, size_t *cap);
 
+/* Whether err is one the kernel derives from an ICMP error (ECONNREFUSED,
+ * EHOSTUNREACH...): counted in icmp_errors, never fatal to the socket. */
+int plat_icmp_error(int err);
+
 /* One batch from the socket into s->rx. Returns the count, 0 when nothing waits, or
- * RUDP_ESYS. ICMP port unreachable on a connected socket sets s->refused. */
+ * RUDP_ESYS. An ICMP error in the batch's place is counted (icmp_errors) and reads as
+ * 0; port unreachable on a client's connected socket also sets s->refused. */
 int plat_rx_batch(struct rudp_sock *s);
 
 /* Waits up to wait_us (UINT64_MAX: no limit) for a datagram, or for room to send when
- * want_out. Sets *in / *out to what is ready. Returns 0, 1 when a signal interrupted
- * the wait, or RUDP_ESYS. */
-int plat_wait(const struct rudp_sock *s, uint64_t wait_us, int want_out, int *in, int *out);
+ * want_out, or for one of the application's n_extra (at most RUDP_SOCK_MAX_POLLFDS)
+ * descriptors, whose revents it sets (0 after an interrupted wait). Sets *in / *out to
+ * what is ready on the socket. Returns 0, 1 when a signal interrupted the wait, or
+ * RUDP_ESYS. */
+int plat_wait(const struct rudp_sock *s, uint64_t wait_us, int want_out, int *in, int *out,
+              struct pollfd *extra, unsigned n_extra);
 
 #endif

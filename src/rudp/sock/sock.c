@@ -70,11 +70,10 @@ static int config_check(const rudp_sock_config_t *cfg, int server)
 {
     if (cfg->family != AF_UNSPEC && cfg->family != AF_INET && cfg->family != AF_INET6)
         return RUDP_EINVAL;
-    if (cfg->dtls && !rudp_sock_dtls_available()) {
-        if (cfg->dtls->error && cfg->dtls->error_cap)
-            snprintf(cfg->dtls->error, cfg->dtls->error_cap,
-                     "this librudp was built without DTLS (OpenSSL 3)");
-        return RUDP_EINVAL;
+    if (cfg->dtls) {
+        int rc = sockdtls_check(cfg);
+        if (rc)
+            return rc;
     }
     if (server && (cfg->max_clients < 1 || cfg->max_clients > RUDP_SOCK_MAX_CLIENTS))
         return RUDP_EINVAL;
@@ -156,6 +155,7 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
         return RUDP_ENOMEM;
     s->fd = -1;
     s->server = server;
+    s->now = plat_now_us();
     s->cfg = *cfg;
     s->cfg.pcap_path = NULL; /* the caller's string need not outlive this call */
     s->cfg.dtls = NULL;      /* nor the DTLS settings (read once, in sockdtls_open) */
@@ -220,7 +220,7 @@ int rudp_sock_new_client(rudp_sock_t **out, const char *host, const char *port,
     rc = plat_random(&cid, sizeof cid);
     if (!rc)
         rc = plat_random(&isn, sizeof isn);
-    uint64_t now = plat_now_us();
+    uint64_t now = s->now = plat_now_us();
     if (!rc)
         rc = rudp_conn_new_client(&c, &s->cfg.conn, cid, isn, now);
     if (!rc && !(s->client = entry_new(c, cid))) {
@@ -303,13 +303,15 @@ size_t rudp_sock_pending(const rudp_sock_t *s)
     return (size_t)s->tx_n + (size_t)st.held;
 }
 
-/* Everything after the wait: input, timers, the link's releases, the flush. */
+/* Everything after the wait: input, timers, the link's releases, the flush, all at the
+ * one clock reading taken at the wake-up (reading it again for each part costs more
+ * than the microseconds it would add). */
 static int step_work(rudp_sock_t *s, int readable, int writable)
 {
     int rc = 0;
     /* Timers due when the wait ended; a connection given a fresh event during the
      * reads below is due just after that, so it waits for the next step (demux.c). */
-    uint64_t now = plat_now_us();
+    uint64_t now = s->now = plat_now_us();
     if (s->tx_n > 0 && writable)
         plat_tx_flush(s);
     if (readable)
@@ -318,21 +320,19 @@ static int step_work(rudp_sock_t *s, int readable, int writable)
         on_refused(s);
 #ifdef RUDP_HAVE_DTLS
     if (s->dtls && !s->tx_blocked)
-        rudp_dtls_timers(s->dtls, plat_now_us());
+        rudp_dtls_timers(s->dtls, now);
 #endif
     if (!s->tx_blocked) {
         run_timers(s, now);
-        impair_pop(s, plat_now_us());
+        impair_pop(s, now);
     }
     plat_tx_flush(s);
     pcap_settle(s);
     return rc;
 }
 
-int rudp_sock_step(rudp_sock_t *s, int timeout_ms)
+static int step(rudp_sock_t *s, int64_t timeout_us, struct pollfd *fds, unsigned nfds)
 {
-    if (!s)
-        return RUDP_EINVAL;
     event_reap(s);
     s->deferring = 0;
     if (s->client) {
@@ -340,16 +340,32 @@ int rudp_sock_step(rudp_sock_t *s, int timeout_ms)
         if (t != s->client->due.key)
             set_deadline(s, s->client, t);
     }
-    uint64_t now = plat_now_us();
-    uint64_t until = next_deadline(s);
-    uint64_t wait = until == UINT64_MAX ? UINT64_MAX : (until > now ? until - now : 0);
-    if (timeout_ms >= 0 && (uint64_t)timeout_ms * 1000u < wait)
-        wait = (uint64_t)timeout_ms * 1000u;
+    uint64_t until = next_deadline(s), wait = UINT64_MAX;
+    if (until != UINT64_MAX) {
+        uint64_t now = plat_now_us();
+        wait = until > now ? until - now : 0;
+    }
+    if (timeout_us >= 0 && (uint64_t)timeout_us < wait)
+        wait = (uint64_t)timeout_us;
     int in, out;
-    int rc = plat_wait(s, wait, s->tx_n > 0, &in, &out);
+    int rc = plat_wait(s, wait, s->tx_n > 0, &in, &out, fds, nfds);
     if (rc)
         return rc < 0 ? rc : 0;
     return step_work(s, in, out);
+}
+
+int rudp_sock_step(rudp_sock_t *s, int timeout_ms)
+{
+    if (!s)
+        return RUDP_EINVAL;
+    return step(s, timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000, NULL, 0);
+}
+
+int rudp_sock_step_poll(rudp_sock_t *s, struct pollfd *fds, unsigned nfds, int64_t timeout_us)
+{
+    if (!s || (nfds && !fds) || nfds > RUDP_SOCK_MAX_POLLFDS)
+        return RUDP_EINVAL;
+    return step(s, timeout_us < 0 ? -1 : timeout_us, fds, nfds);
 }
 
 int rudp_sock_flush(rudp_sock_t *s)
@@ -357,9 +373,11 @@ int rudp_sock_flush(rudp_sock_t *s)
     if (!s)
         return RUDP_EINVAL;
     s->deferring = 0;
+    /* A fresh reading: the replies queued since the wake-up are due at it plus 1 µs. */
+    uint64_t now = s->now = plat_now_us();
     if (!s->tx_blocked) {
-        run_timers(s, plat_now_us());
-        impair_pop(s, plat_now_us());
+        run_timers(s, now);
+        impair_pop(s, now);
     }
     plat_tx_flush(s);
     pcap_settle(s);
@@ -393,11 +411,11 @@ int rudp_sock_service(rudp_sock_t *s, rudp_sock_event_t *ev, int timeout_ms)
  * and leave in one sendmmsg(). */
 static void push_now(rudp_sock_t *s, struct entry *e)
 {
-    uint64_t now = plat_now_us();
     if (s->deferring) {
-        set_deadline(s, e, now);
+        set_deadline(s, e, s->now);
         return;
     }
+    uint64_t now = plat_now_us();
     service(s, e, now);
     impair_pop(s, now);
     plat_tx_flush(s);
@@ -427,12 +445,12 @@ int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len)
     if (!e)
         return RUDP_EINVAL;
     if (early_send(s, e, len)) {
-        uint64_t now = plat_now_us();
-        service(s, e, now);
-        impair_pop(s, now);
+        service(s, e, s->now);
+        impair_pop(s, s->now);
         plat_tx_flush(s); /* the next step flushes the pcap */
     }
-    int rc = rudp_conn_send(c, msg, len, plat_now_us());
+    /* While the application handles a step's events, that step's clock (see now). */
+    int rc = rudp_conn_send(c, msg, len, s->deferring ? s->now : plat_now_us());
     if (rc)
         return rc;
     if (e->queued_msgs < UINT16_MAX)
@@ -449,7 +467,7 @@ int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c)
     struct entry *e = entry_of(s, c);
     if (!e)
         return RUDP_EINVAL;
-    int rc = rudp_conn_close(c, plat_now_us());
+    int rc = rudp_conn_close(c, s->deferring ? s->now : plat_now_us());
     if (rc)
         return rc;
     push_now(s, e);
@@ -524,7 +542,7 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
 int rudp_sock_dtls_available(void)
 {
 #ifdef RUDP_HAVE_DTLS
-    return 1;
+    return rudp_dtls_load(NULL, 0) == 0;
 #else
     return 0;
 #endif

@@ -79,13 +79,16 @@ struct rudp_sock {
     uint32_t n_touched, touched_cap;
     rudp_listener_t listener;
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
-    int refused;            /* ECONNREFUSED seen on the connected socket */
+    int refused;            /* client: ICMP port unreachable seen (on_refused) */
 
     /* events for the application (demux.c) */
     struct entry *evq_head, *evq_tail;
     struct entry *reap; /* its CLOSED was delivered: freed at the next call */
     int deferring;      /* the application is handling events: its sends wait for the
                            next step, so replies and ACKs share datagrams */
+    uint64_t now;       /* the clock at the last wake-up or flush: what the engines see
+                           while the application handles that step's events (a µs
+                           there does not matter; a clock read in a VM can cost more) */
 
     /* sending (txpath.c, platform.c) */
     struct txd *tx;

@@ -12,6 +12,8 @@
  * it. */
 #include "sockdtls.h"
 
+#include <stdio.h>
+
 #include "demux.h"
 #include "sock_internal.h"
 #include "txpath.h"
@@ -83,6 +85,11 @@ static void dtls_state(void *user, const struct sockaddr *peer, socklen_t peerle
     set_deadline(s, e, now);
 }
 
+int sockdtls_check(const rudp_sock_config_t *cfg)
+{
+    return rudp_dtls_load(cfg->dtls->error, cfg->dtls->error_cap);
+}
+
 int sockdtls_open(struct rudp_sock *s, const rudp_sock_config_t *cfg)
 {
     const rudp_sock_dtls_t *dc = cfg->dtls;
@@ -92,6 +99,14 @@ int sockdtls_open(struct rudp_sock *s, const rudp_sock_config_t *cfg)
                          dc->error_cap);
 }
 #else
+int sockdtls_check(const rudp_sock_config_t *cfg)
+{
+    if (cfg->dtls->error && cfg->dtls->error_cap)
+        snprintf(cfg->dtls->error, cfg->dtls->error_cap,
+                 "this librudp was built without DTLS (OpenSSL 3)");
+    return RUDP_ENOTSUP;
+}
+
 int sockdtls_open(struct rudp_sock *s, const rudp_sock_config_t *cfg)
 {
     (void)s;

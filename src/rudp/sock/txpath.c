@@ -38,12 +38,10 @@ void tx_sent(struct rudp_sock *s, const struct txd *t)
         pcap_out(s, t);
 }
 
-/* On the client's connected socket ECONNREFUSED is the ICMP verdict on an earlier
- * datagram; the current one was not sent either. */
-void tx_failed(struct rudp_sock *s, int err)
+/* The datagram was not sent. (An ICMP error reported here, by platform.c, is the
+ * verdict on an earlier datagram, but took the current one's turn all the same.) */
+void tx_failed(struct rudp_sock *s)
 {
-    if (err == ECONNREFUSED && !s->server)
-        s->refused = 1;
     s->st.send_errors++;
 }
 

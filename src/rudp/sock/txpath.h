@@ -21,7 +21,7 @@ void tx_commit(struct rudp_sock *s);
 /* Called by platform.c for every datagram the kernel took (counters, pcap), and for a
  * send failure that is not EAGAIN. */
 void tx_sent(struct rudp_sock *s, const struct txd *t);
-void tx_failed(struct rudp_sock *s, int err);
+void tx_failed(struct rudp_sock *s);
 
 /* A datagram as it goes on the wire (a DTLS record, or a plaintext one): through the
  * impairment link when there is one, else into the ring. */

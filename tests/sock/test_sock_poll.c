@@ -1,0 +1,104 @@
+/* rudp_sock_step_poll(): the step's one wait also watches the application's descriptors
+ * (a pipe here), and a client and a server driven by it alone exchange a message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rudp/error.h"
+#include "rudp/sock.h"
+
+static rudp_sock_t *server(void)
+{
+    rudp_sock_t *s = NULL;
+    assert_int_equal(rudp_sock_new_server(&s, "127.0.0.1", "0", NULL), 0);
+    return s;
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    rudp_sock_t *s = server();
+    struct pollfd p[RUDP_SOCK_MAX_POLLFDS + 1];
+    memset(p, 0, sizeof p);
+    assert_int_equal(rudp_sock_step_poll(NULL, p, 1, 0), RUDP_EINVAL);
+    assert_int_equal(rudp_sock_step_poll(s, NULL, 1, 0), RUDP_EINVAL);
+    assert_int_equal(rudp_sock_step_poll(s, p, RUDP_SOCK_MAX_POLLFDS + 1, 0), RUDP_EINVAL);
+    assert_int_equal(rudp_sock_step_poll(s, NULL, 0, 0), 0); /* no descriptors: a step */
+    rudp_sock_free(s);
+}
+
+/* A readable pipe ends the wait and is reported; an idle one is not. The server has
+ * no connection, so nothing else could end a 10 s wait. */
+static void test_pipe_wakes_the_step(void **state)
+{
+    (void)state;
+    rudp_sock_t *s = server();
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    struct pollfd p = { .fd = fds[0], .events = POLLIN, .revents = POLLOUT };
+
+    assert_int_equal(rudp_sock_step_poll(s, &p, 1, 0), 0);
+    assert_int_equal(p.revents, 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    assert_int_equal(rudp_sock_step_poll(s, &p, 1, 10 * 1000 * 1000), 0);
+    assert_true(p.revents & POLLIN);
+
+    close(fds[0]);
+    close(fds[1]);
+    rudp_sock_free(s);
+}
+
+/* Both ends stepped only through rudp_sock_step_poll (each watching an idle pipe):
+ * the handshake, one message, its delivery. Bounded in steps. */
+static void test_exchange(void **state)
+{
+    (void)state;
+    rudp_sock_t *srv = server(), *cli = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", rudp_sock_local_port(srv));
+    assert_int_equal(rudp_sock_new_client(&cli, "127.0.0.1", port, NULL), 0);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+
+    int sent = 0, got = 0;
+    char buf[64];
+    for (int i = 0; i < 2000 && !got; i++) {
+        struct pollfd p = { .fd = fds[0], .events = POLLIN };
+        rudp_sock_event_t ev;
+        assert_int_equal(rudp_sock_step_poll(cli, &p, 1, 1000), 0);
+        assert_int_equal(p.revents, 0);
+        while (rudp_sock_next_event(cli, &ev) == 1)
+            if (ev.kind == RUDP_SOCK_EV_CONNECTED && !sent)
+                sent = rudp_sock_send(cli, ev.conn, "hola", 4) == 0;
+        rudp_sock_flush(cli);
+        assert_int_equal(rudp_sock_step_poll(srv, &p, 1, 1000), 0);
+        while (rudp_sock_next_event(srv, &ev) == 1)
+            if (ev.kind == RUDP_SOCK_EV_READABLE && rudp_conn_recv(ev.conn, buf, sizeof buf) == 4)
+                got = memcmp(buf, "hola", 4) == 0;
+        rudp_sock_flush(srv);
+    }
+    assert_true(sent);
+    assert_true(got);
+
+    close(fds[0]);
+    close(fds[1]);
+    rudp_sock_free(cli);
+    rudp_sock_free(srv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_pipe_wakes_the_step),
+        cmocka_unit_test(test_exchange),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
