@@ -33,6 +33,8 @@ typedef enum rudp_err {
     RUDP_EUNREACH = -17,  /* the peer is not reachable (ICMP port unreachable) */
     RUDP_ENOTSUP = -18,   /* not available here: DTLS without its module (rudp-dtls.so)
                              or OpenSSL 3, or a librudp built without DTLS */
+    RUDP_ELIMIT = -19,    /* the server refused the connection: too many from this
+                             source address (RESET with reason SOURCE) */
 } rudp_err_t;
 
 /* A short English phrase for `code` ("checksum mismatch"), for messages; "unknown error"

@@ -20,6 +20,20 @@ extern "C" {
 #define RUDP_COOKIE_KEY_SIZE 16u
 #define RUDP_DEFAULT_COOKIE_LIFETIME 10000000u /* µs */
 
+/* The replay cache: cookies already used, so one cookie opens at most one connection. A
+ * fixed table of RUDP_REPLAY_SETS x RUDP_REPLAY_WAYS entries (16 bytes each: 16 KiB, plus
+ * 8 bytes a set), sets chosen by the cookie's MAC. An entry lives as long as its cookie
+ * is valid. A set full of live entries evicts the one issued first and raises the set's
+ * floor past its issue time: a cookie of that set issued below the floor is then
+ * treated as expired (a fresh RETRY), so an evicted cookie can never be used again. */
+#define RUDP_REPLAY_WAYS 4u
+#define RUDP_REPLAY_SETS 256u
+
+typedef struct rudp_replay_slot {
+    uint64_t mac;    /* the cookie's MAC; 0 with issued 0: free */
+    uint64_t issued; /* the cookie's issue time, µs */
+} rudp_replay_slot_t;
+
 typedef struct rudp_listener {
     uint8_t key[RUDP_COOKIE_KEY_SIZE]; /* secret; from the caller's random source */
     uint64_t cookie_lifetime;          /* µs a RETRY's cookie stays valid */
@@ -49,6 +63,11 @@ typedef struct rudp_listener {
      * under load and 1 when it is, as QUIC servers do with Retry. */
     int require_retry;
     uint64_t accepted_unproven; /* INITIALs without a cookie accepted at once */
+    /* Added with the replay cache (docs/protocol.md §7.1): */
+    uint64_t cookies_replayed; /* valid cookies already used once: dropped */
+    uint64_t replay_evicted;   /* live entries pushed out of a full set (see above) */
+    uint64_t replay_floor[RUDP_REPLAY_SETS];
+    rudp_replay_slot_t replay[RUDP_REPLAY_SETS * RUDP_REPLAY_WAYS];
 } rudp_listener_t;
 
 typedef enum rudp_listen_verdict {
@@ -79,6 +98,12 @@ RUDP_API int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_
  * taken (the server is at its limit). Returns the length or RUDP_EBUFSIZE. */
 RUDP_API int rudp_listener_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply,
                                   size_t cap);
+
+/* The same with another reason (a rudp_reset_reason_t, e.g. RUDP_RESET_SOURCE for a
+ * client whose source address holds the server's per-source limit). Returns the length
+ * or RUDP_EBUFSIZE. */
+RUDP_API int rudp_listener_refuse_reason(const rudp_hdr_t *initial, uint8_t reason, uint64_t now,
+                                         uint8_t *reply, size_t cap);
 
 /* Per-source rate limit for the front door: a fixed table of RUDP_RATE_SLOTS sources
  * (4-way set-associative, sets chosen by a keyed SipHash of the source bytes, so a sender

@@ -31,6 +31,13 @@ extern "C" {
 #define RUDP_SOCK_DEFAULT_HANDSHAKE_RATE 1000u /* per second per source /32 or /64 */
 #define RUDP_SOCK_MAX_HANDSHAKE_RATE 1000000u
 #define RUDP_SOCK_MAX_POLLFDS 8u /* the application's descriptors in rudp_sock_step_poll */
+/* The front door (docs/protocol.md §7.2): an INITIAL without a cookie is accepted at once
+ * while fewer than RUDP_SOCK_UNPROVEN_MAX connections (and at most a quarter of
+ * max_clients) wait for their client to prove its address and the handshake rate was
+ * not hit in the last second; otherwise it gets the stateless RETRY. An unproven
+ * connection is dropped silently after RUDP_SOCK_UNPROVEN_TIMEOUT µs. */
+#define RUDP_SOCK_UNPROVEN_MAX 16u
+#define RUDP_SOCK_UNPROVEN_TIMEOUT 5000000u
 
 typedef struct rudp_sock rudp_sock_t;
 
@@ -69,11 +76,20 @@ typedef struct rudp_sock_config {
                                      refused run goes again one datagram per send; a socket
                                      that cannot do it at all turns it off by itself
                                      (docs/api-sock.md). 0: one datagram per send */
+    int always_retry;             /* server: 1 = every INITIAL without a cookie gets the
+                                     stateless RETRY, as before 0.2.0 (one more round trip
+                                     per connection); 0 (default) = only under load (see
+                                     RUDP_SOCK_UNPROVEN_MAX) */
+    uint32_t max_per_source;      /* server: connections one source (IPv4 /32, IPv6 /64)
+                                     may hold at once; one more gets RESET(SOURCE), which its
+                                     client reports as RUDP_ELIMIT. 0 (default) = an eighth
+                                     of max_clients, at least 1 */
 } rudp_sock_config_t;
 
 typedef enum rudp_sock_event_kind {
     RUDP_SOCK_EV_CONNECTED = 1, /* client: the handshake completed */
-    RUDP_SOCK_EV_ACCEPTED = 2,  /* server: a validated client got a connection */
+    RUDP_SOCK_EV_ACCEPTED = 2,  /* server: a client that proved its address (a cookie, or
+                                   an answer echoing the server's ISN) has a connection */
     RUDP_SOCK_EV_READABLE = 3,  /* messages wait: call rudp_conn_recv() until RUDP_EAGAIN */
     RUDP_SOCK_EV_CLOSED = 4,    /* the connection ended; error 0 = cleanly. The rudp_conn_t
                                    (and peer) stay valid until the next call of
@@ -96,14 +112,19 @@ typedef struct rudp_sock_event {
 /* What the server's stateless front door did (rudp_listener_t's counters, without its
  * key and gate). */
 typedef struct rudp_sock_front_stats {
-    uint64_t retries_sent;    /* RETRY answers to INITIALs without a cookie */
-    uint64_t cookies_bad;     /* forged, or from another address / connection ID */
-    uint64_t cookies_expired; /* valid but too old (or from the future) */
-    uint64_t resets_sent;     /* RESETs for unknown connections */
-    uint64_t garbage;         /* datagrams that failed the wire checks */
-    uint64_t ignored;         /* valid datagrams needing no answer (RESET, ACK, ...) */
-    uint64_t checksum;        /* of garbage: a datagram whose only fault is its CRC */
-    uint64_t rate_limited;    /* left unanswered: over the handshake rate */
+    uint64_t retries_sent;       /* RETRY answers to INITIALs without a cookie */
+    uint64_t cookies_bad;        /* forged, or from another address / connection ID */
+    uint64_t cookies_expired;    /* valid but too old (or from the future) */
+    uint64_t resets_sent;        /* RESETs for unknown connections */
+    uint64_t garbage;            /* datagrams that failed the wire checks */
+    uint64_t ignored;            /* valid datagrams needing no answer (RESET, ACK, ...) */
+    uint64_t checksum;           /* of garbage: a datagram whose only fault is its CRC */
+    uint64_t rate_limited;       /* left unanswered: over the handshake rate */
+    uint64_t accepted_unproven;  /* INITIALs without a cookie accepted at once */
+    uint64_t unproven_validated; /* of those, clients that then proved their address */
+    uint64_t unproven_dropped;   /* of those, dropped unproven (closed or timed out);
+                                    never announced to the application */
+    uint64_t cookies_replayed;   /* valid cookies that had opened a connection already */
 } rudp_sock_front_stats_t;
 
 /* Counters of the socket as a whole (the engines keep their own, see rudp_conn_stats). */
@@ -132,6 +153,7 @@ typedef struct rudp_sock_stats {
                                       (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH,
                                       ENOPROTOOPT, EMSGSIZE...), on a receive or a send:
                                       never fatal; see docs/security.md */
+    uint64_t refused_source;       /* server: clients refused at max_per_source */
 } rudp_sock_stats_t;
 
 /* Defaults: engine defaults, 1024 clients, AF_UNSPEC, no impairment, no pcap,

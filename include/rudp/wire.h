@@ -51,6 +51,8 @@ typedef enum rudp_reset_reason {
                                the FIN's number, ack what the peer received (all of
                                ours, our FIN included); a receiver holding everything
                                below seq takes it as that FIN */
+    RUDP_RESET_SOURCE = 4,  /* the server holds its limit of connections from the
+                               client's source address */
 } rudp_reset_reason_t;
 
 /* One datagram, decoded. `sack` and `payload` are borrowed pointers: rudp_wire_encode()

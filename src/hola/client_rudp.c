@@ -186,6 +186,9 @@ static int closing_error(struct hola_rudp_client *rc, struct hola_err *e)
                             (double)rc->silence / 1e6, limit, rc->where, got, want);
     case RUDP_EREFUSED:
         return hola_err_set(e, _("server full: connection refused by %s (rudp)"), rc->where);
+    case RUDP_ELIMIT:
+        return hola_err_set(e, _("too many connections from this address: refused by %s (rudp)"),
+                            rc->where);
     case RUDP_ERESET:
         return hola_err_set(e,
                             _("connection reset by server %s (rudp) after %zu of %zu "

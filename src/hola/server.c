@@ -95,10 +95,22 @@ static const char usage_tcp[] =
        "      --idle-timeout MS   close a connection that sends no name for MS ms (default\n"
        "                        60000; 0: never), after an \"error: idle\" line\n"
        "      --write-timeout MS  close a connection whose replies wait unread for MS ms\n"
-       "                        (default 10000; 0: never)\n"
+       "                        (default 10000; 0: never)\n");
+
+static const char usage_front[] =
+    N_("\n"
+       "new clients (see docs/limits.md):\n"
        "      --max-per-source N  connections one source (an IPv4 address, an IPv6 /64)\n"
-       "                        may hold (default: an eighth of --max-clients); one more\n"
-       "                        is answered \"error: server full\" and closed\n");
+       "                        may hold, tcp and rudp (default: an eighth of\n"
+       "                        --max-clients). One more is refused: tcp answers\n"
+       "                        \"error: server full\" and closes, rudp sends a RESET the\n"
+       "                        client reports as \"too many connections from this\n"
+       "                        address\"\n"
+       "      --always-retry    rudp: every new client proves its address with a RETRY\n"
+       "                        round trip before it gets a connection (default: only\n"
+       "                        while the server is under load: many handshakes not yet\n"
+       "                        proven, or the --handshake-rate hit; docs/protocol.md\n"
+       "                        section 7.2)\n");
 
 static const char usage_tail[] =
     N_("\n"
@@ -298,23 +310,20 @@ enum {
     OPT_IDLE_TIMEOUT = 0x200,
     OPT_WRITE_TIMEOUT,
     OPT_MAX_PER_SOURCE,
+    OPT_ALWAYS_RETRY,
 };
 
 /* Parses a tcp option into cfg; its name is kept in *tcp_only for the check after. */
 static int parse_tcp(struct hola_server_cfg *cfg, int c, const char *arg, const char **tcp_only,
                      struct hola_err *e)
 {
-    static const char *const names[] = { "--idle-timeout", "--write-timeout", "--max-per-source" };
+    static const char *const names[] = { "--idle-timeout", "--write-timeout" };
     const char *name = names[c - OPT_IDLE_TIMEOUT];
-    unsigned long *to = c == OPT_IDLE_TIMEOUT    ? &cfg->idle_timeout_ms
-                        : c == OPT_WRITE_TIMEOUT ? &cfg->write_timeout_ms
-                                                 : &cfg->max_per_source;
-    unsigned long min = c == OPT_MAX_PER_SOURCE ? 1 : 0;
-    unsigned long max = c == OPT_MAX_PER_SOURCE ? RUDP_SOCK_MAX_CLIENTS : HOLA_TCP_TIMEOUT_MAX;
+    unsigned long *to = c == OPT_IDLE_TIMEOUT ? &cfg->idle_timeout_ms : &cfg->write_timeout_ms;
 
     if (*tcp_only == NULL)
         *tcp_only = name;
-    return hola_opts_ulong(arg, name, min, max, to, e);
+    return hola_opts_ulong(arg, name, 0, HOLA_TCP_TIMEOUT_MAX, to, e);
 }
 
 static int usage_error(const char *msg)
@@ -337,6 +346,7 @@ int main(int argc, char **argv)
         { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
         { "write-timeout", required_argument, NULL, OPT_WRITE_TIMEOUT },
         { "max-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE },
+        { "always-retry", no_argument, NULL, OPT_ALWAYS_RETRY },
         HOLA_NETOPTS_LONGOPTS,
         HOLA_NETOPTS_SERVER_LONGOPTS,
         HOLA_NETOPTS_SERVER_SECURE_LONGOPTS,
@@ -346,6 +356,7 @@ int main(int argc, char **argv)
     struct hola_err e = { "" };
     bool stats = false;
     const char *tcp_only = NULL;
+    bool per_source = false;
     int c;
 
     memset(&srv, 0, sizeof srv);
@@ -381,15 +392,24 @@ int main(int argc, char **argv)
             break;
         case OPT_IDLE_TIMEOUT:
         case OPT_WRITE_TIMEOUT:
-        case OPT_MAX_PER_SOURCE:
             if (parse_tcp(&srv.cfg, c, optarg, &tcp_only, &e) != 0)
                 return usage_error(e.msg);
+            break;
+        case OPT_MAX_PER_SOURCE:
+            if (hola_opts_ulong(optarg, "--max-per-source", 1, RUDP_SOCK_MAX_CLIENTS,
+                                &srv.cfg.max_per_source, &e) != 0)
+                return usage_error(e.msg);
+            per_source = true;
+            break;
+        case OPT_ALWAYS_RETRY:
+            srv.cfg.always_retry = true;
             break;
         case 'h':
             fputs(_(usage_text), stdout);
             fputs(_(hola_netopts_help_rudp), stdout);
             fputs(_(usage_max_clients), stdout);
             fputs(_(usage_tcp), stdout);
+            fputs(_(usage_front), stdout);
             fputc('\n', stdout);
             fputs(_(hola_netopts_help_impair), stdout);
             fputc('\n', stdout);
@@ -415,6 +435,10 @@ int main(int argc, char **argv)
         snprintf(e.msg, sizeof e.msg, _("%s needs --proto tcp"), tcp_only);
         return usage_error(e.msg);
     }
+    if (per_source && srv.cfg.proto == HOLA_PROTO_UDP)
+        return usage_error(_("--max-per-source needs --proto tcp or rudp"));
+    if (srv.cfg.always_retry && srv.cfg.proto != HOLA_PROTO_RUDP)
+        return usage_error(_("--always-retry needs --proto rudp"));
     if (optind < argc) {
         snprintf(e.msg, sizeof e.msg, _("unexpected argument '%s'"), argv[optind]);
         return usage_error(e.msg);

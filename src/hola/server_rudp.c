@@ -214,6 +214,9 @@ static int open_sock(struct hola_rudp_server *rs, struct hola_err *e)
     hola_netopts_sock_config(net, "hola-server", &cfg);
     cfg.max_clients = net->max_clients;
     cfg.handshake_rate = net->handshake_rate;
+    cfg.always_retry = srv->cfg.always_retry;
+    /* 0 leaves the driver's default, an eighth of max_clients, as tcp has. */
+    cfg.max_per_source = (uint32_t)srv->cfg.max_per_source;
     if (net->trace != HOLA_TRACE_OFF) {
         hola_trace_init(&rs->trace, net->trace, "server", stderr);
         rs->trace.peer_of = peer_of;

@@ -253,6 +253,11 @@ void hola_stats_add_sock(struct hola_stats *st, const rudp_sock_stats_t *s, bool
     if (server) {
         hola_stats_add(st, "accepted", s->accepted);
         hola_stats_add(st, "refused_full", s->refused_full);
+        hola_stats_add(st, "refused_source", s->refused_source);
+        hola_stats_add(st, "accepted_unproven", s->listener.accepted_unproven);
+        hola_stats_add(st, "unproven_validated", s->listener.unproven_validated);
+        hola_stats_add(st, "unproven_dropped", s->listener.unproven_dropped);
+        hola_stats_add(st, "cookies_replayed", s->listener.cookies_replayed);
         hola_stats_add(st, "active", s->active);
         hola_stats_add(st, "retries_sent", s->listener.retries_sent);
         hola_stats_add(st, "cookies_bad", s->listener.cookies_bad);

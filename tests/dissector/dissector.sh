@@ -161,7 +161,9 @@ check_stderr
 
 # ---- 3. a real exchange: hola-server and hola-client -p rudp --pcap on loopback --------
 
-start_server live -p rudp --pcap "$TMP/server.pcap" --count ${#NAMES[@]}
+# --always-retry: the capture then holds every handshake type, RETRY included (a server
+# not under load accepts the first INITIAL at once).
+start_server live -p rudp --always-retry --pcap "$TMP/server.pcap" --count ${#NAMES[@]}
 timeout 20 "$CLIENT" -p rudp -H 127.0.0.1 -P "$PORT" --pcap "$TMP/client.pcap" "${NAMES[@]}" \
     >"$TMP/client.out" 2>"$TMP/client.err" || fail "hola-client -p rudp exited with $?"
 wait_exit "$PID"

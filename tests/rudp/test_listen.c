@@ -290,7 +290,9 @@ static void test_initial_with_cookie_is_accepted(void **state)
     assert_int_equal(hdr.payload_len, RUDP_COOKIE_SIZE);
     assert_ptr_equal(hdr.payload, V_INITIAL_COOKIE + RUDP_HEADER_SIZE);
     assert_counters(&l, 0, 0, 0, 0, 0, 0);
-    /* Still valid at the last microsecond of its lifetime. */
+    /* Still valid at the last microsecond of its lifetime (a fresh listener: to this
+     * one, the same cookie again is a replay). */
+    listener(&l);
     assert_int_equal(feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, ISSUED + LIFETIME,
                           &hdr, reply, &n),
                      RUDP_LISTEN_ACCEPT);
@@ -535,6 +537,90 @@ static void test_amplification_bound(void **state)
     }
 }
 
+/* An INITIAL carrying cookie c for connection cid, as a client sends it after a RETRY. */
+static size_t initial_with(uint8_t *buf, uint64_t cid, const uint8_t c[RUDP_COOKIE_SIZE])
+{
+    rudp_hdr_t h = { .type = RUDP_T_INITIAL,
+                     .cid = cid,
+                     .seq = 7,
+                     .rwnd = 64,
+                     .payload_len = RUDP_COOKIE_SIZE,
+                     .payload = c };
+    int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+/* A copy of an INITIAL whose cookie opened a connection (say, replayed from the client's
+ * address after it left) opens no second one, for as long as the cookie is valid. */
+static void test_cookie_opens_one_connection(void **state)
+{
+    (void)state;
+    rudp_listener_t l;
+    listener(&l);
+    rudp_hdr_t hdr;
+    uint8_t reply[RUDP_MAX_DATAGRAM];
+    size_t n;
+    assert_int_equal(
+        feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, 1000750, &hdr, reply, &n),
+        RUDP_LISTEN_ACCEPT);
+    for (uint64_t t = 1000751; t <= ISSUED + LIFETIME; t += LIFETIME / 4) {
+        assert_int_equal(
+            feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR, t, &hdr, reply, &n),
+            RUDP_LISTEN_DROP);
+    }
+    assert_int_equal(l.cookies_replayed, 4);
+    assert_counters(&l, 0, 0, 0, 0, 0, 0);
+    /* Once expired, it earns a fresh challenge like any stale cookie, not a connection. */
+    assert_int_equal(feed(&l, V_INITIAL_COOKIE, sizeof V_INITIAL_COOKIE, ADDR,
+                          ISSUED + LIFETIME + 1, &hdr, reply, &n),
+                     RUDP_LISTEN_REPLY);
+    assert_int_equal(l.cookies_expired, 1);
+}
+
+/* A set of the replay cache full of live cookies forgets the oldest, and from then on
+ * refuses it (and anything as old) with a fresh RETRY: no cookie is ever used twice. */
+static void test_replay_cache_full_set_refuses_what_it_forgets(void **state)
+{
+    (void)state;
+    rudp_listener_t l;
+    listener(&l);
+    uint8_t cookie[RUDP_REPLAY_WAYS + 1][RUDP_COOKIE_SIZE];
+    uint64_t cids[RUDP_REPLAY_WAYS + 1];
+    uint32_t want_set = 0, found = 0;
+    /* Cookies issued at 1000, 1001, ... whose MACs fall in one set. */
+    for (uint64_t cid = 1; found <= RUDP_REPLAY_WAYS && cid < 100000; cid++) {
+        uint8_t c[RUDP_COOKIE_SIZE];
+        rudp_cookie_make(KEY, ADDR, sizeof ADDR, cid, 1000 + found, c);
+        uint32_t set = (uint32_t)(rudp_get64(c + 8) % RUDP_REPLAY_SETS);
+        if (found == 0)
+            want_set = set;
+        if (set != want_set)
+            continue;
+        memcpy(cookie[found], c, sizeof c);
+        cids[found++] = cid;
+    }
+    assert_int_equal(found, RUDP_REPLAY_WAYS + 1);
+    uint8_t dg[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
+    rudp_hdr_t hdr;
+    size_t n;
+    for (uint32_t i = 0; i <= RUDP_REPLAY_WAYS; i++) {
+        size_t len = initial_with(dg, cids[i], cookie[i]);
+        assert_int_equal(feed(&l, dg, len, ADDR, 5000, &hdr, reply, &n), RUDP_LISTEN_ACCEPT);
+    }
+    assert_int_equal(l.replay_evicted, 1);
+    /* The first was forgotten: it gets a RETRY, never a second connection. */
+    size_t len = initial_with(dg, cids[0], cookie[0]);
+    assert_int_equal(feed(&l, dg, len, ADDR, 6000, &hdr, reply, &n), RUDP_LISTEN_REPLY);
+    assert_int_equal(l.retries_sent, 1);
+    /* The others are still remembered. */
+    for (uint32_t i = 1; i <= RUDP_REPLAY_WAYS; i++) {
+        len = initial_with(dg, cids[i], cookie[i]);
+        assert_int_equal(feed(&l, dg, len, ADDR, 6000, &hdr, reply, &n), RUDP_LISTEN_DROP);
+    }
+    assert_int_equal(l.cookies_replayed, RUDP_REPLAY_WAYS);
+}
+
 static void test_refuse_gives_reset_full(void **state)
 {
     (void)state;
@@ -596,6 +682,8 @@ int main(void)
         cmocka_unit_test(test_garbage_counted_not_answered),
         cmocka_unit_test(test_amplification_bound),
         cmocka_unit_test(test_refuse_gives_reset_full),
+        cmocka_unit_test(test_cookie_opens_one_connection),
+        cmocka_unit_test(test_replay_cache_full_set_refuses_what_it_forgets),
         cmocka_unit_test(test_listen_argument_limits),
     };
     return cmocka_run_group_tests_name("listen", tests, NULL, NULL);

@@ -381,6 +381,8 @@ static void on_reset(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     int err = RUDP_ERESET;
     if (c->state == RUDP_STATE_HANDSHAKE && h->payload[0] == RUDP_RESET_FULL)
         err = RUDP_EREFUSED;
+    if (c->state == RUDP_STATE_HANDSHAKE && h->payload[0] == RUDP_RESET_SOURCE)
+        err = RUDP_ELIMIT;
     conn_set_state(c, RUDP_STATE_CLOSED, err, now);
 }
 

@@ -42,6 +42,8 @@ const char *rudp_strerror(int code)
         return "peer not reachable";
     case RUDP_ENOTSUP:
         return "not supported (DTLS module or OpenSSL missing)";
+    case RUDP_ELIMIT:
+        return "connection refused: too many from this address";
     }
     return "unknown error";
 }

@@ -68,9 +68,49 @@ static int write_reset(const rudp_hdr_t *in, uint8_t reason, uint64_t now, uint8
     return rudp_wire_encode(&h, reply, cap);
 }
 
+/* The replay cache (listen.h): 1 when the cookie was used already, 2 when its set
+ * cannot vouch for it (issued before the set's floor, or older than every live
+ * entry of a full set), 0 when it is new and now recorded. */
+static int replay_use(rudp_listener_t *l, const uint8_t cookie[RUDP_COOKIE_SIZE], uint64_t now)
+{
+    uint64_t issued = rudp_get64(cookie), mac = rudp_get64(cookie + 8);
+    uint32_t set_no = (uint32_t)(mac % RUDP_REPLAY_SETS);
+    rudp_replay_slot_t *set = &l->replay[(size_t)set_no * RUDP_REPLAY_WAYS];
+    if (issued < l->replay_floor[set_no])
+        return 2;
+    rudp_replay_slot_t *free_slot = NULL, *oldest = &set[0];
+    for (uint32_t w = 0; w < RUDP_REPLAY_WAYS; w++) {
+        rudp_replay_slot_t *e = &set[w];
+        int live = (e->mac || e->issued) && now - e->issued <= l->cookie_lifetime;
+        if (live && e->mac == mac && e->issued == issued)
+            return 1;
+        if (!live)
+            free_slot = e;
+        else if (e->issued < oldest->issued)
+            oldest = e;
+    }
+    if (!free_slot) {
+        if (issued <= oldest->issued)
+            return 2;
+        /* Whatever this set forgets, it refuses from now on. */
+        l->replay_floor[set_no] = oldest->issued + 1;
+        l->replay_evicted++;
+        free_slot = oldest;
+    }
+    free_slot->mac = mac;
+    free_slot->issued = issued;
+    return 0;
+}
+
 int rudp_listener_refuse(const rudp_hdr_t *initial, uint64_t now, uint8_t *reply, size_t cap)
 {
     return write_reset(initial, RUDP_RESET_FULL, now, reply, cap);
+}
+
+int rudp_listener_refuse_reason(const rudp_hdr_t *initial, uint8_t reason, uint64_t now,
+                                uint8_t *reply, size_t cap)
+{
+    return write_reset(initial, reason, now, reply, cap);
 }
 
 int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, const void *addr,
@@ -101,8 +141,18 @@ int rudp_listener_input(rudp_listener_t *l, const uint8_t *dgram, size_t len, co
         if (hdr->payload_len == RUDP_COOKIE_SIZE) {
             rc = rudp_cookie_check(l->key, addr, addrlen, hdr->cid, now, l->cookie_lifetime,
                                    hdr->payload);
-            if (rc == 0)
-                return RUDP_LISTEN_ACCEPT;
+            if (rc == 0) {
+                int used = replay_use(l, hdr->payload, now);
+                if (used == 0)
+                    return RUDP_LISTEN_ACCEPT;
+                if (used == 1) {
+                    /* A copy of a cookie that opened a connection already: whoever
+                     * sends it, it opens no second one. */
+                    l->cookies_replayed++;
+                    return RUDP_LISTEN_DROP;
+                }
+                rc = RUDP_ETIMEDOUT; /* the cache cannot vouch for it: a fresh RETRY */
+            }
             if (rc == RUDP_ECOOKIE) {
                 /* Forged or replayed from elsewhere: a fresh challenge would only help
                  * a guesser. An honest client whose cookie went stale (server restart,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "demux.h"
+#include "front.h"
 #include "impairlink.h"
 #include "sock_internal.h"
 #include "sockdtls.h"
@@ -53,6 +54,7 @@ void rudp_sock_free(rudp_sock_t *s)
     if (!s)
         return;
     demux_free(s);
+    front_free(s);
 #ifdef RUDP_HAVE_DTLS
     rudp_dtls_free(s->dtls);
 #endif
@@ -77,6 +79,8 @@ static int config_check(const rudp_sock_config_t *cfg, int server)
     }
     if (server && (cfg->max_clients < 1 || cfg->max_clients > RUDP_SOCK_MAX_CLIENTS))
         return RUDP_EINVAL;
+    if (server && cfg->max_per_source > RUDP_SOCK_MAX_CLIENTS)
+        return RUDP_EINVAL;
     if (server && (cfg->handshake_rate > RUDP_SOCK_MAX_HANDSHAKE_RATE ||
                    cfg->handshake_burst > RUDP_SOCK_MAX_HANDSHAKE_RATE))
         return RUDP_EINVAL;
@@ -90,27 +94,15 @@ static int config_check(const rudp_sock_config_t *cfg, int server)
     return 0;
 }
 
-/* The listener's gate: one bucket per source host, IPv4 /32 or IPv6 /64 (with the scope,
- * so link-local prefixes on two interfaces stay apart); the port does not count, or a
- * flood would simply change ports. addr is peer_key()'s canonical form. */
+/* The listener's gate: one bucket per source host (peer_source()). addr is peer_key()'s
+ * canonical form. */
 static int admit_source(void *user, const void *addr, size_t addrlen, uint64_t now)
 {
     rudp_sock_t *s = user;
-    const uint8_t *k = addr;
-    uint8_t src[13];
-    size_t n;
-    if (addrlen == 7 && k[0] == 4) {
-        src[0] = 4;
-        memcpy(src + 1, k + 3, 4);
-        n = 5;
-    } else if (addrlen == 23 && k[0] == 6) {
-        src[0] = 6;
-        memcpy(src + 1, k + 3, 8);
-        memcpy(src + 9, k + 19, 4);
-        n = 13;
-    } else {
+    uint8_t src[PEER_SOURCE_MAX];
+    size_t n = peer_source(addr, addrlen, src);
+    if (n == 0)
         return 1; /* not an address this driver made: nothing to limit by */
-    }
     return rudp_ratelimit_admit(s->rate, src, n, now);
 }
 
@@ -169,6 +161,8 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
         rc = demux_open(s, server ? cfg->max_clients : 1);
     if (!rc && server)
         rc = front_door_open(s, cfg);
+    if (!rc && server)
+        rc = front_open(s);
     if (!rc && cfg->impair_on)
         rc = impair_open(s, &cfg->impair, cfg->seed);
     if (!rc && cfg->pcap_path)
@@ -520,14 +514,19 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
     *out = s->st;
     /* Counters only: the cookie key and the gate stay inside. */
     const rudp_listener_t *l = &s->listener;
-    out->listener = (rudp_sock_front_stats_t){ .retries_sent = l->retries_sent,
-                                               .cookies_bad = l->cookies_bad,
-                                               .cookies_expired = l->cookies_expired,
-                                               .resets_sent = l->resets_sent,
-                                               .garbage = l->garbage,
-                                               .ignored = l->ignored,
-                                               .checksum = l->checksum,
-                                               .rate_limited = l->rate_limited };
+    out->listener =
+        (rudp_sock_front_stats_t){ .retries_sent = l->retries_sent,
+                                   .cookies_bad = l->cookies_bad,
+                                   .cookies_expired = l->cookies_expired,
+                                   .resets_sent = l->resets_sent,
+                                   .garbage = l->garbage,
+                                   .ignored = l->ignored,
+                                   .checksum = l->checksum,
+                                   .rate_limited = l->rate_limited,
+                                   .accepted_unproven = l->accepted_unproven,
+                                   .unproven_validated = s->st.listener.unproven_validated,
+                                   .unproven_dropped = s->st.listener.unproven_dropped,
+                                   .cookies_replayed = l->cookies_replayed };
     if (s->rate)
         out->rate_sources_evicted = s->rate->evicted;
     if (s->link)
