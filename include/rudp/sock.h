@@ -263,6 +263,14 @@ RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 /* Copies the socket's counters into *out (the listener's and impairment's included). */
 RUDP_API void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
 
+/* Whether errno value err is one the kernel derives from an ICMP error quoting one of
+ * our datagrams (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ENOPROTOOPT, EMSGSIZE...). On a
+ * connected UDP socket it comes once, from a recv or a send, in place of a datagram,
+ * and anyone who guesses the addresses and ports can forge one: the driver counts them
+ * (icmp_errors) and never ends a connection for one. For programs with sockets of
+ * their own, such as hola's plain UDP client. */
+RUDP_API int rudp_sock_icmp_errno(int err);
+
 /* 1 when DTLS can be used: this librudp was built with it (OpenSSL 3) and its module,
  * rudp-dtls.so, loads (the first call loads it; see rudp_dtls_load() for why not), else
  * 0. */
