@@ -96,7 +96,7 @@ if [ $quick -eq 0 ]; then
         'hola e2e tcp' 'hola e2e udp' 'hola e2e ipv6' 'hola e2e errors' 'hola e2e rudp' \
         'hola e2e rudp_dead' 'hola e2e rudp_many' 'hostile cli' 'hostile tcp' \
         'hostile many_fds' 'hostile reflection' 'hostile stalled_stdout' \
-        'hostile forged icmp' || status=1
+        'hostile forged icmp' 'hostile no-ack peer' || status=1
 
     # Every fuzz target for FUZZ_TIME seconds (default 60); one count per target.
     rm -f build-fuzz/fuzz-results

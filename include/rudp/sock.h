@@ -228,6 +228,11 @@ RUDP_API int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, siz
 /* Closes this side's stream (see rudp_conn_close) and sends the FIN when it can. */
 RUDP_API int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c);
 
+/* Aborts a connection (see rudp_conn_abort) and sends its RESET now, so the peer learns
+ * at once rather than by its dead-peer limit. Its CLOSED event follows at the next step.
+ * Returns 0 or RUDP_EINVAL. */
+RUDP_API int rudp_sock_abort(rudp_sock_t *s, rudp_conn_t *c);
+
 /* Client: its one connection (NULL once freed after CLOSED). */
 RUDP_API rudp_conn_t *rudp_sock_conn(rudp_sock_t *s);
 
@@ -246,11 +251,25 @@ RUDP_API int rudp_sock_timeout_ms(const rudp_sock_t *s);
  * whole milliseconds can nearly double it. */
 RUDP_API int64_t rudp_sock_timeout_us(const rudp_sock_t *s);
 
+/* Datagrams the socket still holds: in the built-in impairment's queue (delay, rate)
+ * or in the send ring. rudp_sock_free() drops them, so a program whose last ACK or FIN
+ * may still wait there keeps stepping (rudp_sock_timeout_us() says until when) while
+ * this is nonzero, bounded by its own limit. Returns the count; 0 for NULL. */
+RUDP_API size_t rudp_sock_pending(const rudp_sock_t *s);
+
 /* The driver's monotonic clock, µs: the `now` the engines see. */
 RUDP_API uint64_t rudp_sock_now(const rudp_sock_t *s);
 
 /* Copies the socket's counters into *out (the listener's and impairment's included). */
 RUDP_API void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out);
+
+/* Whether errno value err is one the kernel derives from an ICMP error quoting one of
+ * our datagrams (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ENOPROTOOPT, EMSGSIZE...). On a
+ * connected UDP socket it comes once, from a recv or a send, in place of a datagram,
+ * and anyone who guesses the addresses and ports can forge one: the driver counts them
+ * (icmp_errors) and never ends a connection for one. For programs with sockets of
+ * their own, such as hola's plain UDP client. */
+RUDP_API int rudp_sock_icmp_errno(int err);
 
 /* 1 when DTLS can be used: this librudp was built with it (OpenSSL 3) and its module,
  * rudp-dtls.so, loads (the first call loads it; see rudp_dtls_load() for why not), else

@@ -208,6 +208,31 @@ static int closing_error(struct hola_rudp_client *rc, struct hola_err *e)
     return 0;
 }
 
+/* After the connection ended: the built-in impairment may still hold the client's last
+ * datagrams (--delay, --rate), its last ACK or FIN among them, and rudp_sock_free()
+ * would drop them. They leave first, within the longest delay a datagram can get plus
+ * DRAIN_MARGIN_US (the rate's queue); past that the client exits anyway. An interrupt
+ * ends the wait too: nothing is lost but the server's clean ending. */
+#define DRAIN_MARGIN_US 1000000u
+
+static int drain(struct hola_rudp_client *rc, struct hola_err *e)
+{
+    const rudp_impair_t *imp = &rc->cfg->net.impair;
+    uint64_t until = hola_stats_now_us() + imp->delay_us + imp->jitter_us + DRAIN_MARGIN_US;
+
+    while (rudp_sock_pending(rc->sock) > 0 && !hola_client_interrupted()) {
+        uint64_t now = hola_stats_now_us();
+        if (now >= until)
+            break;
+        int64_t timeout = (int64_t)(until - now); /* engine and link deadlines shorten it */
+        struct pollfd stop = { .fd = hola_client_stop_fd(), .events = POLLIN };
+        int r = rudp_sock_step_poll(rc->sock, &stop, 1, timeout);
+        if (r != 0)
+            return hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
+    }
+    return 0;
+}
+
 static int open_sock(struct hola_rudp_client *rc, struct hola_err *e)
 {
     const struct hola_netopts *net = &rc->cfg->net;
@@ -292,8 +317,13 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
         /* Done (every reply read, both streams ended, ours acknowledged): the work is
          * over, so don't sit out the drain. The drain only re-acknowledges a server
          * FIN whose ACK got lost; that server then gives up on the FIN, and since it
-         * has everything, it closes cleanly anyway (docs/protocol.md, section 9). */
-        if (rc->conn != NULL && rudp_conn_done(rc->conn)) {
+         * has everything, it closes cleanly anyway (docs/protocol.md, section 9).
+         * With the built-in impairment the client loses its own ACKs on purpose
+         * (--loss), often the last one, which may also be the only one acknowledging
+         * the last replies: then the server would retransmit into silence until its
+         * dead-peer limit. So an impaired client sits the drain out (3 PTO, longer
+         * while the server resends), as RFC 9000 §10.2 has every endpoint do. */
+        if (rc->conn != NULL && !rc->cfg->net.impair_on && rudp_conn_done(rc->conn)) {
             rudp_stats_t es;
             rudp_conn_stats(rc->conn, &es);
             hola_stats_add_engine(st, &es);
@@ -303,6 +333,11 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
         }
     }
     result = closing_error(rc, e);
+    struct hola_err drain_err;
+    if (drain(rc, &drain_err) != 0 && result == 0) {
+        *e = drain_err;
+        result = -1;
+    }
 
 out:
     if (rc->sock != NULL) {

@@ -94,7 +94,7 @@ static int open_socket(struct hola_udp_client *u, struct hola_err *e)
  * UDP socket: nothing listens there (or no longer). */
 static bool icmp_ignored(struct hola_udp_client *u, int err)
 {
-    if (err == ECONNREFUSED || !hola_err_is_icmp(err))
+    if (err == ECONNREFUSED || !rudp_sock_icmp_errno(err))
         return false;
     u->icmp_errors++;
     return true;

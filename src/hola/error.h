@@ -16,10 +16,4 @@ struct hola_err {
  * `return hola_err_set(e, ...)`. */
 int hola_err_set(struct hola_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Whether errno value err is one the kernel derives from an ICMP error quoting our
- * datagram (ECONNREFUSED, EHOSTUNREACH, ENOPROTOOPT...; the library's driver uses the
- * same list). On a connected UDP socket it comes once, from a recv or a send, in place
- * of a datagram; anyone who guesses the addresses and ports can forge one. */
-int hola_err_is_icmp(int err);
-
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rudp/sock.h"
+
 #include "error.h"
 #include "i18n.h"
 
@@ -86,7 +88,7 @@ int hola_impair_flush(struct hola_impair *im, int fd)
             int err = errno;
             /* An ICMP error reported here was the verdict on an earlier datagram: this
              * one is tried once more at the next flush; a second error drops it. */
-            im->have_pending = hola_err_is_icmp(err) && !im->pending_icmp;
+            im->have_pending = rudp_sock_icmp_errno(err) && !im->pending_icmp;
             im->pending_icmp = im->have_pending;
             im->send_errors++;
             errno = err;

@@ -70,7 +70,10 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e);
 
 /* How long a stopping server (--count reached, or a first SIGINT/SIGTERM) keeps going
  * to deliver the replies already given; a second signal stops at once. After --count,
- * rudp goes on past it while a connection has replies unacknowledged (server_rudp.c). */
+ * rudp goes on past it while a connection has replies unacknowledged, up to
+ * HOLA_SERVER_GRACE_US (or --dead-timeout, when shorter) after the count was reached;
+ * then it resets what is still open (server_rudp.c, docs/limits.md). */
 #define HOLA_SERVER_STOP_US 2000000u
+#define HOLA_SERVER_GRACE_US 5000000u
 
 #endif

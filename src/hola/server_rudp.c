@@ -41,6 +41,7 @@ struct hola_rudp_server {
     struct rconn **v; /* live connections, unordered */
     size_t n, cap;
     bool stopping;
+    uint64_t dead_timeout; /* the engines' dead-peer limit, µs (0: off) */
     struct hola_trace trace;
     rudp_stats_t engine; /* connections that ended, summed */
     bool any_engine;
@@ -228,6 +229,7 @@ static int open_sock(struct hola_rudp_server *rs, struct hola_err *e)
             return -1;
         cfg.dtls = &rs->sec.dtls;
     }
+    rs->dead_timeout = cfg.conn.dead_timeout;
     snprintf(port, sizeof port, "%u", (unsigned)srv->cfg.port);
     int rc = rudp_sock_new_server(&rs->sock, srv->cfg.bind, port, &cfg);
     if (rc != 0) {
@@ -271,10 +273,76 @@ static bool all_acked(const struct hola_rudp_server *rs)
     return true;
 }
 
+/* Whether every connection left has said goodbye: both streams ended, ours acknowledged,
+ * everything read (DRAINING). The drain would only acknowledge again a FIN whose ACK
+ * was lost, and a peer in that case gives up on its FIN and closes cleanly anyway
+ * (docs/protocol.md, section 9), so a stopping server need not sit it out. */
+static bool all_done(const struct hola_rudp_server *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (!rudp_conn_done(rs->v[i]->conn))
+            return false;
+    return true;
+}
+
+/* How long after --count the connections still open may hold the server: the grace,
+ * or the dead-peer limit when that is shorter (server.h). */
+static uint64_t grace_us(const struct hola_rudp_server *rs)
+{
+    uint64_t g = HOLA_SERVER_GRACE_US;
+    return rs->dead_timeout != 0 && rs->dead_timeout < g ? rs->dead_timeout : g;
+}
+
+/* The grace is over: every connection still open is reset, and one line says how many
+ * still had replies unacknowledged (a peer that answers probes but never acknowledges
+ * would otherwise hold the server forever: its engine sees it alive). */
+static void abandon(struct hola_rudp_server *rs, uint64_t waited)
+{
+    size_t unacked = 0;
+
+    for (size_t i = 0; i < rs->n; i++) {
+        if (rudp_conn_unacked(rs->v[i]->conn) != 0)
+            unacked++;
+        rudp_sock_abort(rs->sock, rs->v[i]->conn);
+    }
+    if (unacked > 0)
+        fprintf(stderr,
+                _("hola-server: %zu connection(s) still had replies unacknowledged %.1f s "
+                  "after --count: reset\n"),
+                unacked, (double)waited / 1e6);
+}
+
+/* At exit: the built-in impairment may still hold the server's last datagrams (--delay,
+ * --rate), the ACK of a client's FIN among them. They leave first, within the longest
+ * delay a datagram can get plus DRAIN_MARGIN_US; a second signal ends the wait. */
+#define DRAIN_MARGIN_US 1000000u
+
+static void drain(struct hola_rudp_server *rs)
+{
+    const rudp_impair_t *imp = &rs->srv->cfg.net.impair;
+    uint64_t until = hola_stats_now_us() + imp->delay_us + imp->jitter_us + DRAIN_MARGIN_US;
+
+    while (rudp_sock_pending(rs->sock) > 0) {
+        uint64_t now = hola_stats_now_us();
+        if (now >= until)
+            return;
+        int64_t timeout = (int64_t)(until - now); /* engine and link deadlines shorten it */
+        struct pollfd stop = { .fd = rs->srv->stop_fd, .events = POLLIN };
+        if (rudp_sock_step_poll(rs->sock, &stop, 1, timeout) != 0)
+            return;
+        if ((stop.revents & POLLIN) && hola_server_signalled(rs->srv))
+            return;
+        rudp_sock_event_t ev;
+        while (rudp_sock_next_event(rs->sock, &ev) > 0)
+            ; /* the connections are being let go: their events no longer matter */
+    }
+}
+
 int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
 {
     struct hola_rudp_server *rs = calloc(1, sizeof *rs);
-    uint64_t stop_us = 0; /* nonzero once stopping: see below */
+    uint64_t stop_us = 0;                  /* nonzero once stopping: see below */
+    uint64_t count_us = 0, give_up_us = 0; /* when --count was reached, and that + grace */
     bool signalled = false;
     int rc = 0;
 
@@ -296,19 +364,27 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
         uint64_t now = stop_us != 0 || done ? hola_stats_now_us() : 0;
         if (done) {
             stop_us = now + HOLA_SERVER_STOP_US;
+            count_us = now;
+            give_up_us = now + grace_us(rs);
             stop_all(rs);
         }
-        /* Stopping ends once every connection has closed, or HOLA_SERVER_STOP_US on,
-         * once all we sent has been acknowledged (the peers' own FINs are not waited for
-         * longer). After --count the replies given are delivered however slow the path:
-         * each engine gives a peer that stops answering up by its own dead-peer limits.
-         * After a signal, STOP_US is all there is. */
-        if (stop_us != 0 && (rs->n == 0 || (now >= stop_us && (signalled || all_acked(rs)))))
+        /* Stopping ends once every connection has closed or said goodbye, or
+         * HOLA_SERVER_STOP_US on, once all we sent has been acknowledged (the peers' own
+         * FINs are not waited for longer). After --count the replies given are
+         * delivered within the grace; what is still open then is reset. After a
+         * signal, STOP_US is all there is. */
+        if (stop_us != 0 &&
+            (rs->n == 0 || all_done(rs) || (now >= stop_us && (signalled || all_acked(rs)))))
             break;
+        if (give_up_us != 0 && !signalled && now >= give_up_us) {
+            abandon(rs, now - count_us);
+            break;
+        }
 
         /* One step, its wait (bounded by the stop deadline) watching the signal pipe
          * too: one ppoll. Then its events, then what they queued, in one batch. */
-        int64_t timeout = stop_us > now ? (int64_t)(stop_us - now) : -1;
+        uint64_t wake = stop_us > now ? stop_us : give_up_us;
+        int64_t timeout = wake > now ? (int64_t)(wake - now) : -1;
         struct pollfd stop = { .fd = srv->stop_fd, .events = POLLIN };
         int r = rudp_sock_step_poll(rs->sock, &stop, 1, timeout);
         if (r != 0) {
@@ -331,6 +407,8 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
     }
 
     add_stats(rs);
+    if (rc == 0)
+        drain(rs);
     rudp_sock_free(rs->sock);
     for (size_t i = 0; i < rs->n; i++)
         free(rs->v[i]);

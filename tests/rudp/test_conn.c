@@ -1245,6 +1245,55 @@ static void test_short_and_long_buffers_coalesced(void **state)
 /* A side that gives up on its FIN (all else acknowledged, the peer silent) closes
  * cleanly and sends RESET(CLOSED) with the FIN's number: a peer holding everything
  * before it takes that as the end of stream and closes cleanly too. */
+/* Regression: while DRAINING, each duplicate record doubled the stay, so the peer's
+ * resend of one coalesced datagram of ten messages (its ACK for them lost) kept a
+ * finished endpoint for 2^10 times 3 PTO (tens of seconds on a path with loss). One
+ * round of resends doubles it once, whatever it carries and however many datagrams
+ * arrive within a PTO; the next round, a PTO or more later, doubles it again. */
+static void test_regression_drain_doubles_per_round(void **state)
+{
+    (void)state;
+    pair_t p;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    cfg.coalesce = 1;
+    handshake(&p, &cfg, &cfg);
+    assert_int_equal(rudp_conn_send(p.c, "hi", 2, p.now), 0);
+    exchange(&p, 2);
+
+    uint8_t dgram[RUDP_MAX_DATAGRAM];
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(rudp_conn_send(p.s, "Hola Ana", 8, p.now), 0);
+    int n = rudp_conn_prepare(p.s, p.now, dgram, sizeof dgram);
+    assert_true(n > 0);
+    rudp_hdr_t h;
+    assert_int_equal(rudp_wire_decode(&h, dgram, (size_t)n), 0);
+    assert_true(h.flags & RUDP_F_COALESCED);
+    assert_int_equal(rudp_conn_input(p.c, dgram, (size_t)n, p.now + 50), 0);
+
+    assert_int_equal(rudp_conn_close(p.c, p.now), 0);
+    assert_int_equal(rudp_conn_close(p.s, p.now), 0);
+    for (int i = 0; i < 10 && rudp_conn_state(p.c) != RUDP_STATE_DRAINING; i++)
+        exchange(&p, 1);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_DRAINING);
+
+    /* The old datagram again: ten duplicate records, one resend. */
+    assert_int_equal(rudp_conn_input(p.c, dgram, (size_t)n, p.now), 0);
+    assert_int_equal(p.c->drain_fins, 1);
+    assert_true(p.c->drain_until <= p.now + 3 * recovery_pto(p.c));
+    /* The same round: four more datagrams within the PTO. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(rudp_conn_input(p.c, dgram, (size_t)n, p.now + (uint64_t)i), 0);
+    assert_int_equal(p.c->drain_fins, 1);
+    assert_true(p.c->drain_until <= p.now + 3 + 3 * recovery_pto(p.c));
+    /* The peer's next probe, a backed-off timeout later: a new round. */
+    uint64_t later = p.now + 2 * recovery_pto(p.c);
+    assert_int_equal(rudp_conn_input(p.c, dgram, (size_t)n, later), 0);
+    assert_int_equal(p.c->drain_fins, 2);
+    assert_true(p.c->drain_until == later + 6 * recovery_pto(p.c));
+    pair_free(&p);
+}
+
 static void test_reset_closed_stands_in_for_fin(void **state)
 {
     (void)state;
@@ -1348,6 +1397,7 @@ int main(void)
         cmocka_unit_test(test_short_and_long_buffers),
         cmocka_unit_test(test_short_and_long_buffers_coalesced),
         cmocka_unit_test(test_reset_closed_stands_in_for_fin),
+        cmocka_unit_test(test_regression_drain_doubles_per_round),
         cmocka_unit_test(test_config_validation),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);

@@ -240,23 +240,34 @@ static void note_echo(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     }
 }
 
+/* DRAINING, and a duplicate arrived: our last ACK was lost and the peer is resending
+ * (its probe resends its oldest unacknowledged packet, DATA or FIN); its next try comes
+ * after its backed-off timeout, so stay long enough to answer that one too. The stay
+ * doubles per round of resends, not per datagram: the records of a coalesced datagram,
+ * or the several packets of one loss recovery, arrive within a PTO of each other, and
+ * counting each would double the stay 30 times for a resend of 30 replies. */
+static void drain_longer(rudp_conn_t *c, uint64_t now)
+{
+    uint64_t pto = recovery_pto(c);
+    if (c->drain_fins == 0 || now >= c->drain_round + pto) {
+        c->drain_fins++;
+        c->drain_round = now;
+    }
+    uint64_t stay = 3 * pto;
+    for (uint32_t i = 1; i < c->drain_fins && stay < 8 * c->cfg.max_rto; i++)
+        stay *= 2;
+    if (now + stay > c->drain_until)
+        c->drain_until = now + stay;
+}
+
 /* Takes one message (or FIN) at h->seq. `counts` is 0 for all but the last record of a
  * coalesced datagram, so the ACK policy counts datagrams, not messages. */
 static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64_t now)
 {
     uint32_t seq = h->seq;
     if (rudp_seq_lt(seq, c->rcv_nxt) || conn_held(c, seq)) {
-        if (c->state == RUDP_STATE_DRAINING) {
-            /* Our last ACK was lost and the peer is resending (its probe resends its
-             * oldest unacknowledged packet, DATA or FIN); its next try comes after
-             * its backed-off timeout: stay long enough to answer that one too. */
-            uint64_t stay = 3 * recovery_pto(c);
-            for (uint32_t i = 0; i < c->drain_fins && stay < 8 * c->cfg.max_rto; i++)
-                stay *= 2;
-            c->drain_fins++;
-            if (now + stay > c->drain_until)
-                c->drain_until = now + stay;
-        }
+        if (c->state == RUDP_STATE_DRAINING && counts)
+            drain_longer(c, now);
         c->st.duplicates++;
         c->ack_now = 1; /* the sender may have lost our ACK: tell it again now */
         conn_trace(c, RUDP_EV_DROP, now, h->type, seq, h->payload_len, RUDP_WHY_DUPLICATE);

@@ -94,7 +94,8 @@ struct rudp_conn {
     uint64_t last_recv;
     uint64_t latest_now; /* the latest time any call passed in: recv() has none */
     uint64_t drain_until;
-    uint32_t drain_fins; /* peer FINs answered while draining */
+    uint32_t drain_fins;  /* rounds of peer resends answered while draining */
+    uint64_t drain_round; /* when the latest round began */
 
     /* congestion control, bytes (RFC 9002 §7) */
     uint64_t cwnd;

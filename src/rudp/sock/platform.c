@@ -342,7 +342,7 @@ int plat_local_port(int fd)
  * none of them may end a connection: see on_refused() in demux.c. On a send,
  * EHOSTUNREACH, ENETUNREACH, EACCES and EMSGSIZE may also be local verdicts (routing,
  * a firewall, the route's MTU); they are counted the same way. */
-int plat_icmp_error(int err)
+int rudp_sock_icmp_errno(int err)
 {
     switch (err) {
     case ECONNREFUSED: /* port unreachable */
@@ -494,7 +494,7 @@ void plat_tx_flush(struct rudp_sock *s)
                 continue;
             }
 #endif
-            if (plat_icmp_error(errno))
+            if (rudp_sock_icmp_errno(errno))
                 icmp_seen(s, errno);
             tx_failed(s);
             /* Drop the first datagram, which cannot be sent; the engine's
@@ -644,7 +644,7 @@ int plat_rx_batch(struct rudp_sock *s)
 #endif
     if (would_block(errno))
         return 0;
-    if (plat_icmp_error(errno)) {
+    if (rudp_sock_icmp_errno(errno)) {
         icmp_seen(s, errno); /* the error is consumed; the next poll shows what else waits */
         return 0;
     }

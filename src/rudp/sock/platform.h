@@ -68,10 +68,6 @@ void plat_tx_flush(struct rudp_sock *s);
 /* The receive layout in use: how many receives per batch and bytes per receive. */
 void plat_rx_geometry(const struct rudp_sock *s, uint32_t *count, size_t *cap);
 
-/* Whether err is one the kernel derives from an ICMP error (ECONNREFUSED,
- * EHOSTUNREACH...): counted in icmp_errors, never fatal to the socket. */
-int plat_icmp_error(int err);
-
 /* One batch from the socket into s->rx. Returns the count, 0 when nothing waits, or
  * RUDP_ESYS. An ICMP error in the batch's place is counted (icmp_errors) and reads as
  * 0; port unreachable on a client's connected socket also sets s->refused. */

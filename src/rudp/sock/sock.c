@@ -288,6 +288,15 @@ int64_t rudp_sock_timeout_us(const rudp_sock_t *s)
     return t - now > INT64_MAX ? INT64_MAX : (int64_t)(t - now);
 }
 
+size_t rudp_sock_pending(const rudp_sock_t *s)
+{
+    if (!s)
+        return 0;
+    rudp_sim_stats_t st = { 0 };
+    rudp_sim_link_stats(s->link, &st);
+    return (size_t)s->tx_n + (size_t)st.held;
+}
+
 /* Everything after the wait: input, timers, the link's releases, the flush, all at the
  * one clock reading taken at the wake-up (reading it again for each part costs more
  * than the microseconds it would add). */
@@ -455,6 +464,19 @@ int rudp_sock_close(rudp_sock_t *s, rudp_conn_t *c)
     int rc = rudp_conn_close(c, s->deferring ? s->now : plat_now_us());
     if (rc)
         return rc;
+    push_now(s, e);
+    return 0;
+}
+
+int rudp_sock_abort(rudp_sock_t *s, rudp_conn_t *c)
+{
+    if (!s || !c)
+        return RUDP_EINVAL;
+    struct entry *e = entry_of(s, c);
+    if (!e)
+        return RUDP_EINVAL;
+    /* The heap does not know of the abort: service it now so the RESET leaves. */
+    rudp_conn_abort(c, plat_now_us());
     push_now(s, e);
     return 0;
 }
