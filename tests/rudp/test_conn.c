@@ -518,6 +518,54 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     rudp_conn_free(s);
 }
 
+/* Regression: when the server's ACCEPT was lost, its second ACCEPT echoed the first
+ * INITIAL's timestamp. The client's sample then spanned its whole 250 ms handshake
+ * timer (the ACCEPT's ack_delay counts only up to max_ack_delay, RFC 9002 §5.3), and
+ * on a 50 µs path it began with an RTO of about half a second. The echo must be of the
+ * newest INITIAL (RFC 7323 §4.3: the timestamp of the segment that arrived last). */
+static void test_regression_second_accept_echoes_newest_initial(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 9 };
+    rudp_listener_t l;
+    rudp_listener_init(&l, key, 0);
+    l.require_retry = 0;
+    rudp_conn_t *c, *s;
+    uint64_t now = 1000;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(c, now, buf, sizeof buf);
+    assert_true(n > 0);
+    rudp_hdr_t h;
+    size_t rl = 0;
+    now += 25;
+    assert_int_equal(rudp_listener_input(&l, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
+                                         sizeof reply, &rl),
+                     RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    assert_true(rudp_conn_prepare(s, now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
+
+    /* The client's handshake timer: its INITIAL again, which reaches the server. */
+    now = rudp_conn_next_timeout(c);
+    n = rudp_conn_prepare(c, now, buf, sizeof buf);
+    assert_true(n > 0);
+    now += 25;
+    assert_int_equal(rudp_conn_input(s, buf, (size_t)n, now), 0);
+    n = rudp_conn_prepare(s, now, buf, sizeof buf);
+    assert_true(n > 0);
+    now += 25;
+    assert_int_equal(rudp_conn_input(c, buf, (size_t)n, now), 0);
+    assert_int_equal(rudp_conn_state(c), RUDP_STATE_ESTABLISHED);
+    rudp_stats_t st;
+    rudp_conn_stats(c, &st);
+    assert_true(st.srtt >= 50);
+    assert_true(st.srtt < 1000); /* 50 µs of path, not the 250 ms timer */
+    rudp_conn_free(c);
+    rudp_conn_free(s);
+}
+
 /* No server at all: the client's INITIALs back off and it gives up cleanly. */
 static void test_handshake_gives_up(void **state)
 {
@@ -1376,6 +1424,7 @@ int main(void)
         cmocka_unit_test(test_regression_paused_peer_is_not_dead),
         cmocka_unit_test(test_dead_peer_needs_count_and_silence),
         cmocka_unit_test(test_regression_only_fin_left_needs_no_silence),
+        cmocka_unit_test(test_regression_second_accept_echoes_newest_initial),
         cmocka_unit_test(test_handshake_gives_up),
         cmocka_unit_test(test_unproven_server_sends_at_most_3x),
         cmocka_unit_test(test_reset_from_peer),

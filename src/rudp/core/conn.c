@@ -477,9 +477,13 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         c->confirmed = 1;
     switch (h.type) {
     case RUDP_T_INITIAL:
-        /* Our ACCEPT was lost and the client asks again. */
-        if (c->is_server)
+        /* Our ACCEPT was lost and the client asks again. The new ACCEPT echoes this
+         * INITIAL's timestamp, not the first one's: the client's first RTT sample must
+         * not span its handshake timer. */
+        if (c->is_server) {
+            note_echo(c, &h, now);
             c->accept_pending = 1;
+        }
         return 0;
     case RUDP_T_RESET:
         on_reset(c, &h, now);
