@@ -566,6 +566,51 @@ static void test_regression_second_accept_echoes_newest_initial(void **state)
     rudp_conn_free(s);
 }
 
+/* Regression: an ACCEPT the server resent on its own timer (the first lost, and no
+ * INITIAL since) echoes an INITIAL it has held for its whole timer. That echo measures
+ * the server's timer, not the path (Karn: a retransmission gives no sample), and it
+ * made the client's first RTT sample about 250 ms on a 50 µs path. */
+static void test_regression_resent_accept_gives_no_rtt_sample(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 9 };
+    rudp_listener_t l;
+    rudp_listener_init(&l, key, 0);
+    l.require_retry = 0;
+    rudp_conn_t *c, *s;
+    uint64_t now = 1000;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(c, now, buf, sizeof buf);
+    assert_true(n > 0);
+    rudp_hdr_t h;
+    size_t rl = 0;
+    now += 25;
+    assert_int_equal(rudp_listener_input(&l, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
+                                         sizeof reply, &rl),
+                     RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    assert_true(rudp_conn_prepare(s, now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
+
+    /* The server's timer resends it; the client's INITIAL meanwhile was lost. */
+    now = rudp_conn_next_timeout(s);
+    n = rudp_conn_prepare(s, now, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    assert_int_equal(h.type, RUDP_T_ACCEPT);
+    assert_true(h.ack_delay > 100000); /* it held the echo for its timer */
+    now += 25;
+    assert_int_equal(rudp_conn_input(c, buf, (size_t)n, now), 0);
+    assert_int_equal(rudp_conn_state(c), RUDP_STATE_ESTABLISHED);
+    rudp_stats_t st;
+    rudp_conn_stats(c, &st);
+    assert_true(st.srtt < 1000);
+    rudp_conn_free(c);
+    rudp_conn_free(s);
+}
+
 /* No server at all: the client's INITIALs back off and it gives up cleanly. */
 static void test_handshake_gives_up(void **state)
 {
@@ -1425,6 +1470,7 @@ int main(void)
         cmocka_unit_test(test_dead_peer_needs_count_and_silence),
         cmocka_unit_test(test_regression_only_fin_left_needs_no_silence),
         cmocka_unit_test(test_regression_second_accept_echoes_newest_initial),
+        cmocka_unit_test(test_regression_resent_accept_gives_no_rtt_sample),
         cmocka_unit_test(test_handshake_gives_up),
         cmocka_unit_test(test_unproven_server_sends_at_most_3x),
         cmocka_unit_test(test_reset_from_peer),

@@ -450,7 +450,10 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
             c->rcv_read = c->rcv_nxt = c->rcv_high = h.seq;
             conn_set_window(c, &h, now);
             note_echo(c, &h, now); /* our first packets echo it: the server's RTT sample */
-            if (h.flags & RUDP_F_ACK)
+            /* An ACCEPT held longer than an ACK may be was resent on the server's own
+             * timer: its echo measures that timer, not the path (Karn), and as the
+             * first sample it would set the RTO. The first ACK of our data gives one. */
+            if ((h.flags & RUDP_F_ACK) && h.ack_delay <= c->cfg.max_ack_delay)
                 recovery_rtt_sample(c, h.ts_echo, h.ack_delay, now);
             c->pto_count = 0;
             conn_set_state(c, RUDP_STATE_ESTABLISHED, 0, now);
