@@ -28,8 +28,8 @@
 
 static const char usage_text[] =
     N_("Usage: hola-client [OPTION]... [NAME]...\n"
-       "Send names to hola-server and print its replies (\"Hola <name>\"), one per line, in\n"
-       "order.\n"
+       "Send names to hola-server and print its replies (\"Hola <name>\"), one per line:\n"
+       "over TCP and rudp in the order the names were sent, over UDP as they arrive.\n"
        "\n"
        "The names come from the arguments; without any, from the keyboard when standard\n"
        "input is a terminal (the program asks how many, then each one), else one per line\n"
