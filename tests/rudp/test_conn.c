@@ -518,6 +518,31 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     rudp_conn_free(s);
 }
 
+/* A client and a server 25 µs apart each way, accepted at once (no RETRY), the server's
+ * first ACCEPT lost; *now is when it left. */
+static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
+{
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 9 };
+    rudp_listener_t l;
+    rudp_listener_init(&l, key, 0);
+    l.require_retry = 0;
+    *now = 1000;
+    assert_int_equal(rudp_conn_new_client(c, &cfg, 0xC1D, CISN, *now), 0);
+    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(*c, *now, buf, sizeof buf);
+    assert_true(n > 0);
+    rudp_hdr_t h;
+    size_t rl = 0;
+    *now += 25;
+    assert_int_equal(rudp_listener_input(&l, buf, (size_t)n, ADDR, strlen(ADDR), *now, &h, reply,
+                                         sizeof reply, &rl),
+                     RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_conn_new_server(s, &cfg, &h, SISN, *now), 0);
+    assert_true(rudp_conn_prepare(*s, *now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
+}
+
 /* Regression: when the server's ACCEPT was lost, its second ACCEPT echoed the first
  * INITIAL's timestamp. The client's sample then spanned its whole 250 ms handshake
  * timer (the ACCEPT's ack_delay counts only up to max_ack_delay, RFC 9002 §5.3), and
@@ -526,26 +551,11 @@ static void test_unproven_server_sends_at_most_3x(void **state)
 static void test_regression_second_accept_echoes_newest_initial(void **state)
 {
     (void)state;
-    rudp_config_t cfg;
-    cfg_init(&cfg);
-    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 9 };
-    rudp_listener_t l;
-    rudp_listener_init(&l, key, 0);
-    l.require_retry = 0;
     rudp_conn_t *c, *s;
-    uint64_t now = 1000;
-    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
-    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
-    int n = rudp_conn_prepare(c, now, buf, sizeof buf);
-    assert_true(n > 0);
-    rudp_hdr_t h;
-    size_t rl = 0;
-    now += 25;
-    assert_int_equal(rudp_listener_input(&l, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
-                                         sizeof reply, &rl),
-                     RUDP_LISTEN_ACCEPT);
-    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
-    assert_true(rudp_conn_prepare(s, now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
+    uint64_t now;
+    accept_lost(&c, &s, &now);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int n;
 
     /* The client's handshake timer: its INITIAL again, which reaches the server. */
     now = rudp_conn_next_timeout(c);
@@ -573,31 +583,17 @@ static void test_regression_second_accept_echoes_newest_initial(void **state)
 static void test_regression_resent_accept_gives_no_rtt_sample(void **state)
 {
     (void)state;
-    rudp_config_t cfg;
-    cfg_init(&cfg);
-    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 9 };
-    rudp_listener_t l;
-    rudp_listener_init(&l, key, 0);
-    l.require_retry = 0;
     rudp_conn_t *c, *s;
-    uint64_t now = 1000;
-    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
-    uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
-    int n = rudp_conn_prepare(c, now, buf, sizeof buf);
-    assert_true(n > 0);
-    rudp_hdr_t h;
-    size_t rl = 0;
-    now += 25;
-    assert_int_equal(rudp_listener_input(&l, buf, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
-                                         sizeof reply, &rl),
-                     RUDP_LISTEN_ACCEPT);
-    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
-    assert_true(rudp_conn_prepare(s, now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
+    uint64_t now;
+    accept_lost(&c, &s, &now);
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    int n;
 
     /* The server's timer resends it; the client's INITIAL meanwhile was lost. */
     now = rudp_conn_next_timeout(s);
     n = rudp_conn_prepare(s, now, buf, sizeof buf);
     assert_true(n > 0);
+    rudp_hdr_t h;
     assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
     assert_int_equal(h.type, RUDP_T_ACCEPT);
     assert_true(h.ack_delay > 100000); /* it held the echo for its timer */
