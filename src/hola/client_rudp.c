@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "drain.h"
 #include "i18n.h"
 #include "out.h"
 #include "replies.h"
@@ -208,29 +209,10 @@ static int closing_error(struct hola_rudp_client *rc, struct hola_err *e)
     return 0;
 }
 
-/* After the connection ended: the built-in impairment may still hold the client's last
- * datagrams (--delay, --rate), its last ACK or FIN among them, and rudp_sock_free()
- * would drop them. They leave first, within the longest delay a datagram can get plus
- * DRAIN_MARGIN_US (the rate's queue); past that the client exits anyway. An interrupt
- * ends the wait too: nothing is lost but the server's clean ending. */
-#define DRAIN_MARGIN_US 1000000u
-
-static int drain(struct hola_rudp_client *rc, struct hola_err *e)
+static bool client_stopped(void *ctx)
 {
-    const rudp_impair_t *imp = &rc->cfg->net.impair;
-    uint64_t until = hola_stats_now_us() + imp->delay_us + imp->jitter_us + DRAIN_MARGIN_US;
-
-    while (rudp_sock_pending(rc->sock) > 0 && !hola_client_interrupted()) {
-        uint64_t now = hola_stats_now_us();
-        if (now >= until)
-            break;
-        int64_t timeout = (int64_t)(until - now); /* engine and link deadlines shorten it */
-        struct pollfd stop = { .fd = hola_client_stop_fd(), .events = POLLIN };
-        int r = rudp_sock_step_poll(rc->sock, &stop, 1, timeout);
-        if (r != 0)
-            return hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
-    }
-    return 0;
+    (void)ctx;
+    return hola_client_interrupted(); /* nothing is lost but the server's clean ending */
 }
 
 static int open_sock(struct hola_rudp_client *rc, struct hola_err *e)
@@ -333,11 +315,11 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
         }
     }
     result = closing_error(rc, e);
-    struct hola_err drain_err;
-    if (drain(rc, &drain_err) != 0 && result == 0) {
-        *e = drain_err;
-        result = -1;
-    }
+    /* The connection ended; with --delay or --rate its last datagrams may still wait. */
+    int r =
+        hola_rudp_drain(rc->sock, &cfg->net.impair, hola_client_stop_fd(), client_stopped, NULL);
+    if (r != 0 && result == 0)
+        result = hola_err_set(e, "rudp socket: %s: %s", rudp_strerror(r), strerror(errno));
 
 out:
     if (rc->sock != NULL) {

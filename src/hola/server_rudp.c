@@ -18,6 +18,7 @@
 #include "rudp/sock.h"
 
 #include "addr.h"
+#include "drain.h"
 #include "i18n.h"
 #include "names.h"
 #include "out.h"
@@ -312,30 +313,9 @@ static void abandon(struct hola_rudp_server *rs, uint64_t waited)
                 unacked, (double)waited / 1e6);
 }
 
-/* At exit: the built-in impairment may still hold the server's last datagrams (--delay,
- * --rate), the ACK of a client's FIN among them. They leave first, within the longest
- * delay a datagram can get plus DRAIN_MARGIN_US; a second signal ends the wait. */
-#define DRAIN_MARGIN_US 1000000u
-
-static void drain(struct hola_rudp_server *rs)
+static bool server_stopped(void *ctx)
 {
-    const rudp_impair_t *imp = &rs->srv->cfg.net.impair;
-    uint64_t until = hola_stats_now_us() + imp->delay_us + imp->jitter_us + DRAIN_MARGIN_US;
-
-    while (rudp_sock_pending(rs->sock) > 0) {
-        uint64_t now = hola_stats_now_us();
-        if (now >= until)
-            return;
-        int64_t timeout = (int64_t)(until - now); /* engine and link deadlines shorten it */
-        struct pollfd stop = { .fd = rs->srv->stop_fd, .events = POLLIN };
-        if (rudp_sock_step_poll(rs->sock, &stop, 1, timeout) != 0)
-            return;
-        if ((stop.revents & POLLIN) && hola_server_signalled(rs->srv))
-            return;
-        rudp_sock_event_t ev;
-        while (rudp_sock_next_event(rs->sock, &ev) > 0)
-            ; /* the connections are being let go: their events no longer matter */
-    }
+    return hola_server_signalled(ctx); /* a second signal ends the wait */
 }
 
 int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
@@ -407,8 +387,10 @@ int hola_server_rudp_run(struct hola_server *srv, struct hola_err *e)
     }
 
     add_stats(rs);
+    /* At exit the built-in impairment may still hold the last datagrams, the ACK of a
+     * client's FIN among them. */
     if (rc == 0)
-        drain(rs);
+        (void)hola_rudp_drain(rs->sock, &srv->cfg.net.impair, srv->stop_fd, server_stopped, srv);
     rudp_sock_free(rs->sock);
     for (size_t i = 0; i < rs->n; i++)
         free(rs->v[i]);
