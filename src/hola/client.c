@@ -161,19 +161,19 @@ int hola_client_ms_left(uint64_t deadline_us)
     return now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
 }
 
-/* Checks one name and adds it. `where` says where it came from ("name 2", "line 3 of
- * standard input") for the error. Returns 0 (added or skipped as empty) or -1. */
-static int add_checked(struct hola_names *list, const char *s, size_t len, const char *where,
-                       struct hola_err *e)
+/* Checks one name and adds it. Returns 0 (added or skipped as empty), 1 when the name
+ * is refused (why says so; the caller says where it came from: formatting that for
+ * every line would cost more than checking it), or -1 with e set. */
+static int add_checked(struct hola_names *list, const char *s, size_t len, char *why,
+                       size_t why_cap, struct hola_err *e)
 {
     struct hola_name_check chk = hola_names_check(s, len);
-    char why[HOLA_ERR_MAX];
 
     if (chk.status == HOLA_NAME_EMPTY)
         return 0;
     if (chk.status != HOLA_NAME_OK) {
-        hola_names_describe(s, &chk, why, sizeof why);
-        return hola_err_set(e, "%s %s", where, why);
+        hola_names_describe(s, &chk, why, why_cap);
+        return 1;
     }
     if (list->n >= MAX_NAMES)
         return hola_err_set(e, _("too many names (at most %d)"), MAX_NAMES);
@@ -182,11 +182,15 @@ static int add_checked(struct hola_names *list, const char *s, size_t len, const
 
 static int names_from_args(char **args, int n, struct hola_names *list, struct hola_err *e)
 {
-    char where[32];
+    char where[32], why[HOLA_ERR_MAX];
 
     for (int i = 0; i < n; i++) {
-        snprintf(where, sizeof where, _("name %d"), i + 1);
-        if (add_checked(list, args[i], strlen(args[i]), where, e) != 0)
+        int r = add_checked(list, args[i], strlen(args[i]), why, sizeof why, e);
+        if (r == 1) {
+            snprintf(where, sizeof where, _("name %d"), i + 1);
+            return hola_err_set(e, "%s %s", where, why);
+        }
+        if (r != 0)
             return -1;
     }
     return 0;
@@ -198,14 +202,18 @@ static int names_from_stream(FILE *in, struct hola_names *list, struct hola_err 
     size_t cap = 0;
     ssize_t n;
     unsigned long lineno = 0;
-    char where[48];
+    char where[48], why[HOLA_ERR_MAX];
     int rc = 0;
 
     errno = 0;
     while ((n = getline(&line, &cap, in)) >= 0) {
         lineno++;
-        snprintf(where, sizeof where, _("line %lu of standard input:"), lineno);
-        if (add_checked(list, line, (size_t)n, where, e) != 0) {
+        int r = add_checked(list, line, (size_t)n, why, sizeof why, e);
+        if (r == 1) {
+            snprintf(where, sizeof where, _("line %lu of standard input:"), lineno);
+            rc = hola_err_set(e, "%s %s", where, why);
+        }
+        if (r != 0) {
             rc = -1;
             break;
         }
@@ -224,6 +232,7 @@ static int names_interactive(struct hola_names *list, struct hola_err *e)
     ssize_t n;
     unsigned long count = 0;
     struct hola_err why;
+    char refused[HOLA_ERR_MAX] = " "; /* " " and then why a name was refused */
     int rc = 0;
 
     while (count == 0) {
@@ -247,9 +256,10 @@ static int names_interactive(struct hola_names *list, struct hola_err *e)
             goto out;
         }
         size_t before = list->n;
-        if (add_checked(list, line, (size_t)n, "", &why) != 0) {
-            /* why.msg starts with the " " of the empty `where`. */
-            fprintf(stderr, _("Name refused:%s\n"), why.msg);
+        int r = add_checked(list, line, (size_t)n, refused + 1, sizeof refused - 1, &why);
+        if (r != 0) {
+            /* The message keeps its msgid: "Name refused:" and then " why". */
+            fprintf(stderr, _("Name refused:%s\n"), r == 1 ? refused : why.msg);
         } else if (list->n == before) {
             fprintf(stderr, "%s\n", _("The name is empty; type it again."));
         }
