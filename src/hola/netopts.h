@@ -101,6 +101,8 @@ enum {
  * shrinks every connection's buffers (2·window + send_queue + 1 of them) by more than
  * half. Both ends must agree: a longer message is dropped by the engine, never cut. */
 #define HOLA_RUDP_MAX_MESSAGE 520u
+/* --coalesce's window when --window is not given (netopts.c says why not 1024). */
+#define HOLA_COALESCE_WINDOW 256u
 
 #define HOLA_MAX_RETRIES_MAX 100
 #define HOLA_DEAD_TIMEOUT_MAX 3600000UL /* ms: an hour */
