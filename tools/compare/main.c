@@ -79,7 +79,7 @@ static const char usage_options[] =
        "                        ooo the most of any run. The machine's noise then falls on\n"
        "                        every protocol alike: quote medians and their ratios\n"
        "      --window N        rudp's window for the rudp and rudp-coalesce rows (default:\n"
-       "                        hola's, 64)\n"
+       "                        hola's, 64, and 256 with --coalesce)\n"
        "      --lab             run inside scripts/hola-lab (see above); needs root or\n"
        "                        unprivileged user namespaces, else exit status 77\n"
        "      --lab-script PATH the hola-lab script (default: $HOLA_LAB, then hola-lab next\n"
