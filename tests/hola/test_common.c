@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "names.h"
+#include "netopts.h"
 #include "opts.h"
 #include "replies.h"
 #include "stats.h"
@@ -181,6 +182,32 @@ static void test_replies_completion(void **state)
     hola_names_free(&names);
 }
 
+/* --coalesce opens the window to HOLA_COALESCE_WINDOW (not 1024: docs/performance.md
+ * section 7) and leaves the send queue alone; --window wins, before or after it. */
+static void test_coalesce_window(void **state)
+{
+    (void)state;
+    struct hola_netopts o, plain;
+    struct hola_err e;
+
+    hola_netopts_init(&plain);
+    hola_netopts_init(&o);
+    assert_int_equal(hola_netopts_parse(&o, HOLA_OPT_COALESCE, NULL, &e), 0);
+    assert_int_equal(o.engine.coalesce, 1);
+    assert_int_equal(o.engine.window, 256);
+    assert_int_equal(o.engine.send_queue, plain.engine.send_queue);
+
+    hola_netopts_init(&o);
+    assert_int_equal(hola_netopts_parse(&o, HOLA_OPT_WINDOW, "32", &e), 0);
+    assert_int_equal(hola_netopts_parse(&o, HOLA_OPT_COALESCE, NULL, &e), 0);
+    assert_int_equal(o.engine.window, 32);
+
+    hola_netopts_init(&o);
+    assert_int_equal(hola_netopts_parse(&o, HOLA_OPT_COALESCE, NULL, &e), 0);
+    assert_int_equal(hola_netopts_parse(&o, HOLA_OPT_WINDOW, "32", &e), 0);
+    assert_int_equal(o.engine.window, 32);
+}
+
 static void test_trace(void **state)
 {
     struct hola_trace t;
@@ -230,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_stats_extra),
         cmocka_unit_test(test_replies_completion),
+        cmocka_unit_test(test_coalesce_window),
         cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests_name("hola common", tests, NULL, NULL);
