@@ -53,6 +53,11 @@ struct plat_rx_os {
 #ifdef __linux__
     struct mmsghdr mm[PLAT_BATCH];
     struct iovec iov[PLAT_BATCH];
+    /* The headers as last set up (batch 0: never), and how many of them the last
+     * recvmmsg() wrote into: only those need resetting (see plat_rx_batch). */
+    uint32_t set_batch, used;
+    size_t set_cap;
+    int set_ctl;
 #endif
 };
 
@@ -127,6 +132,9 @@ struct plat_rx *plat_rx_new(void)
         free(r);
         return NULL;
     }
+#ifdef __linux__
+    r->os->set_batch = r->os->used = 0;
+#endif
     return r;
 }
 
@@ -585,24 +593,40 @@ int plat_rx_batch(struct rudp_sock *s)
     size_t cap;
     plat_rx_geometry(s, &batch, &cap);
 #ifdef __linux__
-    for (uint32_t i = 0; i < batch; i++) {
-        struct msghdr *mh = &o->mm[i].msg_hdr;
-        o->iov[i].iov_base = r->buf + i * cap;
-        o->iov[i].iov_len = cap;
-        memset(mh, 0, sizeof *mh);
-        mh->msg_iov = &o->iov[i];
-        mh->msg_iovlen = 1;
-        mh->msg_name = &r->from[i].u;
-        mh->msg_namelen = sizeof r->from[i].u;
-        if (s->pktinfo || s->gro) {
-            mh->msg_control = o->ctl[i];
-            mh->msg_controllen = sizeof o->ctl[i];
+    /* The headers are set up once per geometry; a receive writes only the name and
+     * control lengths and the flags of the entries it fills, so only those are reset:
+     * a wake-up that reads one datagram no longer rebuilds sixteen headers. */
+    int ctl = s->pktinfo || s->gro;
+    uint32_t reset = o->used;
+    if (o->set_batch != batch || o->set_cap != cap || o->set_ctl != ctl) {
+        for (uint32_t i = 0; i < batch; i++) {
+            struct msghdr *mh = &o->mm[i].msg_hdr;
+            o->iov[i].iov_base = r->buf + i * cap;
+            o->iov[i].iov_len = cap;
+            memset(mh, 0, sizeof *mh);
+            mh->msg_iov = &o->iov[i];
+            mh->msg_iovlen = 1;
+            mh->msg_name = &r->from[i].u;
+            if (ctl)
+                mh->msg_control = o->ctl[i];
         }
+        o->set_batch = batch;
+        o->set_cap = cap;
+        o->set_ctl = ctl;
+        reset = batch;
+    }
+    for (uint32_t i = 0; i < reset; i++) {
+        struct msghdr *mh = &o->mm[i].msg_hdr;
+        mh->msg_namelen = sizeof r->from[i].u;
+        mh->msg_controllen = ctl ? sizeof o->ctl[i] : 0;
+        mh->msg_flags = 0;
     }
     int n;
     do
         n = recvmmsg(s->fd, o->mm, batch, MSG_DONTWAIT, NULL);
     while (n < 0 && errno == EINTR);
+    /* After an error, which entries the kernel wrote is not known: reset them all. */
+    o->used = n >= 0 ? (uint32_t)n : batch;
     if (n >= 0) {
         for (int i = 0; i < n; i++) {
             struct msghdr *mh = &o->mm[i].msg_hdr;
