@@ -211,7 +211,7 @@ static int recv_one(struct side *s)
     }
     FUZZ_CHECK(s->c->rcv_read == seq, "%s: recv returned %d and moved", s->name, n);
     FUZZ_CHECK(n == RUDP_EAGAIN || n == RUDP_ECLOSED || n == RUDP_ETIMEDOUT || n == RUDP_ERESET ||
-                   n == RUDP_EREFUSED,
+                   n == RUDP_EREFUSED || n == RUDP_ELIMIT,
                "%s: recv returned %d", s->name, n);
     return 0;
 }
