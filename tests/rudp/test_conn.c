@@ -17,6 +17,7 @@
 #include "rudp/error.h"
 #include "rudp/listen.h"
 #include "rudp/wire.h"
+#include "seq.h"
 
 #define ADDR "127.0.0.1:5555"
 #define CISN 100u
@@ -1383,6 +1384,57 @@ static void test_regression_drain_doubles_per_round(void **state)
     pair_free(&p);
 }
 
+/* Encodes a packet from the server to the client: no ACK, only sequence and payload. */
+static size_t server_packet(uint8_t *buf, uint8_t type, uint8_t flags, uint32_t seq,
+                            const void *payload, uint16_t len)
+{
+    rudp_hdr_t h = { .type = type,
+                     .flags = flags,
+                     .cid = 0xC1D,
+                     .seq = seq,
+                     .payload_len = len,
+                     .payload = len ? payload : NULL };
+    int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+/* Regression (fuzz_conn: fin-in-order-through-a-middle-record): the client's FIN was
+ * acknowledged, the server's "b" and FIN had arrived past a gap, and a coalesced
+ * resend of "a" and "b" filled it. The FIN came in order through "a", a record that was
+ * not the datagram's last, and only the last record checked whether both ends were
+ * done: the client stayed ESTABLISHED with no timer, for ever. */
+static void test_regression_fin_in_order_through_a_middle_record(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    pair_t p = { 0 };
+    handshake(&p, &cfg, &cfg);
+    assert_int_equal(rudp_conn_close(p.c, p.now), 0);
+    exchange(&p, 3);
+    assert_true(rudp_seq_gt(p.c->snd_una, p.c->fin_seq)); /* our FIN is acknowledged */
+
+    uint32_t x = p.c->rcv_nxt;
+    uint8_t buf[RUDP_MAX_DATAGRAM];
+    size_t n = server_packet(buf, RUDP_T_DATA, 0, x + 1, "b", 1);
+    assert_int_equal(rudp_conn_input(p.c, buf, n, p.now), 0);
+    n = server_packet(buf, RUDP_T_FIN, 0, x + 2, NULL, 0);
+    assert_int_equal(rudp_conn_input(p.c, buf, n, p.now), 0);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_ESTABLISHED); /* a gap at x */
+
+    static const uint8_t records[] = { 0, 1, 'a', 0, 1, 'b' };
+    n = server_packet(buf, RUDP_T_DATA, RUDP_F_COALESCED, x, records, sizeof records);
+    assert_int_equal(rudp_conn_input(p.c, buf, n, p.now), 0);
+    assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_DRAINING);
+    assert_true(rudp_conn_next_timeout(p.c) < UINT64_MAX);
+    char out[4];
+    assert_int_equal(rudp_conn_recv(p.c, out, sizeof out), 1);
+    assert_int_equal(rudp_conn_recv(p.c, out, sizeof out), 1);
+    assert_int_equal(rudp_conn_recv(p.c, out, sizeof out), RUDP_ECLOSED);
+    pair_free(&p);
+}
+
 static void test_reset_closed_stands_in_for_fin(void **state)
 {
     (void)state;
@@ -1488,6 +1540,7 @@ int main(void)
         cmocka_unit_test(test_short_and_long_buffers),
         cmocka_unit_test(test_short_and_long_buffers_coalesced),
         cmocka_unit_test(test_reset_closed_stands_in_for_fin),
+        cmocka_unit_test(test_regression_fin_in_order_through_a_middle_record),
         cmocka_unit_test(test_regression_drain_doubles_per_round),
         cmocka_unit_test(test_config_validation),
     };

@@ -338,7 +338,20 @@ static void receive_data(rudp_conn_t *c, const rudp_hdr_t *h, int counts, uint64
         c->ack_now = 1;
     else if (!c->ack_deadline)
         c->ack_deadline = now + c->cfg.max_ack_delay;
-    conn_drain_if_done(c, now);
+}
+
+/* Takes each record of a coalesced datagram as one message at its own number. */
+static void receive_records(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
+{
+    rudp_hdr_t one = *h;
+    size_t off = 0, mlen;
+    const uint8_t *msg;
+    for (uint32_t seq = h->seq; rudp_wire_record(h, &off, &msg, &mlen); seq++) {
+        one.seq = seq;
+        one.payload = mlen ? msg : NULL;
+        one.payload_len = (uint16_t)mlen;
+        receive_data(c, &one, off == h->payload_len, now);
+    }
 }
 
 /* The peer gave up delivering its FIN at h->seq after receiving all of ours (h->ack
@@ -512,19 +525,14 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         recovery_on_ack(c, &h, now);
     if (h.type == RUDP_T_DATA || h.type == RUDP_T_FIN) {
         note_echo(c, &h, now);
-        if (!(h.flags & RUDP_F_COALESCED)) {
+        if (h.flags & RUDP_F_COALESCED)
+            receive_records(c, &h, now);
+        else
             receive_data(c, &h, 1, now);
-            return 0;
-        }
-        rudp_hdr_t one = h;
-        size_t off = 0, mlen;
-        const uint8_t *msg;
-        for (uint32_t seq = h.seq; rudp_wire_record(&h, &off, &msg, &mlen); seq++) {
-            one.seq = seq;
-            one.payload = mlen ? msg : NULL;
-            one.payload_len = (uint16_t)mlen;
-            receive_data(c, &one, off == h.payload_len, now);
-        }
+        /* Once per datagram, not per record: the peer's FIN can come in order through
+         * any record (one filling the gap before it need not be the last), and the ACK
+         * of our own FIN may have come first. */
+        conn_drain_if_done(c, now);
     }
     return 0;
 }
