@@ -220,7 +220,8 @@ int conn_held(rudp_conn_t *c, uint32_t seq)
     return (uint32_t)(seq - c->rcv_read) < c->rcv_cap && conn_rcv_slot(c, seq)->present;
 }
 
-void conn_drain_if_done(rudp_conn_t *c, uint64_t now)
+/* Both FINs in and ours acknowledged: enter DRAINING (RFC 9000 §10.2). */
+static void conn_drain_if_done(rudp_conn_t *c, uint64_t now)
 {
     if (c->state != RUDP_STATE_ESTABLISHED || !c->fin_queued || !c->peer_fin ||
         rudp_seq_le(c->snd_una, c->fin_seq))
@@ -529,11 +530,11 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
             receive_records(c, &h, now);
         else
             receive_data(c, &h, 1, now);
-        /* Once per datagram, not per record: the peer's FIN can come in order through
-         * any record (one filling the gap before it need not be the last), and the ACK
-         * of our own FIN may have come first. */
-        conn_drain_if_done(c, now);
     }
+    /* Once per datagram, after its ACK and all its records: the peer's FIN can come in
+     * order through any record (one filling the gap before it need not be the last),
+     * and the ACK of our own FIN through any packet. */
+    conn_drain_if_done(c, now);
     return 0;
 }
 

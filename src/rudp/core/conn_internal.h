@@ -206,8 +206,6 @@ void conn_set_state(rudp_conn_t *c, rudp_state_t s, int error, uint64_t now);
 int conn_held(rudp_conn_t *c, uint32_t seq);
 /* Oldest send slot in the given SLOT_* state, or snd_new when there is none. */
 uint32_t conn_oldest(const rudp_conn_t *c, int state);
-/* Both FINs in and ours acknowledged: enter DRAINING (RFC 9000 §10.2). */
-void conn_drain_if_done(rudp_conn_t *c, uint64_t now);
 
 /* ---- recovery.c: ACKs, RTT, loss detection, the timers, congestion control ------ */
 

@@ -305,7 +305,6 @@ void recovery_on_ack(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     recovery_rtt_sample(c, h->ts_echo, h->ack_delay, now);
     c->pto_count = 0;
     detect_losses(c, now);
-    conn_drain_if_done(c, now);
 }
 
 /* ---- the timers ------------------------------------------------------------------ */
