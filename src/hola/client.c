@@ -376,6 +376,7 @@ int main(int argc, char **argv)
 
     setup_signals();
     hola_stats_start(&st, hola_opts_proto_name(cfg.proto), "client");
+    st.wanted = stats;
     rc = -1;
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
         if (runners[i].proto == cfg.proto)

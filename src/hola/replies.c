@@ -154,27 +154,29 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-uint64_t hola_replies_percentile(const struct hola_replies *r, unsigned p)
+/* Nearest rank: the smallest of the n sorted values with at least p% at or below it. */
+static uint64_t percentile(const uint64_t *sorted, size_t n, unsigned p)
 {
-    if (r->n_lat == 0)
-        return 0;
-    uint64_t *v = malloc(r->n_lat * sizeof *v);
-    if (v == NULL)
-        return 0;
-    memcpy(v, r->lat_us, r->n_lat * sizeof *v);
-    qsort(v, r->n_lat, sizeof *v, cmp_u64);
-    /* Nearest rank: the smallest value with at least p% of the samples at or below it. */
-    size_t rank = ((size_t)p * r->n_lat + 99) / 100;
-    uint64_t x = v[rank > 0 ? rank - 1 : 0];
-    free(v);
-    return x;
+    size_t rank = ((size_t)p * n + 99) / 100;
+    return sorted[rank > 0 ? rank - 1 : 0];
 }
 
 void hola_replies_add_stats(const struct hola_replies *r, struct hola_stats *st,
                             const char *ooo_key)
 {
-    hola_stats_add(st, "lat_p50_us", hola_replies_percentile(r, 50));
-    hola_stats_add(st, "lat_p99_us", hola_replies_percentile(r, 99));
+    /* One sorted copy for both percentiles, and none when --stats was not given: two
+     * sorts of 2000 latencies were a sixth of a 2000-name TCP client's instructions. */
+    uint64_t p50 = 0, p99 = 0;
+    uint64_t *v = st->wanted && r->n_lat ? malloc(r->n_lat * sizeof *v) : NULL;
+    if (v != NULL) {
+        memcpy(v, r->lat_us, r->n_lat * sizeof *v);
+        qsort(v, r->n_lat, sizeof *v, cmp_u64);
+        p50 = percentile(v, r->n_lat, 50);
+        p99 = percentile(v, r->n_lat, 99);
+        free(v);
+    }
+    hola_stats_add(st, "lat_p50_us", p50);
+    hola_stats_add(st, "lat_p99_us", p99);
     hola_stats_add(st, "dup", r->dup);
     hola_stats_add(st, ooo_key, r->out_of_order);
     if (r->n_lat == r->names->n && r->n_lat > 0)

@@ -18,6 +18,7 @@ void hola_stats_start(struct hola_stats *st, const char *proto, const char *role
     memset(st, 0, sizeof *st);
     st->proto = proto;
     st->role = role;
+    st->wanted = true;
     st->start_us = hola_stats_now_us();
 }
 

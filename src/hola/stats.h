@@ -2,6 +2,7 @@
 #ifndef HOLA_STATS_H
 #define HOLA_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@ struct hola_stats {
     unsigned long long rejected; /* server: invalid names answered with an error */
     unsigned long long clients;  /* server, tcp: connections accepted */
     uint64_t start_us;
+    bool wanted; /* the line will be printed (--stats); else costly figures are skipped */
     /* More "key":value pairs, each with its leading comma, appended after elapsed_ms:
      * rudp's engine and socket counters, the impairment's (hola_stats_add). */
     char extra[3072];
@@ -28,7 +30,7 @@ void hola_stats_add(struct hola_stats *st, const char *key, unsigned long long v
 /* Microseconds on CLOCK_MONOTONIC: immune to wall-clock jumps. */
 uint64_t hola_stats_now_us(void);
 
-/* Starts the clock of st for the given proto and role. */
+/* Starts the clock of st for the given proto and role, with wanted set. */
 void hola_stats_start(struct hola_stats *st, const char *proto, const char *role);
 
 /* Formats the one-line JSON object (no newline); returns what snprintf returns. */

@@ -182,6 +182,42 @@ static void test_replies_completion(void **state)
     hola_names_free(&names);
 }
 
+/* lat_p50_us and lat_p99_us are nearest ranks over the latencies however the replies
+ * came; without --stats (st.wanted false) they are not computed and read 0, while the
+ * cheap counters are still filled in. */
+static void test_replies_percentiles(void **state)
+{
+    static const unsigned lat[] = { 900, 100, 500, 300, 700, 200, 1000, 400, 800, 600 };
+    struct hola_names names = { 0 };
+    struct hola_replies r;
+    struct hola_stats st;
+    struct hola_err e;
+    char text[16], reply[24];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++) {
+        int n = snprintf(text, sizeof text, "N%zu", i);
+        assert_int_equal(hola_names_add(&names, text, (size_t)n, &e), 0);
+    }
+    assert_int_equal(hola_replies_init(&r, &names, &e), 0);
+    for (size_t i = 0; i < names.n; i++) {
+        hola_replies_sent(&r, i, 1000);
+        int n = snprintf(reply, sizeof reply, "Hola N%zu", i);
+        assert_int_equal(hola_replies_match(&r, reply, (size_t)n, 1000 + lat[i]), (long)i);
+    }
+    hola_stats_start(&st, "tcp", "client");
+    hola_replies_add_stats(&r, &st, "out_of_order");
+    assert_non_null(strstr(st.extra, "\"lat_p50_us\":500,\"lat_p99_us\":1000,\"dup\":0"));
+
+    hola_stats_start(&st, "tcp", "client");
+    st.wanted = false;
+    hola_replies_add_stats(&r, &st, "out_of_order");
+    assert_non_null(strstr(st.extra, "\"lat_p50_us\":0,\"lat_p99_us\":0,\"dup\":0,"));
+    assert_non_null(strstr(st.extra, "\"last_reply_us\":"));
+    hola_replies_free(&r);
+    hola_names_free(&names);
+}
+
 /* --coalesce opens the window to HOLA_COALESCE_WINDOW (not 1024: docs/performance.md
  * section 7) and leaves the send queue alone; --window wins, before or after it. */
 static void test_coalesce_window(void **state)
@@ -257,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_stats_extra),
         cmocka_unit_test(test_replies_completion),
+        cmocka_unit_test(test_replies_percentiles),
         cmocka_unit_test(test_coalesce_window),
         cmocka_unit_test(test_trace),
     };
