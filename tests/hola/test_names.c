@@ -61,6 +61,9 @@ static const struct row rows[] = {
       "B",
       0, HOLA_NAME_CONTROL, NULL, 1 },
     { "NUL inside", "A\0B", 3, HOLA_NAME_CONTROL, NULL, 1 },
+    /* The edges of printable ASCII, which is taken without decoding. */
+    { "U+0020 and U+007E inside", "A ~B", 0, HOLA_NAME_OK, "A ~B", 0 },
+    { "U+001F inside", "AB\x1f", 0, HOLA_NAME_CONTROL, NULL, 2 },
     /* C1 controls (U+0080..U+009F, C2 80..C2 9F): a terminal takes U+009B as CSI, the
      * start of an escape sequence, as it takes ESC [. */
     { "U+0080 first C1", "Ana\xc2\x80", 0, HOLA_NAME_CONTROL, NULL, 3 },
