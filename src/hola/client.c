@@ -297,7 +297,7 @@ int main(int argc, char **argv)
     struct hola_client_cfg cfg = { .proto = HOLA_PROTO_TCP,
                                    .host = "localhost",
                                    .port = HOLA_DEFAULT_PORT };
-    struct hola_names names = { NULL, NULL, 0, 0 };
+    struct hola_names names = { 0 };
     struct hola_stats st;
     struct hola_err e = { "" };
     bool stats = false;

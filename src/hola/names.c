@@ -246,6 +246,17 @@ void hola_names_describe(const char *s, const struct hola_name_check *c, char *o
     }
 }
 
+/* Names are copied into blocks of NAMES_BLOCK bytes, a longer one into a block of its
+ * own: one allocation per block rather than per name, and no allocator overhead
+ * between names (2000 names once took 2000 mallocs, 2000 frees and twice the pages). */
+#define NAMES_BLOCK 16384u
+
+struct hola_names_block {
+    struct hola_names_block *next;
+    size_t used, cap;
+    char data[];
+};
+
 int hola_names_add(struct hola_names *list, const char *name, size_t len, struct hola_err *e)
 {
     if (list->n == list->cap) {
@@ -260,9 +271,19 @@ int hola_names_add(struct hola_names *list, const char *name, size_t len, struct
         list->len = l;
         list->cap = cap;
     }
-    char *copy = malloc(len + 1);
-    if (copy == NULL)
-        return hola_err_set(e, _("out of memory"));
+    struct hola_names_block *b = list->blocks;
+    if (b == NULL || b->cap - b->used <= len) {
+        size_t cap = len < NAMES_BLOCK ? NAMES_BLOCK : len + 1;
+        b = malloc(sizeof *b + cap);
+        if (b == NULL)
+            return hola_err_set(e, _("out of memory"));
+        b->next = list->blocks;
+        b->used = 0;
+        b->cap = cap;
+        list->blocks = b;
+    }
+    char *copy = b->data + b->used;
+    b->used += len + 1;
     memcpy(copy, name, len);
     copy[len] = '\0';
     list->v[list->n] = copy;
@@ -273,8 +294,11 @@ int hola_names_add(struct hola_names *list, const char *name, size_t len, struct
 
 void hola_names_free(struct hola_names *list)
 {
-    for (size_t i = 0; i < list->n; i++)
-        free(list->v[i]);
+    while (list->blocks != NULL) {
+        struct hola_names_block *next = list->blocks->next;
+        free(list->blocks);
+        list->blocks = next;
+    }
     free(list->v);
     free(list->len);
     list->v = NULL;

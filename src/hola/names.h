@@ -48,12 +48,16 @@ void hola_names_preview(const char *s, size_t len, char *out, size_t cap);
 /* Describes a check of s in one line, e.g. `"Ana\xff": not valid UTF-8 (byte 4)`. */
 void hola_names_describe(const char *s, const struct hola_name_check *c, char *out, size_t cap);
 
-/* A growable list of checked names (each NUL-terminated, trimmed). */
+struct hola_names_block;
+
+/* A growable list of checked names (each NUL-terminated, trimmed). The texts live in
+ * blocks that never move, so v[i] stays valid until hola_names_free(). */
 struct hola_names {
     char **v;
     size_t *len;
     size_t n;
     size_t cap;
+    struct hola_names_block *blocks; /* the newest first */
 };
 
 /* Copies name[0..len) (already checked) to the list; -1 with e set when out of memory. */

@@ -212,7 +212,7 @@ static void test_describe(void **state)
 
 static void test_list(void **state)
 {
-    struct hola_names list = { NULL, NULL, 0, 0 };
+    struct hola_names list = { 0 };
     struct hola_err e;
     char name[8];
     (void)state;
@@ -228,12 +228,42 @@ static void test_list(void **state)
     assert_int_equal(list.n, 0);
 }
 
+/* The texts are packed into blocks that never move: names filling several blocks, and
+ * one longer than a block, all read back whole, the first ones too. */
+static void test_list_blocks(void **state)
+{
+    struct hola_names list = { 0 };
+    struct hola_err e;
+    static char huge[20000];
+    char name[32];
+    (void)state;
+
+    memset(huge, 'h', sizeof huge);
+    for (int i = 0; i < 3000; i++) {
+        if (i == 1500)
+            assert_int_equal(hola_names_add(&list, huge, sizeof huge, &e), 0);
+        int n = snprintf(name, sizeof name, "Nombre Apellido %d", i);
+        assert_int_equal(hola_names_add(&list, name, (size_t)n, &e), 0);
+    }
+    assert_int_equal(list.n, 3001);
+    assert_string_equal(list.v[0], "Nombre Apellido 0");
+    assert_string_equal(list.v[1499], "Nombre Apellido 1499");
+    assert_int_equal(list.len[1500], sizeof huge);
+    assert_int_equal(strspn(list.v[1500], "h"), sizeof huge);
+    assert_int_equal(list.v[1500][sizeof huge], '\0');
+    assert_string_equal(list.v[1501], "Nombre Apellido 1500");
+    assert_string_equal(list.v[3000], "Nombre Apellido 2999");
+    hola_names_free(&list);
+    assert_null(list.blocks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),       cmocka_unit_test(test_length_limit),
         cmocka_unit_test(test_utf8_prefix), cmocka_unit_test(test_preview),
         cmocka_unit_test(test_describe),    cmocka_unit_test(test_list),
+        cmocka_unit_test(test_list_blocks),
     };
     return cmocka_run_group_tests_name("hola names", tests, NULL, NULL);
 }
