@@ -19,7 +19,7 @@ static size_t hash_name(const char *s, size_t len)
 }
 
 /* The slot holding the group of text s[0..len), or the empty slot where it would go. */
-static size_t *find_slot(const struct hola_replies *r, const char *s, size_t len)
+static uint32_t *find_slot(const struct hola_replies *r, const char *s, size_t len)
 {
     const struct hola_names *names = r->names;
     size_t k = hash_name(s, len) & r->slot_mask;
@@ -38,21 +38,21 @@ static void build_groups(struct hola_replies *r)
 {
     const struct hola_names *names = r->names;
     for (size_t i = 0; i < names->n; i++) {
-        size_t *sl = find_slot(r, names->v[i], names->len[i]);
-        r->next[i] = names->n;
+        uint32_t *sl = find_slot(r, names->v[i], names->len[i]);
+        r->next[i] = (uint32_t)names->n;
         if (*sl == 0) {
-            *sl = i + 1;
-            r->head[i] = i;
+            *sl = (uint32_t)i + 1;
+            r->head[i] = (uint32_t)i;
         } else {
-            size_t h = *sl - 1;
+            uint32_t h = *sl - 1;
             r->head[i] = h;
-            r->next[r->open[h]] = i;
+            r->next[r->open[h]] = (uint32_t)i;
         }
-        r->open[r->head[i]] = i;
+        r->open[r->head[i]] = (uint32_t)i;
     }
     for (size_t i = 0; i < names->n; i++) {
         if (r->head[i] == i)
-            r->open[i] = i;
+            r->open[i] = (uint32_t)i;
     }
 }
 
@@ -63,6 +63,8 @@ int hola_replies_init(struct hola_replies *r, const struct hola_names *names, st
 
     memset(r, 0, sizeof *r);
     r->names = names;
+    if (n >= UINT32_MAX)
+        return hola_err_set(e, _("too many names"));
     while (slots < 2 * n && slots < SIZE_MAX / 4)
         slots *= 2;
     r->slot_mask = slots - 1;

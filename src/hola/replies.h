@@ -22,13 +22,15 @@ struct hola_replies {
     uint64_t *sent_us; /* just before name i was first handed to the transport; 0: not yet */
     uint64_t *lat_us;  /* reply time minus sent_us[i] of answered names, in order */
     bool *answered;
-    size_t *slot;           /* open addressing, a power of two long: 1 + a head; 0: empty */
+    /* Indexes are 32 bits (a list holds far fewer names; init checks): half the memory
+     * a run touches before its first name goes out. */
+    uint32_t *slot;         /* open addressing, a power of two long: 1 + a head; 0: empty */
     size_t slot_mask;       /* slot's length minus one */
-    size_t *head;           /* head[i]: the first name with name i's text */
-    size_t *next;           /* next[i]: the next name with the same text; names->n: none */
-    size_t *open;           /* open[h]: the group's first unanswered name; names->n: none */
-    size_t *waiting;        /* waiting[h]: the group's names sent and not answered */
-    size_t *done;           /* done[h]: the group's names answered */
+    uint32_t *head;         /* head[i]: the first name with name i's text */
+    uint32_t *next;         /* next[i]: the next name with the same text; names->n: none */
+    uint32_t *open;         /* open[h]: the group's first unanswered name; names->n: none */
+    uint32_t *waiting;      /* waiting[h]: the group's names sent and not answered */
+    uint32_t *done;         /* done[h]: the group's names answered */
     size_t n_lat;           /* answered names (entries of lat_us) */
     size_t highest;         /* 1 + the highest index answered so far */
     uint64_t last_us;       /* when the latest answer was read; 0: none yet */
@@ -36,7 +38,8 @@ struct hola_replies {
     unsigned long long out_of_order; /* replies that came after a later name's reply */
 };
 
-/* Sizes the tracker for names. Returns 0 or -1 with e set (out of memory). */
+/* Sizes the tracker for names. Returns 0 or -1 with e set (out of memory, or more
+ * than UINT32_MAX - 1 names). */
 int hola_replies_init(struct hola_replies *r, const struct hola_names *names, struct hola_err *e);
 void hola_replies_free(struct hola_replies *r);
 
