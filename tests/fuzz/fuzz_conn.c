@@ -633,22 +633,22 @@ static void run_op(fuzz_in_t *in)
         route(c2s, d.b, d.len, 0);
         break;
     }
-    case 11: { /* a datagram made up from the input */
+    case 11: { /* a datagram made up from the input, maybe longer than any valid one */
         int c2s = arg & 1;
-        size_t len = fuzz_u16(in) % (RUDP_MAX_DATAGRAM + 8);
+        size_t want = fuzz_u16(in) % (RUDP_MAX_DATAGRAM + 8);
         const uint8_t *p;
-        memset(d.b, 0, sizeof d.b);
-        d.len = fuzz_bytes(in, &p, len);
-        memcpy(d.b, p, d.len);
-        if (arg & 2)
-            shape(d.b, &d.len);
-        if (arg & 4)
-            fix_crc(d.b, d.len);
-        uint8_t *exact = malloc(d.len ? d.len : 1); /* ASan sees overreads */
+        size_t len = fuzz_bytes(in, &p, want);
+        /* Exactly len bytes, so ASan sees any overread; never d.b, which holds at
+         * most RUDP_MAX_DATAGRAM. */
+        uint8_t *exact = malloc(len ? len : 1);
         if (!exact)
             break;
-        memcpy(exact, d.b, d.len);
-        route(c2s, exact, d.len, 0);
+        memcpy(exact, p, len);
+        if (arg & 2)
+            shape(exact, &len);
+        if (arg & 4)
+            fix_crc(exact, len);
+        route(c2s, exact, len, 0);
         free(exact);
         break;
     }
