@@ -57,10 +57,11 @@ long hola_replies_match(struct hola_replies *r, const char *reply, size_t len, u
 bool hola_replies_is_answered(const struct hola_replies *r, size_t i);
 
 /* Appends lat_p50_us and lat_p99_us (latency percentiles over the answered names, µs,
- * nearest rank; 0 when none, or when st->wanted is false), dup, OOO_KEY (out_of_order; rudp, whose engine
- * already reports a packet-level out_of_order, passes reply_out_of_order) and, once
- * every name is answered, last_reply_us: from st's start to reading the last answer,
- * the exchange's completion time without the teardown that follows. */
+ * nearest rank; 0 when none, or when st->wanted is false), dup, OOO_KEY (out_of_order;
+ * rudp, whose engine already reports a packet-level out_of_order, passes
+ * reply_out_of_order) and, once every name is answered, last_reply_us: from st's start
+ * to reading the last answer, the exchange's completion time without the teardown that
+ * follows. */
 void hola_replies_add_stats(const struct hola_replies *r, struct hola_stats *st,
                             const char *ooo_key);
 
