@@ -329,6 +329,7 @@ static int step(rudp_sock_t *s, int64_t timeout_us, struct pollfd *fds, unsigned
 {
     event_reap(s);
     s->deferring = 0;
+    s->steps++;
     if (s->client) {
         uint64_t t = client_deadline(s);
         if (t != s->client->due.key)
@@ -419,12 +420,14 @@ static void push_now(rudp_sock_t *s, struct entry *e)
 /* While handling events, whether what the application queued so far should leave before
  * the next message: a handler that queues a whole window (a client's first names, a
  * server's replies to a full batch) would otherwise keep the peer idle until the next
- * step. So a full datagram's worth goes out at once: with coalescing, when this message
- * would not fit beside the ones waiting; without, every EARLY_MSGS messages. Both ends
- * then work at the same time, and datagrams still leave full. */
+ * step. So the first full datagram's worth goes out at once: with coalescing, when this
+ * message would not fit beside the ones waiting; without, after EARLY_MSGS messages.
+ * The peer starts on it while the rest is queued, and the rest leaves together at the
+ * end of the step: one system call, not one per datagram, on the side that is often
+ * the slower (pipelined names: the client; docs/performance.md section 10). */
 static int early_send(const rudp_sock_t *s, const struct entry *e, size_t len)
 {
-    if (!s->deferring || e->queued_msgs == 0)
+    if (!s->deferring || e->queued_msgs == 0 || e->early_step == s->steps)
         return 0;
     if (s->cfg.conn.coalesce)
         return e->queued_bytes + RUDP_RECORD_HEADER + len > RUDP_MAX_PAYLOAD;
@@ -439,6 +442,7 @@ int rudp_sock_send(rudp_sock_t *s, rudp_conn_t *c, const void *msg, size_t len)
     if (!e)
         return RUDP_EINVAL;
     if (early_send(s, e, len)) {
+        e->early_step = s->steps;
         service(s, e, s->now);
         impair_pop(s, s->now);
         plat_tx_flush(s); /* the next step flushes the pcap */

@@ -22,9 +22,9 @@
 #define TX_RING_CLIENT 256u /* send ring, datagrams */
 #define TX_RING_SERVER 2048u
 #define RX_DGRAMS 1024u /* datagrams read per step (dropped ones too) before timers run */
-#define EARLY_MSGS \
-    16u /* single-message datagrams queued while handling events before
-                           they leave: see early_send() in sock.c */
+/* Single-message datagrams queued while handling events before the first of them leave
+ * (once a step): see early_send() in sock.c. */
+#define EARLY_MSGS 16u
 
 /* Events waiting for the application, one bit each, delivered in this order. */
 #define EV_ACCEPTED 1u
@@ -49,6 +49,7 @@ struct entry {
     struct entry *ev_next; /* the event queue */
     uint16_t queued_msgs;  /* sent while the application handled events since the last */
     uint32_t queued_bytes; /* service(): see early_send() */
+    uint32_t early_step;   /* the step whose events last sent it early (early_send()) */
     uint8_t key[PEER_KEY_MAX];
     peer_addr_t peer;
     peer_addr_t local;           /* where the peer's datagrams arrive: the source we send from */
@@ -96,6 +97,7 @@ struct rudp_sock {
     struct entry *reap; /* its CLOSED was delivered: freed at the next call */
     int deferring;      /* the application is handling events: its sends wait for the
                            next step, so replies and ACKs share datagrams */
+    uint32_t steps;     /* steps begun, to tell one step's events from the next */
     uint64_t now;       /* the clock at the last wake-up or flush: what the engines see
                            while the application handles that step's events (a µs
                            there does not matter; a clock read in a VM can cost more) */
