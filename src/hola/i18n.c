@@ -21,10 +21,13 @@ void hola_i18n_init(void)
 {
     const char *env = getenv("HOLA_LOCALEDIR");
 
-    setlocale(LC_ALL, "");
-    /* JSON counters, the lab's tables and strtod() on option values need '.' decimals,
-     * whatever the language (es_AR, es_ES write "2,5"). */
-    setlocale(LC_NUMERIC, "C");
+    /* Only what the messages need: their language and the terminal's character set.
+     * The other categories stay "C": JSON counters, the lab's tables and strtod() on
+     * option values need '.' decimals whatever the language (es_AR, es_ES write "2,5"),
+     * and loading each category is a file opened and mapped at every start (12 of them
+     * for LC_ALL, about a tenth of a millisecond on a virtual machine). */
+    setlocale(LC_CTYPE, "");
+    setlocale(LC_MESSAGES, "");
     textdomain(HOLA_TEXTDOMAIN);
     if (env != NULL && env[0] != '\0') {
         (void)catalog_found(env);
