@@ -6,15 +6,25 @@
 
 #include "i18n.h"
 
-/* FNV-1a (64-bit): the keys are the user's own names, not chosen by the network, so a
- * plain fast hash is enough; the table is half empty at most, so probes stay short. */
+/* Eight bytes a step, each mixed by a multiply and a shift (the finaliser of
+ * SplitMix64): names are some twenty bytes, and byte-at-a-time FNV-1a made this a
+ * seventh of a pipelined client's instructions. The keys are the user's own names, not
+ * chosen by the network (a reply is only looked up), so a fast unkeyed hash is enough;
+ * the table is half empty at most, so probes stay short. */
 static size_t hash_name(const char *s, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3u;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+    uint64_t w;
+    size_t i = 0;
+
+    for (; len - i >= 8; i += 8) {
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 31;
     }
+    w = 0;
+    memcpy(&w, s + i, len - i);
+    h = (h ^ w) * 0x94d049bb133111ebu;
     return (size_t)(h ^ (h >> 32));
 }
 
