@@ -107,19 +107,27 @@ static void next_of_type(rudp_conn_t *c, uint64_t now, uint8_t type, uint8_t *bu
     fail_msg("no datagram of type %s", rudp_wire_type_name(type));
 }
 
-/* Encodes a DATA packet as the client would send it. */
-static size_t make_data(uint8_t *buf, uint32_t seq, const char *text, uint32_t ts)
+/* Encodes a packet of the pair's connection (no ACK flag, no SACK). */
+static size_t make_packet(uint8_t *buf, uint8_t type, uint8_t flags, uint32_t seq, uint32_t ack,
+                          uint32_t ts, const void *payload, uint16_t len)
 {
-    rudp_hdr_t h = { .type = RUDP_T_DATA,
+    rudp_hdr_t h = { .type = type,
+                     .flags = flags,
                      .cid = 0xC1D,
                      .seq = seq,
-                     .ack = SISN,
+                     .ack = ack,
                      .ts = ts,
-                     .payload_len = (uint16_t)strlen(text),
-                     .payload = (const uint8_t *)text };
+                     .payload_len = len,
+                     .payload = len ? payload : NULL };
     int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
     assert_true(n > 0);
     return (size_t)n;
+}
+
+/* Encodes a DATA packet as the client would send it. */
+static size_t make_data(uint8_t *buf, uint32_t seq, const char *text, uint32_t ts)
+{
+    return make_packet(buf, RUDP_T_DATA, 0, seq, SISN, ts, text, (uint16_t)strlen(text));
 }
 
 static void test_handshake_and_first_rtt_sample(void **state)
@@ -1384,21 +1392,6 @@ static void test_regression_drain_doubles_per_round(void **state)
     pair_free(&p);
 }
 
-/* Encodes a packet from the server to the client: no ACK, only sequence and payload. */
-static size_t server_packet(uint8_t *buf, uint8_t type, uint8_t flags, uint32_t seq,
-                            const void *payload, uint16_t len)
-{
-    rudp_hdr_t h = { .type = type,
-                     .flags = flags,
-                     .cid = 0xC1D,
-                     .seq = seq,
-                     .payload_len = len,
-                     .payload = len ? payload : NULL };
-    int n = rudp_wire_encode(&h, buf, RUDP_MAX_DATAGRAM);
-    assert_true(n > 0);
-    return (size_t)n;
-}
-
 /* Regression (fuzz_conn: fin-in-order-through-a-middle-record): the client's FIN was
  * acknowledged, the server's "b" and FIN had arrived past a gap, and a coalesced
  * resend of "a" and "b" filled it. The FIN came in order through "a", a record that was
@@ -1417,14 +1410,14 @@ static void test_regression_fin_in_order_through_a_middle_record(void **state)
 
     uint32_t x = p.c->rcv_nxt;
     uint8_t buf[RUDP_MAX_DATAGRAM];
-    size_t n = server_packet(buf, RUDP_T_DATA, 0, x + 1, "b", 1);
+    size_t n = make_packet(buf, RUDP_T_DATA, 0, x + 1, 0, 0, "b", 1);
     assert_int_equal(rudp_conn_input(p.c, buf, n, p.now), 0);
-    n = server_packet(buf, RUDP_T_FIN, 0, x + 2, NULL, 0);
+    n = make_packet(buf, RUDP_T_FIN, 0, x + 2, 0, 0, NULL, 0);
     assert_int_equal(rudp_conn_input(p.c, buf, n, p.now), 0);
     assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_ESTABLISHED); /* a gap at x */
 
     static const uint8_t records[] = { 0, 1, 'a', 0, 1, 'b' };
-    n = server_packet(buf, RUDP_T_DATA, RUDP_F_COALESCED, x, records, sizeof records);
+    n = make_packet(buf, RUDP_T_DATA, RUDP_F_COALESCED, x, 0, 0, records, sizeof records);
     assert_int_equal(rudp_conn_input(p.c, buf, n, p.now), 0);
     assert_int_equal(rudp_conn_state(p.c), RUDP_STATE_DRAINING);
     assert_true(rudp_conn_next_timeout(p.c) < UINT64_MAX);
