@@ -1,5 +1,6 @@
 /* rudp_sock_step_poll(): the step's one wait also watches the application's descriptors
- * (a pipe here), and a client and a server driven by it alone exchange a message. */
+ * (a pipe here), and a client and a server driven by it alone exchange a message; a
+ * deadline that comes nearer than the one a wait was armed for still ends the wait. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +8,10 @@
 #include <cmocka.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rudp/error.h"
@@ -93,12 +96,119 @@ static void test_exchange(void **state)
     rudp_sock_free(srv);
 }
 
+static volatile sig_atomic_t alarmed;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarmed = 1;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One message from cli to srv, both stepped with short waits; returns the client's
+ * connection. */
+static rudp_conn_t *connect_and_send(rudp_sock_t *srv, rudp_sock_t *cli)
+{
+    rudp_conn_t *conn = NULL;
+    int got = 0;
+    char buf[64];
+    for (int i = 0; i < 2000 && !got; i++) {
+        rudp_sock_event_t ev;
+        assert_int_equal(rudp_sock_step(cli, 10), 0);
+        while (rudp_sock_next_event(cli, &ev) == 1)
+            if (ev.kind == RUDP_SOCK_EV_CONNECTED && conn == NULL) {
+                conn = ev.conn;
+                assert_int_equal(rudp_sock_send(cli, conn, "hola", 4), 0);
+            }
+        rudp_sock_flush(cli);
+        assert_int_equal(rudp_sock_step(srv, 10), 0);
+        while (rudp_sock_next_event(srv, &ev) == 1)
+            if (ev.kind == RUDP_SOCK_EV_READABLE && rudp_conn_recv(ev.conn, buf, sizeof buf) == 4)
+                got = 1;
+        rudp_sock_flush(srv);
+    }
+    assert_true(got);
+    return conn;
+}
+
+/* The wait's timer is armed for an idle connection's far deadline (a wait that a
+ * readable pipe ends at once). Then the server stops answering and the client sends:
+ * the probe timeout is now its nearest deadline, and a step with no limit must end at
+ * it, not at the old one; after it expired, the next, later probe must be waited for,
+ * not spun towards with steps that find the expired timer ready. A SIGALRM after 3 s
+ * ends a wait that overslept. */
+static void test_nearer_deadline_ends_the_wait(void **state)
+{
+    (void)state;
+    rudp_sock_config_t cfg;
+    rudp_sock_config_default(&cfg);
+    cfg.conn.idle_timeout = 60000000u;
+    cfg.conn.dead_timeout = 60000000u;
+    rudp_sock_t *srv = server(), *cli = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", rudp_sock_local_port(srv));
+    assert_int_equal(rudp_sock_new_client(&cli, "127.0.0.1", port, &cfg), 0);
+    rudp_conn_t *conn = connect_and_send(srv, cli);
+
+    /* Settle: the server's ACK arrives and the short timers (delayed ACK) pass, until
+     * the client's nearest deadline is its idle timeout, far away. Bounded. */
+    for (int i = 0; i < 100 && rudp_conn_next_timeout(conn) < now_us() + 10000000u; i++) {
+        assert_int_equal(rudp_sock_step(srv, 5), 0);
+        rudp_sock_flush(srv);
+        assert_int_equal(rudp_sock_step(cli, 5), 0);
+        rudp_sock_flush(cli);
+    }
+    assert_true(rudp_conn_next_timeout(conn) >= now_us() + 10000000u);
+
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    struct pollfd p = { .fd = fds[0], .events = POLLIN };
+    assert_int_equal(rudp_sock_step_poll(cli, &p, 1, -1), 0);
+    assert_true(p.revents & POLLIN);
+
+    /* srv is no longer stepped: "otra" stays unacknowledged. */
+    assert_int_equal(rudp_sock_send(cli, conn, "otra", 4), 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART: the alarm ends ppoll() */
+    assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+    alarmed = 0;
+    alarm(3);
+    rudp_stats_t st;
+    int steps = 0;
+    do {
+        assert_int_equal(rudp_sock_step(cli, -1), 0);
+        rudp_sock_event_t ev;
+        while (rudp_sock_next_event(cli, &ev) == 1)
+            ;
+        steps++;
+        rudp_conn_stats(conn, &st);
+    } while (st.retransmits_timeout < 2 && !alarmed && steps < 1000);
+    alarm(0);
+    assert_false(alarmed);
+    assert_true(st.retransmits_timeout >= 2);
+    assert_true(steps <= 10);
+
+    close(fds[0]);
+    close(fds[1]);
+    rudp_sock_free(cli);
+    rudp_sock_free(srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_pipe_wakes_the_step),
         cmocka_unit_test(test_exchange),
+        cmocka_unit_test(test_nearer_deadline_ends_the_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #ifdef __linux__
 #include <netinet/udp.h> /* UDP_SEGMENT */
 #include <sys/random.h>
+#include <sys/timerfd.h>
 #endif
 
 #include "rudp/error.h"
@@ -679,11 +680,46 @@ int plat_rx_batch(struct rudp_sock *s)
 
 /* ---- waiting ------------------------------------------------------------------------ */
 
-int plat_wait(const struct rudp_sock *s, uint64_t wait, int want_out, int *in, int *out,
-              struct pollfd *extra, unsigned n_extra)
+#ifdef __linux__
+/* The engines' deadline lives in a timerfd rather than in each ppoll()'s timeout. A
+ * timeout arms a kernel timer at every wait and cancels it at every wake-up; on a
+ * virtual machine each of those reprograms the hardware timer, an exit to the host, and
+ * a lock-step round trip paid some 4 µs for them (docs/performance.md, section 11). The
+ * timerfd is armed again only when the deadline moves earlier than it, or once it has
+ * expired. A deadline that moves later, as the probe timeout does with every send,
+ * leaves it armed: its expiry then costs one step that finds nothing due and arms it for
+ * the later deadline. Returns whether the wait can rely on it; without a descriptor
+ * (EMFILE, say) the wait keeps ppoll()'s timeout. */
+static int timer_armed_for(struct rudp_sock *s, uint64_t until, uint64_t now)
 {
-    /* The socket first, then the application's descriptors: one ppoll() for all. */
-    struct pollfd pfd[1 + RUDP_SOCK_MAX_POLLFDS];
+    if (s->timer_fd == -1) {
+        s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (s->timer_fd < 0)
+            s->timer_fd = -2; /* not retried at every wait */
+    }
+    if (s->timer_fd < 0)
+        return 0;
+    if (until < s->timer_at || s->timer_at <= now) {
+        /* Arming also clears an expiry not read, so the descriptor polls as not ready. */
+        struct itimerspec at = { .it_value = { (time_t)(until / 1000000u),
+                                               (long)(until % 1000000u) * 1000 } };
+        if (timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &at, NULL) != 0) {
+            s->timer_at = 0;
+            return 0;
+        }
+        s->timer_at = until;
+    }
+    return 1;
+}
+#endif
+
+int plat_wait(struct rudp_sock *s, uint64_t wait, uint64_t until, uint64_t now, int want_out,
+              int *in, int *out, struct pollfd *extra, unsigned n_extra)
+{
+    /* The socket first, then the application's descriptors, then the timer: one ppoll()
+     * for all. */
+    struct pollfd pfd[2 + RUDP_SOCK_MAX_POLLFDS];
+    unsigned n = 1 + n_extra;
     pfd[0] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
     if (want_out)
         pfd[0].events |= POLLOUT;
@@ -694,10 +730,17 @@ int plat_wait(const struct rudp_sock *s, uint64_t wait, int want_out, int *in, i
     int pr;
 #ifdef __linux__
     struct timespec ts = { (time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000 };
-    pr = ppoll(pfd, 1 + n_extra, wait == UINT64_MAX ? NULL : &ts, NULL);
+    const struct timespec *limit = wait == UINT64_MAX ? NULL : &ts;
+    if (wait > 0 && until != UINT64_MAX && now != 0 && timer_armed_for(s, until, now)) {
+        pfd[n++] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
+        limit = NULL;
+    }
+    pr = ppoll(pfd, n, limit, NULL);
 #else
+    (void)until;
+    (void)now;
     uint64_t ms = wait == UINT64_MAX ? 0 : (wait + 999) / 1000;
-    pr = poll(pfd, 1 + n_extra, wait == UINT64_MAX ? -1 : (ms > INT_MAX ? INT_MAX : (int)ms));
+    pr = poll(pfd, n, wait == UINT64_MAX ? -1 : (ms > INT_MAX ? INT_MAX : (int)ms));
 #endif
     *in = *out = 0;
     for (unsigned i = 0; i < n_extra; i++)

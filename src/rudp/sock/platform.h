@@ -75,10 +75,11 @@ int plat_rx_batch(struct rudp_sock *s);
 
 /* Waits up to wait_us (UINT64_MAX: no limit) for a datagram, or for room to send when
  * want_out, or for one of the application's n_extra (at most RUDP_SOCK_MAX_POLLFDS)
- * descriptors, whose revents it sets (0 after an interrupted wait). Sets *in / *out to
- * what is ready on the socket. Returns 0, 1 when a signal interrupted the wait, or
- * RUDP_ESYS. */
-int plat_wait(const struct rudp_sock *s, uint64_t wait_us, int want_out, int *in, int *out,
-              struct pollfd *extra, unsigned n_extra);
-
+ * descriptors, whose revents it sets (0 after an interrupted wait). `until` is the
+ * engines' deadline (monotonic µs) when it is what ends the wait, read at `now`; else
+ * UINT64_MAX. On Linux such a wait may end early, at a deadline armed before that has
+ * since moved later: the step then finds nothing due. Sets *in / *out to what is ready
+ * on the socket. Returns 0, 1 when a signal interrupted the wait, or RUDP_ESYS. */
+int plat_wait(struct rudp_sock *s, uint64_t wait_us, uint64_t until, uint64_t now, int want_out,
+              int *in, int *out, struct pollfd *extra, unsigned n_extra);
 #endif

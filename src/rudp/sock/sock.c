@@ -59,6 +59,7 @@ void rudp_sock_free(rudp_sock_t *s)
     rudp_dtls_free(s->dtls);
 #endif
     plat_close(s->fd);
+    plat_close(s->timer_fd);
     rudp_pcap_close(s->pcap);
     rudp_sim_link_free(s->link);
     free(s->rate);
@@ -146,6 +147,7 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
     if (!s)
         return RUDP_ENOMEM;
     s->fd = -1;
+    s->timer_fd = -1;
     s->server = server;
     s->now = plat_now_us();
     s->cfg = *cfg;
@@ -335,15 +337,17 @@ static int step(rudp_sock_t *s, int64_t timeout_us, struct pollfd *fds, unsigned
         if (t != s->client->due.key)
             set_deadline(s, s->client, t);
     }
-    uint64_t until = next_deadline(s), wait = UINT64_MAX;
+    uint64_t until = next_deadline(s), wait = UINT64_MAX, now = 0;
     if (until != UINT64_MAX) {
-        uint64_t now = plat_now_us();
+        now = plat_now_us();
         wait = until > now ? until - now : 0;
     }
-    if (timeout_us >= 0 && (uint64_t)timeout_us < wait)
+    if (timeout_us >= 0 && (uint64_t)timeout_us < wait) {
         wait = (uint64_t)timeout_us;
+        until = UINT64_MAX; /* the caller's limit ends this wait, not a deadline */
+    }
     int in, out;
-    int rc = plat_wait(s, wait, s->tx_n > 0, &in, &out, fds, nfds);
+    int rc = plat_wait(s, wait, until, now, s->tx_n > 0, &in, &out, fds, nfds);
     if (rc)
         return rc < 0 ? rc : 0;
     return step_work(s, in, out);
