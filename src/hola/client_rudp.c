@@ -76,9 +76,12 @@ static void pump(struct hola_rudp_client *rc)
 
     if (rc->conn == NULL || rc->failed)
         return;
+    /* Latency runs from just before the send. The names queued here leave together, at
+     * the end of the step or with its first full datagram (docs/api-sock.md), so one
+     * reading serves them all, as one send() does for the TCP client's names. */
+    uint64_t t_send = hola_stats_now_us();
     while (rc->next < names->n && (!rc->cfg->lockstep || rc->next == rc->replies) &&
            rudp_conn_send_space(rc->conn) > 0) {
-        uint64_t t_send = hola_stats_now_us(); /* latency: from just before the send */
         int r = rudp_sock_send(rc->sock, rc->conn, names->v[rc->next], names->len[rc->next]);
         if (r == RUDP_EAGAIN)
             return;
@@ -96,6 +99,7 @@ static void pump(struct hola_rudp_client *rc)
 
 static void read_replies(struct hola_rudp_client *rc)
 {
+    uint64_t t_recv = hola_stats_now_us(); /* these replies came in one wake-up */
     for (;;) {
         int n = rudp_conn_recv(rc->conn, rc->buf, sizeof rc->buf);
         if (n == RUDP_EAGAIN)
@@ -121,7 +125,7 @@ static void read_replies(struct hola_rudp_client *rc)
         }
         /* rudp delivers each message once, in order: anything else is counted
          * (dup, reply_out_of_order), never hidden. */
-        hola_replies_match(&rc->rep, r, (size_t)n, hola_stats_now_us());
+        hola_replies_match(&rc->rep, r, (size_t)n, t_recv);
         hola_out_line(r, (size_t)n);
         rc->replies++;
         rc->st->received++;

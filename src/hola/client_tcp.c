@@ -209,7 +209,8 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
             goto out;
         }
         hola_linebuf_commit(&in, (size_t)r);
-        deadline = hola_stats_now_us() + (uint64_t)cfg->timeout_ms * 1000u;
+        uint64_t t_recv = hola_stats_now_us(); /* the replies in this read came together */
+        deadline = t_recv + (uint64_t)cfg->timeout_ms * 1000u;
 
         const char *line;
         size_t len;
@@ -227,7 +228,7 @@ int hola_client_tcp_run(const struct hola_client_cfg *cfg, const struct hola_nam
             /* TCP delivers in order: a reply that greets no waiting name, or not the
              * next one, would be a bug somewhere; --stats counts it (dup,
              * out_of_order) rather than hide it. */
-            hola_replies_match(&rep, line, len, hola_stats_now_us());
+            hola_replies_match(&rep, line, len, t_recv);
             hola_out_line(line, len);
             replies++;
             st->received++;
