@@ -411,7 +411,10 @@ int rudp_sock_service(rudp_sock_t *s, rudp_sock_event_t *ev, int timeout_ms)
 static void push_now(rudp_sock_t *s, struct entry *e)
 {
     if (s->deferring) {
-        set_deadline(s, e, s->now);
+        /* Due at this step's clock already (an earlier message of the step): re-keying
+         * it to the same time would only cost a heap walk per message. */
+        if (e->due.key != s->now || e->due.pos == RUDP_HEAP_NONE)
+            set_deadline(s, e, s->now);
         return;
     }
     uint64_t now = plat_now_us();
