@@ -1,8 +1,8 @@
 /* The socket driver on loopback: names and greetings between a server and clients in
  * one process, over the built-in impairment, refusals, unreachable and dead peers,
  * wrong-address datagrams, the pcap file read back, when the messages a callback
- * queues leave (early send), UDP GSO sends (on, off, refused by the kernel) and GRO
- * receives carrying many connections. */
+ * queues leave (early send), UDP GSO sends (on, off, refused by the kernel), GRO
+ * receives carrying many connections, and sends to a connection already closed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1175,6 +1175,60 @@ static void test_gso_refused_falls_back(void **state)
     assert_int_equal(srv.data_dgrams, N);
 }
 
+/* A server's rudp_sock_send() looks at the connection it found last before its table.
+ * Once a connection's CLOSED event is out, that shortcut must not find it either: a
+ * send to it is RUDP_EINVAL, as for any connection that is not live (not the engine's
+ * RUDP_ECLOSED, which would mean the driver still held it). The server replied to it
+ * and closed it just before, so it was the last one found. */
+static void test_send_after_closed_is_refused(void **state)
+{
+    (void)state;
+    rudp_sock_t *srv = NULL, *cli = NULL;
+    assert_int_equal(rudp_sock_new_server(&srv, "127.0.0.1", "0", NULL), 0);
+    char port[16];
+    snprintf(port, sizeof port, "%d", rudp_sock_local_port(srv));
+    assert_int_equal(rudp_sock_new_client(&cli, "127.0.0.1", port, NULL), 0);
+
+    int srv_closed = 0, cli_closed = 0, replied = 0, send_rc = 1;
+    char buf[64];
+    for (int i = 0; i < 2000 && !(srv_closed && cli_closed); i++) {
+        rudp_sock_event_t ev;
+        assert_int_equal(rudp_sock_step(cli, 5), 0);
+        while (rudp_sock_next_event(cli, &ev) == 1) {
+            if (ev.kind == RUDP_SOCK_EV_CONNECTED) {
+                assert_int_equal(rudp_sock_send(cli, ev.conn, "hola", 4), 0);
+                assert_int_equal(rudp_sock_close(cli, ev.conn), 0);
+            } else if (ev.kind == RUDP_SOCK_EV_READABLE) {
+                while (rudp_conn_recv(ev.conn, buf, sizeof buf) >= 0)
+                    ;
+            } else if (ev.kind == RUDP_SOCK_EV_CLOSED) {
+                cli_closed = 1;
+            }
+        }
+        rudp_sock_flush(cli);
+        assert_int_equal(rudp_sock_step(srv, 5), 0);
+        while (rudp_sock_next_event(srv, &ev) == 1) {
+            if (ev.kind == RUDP_SOCK_EV_READABLE) {
+                int n;
+                while ((n = rudp_conn_recv(ev.conn, buf, sizeof buf)) >= 0)
+                    if (rudp_sock_send(srv, ev.conn, "Hola", 4) == 0)
+                        replied++;
+                if (n == RUDP_ECLOSED)
+                    (void)rudp_sock_close(srv, ev.conn);
+            } else if (ev.kind == RUDP_SOCK_EV_CLOSED) {
+                srv_closed = 1;
+                send_rc = rudp_sock_send(srv, ev.conn, "x", 1);
+            }
+        }
+        rudp_sock_flush(srv);
+    }
+    assert_int_equal(replied, 1);
+    assert_true(srv_closed);
+    assert_int_equal(send_rc, RUDP_EINVAL);
+    rudp_sock_free(cli);
+    rudp_sock_free(srv);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -1229,6 +1283,7 @@ int main(void)
         cmocka_unit_test(test_gso_off),
         cmocka_unit_test(test_gso_refused_falls_back),
         cmocka_unit_test(test_gro_run_of_many_connections),
+        cmocka_unit_test(test_send_after_closed_is_refused),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("sock", tests, NULL, NULL);

@@ -123,10 +123,17 @@ void set_deadline(struct rudp_sock *s, struct entry *e, uint64_t t)
     (void)rudp_heap_set(&s->due, &e->due, t); /* its size is the connections held */
 }
 
-struct entry *entry_of(const struct rudp_sock *s, const rudp_conn_t *c)
+struct entry *entry_of(struct rudp_sock *s, const rudp_conn_t *c)
 {
+    /* A server's replies come in runs to one connection: the last one found is
+     * checked before the table (it is forgotten when its entry is retired). */
+    if (s->last_found && s->last_found->conn == c)
+        return s->last_found;
     struct entry *e = s->server ? table_find(s, rudp_conn_cid(c)) : s->client;
-    return e && e->conn == c ? e : NULL;
+    if (!e || e->conn != c)
+        return NULL;
+    s->last_found = e;
+    return e;
 }
 
 /* ---- events ---------------------------------------------------------------------- */
@@ -200,6 +207,8 @@ static void entry_retire(struct rudp_sock *s, struct entry *e)
         rudp_dtls_release(s->dtls, &e->peer.u.sa, e->peer.len, plat_now_us());
 #endif
     rudp_heap_remove(&s->due, &e->due);
+    if (s->last_found == e)
+        s->last_found = NULL;
     if (s->server) {
         rudp_idtab_remove(&s->table, cid_hash(s, e->cid), e);
         front_put(s, e);

@@ -27,7 +27,7 @@ struct entry *entry_new(rudp_conn_t *conn, uint64_t cid);
 void set_deadline(struct rudp_sock *s, struct entry *e, uint64_t t);
 
 /* The entry of an application's connection (NULL: not one of ours, or already closed). */
-struct entry *entry_of(const struct rudp_sock *s, const rudp_conn_t *c);
+struct entry *entry_of(struct rudp_sock *s, const rudp_conn_t *c);
 
 /* After input or a timer: queue what changed for the application, send what is ready,
  * and retire the connection once it is closed and its last RESET (if any) is out. */

@@ -77,7 +77,8 @@ struct rudp_sock {
 
     /* connections (demux.c) */
     struct entry *client;
-    rudp_idtab_t table; /* server: entries by connection ID */
+    struct entry *last_found; /* entry_of()'s last answer; NULL once it is retired */
+    rudp_idtab_t table;       /* server: entries by connection ID */
     rudp_idtab_slot_t *slots;
     uint64_t hash_key;
     rudp_heap_t due; /* every entry with a deadline */
