@@ -1,8 +1,8 @@
 /* rudp over a real UDP socket: the one part of librudp that touches sockets, the clock
  * and the system's random source. A rudp_sock_t is one UDP socket: a client holding
  * one connection, or a server demultiplexing many by connection ID. It feeds datagrams
- * and the monotonic time into the engines and sleeps exactly until the earliest engine
- * deadline. Events are pulled, one at a time (rudp_sock_service), as enet_host_service
+ * and the monotonic time into the engines and sleeps until the earliest engine deadline
+ * or datagram. Events are pulled, one at a time (rudp_sock_service), as enet_host_service
  * returns them: application code never runs inside the driver. Single-threaded: all
  * calls on one rudp_sock_t from one thread. */
 #ifndef RUDP_SOCK_H
@@ -195,7 +195,8 @@ RUDP_API int rudp_sock_next_event(rudp_sock_t *s, rudp_sock_event_t *ev);
  * long) for datagrams, feeds them in, runs due timers, queues events for
  * rudp_sock_next_event() and sends everything the engines have ready. Returns
  * immediately while events wait. An interrupting signal ends the wait early and
- * returns 0, so callers can check their flags.
+ * returns 0, so callers can check their flags. On Linux the wait may also end at a
+ * deadline that has since moved later (docs/api-sock.md): a step with nothing to do.
  * Returns 0, or RUDP_ESYS for a socket error that ends the socket's use. */
 RUDP_API int rudp_sock_step(rudp_sock_t *s, int timeout_ms);
 

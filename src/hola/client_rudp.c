@@ -79,9 +79,11 @@ static void pump(struct hola_rudp_client *rc)
     /* Latency runs from just before the send. The names queued here leave together, at
      * the end of the step or with its first full datagram (docs/api-sock.md), so one
      * reading serves them all, as one send() does for the TCP client's names. */
-    uint64_t t_send = hola_stats_now_us();
+    uint64_t t_send = 0;
     while (rc->next < names->n && (!rc->cfg->lockstep || rc->next == rc->replies) &&
            rudp_conn_send_space(rc->conn) > 0) {
+        if (t_send == 0)
+            t_send = hola_stats_now_us();
         int r = rudp_sock_send(rc->sock, rc->conn, names->v[rc->next], names->len[rc->next]);
         if (r == RUDP_EAGAIN)
             return;

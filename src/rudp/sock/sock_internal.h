@@ -69,7 +69,8 @@ struct rudp_sock {
     int fd;
     int timer_fd;      /* Linux: the engines' next deadline (plat_wait); -1 not yet
                           opened, -2 none to be had (ppoll's timeout then) */
-    uint64_t timer_at; /* when timer_fd is armed to expire; 0: not armed */
+    uint64_t timer_at; /* when timer_fd was last armed to expire; 0: arm it at the
+                          next wait that uses it (as also once timer_at has passed) */
     int server;
     rudp_sock_config_t cfg;
     peer_addr_t local; /* getsockname() */
