@@ -12,9 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "rudp/error.h"
 #include "rudp/sock.h"
 
@@ -105,13 +105,6 @@ static void on_alarm(int sig)
     alarmed = 1;
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* The process's timerfds (Linux: the wait's timer is one), from /proc/self/fd. */
 static int count_timerfds(void)
 {
@@ -179,13 +172,13 @@ static void test_nearer_deadline_ends_the_wait(void **state)
 
     /* Settle: the server's ACK arrives and the short timers (delayed ACK) pass, until
      * the client's nearest deadline is its idle timeout, far away. Bounded. */
-    for (int i = 0; i < 100 && rudp_conn_next_timeout(conn) < now_us() + 10000000u; i++) {
+    for (int i = 0; i < 100 && rudp_conn_next_timeout(conn) < h_now_us() + 10000000u; i++) {
         assert_int_equal(rudp_sock_step(srv, 0), 0);
         rudp_sock_flush(srv);
         assert_int_equal(rudp_sock_step(cli, 5), 0);
         rudp_sock_flush(cli);
     }
-    assert_true(rudp_conn_next_timeout(conn) >= now_us() + 10000000u);
+    assert_true(rudp_conn_next_timeout(conn) >= h_now_us() + 10000000u);
     assert_true(rudp_sock_timeout_us(cli) >= 10000000);
 
     int fds[2];
