@@ -1,7 +1,7 @@
 /* The socket driver's platform I/O (platform.h): every system call of the driver.
- * Linux gets sendmmsg/recvmmsg, UDP GSO/GRO and ppoll; other POSIX systems one
- * sendto/recvmsg per datagram and poll, rounded up to the millisecond (never early, so
- * no spinning). */
+ * Linux gets sendmmsg/recvmmsg, UDP GSO/GRO, and ppoll with a timerfd for deadlines;
+ * other POSIX systems one sendto/recvmsg per datagram and poll, rounded up to the
+ * millisecond (never early, so no spinning). */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, ppoll, in_pktinfo */
 
 #include "platform.h"
