@@ -731,7 +731,7 @@ int plat_wait(struct rudp_sock *s, uint64_t wait, uint64_t until, uint64_t now, 
 #ifdef __linux__
     struct timespec ts = { (time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000 };
     const struct timespec *limit = wait == UINT64_MAX ? NULL : &ts;
-    if (wait > 0 && until != UINT64_MAX && now != 0 && timer_armed_for(s, until, now)) {
+    if (wait > 0 && until != UINT64_MAX && timer_armed_for(s, until, now)) {
         pfd[n++] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
         limit = NULL;
     }
