@@ -53,11 +53,11 @@ void front_free(struct rudp_sock *s)
 
 void front_gate(struct rudp_sock *s, uint64_t now)
 {
-    if (s->listener.rate_limited != s->rate_limited_seen) {
-        s->rate_limited_seen = s->listener.rate_limited;
+    if (s->listener->rate_limited != s->rate_limited_seen) {
+        s->rate_limited_seen = s->listener->rate_limited;
         s->load_until = now + FRONT_LOAD_HOLD;
     }
-    s->listener.require_retry =
+    s->listener->require_retry =
         s->cfg.always_retry || s->unproven >= s->unproven_limit || now < s->load_until;
 }
 

@@ -63,6 +63,7 @@ void rudp_sock_free(rudp_sock_t *s)
     rudp_pcap_close(s->pcap);
     rudp_sim_link_free(s->link);
     free(s->rate);
+    free(s->listener);
     free(s->tx);
     plat_tx_free(s->ptx);
     plat_rx_free(s->rx);
@@ -113,7 +114,10 @@ static int front_door_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
     int rc = plat_random(key, sizeof key);
     if (rc)
         return rc;
-    rudp_listener_init(&s->listener, key, 0);
+    s->listener = malloc(sizeof *s->listener);
+    if (!s->listener)
+        return RUDP_ENOMEM;
+    rudp_listener_init(s->listener, key, 0);
     if (!cfg->handshake_rate)
         return 0;
     s->rate = malloc(sizeof *s->rate);
@@ -126,8 +130,8 @@ static int front_door_open(rudp_sock_t *s, const rudp_sock_config_t *cfg)
     if (!rc)
         rc = rudp_ratelimit_init(s->rate, key, cfg->handshake_rate, burst);
     if (!rc) {
-        s->listener.admit = admit_source;
-        s->listener.admit_user = s;
+        s->listener->admit = admit_source;
+        s->listener->admit_user = s;
     }
     return rc;
 }
@@ -524,13 +528,14 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
         return;
     *out = s->st;
     /* Counters only: the cookie key and the gate stay inside. */
-    const rudp_listener_t *l = &s->listener;
+    static const rudp_listener_t none; /* a client's: every counter 0 */
+    const rudp_listener_t *l = s->listener ? s->listener : &none;
     out->listener =
         (rudp_sock_front_stats_t){ .retries_sent = l->retries_sent,
                                    .cookies_bad = l->cookies_bad,
                                    .cookies_expired = l->cookies_expired,
                                    .resets_sent = l->resets_sent,
-                                   .garbage = l->garbage,
+                                   .garbage = l->garbage + s->garbage,
                                    .ignored = l->ignored,
                                    .checksum = l->checksum,
                                    .rate_limited = l->rate_limited,

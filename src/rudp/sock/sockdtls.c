@@ -36,7 +36,7 @@ static void dtls_in(void *user, const struct sockaddr *peer, socklen_t peerlen,
     uint64_t now = plat_now_us();
     if (n > RUDP_MAX_DATAGRAM) {
         s->st.oversized++;
-        s->listener.garbage++;
+        s->garbage++;
         return;
     }
     if (s->server) {
