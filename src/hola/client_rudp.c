@@ -269,12 +269,20 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
     rc->names = names;
     rc->st = st;
     hola_client_where(cfg, rc->where, sizeof rc->where);
+    /* The INITIAL leaves before the reply tracker is built (some 300 µs for 2000
+     * names), so that work overlaps the handshake's round trip instead of preceding
+     * it; a server just started takes longest to answer (docs/performance.md §13). */
+    struct hola_err open_err;
+    int opened = open_sock(rc, &open_err);
     if (hola_replies_init(&rc->rep, names, e) != 0) {
+        rudp_sock_free(rc->sock);
         free(rc);
         return -1;
     }
-    if (open_sock(rc, e) != 0)
+    if (opened != 0) {
+        *e = open_err;
         goto out;
+    }
 
     while (!rc->closed) {
         hola_out_flush();
