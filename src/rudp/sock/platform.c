@@ -586,6 +586,24 @@ void plat_rx_geometry(const struct rudp_sock *s, uint32_t *count, size_t *cap)
     *cap = s->gro ? PLAT_RX_CAP_GRO : PLAT_RX_CAP;
 }
 
+void plat_warm(struct rudp_sock *s)
+{
+    struct plat_rx *r = s->rx;
+    uint32_t count;
+    size_t cap;
+    plat_rx_geometry(s, &count, &cap);
+    for (uint32_t i = 0; i < count; i++)
+        r->buf[i * cap] = 0;
+    memset(r->from, 0, sizeof r->from);
+    memset(r->to, 0, sizeof r->to);
+    memset(r->len, 0, sizeof r->len);
+    memset(r->seg, 0, sizeof r->seg);
+    memset(r->trunc, 0, sizeof r->trunc);
+    memset(r->os, 0, sizeof *r->os); /* no headers set up yet: the first batch does it */
+    memset(s->ptx, 0, sizeof *s->ptx);
+    memset(s->tx, 0, 2 * sizeof *s->tx);
+}
+
 int plat_rx_batch(struct rudp_sock *s)
 {
     struct plat_rx *r = s->rx;

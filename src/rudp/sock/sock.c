@@ -198,6 +198,8 @@ static int sock_open(rudp_sock_t **out, int server, const char *host, const char
     if (!rc)
         rc = server ? plat_open_server(s, host, port, cfg->family)
                     : plat_open_client(s, host, port, cfg->family);
+    if (!rc && server)
+        plat_warm(s); /* a client would only hold up its INITIAL with it */
     if (rc)
         return free_keep_errno(s, rc);
     *out = s;
