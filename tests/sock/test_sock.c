@@ -387,6 +387,37 @@ static void test_regression_empty_datagrams_counted(void **state)
     junk_counted(0);
 }
 
+/* A client has no listener (only servers allocate one): a datagram too large to be
+ * ours still counts as garbage, from its server's address as from anywhere. */
+static void test_client_counts_garbage_without_listener(void **state)
+{
+    (void)state;
+    struct sockaddr_in peer;
+    int fd = udp_socket(&peer); /* stands for the server: silent but for the junk */
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)ntohs(peer.sin_port));
+    rudp_sock_t *cl = NULL;
+    assert_int_equal(rudp_sock_new_client(&cl, "127.0.0.1", port, NULL), 0);
+    struct sockaddr_in to = { .sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                              .sin_port = htons((uint16_t)rudp_sock_local_port(cl)) };
+    static uint8_t big[RUDP_MAX_DATAGRAM + 100];
+    assert_int_equal(sendto(fd, big, sizeof big, 0, (struct sockaddr *)&to, sizeof to),
+                     (ssize_t)sizeof big);
+    rudp_sock_stats_t st;
+    for (int i = 0; i < 200; i++) {
+        h_step(cl, 5);
+        rudp_sock_stats(cl, &st);
+        if (st.oversized == 1)
+            break;
+    }
+    assert_int_equal(st.oversized, 1);
+    assert_int_equal(st.listener.garbage, 1);
+    assert_int_equal(st.listener.retries_sent, 0);
+    close(fd);
+    rudp_sock_free(cl);
+}
+
 static void test_server_dies_then_restarts(void **state)
 {
     (void)state;
@@ -1271,6 +1302,7 @@ int main(void)
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_wrong_address),
         cmocka_unit_test(test_regression_empty_datagrams_counted),
+        cmocka_unit_test(test_client_counts_garbage_without_listener),
         cmocka_unit_test(test_server_dies_then_restarts),
         cmocka_unit_test(test_pcap),
         cmocka_unit_test(test_vanished_client_reclaimed),
