@@ -360,8 +360,8 @@ void server_input(struct rudp_sock *s, const uint8_t *d, size_t len, const peer_
     uint8_t reply[RUDP_MAX_DATAGRAM];
     size_t rlen = 0;
     front_gate(s, now);
-    int v = rudp_listener_input(s->listener, d, len, key, key_len, now, &h, reply, sizeof reply,
-                                &rlen);
+    int v =
+        rudp_listener_input(s->listener, d, len, key, key_len, now, &h, reply, sizeof reply, &rlen);
     if (v == RUDP_LISTEN_REPLY) {
         send_one(s, reply, rlen, from, to, now);
     } else if (v == RUDP_LISTEN_ACCEPT) {
@@ -440,8 +440,8 @@ int rx_all(struct rudp_sock *s)
             size_t count = len ? (len + seg - 1) / seg : 1;
             dgrams += (uint32_t)count;
             if (r->trunc[i] || seg > max) {
-                s->st.oversized += count;     /* not in datagrams_in: never in the pcap either */
-                s->garbage += count; /* too large to be ours */
+                s->st.oversized += count; /* not in datagrams_in: never in the pcap either */
+                s->garbage += count;      /* too large to be ours */
                 continue;
             }
             if (count > 1)

@@ -89,7 +89,7 @@ struct rudp_sock {
     /* Server: the stateless front door (18 KiB with its replay table), allocated by
      * servers only, so a client's socket is a few pages smaller to zero. */
     rudp_listener_t *listener;
-    uint64_t garbage; /* datagrams too large to be ours, counted on a client too */
+    uint64_t garbage;       /* datagrams too large to be ours, counted on a client too */
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
     int refused;            /* client: ICMP port unreachable seen (on_refused) */
     /* the front door's policy (front.c) */
