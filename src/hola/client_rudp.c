@@ -271,7 +271,10 @@ int hola_client_rudp_run(const struct hola_client_cfg *cfg, const struct hola_na
     hola_client_where(cfg, rc->where, sizeof rc->where);
     /* The INITIAL leaves before the reply tracker is built (some 300 µs for 2000
      * names), so that work overlaps the handshake's round trip instead of preceding
-     * it; a server just started takes longest to answer (docs/performance.md §13). */
+     * it; a server just started takes longest to answer (docs/performance.md §13). An
+     * ACCEPT that comes first waits in the socket meanwhile, and the first RTT sample
+     * includes that wait: the first probe timeouts are that much longer (a few
+     * hundred µs on top of the 1 ms floor) until later samples replace it. */
     struct hola_err open_err;
     int opened = open_sock(rc, &open_err);
     if (hola_replies_init(&rc->rep, names, e) != 0) {

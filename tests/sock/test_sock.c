@@ -388,7 +388,8 @@ static void test_regression_empty_datagrams_counted(void **state)
 }
 
 /* A client has no listener (only servers allocate one): a datagram too large to be
- * ours still counts as garbage, from its server's address as from anywhere. */
+ * ours, from its server's address (the only one its connected socket takes), still
+ * counts as garbage. */
 static void test_client_counts_garbage_without_listener(void **state)
 {
     (void)state;

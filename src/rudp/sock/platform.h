@@ -68,7 +68,7 @@ void plat_tx_flush(struct rudp_sock *s);
 /* Writes once what a server's first client would otherwise wait on while each page is
  * touched for the first time (some 13 µs a page on a virtual machine with shadow
  * paging, docs/performance.md §13): the first page of every receive buffer, both
- * batches' headers, the first send slots. Only before the first receive. */
+ * batches' headers, the first send slots. Only before anything is queued or received. */
 void plat_warm(struct rudp_sock *s);
 
 /* The receive layout in use: how many receives per batch and bytes per receive. */

@@ -529,22 +529,25 @@ void rudp_sock_stats(const rudp_sock_t *s, rudp_sock_stats_t *out)
     if (!s || !out)
         return;
     *out = s->st;
-    /* Counters only: the cookie key and the gate stay inside. */
-    static const rudp_listener_t none; /* a client's: every counter 0 */
-    const rudp_listener_t *l = s->listener ? s->listener : &none;
+    /* Counters only: the cookie key and the gate stay inside. A client has no
+     * listener: only its garbage counts. */
     out->listener =
-        (rudp_sock_front_stats_t){ .retries_sent = l->retries_sent,
-                                   .cookies_bad = l->cookies_bad,
-                                   .cookies_expired = l->cookies_expired,
-                                   .resets_sent = l->resets_sent,
-                                   .garbage = l->garbage + s->garbage,
-                                   .ignored = l->ignored,
-                                   .checksum = l->checksum,
-                                   .rate_limited = l->rate_limited,
-                                   .accepted_unproven = l->accepted_unproven,
+        (rudp_sock_front_stats_t){ .garbage = s->garbage,
                                    .unproven_validated = s->st.listener.unproven_validated,
-                                   .unproven_dropped = s->st.listener.unproven_dropped,
-                                   .cookies_replayed = l->cookies_replayed };
+                                   .unproven_dropped = s->st.listener.unproven_dropped };
+    const rudp_listener_t *l = s->listener;
+    if (l) {
+        out->listener.retries_sent = l->retries_sent;
+        out->listener.cookies_bad = l->cookies_bad;
+        out->listener.cookies_expired = l->cookies_expired;
+        out->listener.resets_sent = l->resets_sent;
+        out->listener.garbage += l->garbage;
+        out->listener.ignored = l->ignored;
+        out->listener.checksum = l->checksum;
+        out->listener.rate_limited = l->rate_limited;
+        out->listener.accepted_unproven = l->accepted_unproven;
+        out->listener.cookies_replayed = l->cookies_replayed;
+    }
     if (s->rate)
         out->rate_sources_evicted = s->rate->evicted;
     if (s->link)

@@ -86,8 +86,8 @@ struct rudp_sock {
     rudp_heap_node_t **due_arr;
     struct entry **touched;
     uint32_t n_touched, touched_cap;
-    /* Server: the stateless front door (18 KiB with its replay table), allocated by
-     * servers only, so a client's socket is a few pages smaller to zero. */
+    /* The stateless front door (18 KiB with its replay table); NULL on a client, whose
+     * socket is then a few pages smaller to zero. */
     rudp_listener_t *listener;
     uint64_t garbage;       /* datagrams too large to be ours, counted on a client too */
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
