@@ -62,6 +62,8 @@ typedef enum rudp_event_kind {
 #define RUDP_WHY_TIMEOUT 1 /* probe timeout (RFC 9002 §6.2) */
 #define RUDP_WHY_FAST 2    /* SACK evidence: 3 later packets acked (RFC 9002 §6.1.1) */
 #define RUDP_WHY_TIME 3    /* SACK evidence: 9/8 RTT passed (RFC 9002 §6.1.2) */
+/* Reason for a SEND: */
+#define RUDP_WHY_COPY 7 /* the second copy of the first INITIAL or ACCEPT (protocol.md §7.3) */
 /* Reasons for DROP: a negative RUDP_E* code, or one of: */
 #define RUDP_WHY_DUPLICATE 4 /* already received */
 #define RUDP_WHY_WINDOW 5    /* beyond the receive window */
@@ -126,7 +128,8 @@ typedef struct rudp_stats {
                                             (RFC 3522: the original had arrived) */
     uint64_t premature;                  /* of those, the ones whose timer fired while the ACK
                                             was already on its way: a timeout set too short */
-    uint64_t duplicates;                 /* DATA/FIN received twice */
+    uint64_t duplicates;                 /* DATA/FIN received twice, and the copy of the
+                                            peer's first INITIAL, ACCEPT or RETRY */
     uint64_t out_of_order;               /* DATA/FIN received ahead of a gap */
     uint64_t corrupt;                    /* dropped for a bad checksum or malformed */
     uint64_t dropped;                    /* dropped for other reasons (window, state) */

@@ -29,6 +29,8 @@ static const char *why_name(int reason, bool json)
         return json ? "fast_3_acked" : "fast: 3 later packets acked";
     case RUDP_WHY_TIME:
         return json ? "fast_9_8_rtt" : "fast: 9/8 RTT passed";
+    case RUDP_WHY_COPY:
+        return json ? "copy" : "the first one's copy, against its loss";
     default:
         return "?";
     }
@@ -94,7 +96,8 @@ static int format_json(const struct hola_trace *t, const rudp_event_t *ev, uint6
 
     fmt_ms(rel, when, sizeof when);
     fmt_ms(ev->rto, rto, sizeof rto);
-    if (ev->kind == RUDP_EV_RETRANSMIT || ev->kind == RUDP_EV_LOSS)
+    if (ev->kind == RUDP_EV_RETRANSMIT || ev->kind == RUDP_EV_LOSS ||
+        (ev->kind == RUDP_EV_SEND && ev->reason == RUDP_WHY_COPY))
         snprintf(tail, sizeof tail, ",\"reason\":\"%s\"", why_name(ev->reason, true));
     else if (ev->kind == RUDP_EV_DROP)
         snprintf(tail, sizeof tail, ",\"reason\":\"%s\"", drop_name(ev->reason, true));
@@ -139,6 +142,8 @@ int hola_trace_format(const struct hola_trace *t, const rudp_event_t *ev, char *
     case RUDP_EV_SEND:
         dir = "→";
         word = type_name(ev);
+        if (ev->reason == RUDP_WHY_COPY)
+            snprintf(note, sizeof note, "COPY (%s)", why_name(ev->reason, false));
         break;
     case RUDP_EV_RETRANSMIT:
         dir = "→";

@@ -97,5 +97,6 @@ for i in 1 2; do
 done
 kill -TERM "$PID"
 wait_exit "$PID" 10
-[ "$(stat_field "$TMP/cap.err" refused_source)" = 1 ] || fail "refused_source is not 1"
-ok "both held clients served; refused_source 1"
+# The third client's INITIAL and its copy (docs/protocol.md, section 7.3): two refusals.
+[ "$(stat_field "$TMP/cap.err" refused_source)" = 2 ] || fail "refused_source is not 2"
+ok "both held clients served; refused_source 2 (the INITIAL and its copy)"

@@ -61,17 +61,28 @@ static void handshake(pair_t *p, const rudp_config_t *ccfg, const rudp_config_t 
     assert_int_equal(rudp_listener_input(&p->l, buf, (size_t)n, ADDR, strlen(ADDR), p->now, &h,
                                          reply, sizeof reply, &rl),
                      RUDP_LISTEN_ACCEPT);
+    /* The RETRY answered the first INITIAL before its copy left: no copy follows, and
+     * the INITIAL with the cookie has none (a copy would be a replayed cookie). */
+    assert_int_equal(rudp_conn_prepare(p->c, p->now, buf, sizeof buf), 0);
     assert_int_equal(rudp_conn_new_server(&p->s, scfg, &h, SISN, p->now), 0);
     n = rudp_conn_prepare(p->s, p->now, buf, sizeof buf);
     assert_true(n > 0);
+    uint8_t copy[RUDP_MAX_DATAGRAM];
+    assert_int_equal(rudp_conn_prepare(p->s, p->now, copy, sizeof copy), n); /* the ACCEPT's copy */
+    assert_int_equal(memcmp(buf, copy, (size_t)n), 0);
     p->now += 50;
     assert_int_equal(rudp_conn_input(p->c, buf, (size_t)n, p->now), 0);
     assert_int_equal(rudp_conn_state(p->c), RUDP_STATE_ESTABLISHED);
     assert_int_equal(rudp_conn_state(p->s), RUDP_STATE_ESTABLISHED);
+    /* The copy is a duplicate: nothing to answer, and no ACK forced out. */
+    assert_int_equal(rudp_conn_input(p->c, copy, (size_t)n, p->now), 0);
+    assert_int_equal(rudp_conn_prepare(p->c, p->now, buf, sizeof buf), 0);
     /* The INITIAL that answers the RETRY is not a retry. */
     rudp_stats_t st;
     rudp_conn_stats(p->c, &st);
     assert_int_equal(st.handshake_retries, 0);
+    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(st.dropped, 0);
 }
 
 static void pair_free(pair_t *p)
@@ -527,8 +538,9 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     rudp_conn_free(s);
 }
 
-/* A client and a server 25 µs apart each way, accepted at once (no RETRY), the server's
- * first ACCEPT lost; *now is when it left. */
+/* A client and a server 25 µs apart each way, accepted at once (no RETRY): the client's
+ * first INITIAL arrives and its copy is lost, and so are the server's first ACCEPT and
+ * its copy; *now is when they left. */
 static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
 {
     rudp_config_t cfg;
@@ -542,6 +554,8 @@ static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
     uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
     int n = rudp_conn_prepare(*c, *now, buf, sizeof buf);
     assert_true(n > 0);
+    uint8_t copy[RUDP_MAX_DATAGRAM];
+    assert_int_equal(rudp_conn_prepare(*c, *now, copy, sizeof copy), n); /* lost */
     rudp_hdr_t h;
     size_t rl = 0;
     *now += 25;
@@ -550,6 +564,8 @@ static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
                      RUDP_LISTEN_ACCEPT);
     assert_int_equal(rudp_conn_new_server(s, &cfg, &h, SISN, *now), 0);
     assert_true(rudp_conn_prepare(*s, *now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
+    assert_true(rudp_conn_prepare(*s, *now, buf, sizeof buf) > 0); /* and its copy */
+    assert_int_equal(rudp_conn_prepare(*s, *now, buf, sizeof buf), 0);
 }
 
 /* Regression: when the server's ACCEPT was lost, its second ACCEPT echoed the first
@@ -616,6 +632,107 @@ static void test_regression_resent_accept_gives_no_rtt_sample(void **state)
     rudp_conn_free(s);
 }
 
+/* The first INITIAL and the first ACCEPT each go out twice, back to back and identical
+ * (docs/protocol.md §7.3). Neither copy is a retry, and each end drops the other's copy
+ * as a duplicate without answering it: no third ACCEPT, no forced ACK. */
+static void test_first_initial_and_accept_go_out_twice(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 7 };
+    rudp_listener_t l;
+    rudp_listener_init(&l, key, 0);
+    l.require_retry = 0;
+    uint64_t now = 1000;
+    rudp_conn_t *c, *s;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
+    uint8_t ini[RUDP_MAX_DATAGRAM], ini2[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(c, now, ini, sizeof ini);
+    assert_true(n > 0);
+    assert_int_equal(rudp_conn_next_timeout(c), 0); /* the copy is due at once */
+    assert_int_equal(rudp_conn_prepare(c, now, ini2, sizeof ini2), n);
+    assert_memory_equal(ini, ini2, (size_t)n);
+    assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0);
+    assert_int_equal(rudp_conn_next_timeout(c), now + cfg.initial_rto); /* not moved */
+
+    rudp_hdr_t h;
+    size_t rl = 0;
+    now += 25;
+    assert_int_equal(
+        rudp_listener_input(&l, ini, (size_t)n, ADDR, strlen(ADDR), now, &h, buf, sizeof buf, &rl),
+        RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    assert_int_equal(rudp_conn_input(s, ini2, (size_t)n, now), 0); /* routed by its ID */
+    uint8_t acc[RUDP_MAX_DATAGRAM], acc2[RUDP_MAX_DATAGRAM];
+    int m = rudp_conn_prepare(s, now, acc, sizeof acc);
+    assert_true(m > 0);
+    assert_int_equal(rudp_conn_prepare(s, now, acc2, sizeof acc2), m);
+    assert_memory_equal(acc, acc2, (size_t)m);
+    assert_int_equal(rudp_conn_prepare(s, now, buf, sizeof buf), 0);
+
+    now += 25;
+    assert_int_equal(rudp_conn_input(c, acc, (size_t)m, now), 0);
+    assert_int_equal(rudp_conn_state(c), RUDP_STATE_ESTABLISHED);
+    assert_int_equal(rudp_conn_input(c, acc2, (size_t)m, now), 0);
+    assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0);
+    rudp_stats_t cs, ss;
+    rudp_conn_stats(c, &cs);
+    rudp_conn_stats(s, &ss);
+    assert_int_equal(cs.handshake_retries, 0);
+    assert_int_equal(cs.packets_sent, 2);
+    assert_int_equal(cs.duplicates, 1);
+    assert_int_equal(cs.dropped, 0);
+    assert_int_equal(ss.packets_sent, 2);
+    assert_int_equal(ss.duplicates, 1);
+    assert_int_equal(ss.dropped, 0);
+    rudp_conn_free(c);
+    rudp_conn_free(s);
+}
+
+/* A listener under load answers both copies of the first INITIAL with a RETRY. The
+ * client answers the first with its cookie and drops the second, which echoes the same
+ * INITIAL: one INITIAL with the cookie, not two (the second would be a replay). */
+static void test_second_retry_is_a_duplicate(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    cfg_init(&cfg);
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 8 };
+    rudp_listener_t l;
+    rudp_listener_init(&l, key, 0);
+    uint64_t now = 1000;
+    rudp_conn_t *c;
+    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
+    uint8_t ini[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
+    uint8_t retry[2][RUDP_MAX_DATAGRAM];
+    size_t rl[2] = { 0, 0 };
+    rudp_hdr_t h;
+    for (int i = 0; i < 2; i++) {
+        int n = rudp_conn_prepare(c, now, ini, sizeof ini);
+        assert_true(n > 0);
+        assert_int_equal(rudp_listener_input(&l, ini, (size_t)n, ADDR, strlen(ADDR), now + 25, &h,
+                                             retry[i], sizeof retry[i], &rl[i]),
+                         RUDP_LISTEN_REPLY);
+    }
+    now += 50;
+    assert_int_equal(rudp_conn_input(c, retry[0], rl[0], now), 0);
+    int n = rudp_conn_prepare(c, now, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(rudp_wire_decode(&h, buf, (size_t)n), 0);
+    assert_int_equal(h.type, RUDP_T_INITIAL);
+    assert_int_equal(h.payload_len, RUDP_COOKIE_SIZE);
+    assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0); /* no copy of it */
+    assert_int_equal(rudp_conn_input(c, retry[1], rl[1], now), 0);
+    assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0);
+    rudp_stats_t st;
+    rudp_conn_stats(c, &st);
+    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(st.handshake_retries, 0);
+    assert_int_equal(rudp_conn_state(c), RUDP_STATE_HANDSHAKE);
+    rudp_conn_free(c);
+}
+
 /* No server at all: the client's INITIALs back off and it gives up cleanly. */
 static void test_handshake_gives_up(void **state)
 {
@@ -638,7 +755,7 @@ static void test_handshake_gives_up(void **state)
     }
     assert_int_equal(rudp_conn_state(c), RUDP_STATE_CLOSED);
     assert_int_equal(rudp_conn_error(c), RUDP_ETIMEDOUT);
-    assert_int_equal(sent, 5); /* the first INITIAL and 4 retries */
+    assert_int_equal(sent, 6); /* the first INITIAL, its copy and 4 retries */
     assert_true(now == UINT64_MAX);
     rudp_stats_t st;
     rudp_conn_stats(c, &st);
@@ -1512,6 +1629,8 @@ int main(void)
         cmocka_unit_test(test_regression_only_fin_left_needs_no_silence),
         cmocka_unit_test(test_regression_second_accept_echoes_newest_initial),
         cmocka_unit_test(test_regression_resent_accept_gives_no_rtt_sample),
+        cmocka_unit_test(test_first_initial_and_accept_go_out_twice),
+        cmocka_unit_test(test_second_retry_is_a_duplicate),
         cmocka_unit_test(test_handshake_gives_up),
         cmocka_unit_test(test_unproven_server_sends_at_most_3x),
         cmocka_unit_test(test_reset_from_peer),

@@ -174,6 +174,7 @@ int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t c
     c->snd_una = c->snd_new = c->snd_nxt = isn;
     c->hs_next = now;
     c->state = RUDP_STATE_HANDSHAKE;
+    c->hs_copy = 1;
     return 0;
 }
 
@@ -196,6 +197,8 @@ int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp
     c->echo_ts = initial->ts;
     c->echo_arrival = now;
     c->accept_pending = 1;
+    c->hs_copy = 1;
+    c->hs_ts = initial->ts;
     /* The listener accepts an INITIAL with a cookie only when the cookie checks out,
      * so its presence is the proof; one without was accepted at once, unproven. */
     c->validated = initial->payload_len == RUDP_COOKIE_SIZE;
@@ -241,6 +244,14 @@ static void note_echo(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
         c->echo_arrival = now;
         c->have_echo = 1;
     }
+}
+
+/* The second copy of the peer's first INITIAL or ACCEPT (output.c sends each twice):
+ * a duplicate, answered by what its first copy brought. */
+static void handshake_copy(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
+{
+    c->st.duplicates++;
+    conn_trace(c, RUDP_EV_DROP, now, h->type, h->seq, h->payload_len, RUDP_WHY_DUPLICATE);
 }
 
 /* DRAINING, and a duplicate arrived: our last ACK was lost and the peer is resending
@@ -444,7 +455,15 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
     trace_ack(c, RUDP_EV_RECV, now, h.type, h.seq, h.ack, h.payload_len, 0);
 
     if (c->state == RUDP_STATE_HANDSHAKE) {
+        /* The listener answers each copy of our first INITIAL: the second RETRY echoes
+         * the INITIAL the first one did, and is answered already. */
+        if (h.type == RUDP_T_RETRY && c->have_cookie && (h.flags & RUDP_F_ACK) &&
+            h.ts_echo == c->hs_ts) {
+            handshake_copy(c, &h, now);
+            return 0;
+        }
         if (h.type == RUDP_T_RETRY) {
+            c->hs_ts = h.ts_echo;
             memcpy(c->cookie, h.payload, RUDP_COOKIE_SIZE);
             c->have_cookie = 1;
             c->cookie_sent = 0;
@@ -455,6 +474,8 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
                 recovery_rtt_sample(c, h.ts_echo, 0, now);
             c->hs_next = now; /* answer with the cookie at once */
             c->hs_answer = 1;
+            c->hs_copy = 0; /* the server answered: no copy needed, and a cookie's
+                               copy would be dropped as a replay */
             /* The server answers: the dead-peer count is of INITIALs met by silence,
              * as it is of probes once established. */
             c->hs_sent = 0;
@@ -466,6 +487,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
             c->rcv_read = c->rcv_nxt = c->rcv_high = h.seq;
             conn_set_window(c, &h, now);
             note_echo(c, &h, now); /* our first packets echo it: the server's RTT sample */
+            c->hs_ts = h.ts;
             /* An ACCEPT held longer than an ACK may be was resent on the server's own
              * timer: its echo measures that timer, not the path (Karn), and as the
              * first sample it would set the RTO. The first ACK of our data gives one. */
@@ -496,6 +518,12 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         c->confirmed = 1;
     switch (h.type) {
     case RUDP_T_INITIAL:
+        /* The copy of the client's first INITIAL (same timestamp: output.c sends both
+         * at once) asks nothing our ACCEPT and its copy do not answer. */
+        if (c->is_server && h.ts == c->hs_ts) {
+            handshake_copy(c, &h, now);
+            return 0;
+        }
         /* Our ACCEPT was lost and the client asks again. The new ACCEPT echoes this
          * INITIAL's timestamp, not the first one's: the client's first RTT sample must
          * not span its handshake timer. */
@@ -509,6 +537,10 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         return 0;
     case RUDP_T_RETRY:
     case RUDP_T_ACCEPT:
+        if (h.type == RUDP_T_ACCEPT && !c->is_server && h.ts == c->hs_ts) {
+            handshake_copy(c, &h, now); /* the copy of the ACCEPT we took */
+            return 0;
+        }
         /* Late handshake duplicates carry nothing current: a RETRY's window is always
          * 0 (the listener keeps no state), an ACCEPT's is stale. Using either would
          * close the send window until the next probe. */

@@ -60,6 +60,11 @@ struct rudp_conn {
     uint64_t hs_next;     /* client: when to (re)send INITIAL */
     uint32_t hs_sent;     /* client: INITIALs sent */
     int hs_answer;        /* client: the next INITIAL answers a RETRY (not a retry) */
+    int hs_copy;          /* the first INITIAL (client) or ACCEPT (server) goes out twice:
+                             1 until it is sent, 2 while its copy is due, then 0 */
+    uint32_t hs_ts;       /* what tells a copy of a handshake datagram (it carries the same
+                             ts): server, the client's first INITIAL's ts; client, the ts
+                             its RETRY echoed, then the ACCEPT's ts */
     int reset_pending;
     uint8_t reset_reason;
 
