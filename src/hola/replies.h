@@ -14,9 +14,12 @@
 #include "names.h"
 #include "stats.h"
 
-/* A reply is matched in constant time, however many names are lost: names with the
- * same text form a group, found through a hash of the text; a group's first name
- * (its head h) keeps the group's counters. */
+/* A reply is matched in constant time, however many names are lost. The reply that
+ * greets the first unanswered name, as every reply of an ordered transport (TCP, rudp)
+ * does, is recognised by comparing the two texts. Any other reply (udp: a lost or
+ * reordered one, or a duplicate) first groups the names with the same text, found
+ * through a hash of the text, and from then on every reply goes through the groups;
+ * a group's first name (its head h) keeps the group's counters. */
 struct hola_replies {
     const struct hola_names *names;
     uint64_t *sent_us; /* just before name i was first handed to the transport; 0: not yet */
@@ -31,6 +34,8 @@ struct hola_replies {
     uint32_t *open;         /* open[h]: the group's first unanswered name; names->n: none */
     uint32_t *waiting;      /* waiting[h]: the group's names sent and not answered */
     uint32_t *done;         /* done[h]: the group's names answered */
+    bool grouped;           /* the groups below are built (group_names() in replies.c) */
+    size_t first_open;      /* the first unanswered name (names->n: none) */
     size_t n_lat;           /* answered names (entries of lat_us) */
     size_t highest;         /* 1 + the highest index answered so far */
     uint64_t last_us;       /* when the latest answer was read; 0: none yet */

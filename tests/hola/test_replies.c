@@ -164,6 +164,43 @@ static void test_random_against_scan(void **state)
     }
 }
 
+/* An ordered transport's replies each greet the first unanswered name: they are matched
+ * by comparing texts, and the names are never grouped (the hash table's pages stay
+ * untouched). The first reply that is not the expected one groups them, with the
+ * counts of what came before: here a duplicate, then more replies in order. */
+static void test_in_order_replies_need_no_groups(void **state)
+{
+    (void)state;
+    struct hola_names names = { 0 };
+    struct hola_replies r;
+    struct hola_err e;
+    char text[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(text, sizeof text, "Nombre %d", i % 300); /* repeats too */
+        add(&names, text);
+    }
+    assert_int_equal(hola_replies_init(&r, &names, &e), 0);
+    for (size_t i = 0; i < 1000; i++)
+        hola_replies_sent(&r, i, 1 + i);
+    for (long i = 0; i < 600; i++) {
+        snprintf(text, sizeof text, "Hola Nombre %ld", i % 300);
+        assert_int_equal(match(&r, text), i);
+    }
+    assert_false(r.grouped);
+    /* Name 599 is "Nombre 299" and answered; names 899 and 999 share its text and are
+     * not: the group's first unanswered one takes it, out of order. */
+    assert_int_equal(match(&r, "Hola Nombre 299"), 899);
+    assert_true(r.grouped);
+    assert_int_equal(r.out_of_order, 0);
+    assert_int_equal(match(&r, "Hola Nombre 0"), 600);
+    assert_int_equal(r.out_of_order, 1); /* after 899's */
+    assert_int_equal(match(&r, "Nadie"), -1);
+    assert_int_equal(r.dup, 0);
+    assert_int_equal(r.n_lat, 602);
+    hola_replies_free(&r);
+    hola_names_free(&names);
+}
+
 /* No names at all: every reply is unmatched, nothing is counted. */
 static void test_no_names(void **state)
 {
@@ -183,6 +220,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_repeated_names),
         cmocka_unit_test(test_random_against_scan),
+        cmocka_unit_test(test_in_order_replies_need_no_groups),
         cmocka_unit_test(test_no_names),
     };
     return cmocka_run_group_tests_name("hola replies", tests, NULL, NULL);
