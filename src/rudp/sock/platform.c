@@ -387,14 +387,23 @@ static int would_block(int err)
 }
 
 #if defined(__linux__) && defined(UDP_SEGMENT)
+/* An INITIAL or an ACCEPT: the first of each leaves with its copy right behind it
+ * (docs/protocol.md §7.3). */
+static int handshake_dgram(const struct txd *t)
+{
+    return t->len > 1 && (t->data[1] == RUDP_T_INITIAL || t->data[1] == RUDP_T_ACCEPT);
+}
+
 /* Whether b can join the run that starts at first and ends at prev in one UDP GSO send:
  * same destination, and every segment but the last exactly the first one's size (the
- * kernel cuts the buffer every gso_size bytes, so an empty first one would cut none). */
+ * kernel cuts the buffer every gso_size bytes, so an empty first one would cut none).
+ * A handshake datagram never does: a run is one packet until the kernel cuts it, and a
+ * netem qdisc on the way out would lose the two copies together. */
 static int gso_joins(const struct rudp_sock *s, const struct txd *first, const struct txd *prev,
                      const struct txd *b, uint32_t segs, size_t bytes)
 {
     if (first->len == 0 || segs >= GSO_SEGS || bytes + b->len > GSO_BYTES ||
-        prev->len != first->len || b->len > first->len)
+        prev->len != first->len || b->len > first->len || handshake_dgram(b))
         return 0;
     return !s->server || (b->to.len == first->to.len && !memcmp(&b->to.u, &first->to.u, b->to.len));
 }
