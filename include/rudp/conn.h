@@ -47,7 +47,8 @@ typedef enum rudp_state {
 
 /* What the trace hook reports (rudp_event_t.kind). */
 typedef enum rudp_event_kind {
-    RUDP_EV_SEND = 1,       /* a datagram left (first transmission) */
+    RUDP_EV_SEND = 1,       /* a datagram left (first transmission); reason RUDP_WHY_COPY
+                               for the copy of the first INITIAL or ACCEPT, else 0 */
     RUDP_EV_RETRANSMIT = 2, /* a DATA/FIN/INITIAL sent again; reason says why */
     RUDP_EV_RECV = 3,       /* a valid datagram arrived */
     RUDP_EV_ACK = 4,        /* sequence numbers newly acknowledged (seq..ack-1 range) */
