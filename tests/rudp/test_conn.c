@@ -538,19 +538,29 @@ static void test_unproven_server_sends_at_most_3x(void **state)
     rudp_conn_free(s);
 }
 
+/* The default config, a listener keyed by `seed` (answering every INITIAL without a
+ * cookie with a RETRY, or accepting it at once) and a new client, at time `now`. */
+static rudp_conn_t *fresh_client(rudp_config_t *cfg, rudp_listener_t *l, uint8_t seed,
+                                 int require_retry, uint64_t now)
+{
+    cfg_init(cfg);
+    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { seed };
+    rudp_listener_init(l, key, 0);
+    l->require_retry = require_retry;
+    rudp_conn_t *c;
+    assert_int_equal(rudp_conn_new_client(&c, cfg, 0xC1D, CISN, now), 0);
+    return c;
+}
+
 /* A client and a server 25 µs apart each way, accepted at once (no RETRY): the client's
  * first INITIAL arrives and its copy is lost, and so are the server's first ACCEPT and
  * its copy; *now is when they left. */
 static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
 {
     rudp_config_t cfg;
-    cfg_init(&cfg);
-    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 9 };
     rudp_listener_t l;
-    rudp_listener_init(&l, key, 0);
-    l.require_retry = 0;
     *now = 1000;
-    assert_int_equal(rudp_conn_new_client(c, &cfg, 0xC1D, CISN, *now), 0);
+    *c = fresh_client(&cfg, &l, 9, 0, *now);
     uint8_t buf[RUDP_MAX_DATAGRAM], reply[RUDP_MAX_DATAGRAM];
     int n = rudp_conn_prepare(*c, *now, buf, sizeof buf);
     assert_true(n > 0);
@@ -639,14 +649,9 @@ static void test_first_initial_and_accept_go_out_twice(void **state)
 {
     (void)state;
     rudp_config_t cfg;
-    cfg_init(&cfg);
-    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 7 };
     rudp_listener_t l;
-    rudp_listener_init(&l, key, 0);
-    l.require_retry = 0;
     uint64_t now = 1000;
-    rudp_conn_t *c, *s;
-    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
+    rudp_conn_t *s, *c = fresh_client(&cfg, &l, 7, 0, now);
     uint8_t ini[RUDP_MAX_DATAGRAM], ini2[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
     int n = rudp_conn_prepare(c, now, ini, sizeof ini);
     assert_true(n > 0);
@@ -697,13 +702,9 @@ static void test_second_retry_is_a_duplicate(void **state)
 {
     (void)state;
     rudp_config_t cfg;
-    cfg_init(&cfg);
-    uint8_t key[RUDP_COOKIE_KEY_SIZE] = { 8 };
     rudp_listener_t l;
-    rudp_listener_init(&l, key, 0);
     uint64_t now = 1000;
-    rudp_conn_t *c;
-    assert_int_equal(rudp_conn_new_client(&c, &cfg, 0xC1D, CISN, now), 0);
+    rudp_conn_t *c = fresh_client(&cfg, &l, 8, 1, now);
     uint8_t ini[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
     uint8_t retry[2][RUDP_MAX_DATAGRAM];
     size_t rl[2] = { 0, 0 };
