@@ -4,7 +4,10 @@
  * client's datagrams to 127.0.0.1:SERVER_PORT and the server's back to that client. Every
  * EVERY-th application-data record (content type 23) from the client has one byte of its
  * ciphertext flipped: DTLS must drop it (a failed authentication tag) and rudp must send
- * the datagram again. Exits after SECONDS, or on SIGTERM, printing "flipped N". */
+ * the datagram again. Exits after SECONDS, or on SIGTERM, printing "flipped N", then
+ * "forwarded M" (the client's datagrams sent on) and "flipped_at I..." (the place of each
+ * flipped one among them, from 1): a server that has left before the client's last
+ * datagrams never reads those, so the test counts only the flips it read. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,7 +58,8 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 1;
     }
-    unsigned long apps = 0, flipped = 0;
+    unsigned long apps = 0, flipped = 0, forwarded = 0;
+    static unsigned long flipped_at[4096]; /* bounded: more flips are counted, not placed */
     unsigned char buf[65536];
     while (!stop && time(NULL) < end) {
         struct pollfd p[2] = { { fd, POLLIN, 0 }, { up, POLLIN, 0 } };
@@ -70,9 +74,12 @@ int main(int argc, char **argv)
                     cli = from;
                 if (n > 13 + 16 && buf[0] == 23 && every > 0 && ++apps % (unsigned)every == 0) {
                     buf[n - 1] ^= 0x5a; /* the last byte: the authentication tag */
+                    if (flipped < sizeof flipped_at / sizeof flipped_at[0])
+                        flipped_at[flipped] = forwarded + 1;
                     flipped++;
                 }
                 send(up, buf, (size_t)n, 0);
+                forwarded++;
             }
         }
         if (p[1].revents & POLLIN) {
@@ -81,7 +88,10 @@ int main(int argc, char **argv)
                 sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&cli, sizeof cli);
         }
     }
-    printf("flipped %lu\n", flipped);
+    printf("flipped %lu\nforwarded %lu\nflipped_at", flipped, forwarded);
+    for (unsigned long i = 0; i < flipped && i < sizeof flipped_at / sizeof flipped_at[0]; i++)
+        printf(" %lu", flipped_at[i]);
+    printf("\n");
     close(fd);
     close(up);
     return 0;
