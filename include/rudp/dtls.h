@@ -8,7 +8,8 @@
  *
  * A server creates no per-peer state before the stateless cookie exchange has proven the
  * address (DTLSv1_listen on one shared listening SSL object, cookies an HMAC-SHA256 over
- * the address and the time under a random secret), and none beyond max_sessions; the
+ * the address and the time under a random secret), none beyond max_sessions, and none
+ * beyond max_per_source for one source host, so one host cannot hold them all; the
  * per-source handshake rate limit is asked before the listening object sees the
  * ClientHello.
  *
@@ -54,6 +55,9 @@ typedef struct rudp_dtls_config {
                                       the only identity accepted (NULL: any) */
     uint32_t handshake_timeout_ms; /* client: give the DTLS handshake up after this
                                       (0: 10000); server: free unfinished sessions after it */
+    uint32_t max_per_source;       /* server: sessions one source host (IPv4 /32, IPv6 /64)
+                                      may hold; 0: max_sessions / 8, at least 1. The
+                                      socket driver gives its own max_per_source */
     char *error;                   /* when setting DTLS up fails (a file that cannot be
                                       read, a key that does not match): one line here */
     size_t error_cap;              /* its size; 0: no message */
@@ -75,6 +79,8 @@ typedef struct rudp_dtls_stats {
     uint64_t rate_limited;     /* server: ClientHellos over the handshake rate */
     uint64_t refused_full;     /* server: validated ClientHellos at max_clients sessions */
     uint64_t alerts_sent;      /* server: plaintext peers told "this is DTLS" (alert) */
+    uint64_t refused_source;   /* server: validated ClientHellos from a source host that
+                                  holds max_per_source sessions already */
 } rudp_dtls_stats_t;
 
 /* Bytes a DTLS 1.2 record adds to its payload with the AEAD ciphers allowed here (13
@@ -141,13 +147,15 @@ RUDP_API int rudp_dtls_input(rudp_dtls_t *d, const uint8_t *data, size_t len,
 RUDP_API int rudp_dtls_send(rudp_dtls_t *d, const struct sockaddr *to, socklen_t tolen,
                             const uint8_t *msg, size_t len, uint64_t now);
 
-/* Ends the session with peer: a close_notify alert, then it is freed (no state hook).
- * Nothing when there is none. */
+/* Ends the session with peer (a client: its one session, peer may be NULL): a
+ * close_notify alert, then it is freed (no state hook). Nothing when there is none. */
 RUDP_API void rudp_dtls_close(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen);
 
 /* Server: the application is done with peer (its connection ended). The session
  * lingers RUDP_DTLS_LINGER_US more, so the peer's last retransmissions still get an
- * authenticated answer, then ends with a close_notify. */
+ * authenticated answer, then ends with a close_notify. A lingering session no longer
+ * counts against its host's max_per_source, and a full table closes the one nearest
+ * its end to make room for a new peer. */
 RUDP_API void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t peerlen,
                                 uint64_t now);
 

@@ -13,7 +13,9 @@
  *    peer's address and a 30 s time slot, 16 bytes, the current or the previous slot
  *    accepted. Only when a cookie checks out does the listening object become that
  *    peer's session (a fresh one takes its place), and only while fewer than
- *    max_sessions exist; otherwise the peer gets a fatal alert and nothing is kept.
+ *    max_sessions exist and its source host (IPv4 /32, IPv6 /64) holds fewer than
+ *    max_per_source; otherwise nothing is kept and the peer gets a fatal access_denied
+ *    alert, made here (the listening object has no session to send it through).
  *    A datagram that is not DTLS at all gets one plaintext alert record (15 bytes, at
  *    most 3x what it received as RFC 9000 §8.1 allows, rate-limited like a ClientHello),
  *    so a plaintext client can tell "this server requires --secure" from silence.
@@ -164,9 +166,10 @@ static SSL *ssl_new(rudp_dtls_t *d, struct sess *s, struct bio_ctx **bio_out)
 static void sess_free(rudp_dtls_t *d, struct sess *s)
 {
     rudp_heap_remove(&d->due, &s->due);
-    if (d->slots)
+    if (d->slots) {
         table_remove(d, s);
-    else
+        dtls_source_put(d, s);
+    } else
         d->client = NULL;
     SSL_free(s->ssl);
     free(s);
@@ -199,6 +202,12 @@ static void failure_reason(rudp_dtls_t *d, const struct sess *s, char *out, size
     unsigned long e = ERR_peek_last_error();
     if (d->verify_msg[0]) {
         snprintf(out, cap, "%s", d->verify_msg);
+    } else if (!d->server && strcmp(d->alert_in, SSL_alert_desc_string_long(
+                                                     2 << 8 | DTLS_ALERT_ACCESS_DENIED)) == 0) {
+        snprintf(out, cap,
+                 "the server has no room for another DTLS session (it holds as many as "
+                 "it allows, or as many as it allows from this address): try again "
+                 "later");
     } else if (d->alert_in[0]) {
         snprintf(out, cap, "the peer ended the DTLS handshake with alert \"%s\"%s", d->alert_in,
                  d->psk_len ? " (do both sides use the same --psk and "
@@ -390,23 +399,38 @@ static int is_client_hello(const uint8_t *p, size_t n)
 
 static int admit(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len, uint64_t now)
 {
-    if (!d->rate)
-        return 1;
     uint8_t src[13];
-    size_t n;
-    if (key_len == 7) {
-        src[0] = 4;
-        memcpy(src + 1, key + 3, 4);
-        n = 5;
-    } else if (key_len == 23) {
-        src[0] = 6;
-        memcpy(src + 1, key + 3, 8);
-        memcpy(src + 9, key + 19, 4);
-        n = 13;
-    } else {
-        return 1;
+    size_t n = d->rate ? dtls_source_of(key, key_len, src) : 0;
+    return n == 0 || rudp_ratelimit_admit(d->rate, src, n, now);
+}
+
+/* The table is full: the lingering session (its application done with it) nearest its
+ * end closes now to make room, so sessions on their way out cannot keep a new peer out. */
+static void end_lingering(rudp_dtls_t *d)
+{
+    struct sess *oldest = NULL;
+    for (uint32_t i = 0; i <= d->table.mask; i++) {
+        struct sess *s = d->slots[i].obj;
+        if (s && s->linger_until && (!oldest || s->linger_until < oldest->linger_until))
+            oldest = s;
     }
-    return rudp_ratelimit_admit(d->rate, src, n, now);
+    if (oldest)
+        rudp_dtls_close(d, &oldest->peer.u.sa, oldest->peer.len);
+}
+
+/* A validated ClientHello the server has no room for: a fatal access_denied alert, so
+ * the client ends at once with a reason instead of retrying until its timeout. The
+ * listening object has no session to send it through: the record is made here, in
+ * epoch 0 with the ClientHello's sequence number as a HelloVerifyRequest is (RFC 6347
+ * §4.2.1), so the client's replay window takes it. */
+static void refuse(rudp_dtls_t *d, const uint8_t *hello)
+{
+    uint8_t a[RUDP_DTLS_ALERT_SIZE];
+    rudp_dtls_plain_alert(a);
+    memcpy(a + 5, hello + 5, 6);
+    a[14] = DTLS_ALERT_ACCESS_DENIED;
+    d->hooks.out(d->hooks.user, &d->cur_peer.u.sa, d->cur_peer.len, &d->cur_local.u.sa,
+                 d->cur_local.len, a, sizeof a);
 }
 
 /* The server's front door for an address without a session (see the top). */
@@ -456,11 +480,24 @@ static void front_door(rudp_dtls_t *d, const uint8_t *data, size_t len, uint64_t
     struct bio_ctx *bio = d->listener_bio;
     d->listener = NULL;
     d->listener_bio = NULL;
-    struct sess *s = d->n < d->max ? sess_new(d, d->cur_key, d->cur_key_len, now) : NULL;
+    /* One host may not hold every session (as the rudp front door's per-source cap). */
+    int host_full = dtls_source_full(d, d->cur_key, d->cur_key_len);
+    if (d->n >= d->max && !host_full)
+        end_lingering(d);
+    struct sess *s =
+        d->n < d->max && !host_full ? sess_new(d, d->cur_key, d->cur_key_len, now) : NULL;
+    if (s && dtls_source_take(d, s) != 0) {
+        free(s);
+        d->n--;
+        s = NULL;
+    }
     if (!s) {
-        d->st.refused_full++;
-        SSL_shutdown(ssl); /* best effort: the client sees an alert, not silence */
+        if (host_full)
+            d->st.refused_source++;
+        else
+            d->st.refused_full++;
         SSL_free(ssl);
+        refuse(d, data);
         return;
     }
     s->ssl = ssl;
@@ -509,6 +546,8 @@ static struct sess *find_sa(const rudp_dtls_t *d, const struct sockaddr *sa, soc
 {
     if (!d->server)
         return d->client;
+    if (!sa)
+        return NULL;
     uint8_t key[KEY_MAX];
     uint8_t n = addr_key(sa, len, key);
     return table_find(d, key, n);
@@ -560,6 +599,7 @@ void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t pe
     if (!s)
         return;
     s->linger_until = now + RUDP_DTLS_LINGER_US;
+    dtls_source_put(d, s); /* its host may open the next one at once */
     rekey(d, s, now);
 }
 
@@ -705,11 +745,17 @@ int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg,
     if (!rc && server) {
         uint32_t size = rudp_idtab_size_for(d->max);
         d->slots = calloc(size, sizeof *d->slots);
+        d->source_slots = calloc(size, sizeof *d->source_slots);
         d->listen_addr = BIO_ADDR_new();
-        if (!d->slots || !d->listen_addr)
+        if (!d->slots || !d->source_slots || !d->listen_addr) {
             rc = RUDP_ENOMEM;
-        else
+        } else {
             rudp_idtab_init(&d->table, d->slots, size);
+            rudp_idtab_init(&d->sources, d->source_slots, size);
+        }
+        d->per_source = cfg->max_per_source ? cfg->max_per_source : d->max / 8;
+        if (d->per_source < 1)
+            d->per_source = 1;
         if (!rc)
             rc = dtls_random(d->secret, sizeof d->secret);
         if (!rc)
@@ -752,6 +798,9 @@ void rudp_dtls_free(rudp_dtls_t *d)
         SSL_free(d->client->ssl);
         free(d->client);
     }
+    for (uint32_t i = 0; d->source_slots && i <= d->sources.mask; i++)
+        free(d->source_slots[i].obj);
+    free(d->source_slots);
     SSL_free(d->listener);
     BIO_ADDR_free(d->listen_addr);
     SSL_CTX_free(d->ctx);

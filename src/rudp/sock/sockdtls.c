@@ -92,11 +92,13 @@ int sockdtls_check(const rudp_sock_config_t *cfg)
 
 int sockdtls_open(struct rudp_sock *s, const rudp_sock_config_t *cfg)
 {
-    const rudp_sock_dtls_t *dc = cfg->dtls;
+    rudp_sock_dtls_t dc = *cfg->dtls;
+    if (dc.max_per_source == 0)
+        dc.max_per_source = cfg->max_per_source; /* the connections' cap holds for sessions */
     rudp_dtls_hooks_t h = { dtls_out, dtls_in, dtls_state, s };
-    return rudp_dtls_new(&s->dtls, s->server, dc, cfg->max_clients,
-                         s->server ? cfg->handshake_rate : 0, cfg->handshake_burst, &h, dc->error,
-                         dc->error_cap);
+    return rudp_dtls_new(&s->dtls, s->server, &dc, cfg->max_clients,
+                         s->server ? cfg->handshake_rate : 0, cfg->handshake_burst, &h, dc.error,
+                         dc.error_cap);
 }
 #else
 int sockdtls_check(const rudp_sock_config_t *cfg)
