@@ -38,7 +38,7 @@ int hola_secure_setup(struct hola_secure_cfg *c, const struct hola_netopts *o, b
 
 /* --stats: dtls_handshakes, dtls_handshake_failed, dtls_cookies_sent, dtls_bad_records,
  * dtls_replayed, dtls_plaintext, dtls_no_session, dtls_rate_limited, dtls_refused_full,
- * dtls_alerts_sent. */
+ * dtls_alerts_sent, dtls_refused_source. */
 void hola_secure_add_stats(struct hola_stats *st, const rudp_sock_dtls_stats_t *d);
 
 /* ---- plain UDP over DTLS ---- */

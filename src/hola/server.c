@@ -105,7 +105,9 @@ static const char usage_front[] =
        "                        --max-clients). One more is refused: tcp answers\n"
        "                        \"error: server full\" and closes, rudp sends a RESET the\n"
        "                        client reports as \"too many connections from this\n"
-       "                        address\"\n"
+       "                        address\". With --secure it caps DTLS sessions too (udp\n"
+       "                        as well: default 128), refused with an alert the client\n"
+       "                        reports as \"no room for another DTLS session\"\n"
        "      --always-retry    rudp: every new client proves its address with a RETRY\n"
        "                        round trip before it gets a connection (default: only\n"
        "                        while the server is under load: many handshakes not yet\n"
@@ -435,8 +437,8 @@ int main(int argc, char **argv)
         snprintf(e.msg, sizeof e.msg, _("%s needs --proto tcp"), tcp_only);
         return usage_error(e.msg);
     }
-    if (per_source && srv.cfg.proto == HOLA_PROTO_UDP)
-        return usage_error(_("--max-per-source needs --proto tcp or rudp"));
+    if (per_source && srv.cfg.proto == HOLA_PROTO_UDP && !srv.cfg.net.secure)
+        return usage_error(_("--max-per-source needs --proto tcp or rudp, or udp with --secure"));
     if (srv.cfg.always_retry && srv.cfg.proto != HOLA_PROTO_RUDP)
         return usage_error(_("--always-retry needs --proto rudp"));
     if (optind < argc) {

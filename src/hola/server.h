@@ -24,7 +24,7 @@ struct hola_server_cfg {
      * (0: an eighth of the connection limit). */
     unsigned long idle_timeout_ms;
     unsigned long write_timeout_ms;
-    unsigned long max_per_source; /* tcp and rudp; 0: an eighth of --max-clients */
+    unsigned long max_per_source; /* tcp, rudp, DTLS sessions; 0: an eighth of --max-clients */
     bool always_retry;            /* rudp: the stateless RETRY for every new client */
 };
 

@@ -164,9 +164,13 @@ int hola_server_udp_run(struct hola_server *srv, struct hola_err *e)
             guard = NULL;
             return hola_err_set(e, _("out of memory"));
         }
-        if (hola_secure_setup(scfg, &srv->cfg.net, true, "hola-server", 0, e) != 0 ||
-            hola_dtls_new(&sec, scfg, true, srv->cfg.net.max_clients, srv->cfg.net.handshake_rate,
-                          sec_send, sec_recv, &sctx, e) != 0) {
+        int r = hola_secure_setup(scfg, &srv->cfg.net, true, "hola-server", 0, e);
+        if (r == 0) {
+            scfg->dtls.max_per_source = (uint32_t)srv->cfg.max_per_source; /* 0: an eighth */
+            r = hola_dtls_new(&sec, scfg, true, srv->cfg.net.max_clients,
+                              srv->cfg.net.handshake_rate, sec_send, sec_recv, &sctx, e);
+        }
+        if (r != 0) {
             free(scfg);
             hola_throttle_free(guard);
             guard = NULL;

@@ -185,6 +185,38 @@ refuse "--psk-file a directory" 'not a regular file' -- --psk-file "$TMP"
 refuse "--psk and --psk-file" 'the key was given already \(--psk\)' -- --psk "$KEY" --psk-file "$TMP/psk.key"
 ok "bad keys refused, each with one clear line"
 
+# 5c. Sessions per source host (--max-per-source 1): while one client's session is up, a
+#     second from the same host is refused at once with one clear line, for udp and rudp;
+#     a udp client says close_notify as it ends, so the next one gets in at once. The
+#     server delays its replies (--delay 100), so the first client's lock-step names take
+#     a while.
+for proto in udp rudp; do
+    start_server "src-$proto" -p "$proto" --secure --max-per-source 1 --delay 100 --stats
+    timeout 20 "$CLIENT" -p "$proto" --secure --fingerprint "$FP" -P "$PORT" -H 127.0.0.1 \
+        --lockstep A B C D E F G H >"$TMP/src1.out" 2>"$TMP/src1-c.err" &
+    C1=$!
+    HOLA_PIDS+=("$C1")
+    for _ in $(seq 100); do [ -s "$TMP/src1.out" ] && break; sleep 0.05; done
+    [ -s "$TMP/src1.out" ] || fail "$proto: the first client got no reply within 5 s"
+    rc=0
+    timeout 20 "$CLIENT" -p "$proto" --secure --fingerprint "$FP" -P "$PORT" -H 127.0.0.1 Eva \
+        >"$TMP/src2.out" 2>"$TMP/src2.err" || rc=$?
+    [ "$rc" -eq 1 ] || fail "$proto: a second session from the host: exit $rc, expected 1"
+    [ -s "$TMP/src2.out" ] && fail "$proto: the refused client got a reply"
+    expect_one_line "$proto, a second session from the host" "$TMP/src2.err" \
+        'the server has no room for another DTLS session .*: try again later$'
+    wait "$C1" || fail "$proto: the first client exited with $?"
+    expect_eq "$proto: the first client's replies" "$TMP/src1.out" "$(printf 'Hola %s\n' A B C D E F G H)"
+    if [ "$proto" = udp ]; then
+        timeout 20 "$CLIENT" -p udp --secure --fingerprint "$FP" -P "$PORT" -H 127.0.0.1 Eva \
+            >"$TMP/src3.out" 2>"$TMP/src3.err" || fail "udp: the next client: exit $?"
+        expect_eq "udp: the next client, after close_notify" "$TMP/src3.out" "Hola Eva"
+    fi
+    stop_server "$PID"
+    [ "$(counter "src-$proto" dtls_refused_source)" -ge 1 ] || fail "$proto: dtls_refused_source"
+done
+ok "--max-per-source 1 with --secure: a second session from one host refused with one line (udp, rudp); close_notify frees the place"
+
 # 6. A wrong fingerprint: refused by the client, which names the one it got.
 rc=0
 timeout 20 "$CLIENT" -p udp --secure --fingerprint "SHA256$(printf ':00%.0s' $(seq 32))" \
