@@ -405,7 +405,9 @@ static int admit(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len, uint64_t n
 }
 
 /* The table is full: the lingering session (its application done with it) nearest its
- * end closes now to make room, so sessions on their way out cannot keep a new peer out. */
+ * end closes now to make room, so sessions on their way out cannot keep a new peer out.
+ * A scan of the table, paid only while it is full and only for a ClientHello whose
+ * cookie has proven its address. */
 static void end_lingering(rudp_dtls_t *d)
 {
     struct sess *oldest = NULL;
