@@ -1,7 +1,8 @@
 /* The server's front door on loopback (docs/protocol.md §7.2): an INITIAL without a
  * cookie accepted at once while the server is not under load, the stateless RETRY when
  * forced or under a flood, the 3x limit and the bounded life of a connection whose
- * client never proves its address, and the per-source cap on connections. */
+ * client never proves its address, and the per-source cap on connections (which a
+ * draining connection no longer holds). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +321,43 @@ static void test_per_source_cap(void **state)
     free(srv);
 }
 
+/* A connection that is done (both FINs acknowledged) stays a moment to answer its
+ * peer's last retransmissions (RFC 9000 §10.2), but no longer holds its source's place:
+ * with max_per_source 1 the host's next client gets in during that moment. */
+static void test_a_draining_connection_frees_its_place(void **state)
+{
+    (void)state;
+    rudp_sock_config_t scfg, ccfg;
+    rudp_sock_config_default(&scfg);
+    rudp_sock_config_default(&ccfg);
+    scfg.max_per_source = 1;
+    scfg.conn.max_ack_delay = 100000; /* part of each probe timeout: a drain of 300 ms+ */
+    h_server_t *srv = calloc(1, sizeof *srv);
+    h_client_t a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    assert_int_equal(h_server_open(srv, "127.0.0.1", &scfg), 0);
+    int port = rudp_sock_local_port(srv->sock);
+    assert_int_equal(h_client_open(&a, 0, 3, "127.0.0.1", port, &ccfg), 0);
+    assert_int_equal(h_run(srv, &a, 1, 10000, NULL, NULL), 0);
+    assert_int_equal(a.error, 0);
+    assert_int_equal(a.got, 3);
+    rudp_sock_stats_t st;
+    front_stats(srv->sock, &st);
+    assert_int_equal(st.active, 1); /* a's connection drains */
+    assert_int_equal(h_client_open(&b, 1, 3, "127.0.0.1", port, &ccfg), 0);
+    assert_int_equal(h_run(srv, &b, 1, 10000, NULL, NULL), 0);
+    assert_int_equal(b.error, 0);
+    assert_int_equal(b.got, 3);
+    front_stats(srv->sock, &st);
+    assert_int_equal(st.refused_source, 0);
+    assert_int_equal(st.accepted, 2);
+    rudp_sock_free(a.sock);
+    rudp_sock_free(b.sock);
+    rudp_sock_free(srv->sock);
+    free(srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_forged_initial_bounded),
         cmocka_unit_test(test_flood_turns_on_retry),
         cmocka_unit_test(test_per_source_cap),
+        cmocka_unit_test(test_a_draining_connection_frees_its_place),
     };
     return cmocka_run_group_tests_name("sock front", tests, NULL, NULL);
 }

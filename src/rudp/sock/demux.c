@@ -198,14 +198,26 @@ int event_next(struct rudp_sock *s, rudp_sock_event_t *ev)
     return 1;
 }
 
+/* A server's connection is done (draining, closed or retired): its source host's places,
+ * the connection's and its DTLS session's, are free for the host's next one, though it
+ * stays a moment to answer its peer's last retransmissions (RFC 9000 §10.2). Once. */
+static void entry_leave(struct rudp_sock *s, struct entry *e)
+{
+    if (!e->source)
+        return;
+#ifdef RUDP_HAVE_DTLS
+    if (s->dtls)
+        rudp_dtls_release(s->dtls, &e->peer.u.sa, e->peer.len, plat_now_us());
+#endif
+    front_leave(s, e);
+}
+
 /* The connection leaves the table and the heap; its memory stays until its CLOSED
  * event has been delivered. */
 static void entry_retire(struct rudp_sock *s, struct entry *e)
 {
-#ifdef RUDP_HAVE_DTLS
-    if (s->dtls && s->server)
-        rudp_dtls_release(s->dtls, &e->peer.u.sa, e->peer.len, plat_now_us());
-#endif
+    if (s->server)
+        entry_leave(s, e);
     rudp_heap_remove(&s->due, &e->due);
     if (s->last_found == e)
         s->last_found = NULL;
@@ -239,6 +251,8 @@ void settle(struct rudp_sock *s, struct entry *e, int got_input)
             told = 1;
         }
     }
+    if (s->server && (st == RUDP_STATE_DRAINING || st == RUDP_STATE_CLOSED))
+        entry_leave(s, e);
     if (!s->server && !e->connected_sent &&
         (st == RUDP_STATE_ESTABLISHED || st == RUDP_STATE_DRAINING)) {
         e->connected_sent = 1;

@@ -116,6 +116,11 @@ void front_put(struct rudp_sock *s, struct entry *e)
         e->unproven = 0;
         s->unproven--;
     }
+    front_leave(s, e);
+}
+
+void front_leave(struct rudp_sock *s, struct entry *e)
+{
     struct front_source *f = e->source;
     e->source = NULL;
     if (f && --f->count == 0) {

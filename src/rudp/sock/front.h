@@ -28,6 +28,11 @@ int front_take(struct rudp_sock *s, struct entry *e, uint64_t now);
 /* The connection leaves: gives back its source's count (and its unproven place). */
 void front_put(struct rudp_sock *s, struct entry *e);
 
+/* The connection is done (draining or closed) but stays a moment to answer its peer's
+ * last retransmissions: gives back its source's count now. Once only; front_put() then
+ * gives back the rest. */
+void front_leave(struct rudp_sock *s, struct entry *e);
+
 enum front_verdict {
     FRONT_DROP = 0,   /* unproven and closed, or past RUDP_SOCK_UNPROVEN_TIMEOUT: drop it
                          silently */
