@@ -212,6 +212,12 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
     }
 }
 
+void hola_netopts_scrub(int c, char *arg)
+{
+    if (c == HOLA_OPT_PSK && arg != NULL)
+        memset(arg, 'x', strlen(arg)); /* the kernel reads cmdline from this memory */
+}
+
 static void note_rudp_only(struct hola_netopts *o, const char *opt)
 {
     if (o->rudp_only == NULL)

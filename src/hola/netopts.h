@@ -149,6 +149,11 @@ void hola_netopts_init(struct hola_netopts *o);
  * one of these options. */
 int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct hola_err *e);
 
+/* After hola_netopts_parse() took option c: a secret argument (--psk's key) is
+ * overwritten where it lies in argv, so ps and /proc/PID/cmdline no longer show it. It
+ * was readable until then, and stays in the shell's history: --psk still warns. */
+void hola_netopts_scrub(int c, char *arg);
+
 /* After parsing: refuses options the protocol cannot honour (impairment with tcp, engine
  * options without rudp) and impossible combinations (--reorder without --delay); takes
  * the key from HOLA_PSK for --secure when no credential was given. Returns 0 or -1 with

@@ -121,8 +121,9 @@ ok "tampered records: $flipped flipped, $bad read by the server and counted in d
 
 # 5. Pre-shared key, the server's from --psk-file, the client's from HOLA_PSK: the right
 #    one works, silently; a wrong one is refused within its bound and its Finished
-#    counted as a bad record. --psk on the command line still works, and says once
-#    that every local user can read it. The same for udp, the other way round.
+#    counted as a bad record. --psk on the command line still works, says once that
+#    every local user can read it, and hides it from ps as soon as it is read. The same
+#    for udp, the other way round.
 KEY=00112233445566778899aabbccddeeff
 (umask 077 && printf '%s\n' "$KEY" >"$TMP/psk.key")
 start_server psk -p rudp --secure --psk-file "$TMP/psk.key" --stats
@@ -144,12 +145,22 @@ expect_one_line "wrong PSK" "$TMP/badpsk.err" \
     'no DTLS handshake within 2000 ms: is the server running with --secure and the same --psk\?$'
 stop_server "$PID"
 [ "$(counter psk dtls_bad_records)" -ge 1 ] || fail "wrong PSK: no dtls_bad_records"
+# The key given with --psk is overwritten in the program's argument list as soon as it
+# is read: ps and /proc/PID/cmdline show x's in its place.
+start_server pskarg -p udp --secure --psk "$KEY"
+tr '\0' ' ' <"/proc/$PID/cmdline" >"$TMP/cmdline"
+grep -q "$KEY" "$TMP/cmdline" && fail "--psk: the key still shows in /proc/PID/cmdline"
+grep -q -- "--psk x\{${#KEY}\} " "$TMP/cmdline" || fail "--psk: cmdline $(cat "$TMP/cmdline")"
+timeout 20 "$CLIENT" -p udp --secure --psk-file "$TMP/psk.key" -P "$PORT" -H 127.0.0.1 Ana \
+    >"$TMP/pskarg.out" 2>"$TMP/pskarg-c.err" || fail "a server with --psk: exit $?"
+expect_eq "a server with --psk" "$TMP/pskarg.out" "Hola Ana"
+stop_server "$PID"
 HOLA_PSK=$KEY start_server upsk -p udp --secure
 timeout 20 "$CLIENT" -p udp --secure --psk-file "$TMP/psk.key" -P "$PORT" -H 127.0.0.1 Ana \
     >"$TMP/upsk.out" 2>"$TMP/upsk-c.err" || fail "udp, key from a file: exit $?"
 expect_eq "udp, key from a file" "$TMP/upsk.out" "Hola Ana"
 stop_server "$PID"
-ok "PSK from a file, HOLA_PSK or --psk (with a warning): the right key greets, a wrong one is refused and counted"
+ok "PSK from a file, HOLA_PSK or --psk (with a warning, then hidden from ps): the right key greets, a wrong one is refused and counted"
 
 # 5b. Keys the programs refuse before anything is sent, each with one clear line: too
 #     short (saying the minimum and how to make a key), not hex, too long, a file that
