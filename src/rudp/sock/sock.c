@@ -305,6 +305,18 @@ size_t rudp_sock_pending(const rudp_sock_t *s)
     return (size_t)s->tx_n + (size_t)st.held;
 }
 
+/* The end of every step and every flush: the timers due at now and the link's releases
+ * (not while the socket refuses more), then the send ring out and the capture settled. */
+static void timers_and_flush(rudp_sock_t *s, uint64_t now)
+{
+    if (!s->tx_blocked) {
+        run_timers(s, now);
+        impair_pop(s, now);
+    }
+    plat_tx_flush(s);
+    pcap_settle(s);
+}
+
 /* Everything after the wait: input, timers, the link's releases, the flush, all at the
  * one clock reading taken at the wake-up (reading it again for each part costs more
  * than the microseconds it would add). */
@@ -324,12 +336,7 @@ static int step_work(rudp_sock_t *s, int readable, int writable)
     if (s->dtls && !s->tx_blocked)
         rudp_dtls_timers(s->dtls, now);
 #endif
-    if (!s->tx_blocked) {
-        run_timers(s, now);
-        impair_pop(s, now);
-    }
-    plat_tx_flush(s);
-    pcap_settle(s);
+    timers_and_flush(s, now);
     return rc;
 }
 
@@ -379,13 +386,8 @@ int rudp_sock_flush(rudp_sock_t *s)
         return RUDP_EINVAL;
     s->deferring = 0;
     /* A fresh reading: the replies queued since the wake-up are due at it plus 1 µs. */
-    uint64_t now = s->now = plat_now_us();
-    if (!s->tx_blocked) {
-        run_timers(s, now);
-        impair_pop(s, now);
-    }
-    plat_tx_flush(s);
-    pcap_settle(s);
+    s->now = plat_now_us();
+    timers_and_flush(s, s->now);
     return 0;
 }
 
