@@ -303,6 +303,10 @@ static struct sess *sess_new(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len
     s->key_len = key_len;
     s->started = now;
     rudp_heap_node_init(&s->due);
+    if (d->slots && dtls_source_take(d, s) != 0) { /* a server's: counted for its host */
+        free(s);
+        return NULL;
+    }
     d->n++;
     return s;
 }
@@ -488,11 +492,6 @@ static void front_door(rudp_dtls_t *d, const uint8_t *data, size_t len, uint64_t
         end_lingering(d);
     struct sess *s =
         d->n < d->max && !host_full ? sess_new(d, d->cur_key, d->cur_key_len, now) : NULL;
-    if (s && dtls_source_take(d, s) != 0) {
-        free(s);
-        d->n--;
-        s = NULL;
-    }
     if (!s) {
         if (host_full)
             d->st.refused_source++;
