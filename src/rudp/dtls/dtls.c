@@ -30,7 +30,7 @@
  *    silence (RFC 6347 §4.1.2.7). For an established session the module reads each
  *    application-data record's epoch and sequence number before decryption; one that
  *    yields nothing is a replay when its sequence number was delivered before (a 64-entry
- *    window like DTLS's own), else a bad record (tampered or under another key).
+ *    window like DTLS's own, record.c), else a bad record (tampered or under another key).
  */
 #include "rudp/dtls.h"
 
@@ -317,59 +317,12 @@ static int listener_open(rudp_dtls_t *d)
     return d->listener ? 0 : RUDP_ENOMEM;
 }
 
-/* Records in one datagram: how many carry application data, and the epoch and sequence
- * number of the first of them. */
-static unsigned app_records(const uint8_t *p, size_t n, uint64_t *seq)
-{
-    unsigned k = 0;
-    while (n >= 13) {
-        size_t len = (size_t)p[11] << 8 | p[12];
-        if (13 + len > n)
-            break;
-        if (p[0] == 23) {
-            if (k == 0) {
-                uint64_t v = 0;
-                for (int i = 3; i < 11; i++)
-                    v = v << 8 | p[i]; /* epoch (2 bytes) and sequence (6) together */
-                *seq = v;
-            }
-            k++;
-        }
-        p += 13 + len;
-        n -= 13 + len;
-    }
-    return k;
-}
-
-static int seen(const struct sess *s, uint64_t seq)
-{
-    if (!s->any_seen || seq > s->seen_top)
-        return 0;
-    uint64_t diff = s->seen_top - seq;
-    return diff >= 64 || ((s->seen_mask >> diff) & 1u);
-}
-
-static void mark_seen(struct sess *s, uint64_t seq)
-{
-    if (!s->any_seen) {
-        s->any_seen = 1;
-        s->seen_top = seq;
-        s->seen_mask = 1;
-    } else if (seq > s->seen_top) {
-        uint64_t sh = seq - s->seen_top;
-        s->seen_mask = sh >= 64 ? 1 : (s->seen_mask << sh) | 1u;
-        s->seen_top = seq;
-    } else if (s->seen_top - seq < 64) {
-        s->seen_mask |= 1ull << (s->seen_top - seq);
-    }
-}
-
 /* A datagram for an existing session. */
 static void sess_input(rudp_dtls_t *d, struct sess *s, const uint8_t *data, size_t len,
                        uint64_t now)
 {
     uint64_t seq = 0;
-    unsigned napp = s->up ? app_records(data, len, &seq) : 0;
+    unsigned napp = s->up ? dtls_app_records(data, len, &seq) : 0;
     uint64_t before = d->delivered, wrote = d->wrote;
     int was_up = s->up;
     /* An encrypted handshake record (epoch 1: the peer's Finished) that neither completes
@@ -385,20 +338,14 @@ static void sess_input(rudp_dtls_t *d, struct sess *s, const uint8_t *data, size
     uint64_t got = d->delivered - before;
     if (napp == 1) {
         if (got >= 1)
-            mark_seen(s, seq);
-        else if (seen(s, seq))
+            dtls_mark_seen(s, seq);
+        else if (dtls_seen(s, seq))
             d->st.replayed++;
         else
             d->st.bad_records++;
     } else if (got < napp) {
         d->st.bad_records += napp - got;
     }
-}
-
-static int is_client_hello(const uint8_t *p, size_t n)
-{
-    return rudp_dtls_is_record(p, n) && p[0] == 22 && p[3] == 0 && p[4] == 0 && n >= 26 &&
-           p[13] == 1;
 }
 
 static int admit(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len, uint64_t now)
@@ -453,7 +400,7 @@ static void front_door(rudp_dtls_t *d, const uint8_t *data, size_t len, uint64_t
         }
         return;
     }
-    if (!is_client_hello(data, len)) {
+    if (!dtls_is_client_hello(data, len)) {
         d->st.no_session++;
         return;
     }

@@ -1,6 +1,6 @@
 /* The structures DTLS's files share (dtls.c: sessions and the API; context.c: the
  * SSL_CTX, its callbacks, the datagram BIO method, certificates; source.c: sessions per
- * source host). Private to src/rudp/dtls. */
+ * source host; record.c: what a record's header says). Private to src/rudp/dtls. */
 #ifndef RUDP_DTLS_INTERNAL_H
 #define RUDP_DTLS_INTERNAL_H
 
@@ -123,6 +123,16 @@ int dtls_source_full(const rudp_dtls_t *d, const uint8_t *key, uint8_t key_len);
 int dtls_source_take(rudp_dtls_t *d, struct sess *s);
 /* source.c: the session no longer holds its host's place (ended, or lingering). */
 void dtls_source_put(rudp_dtls_t *d, struct sess *s);
+
+/* record.c: whether a datagram is a ClientHello (epoch 0), the first record's. */
+int dtls_is_client_hello(const uint8_t *p, size_t n);
+/* record.c: the application-data records in one datagram; the epoch and sequence number
+ * of the first (together, 2 and 6 bytes) in *seq. */
+unsigned dtls_app_records(const uint8_t *p, size_t n, uint64_t *seq);
+/* record.c: whether s delivered the record seq already (or it is older than the 64 the
+ * window remembers), and marking it delivered. */
+int dtls_seen(const struct sess *s, uint64_t seq);
+void dtls_mark_seen(struct sess *s, uint64_t seq);
 
 /* context.c: sets up d->ctx for cfg (ciphers, credentials, cookie and verify
  * callbacks). Returns 0 or -1 with err set. */
