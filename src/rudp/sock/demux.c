@@ -216,12 +216,11 @@ static void entry_leave(struct rudp_sock *s, struct entry *e)
  * event has been delivered. */
 static void entry_retire(struct rudp_sock *s, struct entry *e)
 {
-    if (s->server)
-        entry_leave(s, e);
     rudp_heap_remove(&s->due, &e->due);
     if (s->last_found == e)
         s->last_found = NULL;
     if (s->server) {
+        entry_leave(s, e);
         rudp_idtab_remove(&s->table, cid_hash(s, e->cid), e);
         front_put(s, e);
     } else {
