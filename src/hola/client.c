@@ -343,10 +343,8 @@ int main(int argc, char **argv)
             return 0;
         default: {
             int r = hola_netopts_parse(&cfg.net, c, optarg, &e);
-            if (r == 0) {
-                hola_netopts_scrub(c, optarg);
+            if (r == 0)
                 break;
-            }
             if (r > 0)
                 hola_opts_getopt_error(c, optopt, argv, optind, &e);
             return usage_error(e.msg);

@@ -153,7 +153,7 @@ static void note_secure_only(struct hola_netopts *o, const char *opt)
         o->secure_only = opt;
 }
 
-static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct hola_err *e)
+static int parse_secure(struct hola_netopts *o, int c, char *arg, struct hola_err *e)
 {
     switch (c) {
     case HOLA_OPT_SECURE:
@@ -199,6 +199,10 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
             return -1;
         o->psk_from = from;
         note_secure_only(o, from);
+        /* The key given on the command line is overwritten where it lies in argv: the
+         * kernel reads /proc/PID/cmdline (ps) from this memory. */
+        if (c == HOLA_OPT_PSK)
+            memset(arg, 'x', strlen(arg));
         return 0;
     }
     case HOLA_OPT_PSK_IDENTITY:
@@ -212,19 +216,13 @@ static int parse_secure(struct hola_netopts *o, int c, const char *arg, struct h
     }
 }
 
-void hola_netopts_scrub(int c, char *arg)
-{
-    if (c == HOLA_OPT_PSK && arg != NULL)
-        memset(arg, 'x', strlen(arg)); /* the kernel reads cmdline from this memory */
-}
-
 static void note_rudp_only(struct hola_netopts *o, const char *opt)
 {
     if (o->rudp_only == NULL)
         o->rudp_only = opt;
 }
 
-int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct hola_err *e)
+int hola_netopts_parse(struct hola_netopts *o, int c, char *arg, struct hola_err *e)
 {
     unsigned long v;
 

@@ -146,13 +146,10 @@ void hola_netopts_init(struct hola_netopts *o);
 
 /* Parses one of the options above (c is its HOLA_OPT_* code, arg getopt's optarg).
  * Returns 0, -1 with a message naming the option and the value, or 1 when c is not
- * one of these options. */
-int hola_netopts_parse(struct hola_netopts *o, int c, const char *arg, struct hola_err *e);
-
-/* After hola_netopts_parse() took option c: a secret argument (--psk's key) is
- * overwritten where it lies in argv, so ps and /proc/PID/cmdline no longer show it. It
- * was readable until then, and stays in the shell's history: --psk still warns. */
-void hola_netopts_scrub(int c, char *arg);
+ * one of these options. A secret argument (--psk's key) is overwritten in arg once
+ * read, so ps and /proc/PID/cmdline no longer show it; it was readable until then, and
+ * stays in the shell's history: --psk still warns. */
+int hola_netopts_parse(struct hola_netopts *o, int c, char *arg, struct hola_err *e);
 
 /* After parsing: refuses options the protocol cannot honour (impairment with tcp, engine
  * options without rudp) and impossible combinations (--reorder without --delay); takes
