@@ -97,6 +97,6 @@ for i in 1 2; do
 done
 kill -TERM "$PID"
 wait_exit "$PID" 10
-# The third client's INITIAL and its copy (docs/protocol.md, section 7.3): two refusals.
-[ "$(stat_field "$TMP/cap.err" refused_source)" = 2 ] || fail "refused_source is not 2"
-ok "both held clients served; refused_source 2 (the INITIAL and its copy)"
+# The third client's INITIAL and its copies (docs/protocol.md, section 7.3): three refusals.
+[ "$(stat_field "$TMP/cap.err" refused_source)" = 3 ] || fail "refused_source is not 3"
+ok "both held clients served; refused_source 3 (the INITIAL and its copies)"

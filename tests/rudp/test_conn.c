@@ -67,21 +67,25 @@ static void handshake(pair_t *p, const rudp_config_t *ccfg, const rudp_config_t 
     assert_int_equal(rudp_conn_new_server(&p->s, scfg, &h, SISN, p->now), 0);
     n = rudp_conn_prepare(p->s, p->now, buf, sizeof buf);
     assert_true(n > 0);
-    uint8_t copy[RUDP_MAX_DATAGRAM];
-    assert_int_equal(rudp_conn_prepare(p->s, p->now, copy, sizeof copy), n); /* the ACCEPT's copy */
-    assert_int_equal(memcmp(buf, copy, (size_t)n), 0);
+    uint8_t copy[2][RUDP_MAX_DATAGRAM]; /* the ACCEPT's two copies */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rudp_conn_prepare(p->s, p->now, copy[i], sizeof copy[i]), n);
+        assert_int_equal(memcmp(buf, copy[i], (size_t)n), 0);
+    }
+    assert_int_equal(rudp_conn_prepare(p->s, p->now, copy[0], sizeof copy[0]), 0);
     p->now += 50;
     assert_int_equal(rudp_conn_input(p->c, buf, (size_t)n, p->now), 0);
     assert_int_equal(rudp_conn_state(p->c), RUDP_STATE_ESTABLISHED);
     assert_int_equal(rudp_conn_state(p->s), RUDP_STATE_ESTABLISHED);
-    /* The copy is a duplicate: nothing to answer, and no ACK forced out. */
-    assert_int_equal(rudp_conn_input(p->c, copy, (size_t)n, p->now), 0);
+    /* The copies are duplicates: nothing to answer, and no ACK forced out. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(rudp_conn_input(p->c, copy[i], (size_t)n, p->now), 0);
     assert_int_equal(rudp_conn_prepare(p->c, p->now, buf, sizeof buf), 0);
     /* The INITIAL that answers the RETRY is not a retry. */
     rudp_stats_t st;
     rudp_conn_stats(p->c, &st);
     assert_int_equal(st.handshake_retries, 0);
-    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(st.duplicates, 2);
     assert_int_equal(st.dropped, 0);
 }
 
@@ -553,8 +557,9 @@ static rudp_conn_t *fresh_client(rudp_config_t *cfg, rudp_listener_t *l, uint8_t
 }
 
 /* A client and a server 25 µs apart each way, accepted at once (no RETRY): the client's
- * first INITIAL arrives and its copy is lost, and so are the server's first ACCEPT and
- * its copy; *now is when they left. */
+ * first INITIAL and its first copy arrive, its second copy is lost, and so are the
+ * server's first ACCEPT and its copies; *now is when they left. (With one INITIAL the
+ * server could send no fourth ACCEPT: three are its 3x limit, RFC 9000 §8.1.) */
 static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
 {
     rudp_config_t cfg;
@@ -565,7 +570,8 @@ static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
     int n = rudp_conn_prepare(*c, *now, buf, sizeof buf);
     assert_true(n > 0);
     uint8_t copy[RUDP_MAX_DATAGRAM];
-    assert_int_equal(rudp_conn_prepare(*c, *now, copy, sizeof copy), n); /* lost */
+    assert_int_equal(rudp_conn_prepare(*c, *now, copy, sizeof copy), n);
+    assert_int_equal(rudp_conn_prepare(*c, *now, reply, sizeof reply), n); /* lost */
     rudp_hdr_t h;
     size_t rl = 0;
     *now += 25;
@@ -573,8 +579,10 @@ static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
                                          sizeof reply, &rl),
                      RUDP_LISTEN_ACCEPT);
     assert_int_equal(rudp_conn_new_server(s, &cfg, &h, SISN, *now), 0);
+    assert_int_equal(rudp_conn_input(*s, copy, (size_t)n, *now), 0);
     assert_true(rudp_conn_prepare(*s, *now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
-    assert_true(rudp_conn_prepare(*s, *now, buf, sizeof buf) > 0); /* and its copy */
+    for (int i = 0; i < 2; i++)
+        assert_true(rudp_conn_prepare(*s, *now, buf, sizeof buf) > 0); /* and its copies */
     assert_int_equal(rudp_conn_prepare(*s, *now, buf, sizeof buf), 0);
 }
 
@@ -642,25 +650,79 @@ static void test_regression_resent_accept_gives_no_rtt_sample(void **state)
     rudp_conn_free(s);
 }
 
-/* The first INITIAL and the first ACCEPT each go out twice, back to back and identical
- * (docs/protocol.md §7.3). Neither copy is a retry, and each end drops the other's copy
- * as a duplicate without answering it: no third ACCEPT, no forced ACK. */
-static void test_first_initial_and_accept_go_out_twice(void **state)
+/* The first INITIAL and the first ACCEPT each go out three times, back to back and
+ * identical (docs/protocol.md §7.3). No copy is a retry, and each end drops the other's
+ * copies as duplicates without answering them: no fourth ACCEPT, no forced ACK. */
+static void test_first_initial_and_accept_go_out_three_times(void **state)
 {
     (void)state;
     rudp_config_t cfg;
     rudp_listener_t l;
     uint64_t now = 1000;
     rudp_conn_t *s, *c = fresh_client(&cfg, &l, 7, 0, now);
-    uint8_t ini[RUDP_MAX_DATAGRAM], ini2[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
-    int n = rudp_conn_prepare(c, now, ini, sizeof ini);
+    uint8_t ini[3][RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(c, now, ini[0], sizeof ini[0]);
     assert_true(n > 0);
-    assert_int_equal(rudp_conn_next_timeout(c), 0); /* the copy is due at once */
-    assert_int_equal(rudp_conn_prepare(c, now, ini2, sizeof ini2), n);
-    assert_memory_equal(ini, ini2, (size_t)n);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(rudp_conn_next_timeout(c), 0); /* the copy is due at once */
+        assert_int_equal(rudp_conn_prepare(c, now, ini[i], sizeof ini[i]), n);
+        assert_memory_equal(ini[0], ini[i], (size_t)n);
+    }
     assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0);
     assert_int_equal(rudp_conn_next_timeout(c), now + cfg.initial_rto); /* not moved */
 
+    rudp_hdr_t h;
+    size_t rl = 0;
+    now += 25;
+    assert_int_equal(rudp_listener_input(&l, ini[0], (size_t)n, ADDR, strlen(ADDR), now, &h, buf,
+                                         sizeof buf, &rl),
+                     RUDP_LISTEN_ACCEPT);
+    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    for (int i = 1; i < 3; i++)
+        assert_int_equal(rudp_conn_input(s, ini[i], (size_t)n, now), 0); /* routed by its ID */
+    uint8_t acc[3][RUDP_MAX_DATAGRAM];
+    int m = rudp_conn_prepare(s, now, acc[0], sizeof acc[0]);
+    assert_true(m > 0);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(rudp_conn_prepare(s, now, acc[i], sizeof acc[i]), m);
+        assert_memory_equal(acc[0], acc[i], (size_t)m);
+    }
+    assert_int_equal(rudp_conn_prepare(s, now, buf, sizeof buf), 0);
+
+    now += 25;
+    assert_int_equal(rudp_conn_input(c, acc[0], (size_t)m, now), 0);
+    assert_int_equal(rudp_conn_state(c), RUDP_STATE_ESTABLISHED);
+    for (int i = 1; i < 3; i++)
+        assert_int_equal(rudp_conn_input(c, acc[i], (size_t)m, now), 0);
+    assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0);
+    rudp_stats_t cs, ss;
+    rudp_conn_stats(c, &cs);
+    rudp_conn_stats(s, &ss);
+    assert_int_equal(cs.handshake_retries, 0);
+    assert_int_equal(cs.packets_sent, 3);
+    assert_int_equal(cs.duplicates, 2);
+    assert_int_equal(cs.dropped, 0);
+    assert_int_equal(ss.packets_sent, 3);
+    assert_int_equal(ss.duplicates, 2);
+    assert_int_equal(ss.dropped, 0);
+    rudp_conn_free(c);
+    rudp_conn_free(s);
+}
+
+/* The ACCEPT's copies count against the 3x limit (RFC 9000 §8.1) like any datagram to
+ * an unproven address: when only the first INITIAL arrives, its three ACCEPTs are the
+ * whole allowance, and the server's timer sends no fourth until the client's next
+ * INITIAL brings more. */
+static void test_accept_copies_stay_within_the_3x_limit(void **state)
+{
+    (void)state;
+    rudp_config_t cfg;
+    rudp_listener_t l;
+    uint64_t now = 1000;
+    rudp_conn_t *s, *c = fresh_client(&cfg, &l, 6, 0, now);
+    uint8_t ini[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
+    int n = rudp_conn_prepare(c, now, ini, sizeof ini);
+    assert_true(n > 0);
     rudp_hdr_t h;
     size_t rl = 0;
     now += 25;
@@ -668,29 +730,29 @@ static void test_first_initial_and_accept_go_out_twice(void **state)
         rudp_listener_input(&l, ini, (size_t)n, ADDR, strlen(ADDR), now, &h, buf, sizeof buf, &rl),
         RUDP_LISTEN_ACCEPT);
     assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
-    assert_int_equal(rudp_conn_input(s, ini2, (size_t)n, now), 0); /* routed by its ID */
-    uint8_t acc[RUDP_MAX_DATAGRAM], acc2[RUDP_MAX_DATAGRAM];
-    int m = rudp_conn_prepare(s, now, acc, sizeof acc);
+    size_t sent = 0;
+    for (int i = 0; i < 3; i++) {
+        int m = rudp_conn_prepare(s, now, buf, sizeof buf);
+        assert_true(m > 0);
+        sent += (size_t)m;
+    }
+    assert_true(sent <= 3 * (size_t)n);
+    /* The ACCEPTs are lost; the server's timer finds its allowance spent, many times. */
+    for (int i = 0; i < 5; i++) {
+        uint64_t t = rudp_conn_next_timeout(s);
+        if (t != UINT64_MAX && t > now)
+            now = t;
+        assert_int_equal(rudp_conn_prepare(s, now, buf, sizeof buf), 0);
+    }
+    /* The client's INITIAL again: one more ACCEPT, the allowance it brings. */
+    assert_int_equal(rudp_conn_input(s, ini, (size_t)n, now), 0);
+    int m = rudp_conn_prepare(s, now, buf, sizeof buf);
     assert_true(m > 0);
-    assert_int_equal(rudp_conn_prepare(s, now, acc2, sizeof acc2), m);
-    assert_memory_equal(acc, acc2, (size_t)m);
-    assert_int_equal(rudp_conn_prepare(s, now, buf, sizeof buf), 0);
-
-    now += 25;
-    assert_int_equal(rudp_conn_input(c, acc, (size_t)m, now), 0);
-    assert_int_equal(rudp_conn_state(c), RUDP_STATE_ESTABLISHED);
-    assert_int_equal(rudp_conn_input(c, acc2, (size_t)m, now), 0);
-    assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0);
-    rudp_stats_t cs, ss;
-    rudp_conn_stats(c, &cs);
+    assert_int_equal(rudp_wire_decode(&h, buf, (size_t)m), 0);
+    assert_int_equal(h.type, RUDP_T_ACCEPT);
+    rudp_stats_t ss;
     rudp_conn_stats(s, &ss);
-    assert_int_equal(cs.handshake_retries, 0);
-    assert_int_equal(cs.packets_sent, 2);
-    assert_int_equal(cs.duplicates, 1);
-    assert_int_equal(cs.dropped, 0);
-    assert_int_equal(ss.packets_sent, 2);
-    assert_int_equal(ss.duplicates, 1);
-    assert_int_equal(ss.dropped, 0);
+    assert_int_equal(ss.packets_sent, 4);
     rudp_conn_free(c);
     rudp_conn_free(s);
 }
@@ -756,7 +818,7 @@ static void test_handshake_gives_up(void **state)
     }
     assert_int_equal(rudp_conn_state(c), RUDP_STATE_CLOSED);
     assert_int_equal(rudp_conn_error(c), RUDP_ETIMEDOUT);
-    assert_int_equal(sent, 6); /* the first INITIAL, its copy and 4 retries */
+    assert_int_equal(sent, 7); /* the first INITIAL, its two copies and 4 retries */
     assert_true(now == UINT64_MAX);
     rudp_stats_t st;
     rudp_conn_stats(c, &st);
@@ -1630,7 +1692,8 @@ int main(void)
         cmocka_unit_test(test_regression_only_fin_left_needs_no_silence),
         cmocka_unit_test(test_regression_second_accept_echoes_newest_initial),
         cmocka_unit_test(test_regression_resent_accept_gives_no_rtt_sample),
-        cmocka_unit_test(test_first_initial_and_accept_go_out_twice),
+        cmocka_unit_test(test_first_initial_and_accept_go_out_three_times),
+        cmocka_unit_test(test_accept_copies_stay_within_the_3x_limit),
         cmocka_unit_test(test_second_retry_is_a_duplicate),
         cmocka_unit_test(test_handshake_gives_up),
         cmocka_unit_test(test_unproven_server_sends_at_most_3x),

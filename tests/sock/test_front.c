@@ -109,10 +109,10 @@ static void test_always_retry_sends_retry(void **state)
     uint64_t out, in;
     rudp_sock_stats_t st;
     one_client(1, &out, &in, &st);
-    assert_int_equal(st.listener.retries_sent, 2); /* one per copy of the first INITIAL */
+    assert_int_equal(st.listener.retries_sent, 3); /* one per copy of the first INITIAL */
     assert_int_equal(st.listener.accepted_unproven, 0);
-    assert_int_equal(in, 3);  /* INITIAL and its copy, INITIAL with the cookie (no copy) */
-    assert_int_equal(out, 4); /* RETRY twice, ACCEPT and its copy */
+    assert_int_equal(in, 4);  /* INITIAL and its copies, INITIAL with the cookie (no copy) */
+    assert_int_equal(out, 6); /* RETRY thrice, ACCEPT and its copies */
 }
 
 /* Not under load: the first INITIAL gets the ACCEPT, one round trip, and the server
@@ -127,8 +127,8 @@ static void test_not_loaded_accepts_at_once(void **state)
     assert_int_equal(st.listener.accepted_unproven, 1);
     assert_int_equal(st.listener.unproven_validated, 1);
     assert_int_equal(st.listener.unproven_dropped, 0);
-    assert_int_equal(in, 2);  /* INITIAL and its copy */
-    assert_int_equal(out, 2); /* ACCEPT and its copy: one round trip */
+    assert_int_equal(in, 3);  /* INITIAL and its copies */
+    assert_int_equal(out, 3); /* ACCEPT and its copies: one round trip */
 }
 
 /* A forged INITIAL to a server that is not under load: the claimed source gets at most
@@ -273,7 +273,7 @@ static void test_per_source_cap(void **state)
     assert_int_equal(limited, HELD - 4);
     rudp_sock_stats_t st;
     front_stats(srv->sock, &st);
-    assert_int_equal(st.refused_source, 2 * (HELD - 4)); /* each INITIAL and its copy */
+    assert_int_equal(st.refused_source, 3 * (HELD - 4)); /* each INITIAL and its copies */
     assert_int_equal(st.refused_full, 0);
     /* Another source address (127.0.0.2; a connected socket on loopback would take
      * 127.0.0.1 as its source, so this one is by hand): its own count. */
@@ -313,7 +313,7 @@ static void test_per_source_cap(void **state)
     front_stats(srv->sock, &st);
     assert_int_equal(st.active, 5);
     front_stats(srv->sock, &st);
-    assert_int_equal(st.refused_source, 2 * (HELD - 4));
+    assert_int_equal(st.refused_source, 3 * (HELD - 4));
     close(fd);
     for (uint32_t i = 0; i <= HELD; i++)
         rudp_sock_free(cl[i].sock);

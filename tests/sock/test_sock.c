@@ -1188,10 +1188,10 @@ static void test_gso_off(void **state)
     assert_int_equal(srv.data_dgrams, N);
 }
 
-/* The first INITIAL and its copy are equal in size and go to one peer, but never in one
- * GSO run: until the kernel cuts it a run is one packet, and a netem qdisc on the way
- * out would lose both copies together (docs/protocol.md §7.3). */
-static void test_handshake_copies_leave_as_two_sends(void **state)
+/* The first INITIAL and its copies are equal in size and go to one peer, but never in
+ * one GSO run: until the kernel cuts it a run is one packet, and a netem qdisc on the
+ * way out would lose the copies together (docs/protocol.md §7.3). */
+static void test_handshake_copies_leave_as_three_sends(void **state)
 {
     (void)state;
     if (!kernel_has_gso())
@@ -1204,14 +1204,17 @@ static void test_handshake_copies_leave_as_two_sends(void **state)
     assert_int_equal(rudp_sock_new_client(&s, "127.0.0.1", port, NULL), 0);
     rudp_sock_stats_t st;
     rudp_sock_stats(s, &st);
-    assert_int_equal(st.datagrams_out, 2);
+    assert_int_equal(st.datagrams_out, 3);
     assert_int_equal(st.gso_sends, 0);
     uint8_t a[2048], b[2048];
-    ssize_t na = recv(fd, a, sizeof a, 0), nb = recv(fd, b, sizeof b, 0);
+    ssize_t na = recv(fd, a, sizeof a, 0);
     assert_true(na > 1);
     assert_int_equal(a[1], RUDP_T_INITIAL);
-    assert_int_equal(nb, na);
-    assert_memory_equal(a, b, (size_t)na);
+    for (int i = 0; i < 2; i++) {
+        ssize_t nb = recv(fd, b, sizeof b, 0);
+        assert_int_equal(nb, na);
+        assert_memory_equal(a, b, (size_t)na);
+    }
     rudp_sock_free(s);
     close(fd);
 }
@@ -1343,7 +1346,7 @@ int main(void)
         cmocka_unit_test(test_gso_mixed_sizes),
         cmocka_unit_test(test_gso_off),
         cmocka_unit_test(test_gso_refused_falls_back),
-        cmocka_unit_test(test_handshake_copies_leave_as_two_sends),
+        cmocka_unit_test(test_handshake_copies_leave_as_three_sends),
         cmocka_unit_test(test_gro_run_of_many_connections),
         cmocka_unit_test(test_send_after_closed_is_refused),
         cmocka_unit_test(test_bad_config),

@@ -174,7 +174,7 @@ int rudp_conn_new_client(rudp_conn_t **out, const rudp_config_t *cfg, uint64_t c
     c->snd_una = c->snd_new = c->snd_nxt = isn;
     c->hs_next = now;
     c->state = RUDP_STATE_HANDSHAKE;
-    c->hs_copy = 1;
+    c->hs_copy = CONN_HS_SENDS;
     return 0;
 }
 
@@ -197,7 +197,7 @@ int rudp_conn_new_server(rudp_conn_t **out, const rudp_config_t *cfg, const rudp
     c->echo_ts = initial->ts;
     c->echo_arrival = now;
     c->accept_pending = 1;
-    c->hs_copy = 1;
+    c->hs_copy = CONN_HS_SENDS;
     c->hs_ts = initial->ts;
     /* The listener accepts an INITIAL with a cookie only when the cookie checks out,
      * so its presence is the proof; one without was accepted at once, unproven. */
@@ -246,8 +246,8 @@ static void note_echo(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
     }
 }
 
-/* The second copy of the peer's first INITIAL or ACCEPT (output.c sends each twice):
- * a duplicate, answered by what its first copy brought. */
+/* A copy of the peer's first INITIAL or ACCEPT (output.c sends each CONN_HS_SENDS
+ * times): a duplicate, answered by what its first copy brought. */
 static void handshake_copy(rudp_conn_t *c, const rudp_hdr_t *h, uint64_t now)
 {
     c->st.duplicates++;
@@ -455,7 +455,7 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
     trace_ack(c, RUDP_EV_RECV, now, h.type, h.seq, h.ack, h.payload_len, 0);
 
     if (c->state == RUDP_STATE_HANDSHAKE) {
-        /* The listener answers each copy of our first INITIAL: the second RETRY echoes
+        /* The listener answers each copy of our first INITIAL: a later RETRY echoes
          * the INITIAL the first one did, and is answered already. */
         if (h.type == RUDP_T_RETRY && c->have_cookie && (h.flags & RUDP_F_ACK) &&
             h.ts_echo == c->hs_ts) {
@@ -518,8 +518,8 @@ int rudp_conn_input(rudp_conn_t *c, const uint8_t *dgram, size_t len, uint64_t n
         c->confirmed = 1;
     switch (h.type) {
     case RUDP_T_INITIAL:
-        /* The copy of the client's first INITIAL (same timestamp: output.c sends both
-         * at once) asks nothing our ACCEPT and its copy do not answer. */
+        /* A copy of the client's first INITIAL (same timestamp: output.c sends them
+         * at once) asks nothing our ACCEPT and its copies do not answer. */
         if (c->is_server && h.ts == c->hs_ts) {
             handshake_copy(c, &h, now);
             return 0;

@@ -60,8 +60,9 @@ struct rudp_conn {
     uint64_t hs_next;     /* client: when to (re)send INITIAL */
     uint32_t hs_sent;     /* client: INITIALs sent */
     int hs_answer;        /* client: the next INITIAL answers a RETRY (not a retry) */
-    int hs_copy;          /* the first INITIAL (client) or ACCEPT (server) goes out twice:
-                             1 until it is sent, 2 while its copy is due, then 0 */
+    int hs_copy;          /* sends of the first INITIAL (client) or ACCEPT (server) still
+                             due, itself and its copies: CONN_HS_SENDS until it leaves,
+                             then counts down to 0 */
     uint32_t hs_ts;       /* what tells a copy of a handshake datagram (it carries the same
                              ts): server, the client's first INITIAL's ts; client, the ts
                              its RETRY echoed, then the ACCEPT's ts */
@@ -180,6 +181,16 @@ static inline int conn_unconfirmed(const rudp_conn_t *c)
 /* Whether an ACCEPT may go out: to a proven address always, to an unproven one while
  * the bytes sent stay within three times those received (RFC 9000 §8.1), so a forged
  * INITIAL cannot make us flood its claimed source. An ACCEPT is a bare header. */
+/* The first INITIAL and the first ACCEPT each go out this many times, back to back
+ * (docs/protocol.md section 7.3). */
+#define CONN_HS_SENDS 3
+
+/* A copy of the first INITIAL or ACCEPT is due (it has left once, not yet thrice). */
+static inline int conn_hs_copy_due(const rudp_conn_t *c)
+{
+    return c->hs_copy > 0 && c->hs_copy < CONN_HS_SENDS;
+}
+
 static inline int conn_accept_allowed(const rudp_conn_t *c)
 {
     return !c->is_server || c->validated ||

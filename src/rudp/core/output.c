@@ -176,11 +176,11 @@ static int prepare_established(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_
             c->accept_pending = 0;
             c->accept_next = now + recovery_pto_backed_off(c);
             conn_trace(c, RUDP_EV_SEND, now, RUDP_T_ACCEPT, c->isn_local, 0,
-                       c->hs_copy == 2 ? RUDP_WHY_COPY : 0);
-            /* The first ACCEPT goes out twice, as the client's first INITIAL does. */
-            if (c->hs_copy == 1)
+                       conn_hs_copy_due(c) ? RUDP_WHY_COPY : 0);
+            /* The first ACCEPT goes out CONN_HS_SENDS times, as the client's first
+             * INITIAL does. */
+            if (c->hs_copy > 0 && --c->hs_copy > 0)
                 c->accept_pending = 1;
-            c->hs_copy = c->hs_copy == 1 ? 2 : 0;
         }
         return n;
     }
@@ -240,12 +240,13 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
         }
         return 0;
     case RUDP_STATE_HANDSHAKE: {
-        /* The first INITIAL goes out twice, back to back: at 10% loss each way one
-         * handshake in five lost a datagram and waited out the first timer (250 ms,
-         * hundreds of round trips on a LAN); with two copies of the INITIAL and of the
-         * ACCEPT, about one in fifty does (docs/protocol.md section 7.3). The copy is
-         * neither a retry nor counted as one, and does not move the timer. */
-        int copy = c->hs_copy == 2;
+        /* The first INITIAL goes out three times, back to back: at 10% loss each way
+         * one handshake in five lost a datagram and waited out the first timer (250
+         * ms, hundreds of round trips on a LAN); with the INITIAL and the ACCEPT sent
+         * twice, about one in fifty did; thrice, about one in five hundred does
+         * (docs/protocol.md section 7.3). A copy is neither a retry nor counted as
+         * one, and does not move the timer. */
+        int copy = conn_hs_copy_due(c);
         if (now < c->hs_next && !copy)
             return 0;
         int retry = c->hs_sent && !c->hs_answer && !copy;
@@ -265,12 +266,12 @@ int rudp_conn_prepare(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_t cap)
         if (n < 0)
             return n;
         if (copy) {
-            c->hs_copy = 0;
+            c->hs_copy--;
             conn_trace(c, RUDP_EV_SEND, now, RUDP_T_INITIAL, c->isn_local, 0, RUDP_WHY_COPY);
             return n;
         }
-        if (c->hs_copy == 1)
-            c->hs_copy = 2;
+        if (c->hs_copy == CONN_HS_SENDS)
+            c->hs_copy--;
         if (c->have_cookie)
             c->cookie_sent++;
         conn_trace(c, retry ? RUDP_EV_RETRANSMIT : RUDP_EV_SEND, now, RUDP_T_INITIAL, c->isn_local,

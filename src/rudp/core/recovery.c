@@ -397,7 +397,7 @@ static int send_due(const rudp_conn_t *c)
         return (c->accept_pending && conn_accept_allowed(c)) || c->ack_now || c->probe_pending ||
                can_send_now(c);
     case RUDP_STATE_HANDSHAKE:
-        return c->hs_copy == 2;
+        return conn_hs_copy_due(c);
     }
     return 0;
 }

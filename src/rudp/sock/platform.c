@@ -387,7 +387,7 @@ static int would_block(int err)
 }
 
 #if defined(__linux__) && defined(UDP_SEGMENT)
-/* An INITIAL or an ACCEPT: the first of each leaves with its copy right behind it
+/* An INITIAL or an ACCEPT: the first of each leaves with its copies right behind it
  * (docs/protocol.md §7.3). */
 static int handshake_dgram(const struct txd *t)
 {
@@ -398,7 +398,7 @@ static int handshake_dgram(const struct txd *t)
  * same destination, and every segment but the last exactly the first one's size (the
  * kernel cuts the buffer every gso_size bytes, so an empty first one would cut none).
  * A handshake datagram never does: a run is one packet until the kernel cuts it, and a
- * netem qdisc on the way out would lose the two copies together. */
+ * netem qdisc on the way out would lose the copies together. */
 static int gso_joins(const struct rudp_sock *s, const struct txd *first, const struct txd *prev,
                      const struct txd *b, uint32_t segs, size_t bytes)
 {
