@@ -48,7 +48,7 @@ typedef enum rudp_state {
 /* What the trace hook reports (rudp_event_t.kind). */
 typedef enum rudp_event_kind {
     RUDP_EV_SEND = 1,       /* a datagram left (first transmission); reason RUDP_WHY_COPY
-                               for the copy of the first INITIAL or ACCEPT, else 0 */
+                               for a copy of the first INITIAL or ACCEPT, else 0 */
     RUDP_EV_RETRANSMIT = 2, /* a DATA/FIN/INITIAL sent again; reason says why */
     RUDP_EV_RECV = 3,       /* a valid datagram arrived */
     RUDP_EV_ACK = 4,        /* sequence numbers newly acknowledged (seq..ack-1 range) */
@@ -64,7 +64,7 @@ typedef enum rudp_event_kind {
 #define RUDP_WHY_FAST 2    /* SACK evidence: 3 later packets acked (RFC 9002 §6.1.1) */
 #define RUDP_WHY_TIME 3    /* SACK evidence: 9/8 RTT passed (RFC 9002 §6.1.2) */
 /* Reason for a SEND: */
-#define RUDP_WHY_COPY 7 /* the second copy of the first INITIAL or ACCEPT (protocol.md §7.3) */
+#define RUDP_WHY_COPY 7 /* a copy of the first INITIAL or ACCEPT (protocol.md §7.3) */
 /* Reasons for DROP: a negative RUDP_E* code, or one of: */
 #define RUDP_WHY_DUPLICATE 4 /* already received */
 #define RUDP_WHY_WINDOW 5    /* beyond the receive window */
@@ -129,7 +129,7 @@ typedef struct rudp_stats {
                                             (RFC 3522: the original had arrived) */
     uint64_t premature;                  /* of those, the ones whose timer fired while the ACK
                                             was already on its way: a timeout set too short */
-    uint64_t duplicates;                 /* DATA/FIN received twice, and the copy of the
+    uint64_t duplicates;                 /* DATA/FIN received twice, and the copies of the
                                             peer's first INITIAL, ACCEPT or RETRY */
     uint64_t out_of_order;               /* DATA/FIN received ahead of a gap */
     uint64_t corrupt;                    /* dropped for a bad checksum or malformed */

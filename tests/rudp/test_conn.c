@@ -556,6 +556,22 @@ static rudp_conn_t *fresh_client(rudp_config_t *cfg, rudp_listener_t *l, uint8_t
     return c;
 }
 
+/* The server's connection for the client's INITIAL (n bytes at ini), which listener l,
+ * not under load, accepts at once at time `now`. */
+static rudp_conn_t *accept_at_once(const rudp_config_t *cfg, rudp_listener_t *l, const uint8_t *ini,
+                                   int n, uint64_t now)
+{
+    rudp_hdr_t h;
+    uint8_t reply[RUDP_MAX_DATAGRAM];
+    size_t rl = 0;
+    assert_int_equal(rudp_listener_input(l, ini, (size_t)n, ADDR, strlen(ADDR), now, &h, reply,
+                                         sizeof reply, &rl),
+                     RUDP_LISTEN_ACCEPT);
+    rudp_conn_t *s;
+    assert_int_equal(rudp_conn_new_server(&s, cfg, &h, SISN, now), 0);
+    return s;
+}
+
 /* A client and a server 25 µs apart each way, accepted at once (no RETRY): the client's
  * first INITIAL and its first copy arrive, its second copy is lost, and so are the
  * server's first ACCEPT and its copies; *now is when they left. (With one INITIAL the
@@ -572,13 +588,8 @@ static void accept_lost(rudp_conn_t **c, rudp_conn_t **s, uint64_t *now)
     uint8_t copy[RUDP_MAX_DATAGRAM];
     assert_int_equal(rudp_conn_prepare(*c, *now, copy, sizeof copy), n);
     assert_int_equal(rudp_conn_prepare(*c, *now, reply, sizeof reply), n); /* lost */
-    rudp_hdr_t h;
-    size_t rl = 0;
     *now += 25;
-    assert_int_equal(rudp_listener_input(&l, buf, (size_t)n, ADDR, strlen(ADDR), *now, &h, reply,
-                                         sizeof reply, &rl),
-                     RUDP_LISTEN_ACCEPT);
-    assert_int_equal(rudp_conn_new_server(s, &cfg, &h, SISN, *now), 0);
+    *s = accept_at_once(&cfg, &l, buf, n, *now);
     assert_int_equal(rudp_conn_input(*s, copy, (size_t)n, *now), 0);
     assert_true(rudp_conn_prepare(*s, *now, buf, sizeof buf) > 0); /* the ACCEPT, lost */
     for (int i = 0; i < 2; i++)
@@ -671,13 +682,8 @@ static void test_first_initial_and_accept_go_out_three_times(void **state)
     assert_int_equal(rudp_conn_prepare(c, now, buf, sizeof buf), 0);
     assert_int_equal(rudp_conn_next_timeout(c), now + cfg.initial_rto); /* not moved */
 
-    rudp_hdr_t h;
-    size_t rl = 0;
     now += 25;
-    assert_int_equal(rudp_listener_input(&l, ini[0], (size_t)n, ADDR, strlen(ADDR), now, &h, buf,
-                                         sizeof buf, &rl),
-                     RUDP_LISTEN_ACCEPT);
-    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    s = accept_at_once(&cfg, &l, ini[0], n, now);
     for (int i = 1; i < 3; i++)
         assert_int_equal(rudp_conn_input(s, ini[i], (size_t)n, now), 0); /* routed by its ID */
     uint8_t acc[3][RUDP_MAX_DATAGRAM];
@@ -723,13 +729,8 @@ static void test_accept_copies_stay_within_the_3x_limit(void **state)
     uint8_t ini[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
     int n = rudp_conn_prepare(c, now, ini, sizeof ini);
     assert_true(n > 0);
-    rudp_hdr_t h;
-    size_t rl = 0;
     now += 25;
-    assert_int_equal(
-        rudp_listener_input(&l, ini, (size_t)n, ADDR, strlen(ADDR), now, &h, buf, sizeof buf, &rl),
-        RUDP_LISTEN_ACCEPT);
-    assert_int_equal(rudp_conn_new_server(&s, &cfg, &h, SISN, now), 0);
+    s = accept_at_once(&cfg, &l, ini, n, now);
     size_t sent = 0;
     for (int i = 0; i < 3; i++) {
         int m = rudp_conn_prepare(s, now, buf, sizeof buf);
@@ -748,6 +749,7 @@ static void test_accept_copies_stay_within_the_3x_limit(void **state)
     assert_int_equal(rudp_conn_input(s, ini, (size_t)n, now), 0);
     int m = rudp_conn_prepare(s, now, buf, sizeof buf);
     assert_true(m > 0);
+    rudp_hdr_t h;
     assert_int_equal(rudp_wire_decode(&h, buf, (size_t)m), 0);
     assert_int_equal(h.type, RUDP_T_ACCEPT);
     rudp_stats_t ss;

@@ -249,7 +249,8 @@ void hola_compare_print_table(const struct hola_compare_opts *o,
     if (note_hs)
         fputs(_("hs-retry: the time includes a handshake retry: tcp sent a SYN or SYN-ACK "
                 "again (TCPSynRetrans\nof the lab's namespaces; 1 s the first wait), rudp's "
-                "client an INITIAL (handshake_retries:\nboth copies of its first INITIAL or of the "
+                "client an INITIAL (handshake_retries:\nall three copies of its first INITIAL or "
+                "of the "
                 "ACCEPT lost, or a RETRY, 250 ms the first wait,\nor a server slower than the "
                 "timer);\nk/n: k of the n runs had "
                 "one, in brackets when the median run shown did not\n"),
