@@ -306,7 +306,8 @@ static void test_window_one_is_stop_and_wait(void **state)
 
 /* With nobody answering, the first probe comes one PTO after the second (a tail loss
  * probe), then each timeout doubles (RFC 6298 §5.5), and the connection ends with
- * RUDP_ETIMEDOUT after max_retries. */
+ * RUDP_ETIMEDOUT after max_retries. Each probe goes out twice, identical, and the
+ * second does not move the timer. */
 static void test_backoff_and_dead_peer(void **state)
 {
     (void)state;
@@ -329,6 +330,11 @@ static void test_backoff_and_dead_peer(void **state)
         assert_true(n > 0);
         if (rudp_conn_state(p.c) == RUDP_STATE_CLOSED)
             break;
+        uint8_t copy[RUDP_MAX_DATAGRAM];
+        assert_int_equal(rudp_conn_next_timeout(p.c), 0);
+        assert_int_equal(rudp_conn_prepare(p.c, t, copy, sizeof copy), n);
+        assert_memory_equal(buf, copy, (size_t)n);
+        assert_int_equal(rudp_conn_prepare(p.c, t, copy, sizeof copy), 0);
         uint64_t gap = t - last;
         if (retransmissions == 1)
             assert_int_equal(gap, prev_gap);

@@ -201,6 +201,28 @@ static void test_accept_at_once_losses(void **state)
     }
 }
 
+/* A probe goes out twice (docs/protocol.md §10.2): when the first copy is lost as well
+ * as the packet it probes for, the second recovers it on the same expiry, with no
+ * second, doubled timeout. One name; its DATA and the first probe copy are dropped. */
+static void test_one_lost_probe_costs_no_second_timeout(void **state)
+{
+    (void)state;
+    drop_plan_t plan = { .dir = 0, .first = 0, .count = 2, .type = RUDP_T_DATA };
+    simpair_opts_t o;
+    base_opts(&o, 1);
+    o.accept_at_once = 1;
+    o.drop_c2s = drop_c2s;
+    o.drop_s2c = drop_s2c;
+    o.drop_user = &plan;
+    simpair_result_t r;
+    assert_int_equal(simpair_run(&o, &r), 0);
+    free(r.latency);
+    assert_true(r.ok);
+    assert_int_equal(plan.seen, 3); /* the DATA, then both copies of one probe */
+    assert_int_equal(r.cst.timeouts, 1);
+    assert_int_equal(r.cst.retransmits_timeout, 2);
+}
+
 /* With the first INITIAL and ACCEPT each sent three times, a handshake at 10% loss each
  * way waits for its 250 ms timer only when all three of one of them are lost: about one
  * connection in five hundred (0.1% + 99.9% x 0.1%), against one in fifty with two sends
@@ -381,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_last_acks_lost),
         cmocka_unit_test(test_all_acks_lost_for_a_while),
         cmocka_unit_test(test_handshake_losses),
+        cmocka_unit_test(test_one_lost_probe_costs_no_second_timeout),
         cmocka_unit_test(test_handshake_copies_at_10_percent),
         cmocka_unit_test(test_accept_at_once_losses),
         cmocka_unit_test(test_sequence_wraparound),

@@ -1219,6 +1219,53 @@ static void test_handshake_copies_leave_as_three_sends(void **state)
     close(fd);
 }
 
+/* A probe's two copies (docs/protocol.md §10.2) are equal in size and go to one peer,
+ * but never in one GSO run either. The server here is an engine on a plain socket that
+ * accepts the client, then answers nothing: the client's one name is probed for, and
+ * each copy of the probe leaves in a send of its own. */
+static void test_probe_copies_leave_as_two_sends(void **state)
+{
+    (void)state;
+    if (!kernel_has_gso())
+        skip();
+    struct sockaddr_in peer, from;
+    int fd = udp_socket(&peer);
+    h_client_t cl = { 0 };
+    assert_int_equal(h_client_open(&cl, 1, 1, "127.0.0.1", ntohs(peer.sin_port), NULL), 0);
+    rudp_config_t cfg;
+    rudp_config_default(&cfg);
+    rudp_conn_t *srv = NULL;
+    uint8_t buf[2048], data[3][2048];
+    ssize_t data_len[3] = { 0, 0, 0 };
+    int datas = 0;
+    for (uint64_t end = h_now_us() + 5000000u; datas < 3 && h_now_us() < end;) {
+        h_step(cl.sock, 1);
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+        rudp_hdr_t h;
+        if (n <= 0 || rudp_wire_decode(&h, buf, (size_t)n) != 0)
+            continue;
+        if (h.type == RUDP_T_INITIAL && !srv) {
+            assert_int_equal(rudp_conn_new_server(&srv, &cfg, &h, 77, h_now_us()), 0);
+            int m;
+            while ((m = rudp_conn_prepare(srv, h_now_us(), buf, sizeof buf)) > 0)
+                sendto(fd, buf, (size_t)m, 0, (struct sockaddr *)&from, fl);
+        } else if (h.type == RUDP_T_DATA) {
+            memcpy(data[datas], buf, (size_t)n);
+            data_len[datas++] = n;
+        }
+    }
+    assert_int_equal(datas, 3); /* the name, then the probe's two copies */
+    assert_int_equal(data_len[2], data_len[1]);
+    assert_memory_equal(data[1], data[2], (size_t)data_len[1]);
+    rudp_sock_stats_t st;
+    rudp_sock_stats(cl.sock, &st);
+    assert_int_equal(st.gso_sends, 0);
+    rudp_conn_free(srv);
+    rudp_sock_free(cl.sock);
+    close(fd);
+}
+
 /* A socket whose kernel refuses every GSO send (SO_NO_CHECK: EINVAL) sends each refused
  * run one datagram at a time, and after a few refusals stops trying: nothing is lost and
  * no send error is counted. */
@@ -1347,6 +1394,7 @@ int main(void)
         cmocka_unit_test(test_gso_off),
         cmocka_unit_test(test_gso_refused_falls_back),
         cmocka_unit_test(test_handshake_copies_leave_as_three_sends),
+        cmocka_unit_test(test_probe_copies_leave_as_two_sends),
         cmocka_unit_test(test_gro_run_of_many_connections),
         cmocka_unit_test(test_send_after_closed_is_refused),
         cmocka_unit_test(test_bad_config),

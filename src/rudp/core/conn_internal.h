@@ -96,7 +96,7 @@ struct rudp_conn {
                                count (a zero-window answer is an answer) */
     uint64_t wait_start;    /* when this side last began waiting on the peer */
     uint64_t loss_time;
-    int probe_pending;
+    int probe_pending; /* probes still to send for the last PTO (CONN_PROBES, then down) */
     uint64_t last_recv;
     uint64_t latest_now; /* the latest time any call passed in: recv() has none */
     uint64_t drain_until;
@@ -184,6 +184,10 @@ static inline int conn_unconfirmed(const rudp_conn_t *c)
 /* The first INITIAL and the first ACCEPT each go out this many times, back to back
  * (docs/protocol.md section 7.3). */
 #define CONN_HS_SENDS 3
+
+/* Datagrams a PTO sends (RFC 9002 §6.2.4 allows two): one lost probe then costs no
+ * second, doubled timeout. */
+#define CONN_PROBES 2
 
 /* A copy of the first INITIAL or ACCEPT is due (it has left once, not yet thrice). */
 static inline int conn_hs_copy_due(const rudp_conn_t *c)

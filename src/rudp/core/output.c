@@ -187,9 +187,11 @@ static int prepare_established(rudp_conn_t *c, uint64_t now, uint8_t *buf, size_
     if (c->state == RUDP_STATE_ESTABLISHED && !conn_unconfirmed(c)) {
         /* A probe is not held back by the congestion window (RFC 9002 §7.5). It
          * resends the oldest unacknowledged packet, or pushes new data past a zero
-         * window so the peer answers with its current one. */
+         * window so the peer answers with its current one. It goes out twice, back to
+         * back (the second finds the first's packet the oldest): at 10% loss a lone
+         * probe was lost once in ten, and waited out a doubled timeout. */
         if (c->probe_pending) {
-            c->probe_pending = 0;
+            c->probe_pending--;
             uint32_t seq = conn_oldest(c, SLOT_INFLIGHT);
             if (seq == c->snd_new)
                 seq = conn_oldest(c, SLOT_LOST);

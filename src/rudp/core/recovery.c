@@ -500,7 +500,7 @@ static void on_timer(rudp_conn_t *c, enum timer which, uint64_t now)
         c->pto_count++;
         silent(c, now);
         if (c->state != RUDP_STATE_CLOSED)
-            c->probe_pending = 1; /* output.c sends the oldest packet again */
+            c->probe_pending = CONN_PROBES; /* output.c sends the oldest packet again */
         return;
     case T_HANDSHAKE:
         /* output.c sends the next INITIAL; here only the giving up. */

@@ -397,13 +397,15 @@ static int handshake_dgram(const struct txd *t)
 /* Whether b can join the run that starts at first and ends at prev in one UDP GSO send:
  * same destination, and every segment but the last exactly the first one's size (the
  * kernel cuts the buffer every gso_size bytes, so an empty first one would cut none).
- * A handshake datagram never does: a run is one packet until the kernel cuts it, and a
- * netem qdisc on the way out would lose the copies together. */
+ * A handshake datagram never does, nor a copy of the datagram before it (a probe's
+ * second copy): a run is one packet until the kernel cuts it, and a netem qdisc on the
+ * way out would lose the copies together. */
 static int gso_joins(const struct rudp_sock *s, const struct txd *first, const struct txd *prev,
                      const struct txd *b, uint32_t segs, size_t bytes)
 {
     if (first->len == 0 || segs >= GSO_SEGS || bytes + b->len > GSO_BYTES ||
-        prev->len != first->len || b->len > first->len || handshake_dgram(b))
+        prev->len != first->len || b->len > first->len || handshake_dgram(b) ||
+        (b->len == prev->len && !memcmp(b->data, prev->data, b->len)))
         return 0;
     return !s->server || (b->to.len == first->to.len && !memcmp(&b->to.u, &first->to.u, b->to.len));
 }
