@@ -178,9 +178,6 @@ static inline int conn_unconfirmed(const rudp_conn_t *c)
     return c->is_server && !c->confirmed && c->state == RUDP_STATE_ESTABLISHED;
 }
 
-/* Whether an ACCEPT may go out: to a proven address always, to an unproven one while
- * the bytes sent stay within three times those received (RFC 9000 §8.1), so a forged
- * INITIAL cannot make us flood its claimed source. An ACCEPT is a bare header. */
 /* The first INITIAL and the first ACCEPT each go out this many times, back to back
  * (docs/protocol.md section 7.3). */
 #define CONN_HS_SENDS 3
@@ -195,6 +192,9 @@ static inline int conn_hs_copy_due(const rudp_conn_t *c)
     return c->hs_copy > 0 && c->hs_copy < CONN_HS_SENDS;
 }
 
+/* Whether an ACCEPT may go out: to a proven address always, to an unproven one while
+ * the bytes sent stay within three times those received (RFC 9000 §8.1), so a forged
+ * INITIAL cannot make us flood its claimed source. An ACCEPT is a bare header. */
 static inline int conn_accept_allowed(const rudp_conn_t *c)
 {
     return !c->is_server || c->validated ||
