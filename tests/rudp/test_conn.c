@@ -562,6 +562,17 @@ static rudp_conn_t *fresh_client(rudp_config_t *cfg, rudp_listener_t *l, uint8_t
     return c;
 }
 
+/* fresh_client() (a listener not under load), and its first INITIAL, *n bytes, in ini:
+ * its copies are still due. */
+static rudp_conn_t *first_initial(rudp_config_t *cfg, rudp_listener_t *l, uint8_t seed,
+                                  uint64_t now, uint8_t *ini, int *n)
+{
+    rudp_conn_t *c = fresh_client(cfg, l, seed, 0, now);
+    *n = rudp_conn_prepare(c, now, ini, RUDP_MAX_DATAGRAM);
+    assert_true(*n > 0);
+    return c;
+}
+
 /* The server's connection for the client's INITIAL (n bytes at ini), which listener l,
  * not under load, accepts at once at time `now`. */
 static rudp_conn_t *accept_at_once(const rudp_config_t *cfg, rudp_listener_t *l, const uint8_t *ini,
@@ -676,10 +687,9 @@ static void test_first_initial_and_accept_go_out_three_times(void **state)
     rudp_config_t cfg;
     rudp_listener_t l;
     uint64_t now = 1000;
-    rudp_conn_t *s, *c = fresh_client(&cfg, &l, 7, 0, now);
     uint8_t ini[3][RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
-    int n = rudp_conn_prepare(c, now, ini[0], sizeof ini[0]);
-    assert_true(n > 0);
+    int n;
+    rudp_conn_t *s, *c = first_initial(&cfg, &l, 7, now, ini[0], &n);
     for (int i = 1; i < 3; i++) {
         assert_int_equal(rudp_conn_next_timeout(c), 0); /* the copy is due at once */
         assert_int_equal(rudp_conn_prepare(c, now, ini[i], sizeof ini[i]), n);
@@ -731,12 +741,11 @@ static void test_accept_copies_stay_within_the_3x_limit(void **state)
     rudp_config_t cfg;
     rudp_listener_t l;
     uint64_t now = 1000;
-    rudp_conn_t *s, *c = fresh_client(&cfg, &l, 6, 0, now);
     uint8_t ini[RUDP_MAX_DATAGRAM], buf[RUDP_MAX_DATAGRAM];
-    int n = rudp_conn_prepare(c, now, ini, sizeof ini);
-    assert_true(n > 0);
+    int n;
+    rudp_conn_t *c = first_initial(&cfg, &l, 6, now, ini, &n);
     now += 25;
-    s = accept_at_once(&cfg, &l, ini, n, now);
+    rudp_conn_t *s = accept_at_once(&cfg, &l, ini, n, now);
     size_t sent = 0;
     for (int i = 0; i < 3; i++) {
         int m = rudp_conn_prepare(s, now, buf, sizeof buf);

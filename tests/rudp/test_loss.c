@@ -93,6 +93,16 @@ static int drop_s2c(void *u, uint64_t k, const uint8_t *d, size_t n)
     return plan_drop(u, 1, d, n);
 }
 
+/* Runs o with plan dropping datagrams; the caller checks *r. */
+static void run_dropping(simpair_opts_t *o, drop_plan_t *plan, simpair_result_t *r)
+{
+    o->drop_c2s = drop_c2s;
+    o->drop_s2c = drop_s2c;
+    o->drop_user = plan;
+    assert_int_equal(simpair_run(o, r), 0);
+    free(r->latency);
+}
+
 static void run_plan_with(drop_plan_t plan, simpair_pattern_t pattern, int accept_at_once,
                           const char *what)
 {
@@ -211,12 +221,8 @@ static void test_one_lost_probe_costs_no_second_timeout(void **state)
     simpair_opts_t o;
     base_opts(&o, 1);
     o.accept_at_once = 1;
-    o.drop_c2s = drop_c2s;
-    o.drop_s2c = drop_s2c;
-    o.drop_user = &plan;
     simpair_result_t r;
-    assert_int_equal(simpair_run(&o, &r), 0);
-    free(r.latency);
+    run_dropping(&o, &plan, &r);
     assert_true(r.ok);
     assert_int_equal(plan.seen, 3); /* the DATA, then both copies of one probe */
     assert_int_equal(r.cst.timeouts, 1);
@@ -384,11 +390,8 @@ static void test_peer_dies_mid_run(void **state)
     o.c2s.delay_us = o.s2c.delay_us = 5000;
     o.client_cfg.max_retries = 5;
     o.client_cfg.dead_timeout = 0;
-    o.drop_s2c = drop_s2c;
-    o.drop_user = &plan;
     simpair_result_t r;
-    assert_int_equal(simpair_run(&o, &r), 0);
-    free(r.latency);
+    run_dropping(&o, &plan, &r);
     assert_false(r.ok);
     assert_int_equal(r.client_error, RUDP_ETIMEDOUT);
     assert_true(r.client_got < 50);
