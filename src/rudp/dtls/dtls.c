@@ -168,7 +168,7 @@ static void sess_free(rudp_dtls_t *d, struct sess *s)
     rudp_heap_remove(&d->due, &s->due);
     if (d->slots) {
         table_remove(d, s);
-        dtls_source_put(d, s);
+        rudp_sources_put(&d->sources, &s->source);
     } else
         d->client = NULL;
     SSL_free(s->ssl);
@@ -303,7 +303,8 @@ static struct sess *sess_new(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len
     s->key_len = key_len;
     s->started = now;
     rudp_heap_node_init(&s->due);
-    if (d->slots && dtls_source_take(d, s) != 0) { /* a server's: counted for its host */
+    /* A server's is counted for its host (accept() checked it had room). */
+    if (d->slots && rudp_sources_take(&d->sources, key, key_len, &s->source) != 0) {
         free(s);
         return NULL;
     }
@@ -350,8 +351,8 @@ static void sess_input(rudp_dtls_t *d, struct sess *s, const uint8_t *data, size
 
 static int admit(rudp_dtls_t *d, const uint8_t *key, uint8_t key_len, uint64_t now)
 {
-    uint8_t src[13];
-    size_t n = d->rate ? dtls_source_of(key, key_len, src) : 0;
+    uint8_t src[RUDP_SOURCE_MAX];
+    size_t n = d->rate ? rudp_source_of(key, key_len, src) : 0;
     return n == 0 || rudp_ratelimit_admit(d->rate, src, n, now);
 }
 
@@ -434,7 +435,7 @@ static void front_door(rudp_dtls_t *d, const uint8_t *data, size_t len, uint64_t
     d->listener = NULL;
     d->listener_bio = NULL;
     /* One host may not hold every session (as the rudp front door's per-source cap). */
-    int host_full = dtls_source_full(d, d->cur_key, d->cur_key_len);
+    int host_full = rudp_sources_full(&d->sources, d->cur_key, d->cur_key_len);
     if (d->n >= d->max && !host_full)
         end_lingering(d);
     struct sess *s =
@@ -547,7 +548,7 @@ void rudp_dtls_release(rudp_dtls_t *d, const struct sockaddr *peer, socklen_t pe
     if (!s)
         return;
     s->linger_until = now + RUDP_DTLS_LINGER_US;
-    dtls_source_put(d, s); /* its host may open the next one at once */
+    rudp_sources_put(&d->sources, &s->source); /* its host may open the next one at once */
     rekey(d, s, now);
 }
 
@@ -693,21 +694,18 @@ int rudp_dtls_new(rudp_dtls_t **out, int server, const rudp_dtls_config_t *cfg,
     if (!rc && server) {
         uint32_t size = rudp_idtab_size_for(d->max);
         d->slots = calloc(size, sizeof *d->slots);
-        d->source_slots = calloc(size, sizeof *d->source_slots);
         d->listen_addr = BIO_ADDR_new();
-        if (!d->slots || !d->source_slots || !d->listen_addr) {
+        if (!d->slots || !d->listen_addr)
             rc = RUDP_ENOMEM;
-        } else {
+        else
             rudp_idtab_init(&d->table, d->slots, size);
-            rudp_idtab_init(&d->sources, d->source_slots, size);
-        }
-        d->per_source = cfg->max_per_source ? cfg->max_per_source : d->max / 8;
-        if (d->per_source < 1)
-            d->per_source = 1;
+        uint32_t per_source = cfg->max_per_source ? cfg->max_per_source : d->max / 8;
         if (!rc)
             rc = dtls_random(d->secret, sizeof d->secret);
         if (!rc)
             rc = dtls_random(d->hkey, sizeof d->hkey);
+        if (!rc) /* keyed like the table */
+            rc = rudp_sources_init(&d->sources, d->max, per_source ? per_source : 1, d->hkey);
         if (!rc && rate) {
             uint8_t k[RUDP_COOKIE_KEY_SIZE];
             d->rate = malloc(sizeof *d->rate);
@@ -746,9 +744,7 @@ void rudp_dtls_free(rudp_dtls_t *d)
         SSL_free(d->client->ssl);
         free(d->client);
     }
-    for (uint32_t i = 0; d->source_slots && i <= d->sources.mask; i++)
-        free(d->source_slots[i].obj);
-    free(d->source_slots);
+    rudp_sources_free(&d->sources);
     SSL_free(d->listener);
     BIO_ADDR_free(d->listen_addr);
     SSL_CTX_free(d->ctx);

@@ -1,6 +1,6 @@
 /* The structures DTLS's files share (dtls.c: sessions and the API; context.c: the
- * SSL_CTX, its callbacks, the datagram BIO method, certificates; source.c: sessions per
- * source host; record.c: what a record's header says). Private to src/rudp/dtls. */
+ * SSL_CTX, its callbacks, the datagram BIO method, certificates; record.c: what a
+ * record's header says). Private to src/rudp/dtls. */
 #ifndef RUDP_DTLS_INTERNAL_H
 #define RUDP_DTLS_INTERNAL_H
 
@@ -12,6 +12,7 @@
 #include "core/heap.h"
 #include "core/idtab.h"
 #include "core/siphash.h"
+#include "core/sources.h"
 #include "rudp/dtls.h"
 #include "rudp/listen.h"
 
@@ -41,15 +42,9 @@ struct bio_ctx {
 };
 
 /* A source host (IPv4 /32, IPv6 /64 and scope) and the sessions it holds (server). */
-struct source {
-    uint32_t count;
-    uint8_t len;
-    uint8_t src[13];
-};
-
 struct sess {
     SSL *ssl;
-    struct source *source; /* server: its source's entry in d->sources */
+    rudp_source_t *source; /* server: its source's entry in d->sources */
     struct bio_ctx *bio;
     sa_t peer, local;
     uint8_t key[KEY_MAX];
@@ -77,10 +72,8 @@ struct rudp_dtls {
     rudp_heap_t due;
     rudp_heap_node_t **due_arr;
     uint32_t n;
-    /* server: source hosts with sessions, keyed like the table; at most per_source each */
-    rudp_idtab_t sources;
-    rudp_idtab_slot_t *source_slots;
-    uint32_t per_source;
+    /* server: source hosts with sessions, at most max_per_source each */
+    rudp_sources_t sources;
 
     /* server front door */
     SSL *listener;
@@ -113,16 +106,6 @@ struct rudp_dtls {
     rudp_dtls_stats_t st;
     uint8_t buf[BUF_CAP];
 };
-
-/* source.c: the source host of a session's address key into src: IPv4 /32 (5 bytes),
- * IPv6 /64 with the scope (13 bytes). Returns its length, 0 for a key that is not IP. */
-size_t dtls_source_of(const uint8_t *key, uint8_t key_len, uint8_t src[13]);
-/* source.c: whether key's host holds d->per_source sessions already. */
-int dtls_source_full(const rudp_dtls_t *d, const uint8_t *key, uint8_t key_len);
-/* source.c: counts a new server session against its host. Returns 0 or RUDP_ENOMEM. */
-int dtls_source_take(rudp_dtls_t *d, struct sess *s);
-/* source.c: the session no longer holds its host's place (ended, or lingering). */
-void dtls_source_put(rudp_dtls_t *d, struct sess *s);
 
 /* record.c: whether a datagram is a ClientHello (epoch 0), the first record's. */
 int dtls_is_client_hello(const uint8_t *p, size_t n);

@@ -8,47 +8,27 @@
  * connection (ACCEPTED) only once it is proven; an unproven one that closes or outlives
  * RUDP_SOCK_UNPROVEN_TIMEOUT is dropped without a word to anyone: its address may be
  * forged, so a RESET could be aimed at a victim.
- * Sources: a table of source hosts (peer_source(): IPv4 /32, IPv6 /64) with the number
- * of connections each holds, keyed by SipHash under a per-socket random key so a
- * sender cannot choose colliding sources. */
+ * Sources: the connections each source host holds (core/sources.h: IPv4 /32, IPv6 /64),
+ * at most max_per_source. */
 #include "front.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/siphash.h"
 #include "rudp/error.h"
 #include "sock_internal.h"
-
-struct front_source {
-    uint64_t hash;
-    uint32_t count;
-    uint8_t len;
-    uint8_t src[PEER_SOURCE_MAX];
-};
 
 int front_open(struct rudp_sock *s)
 {
     uint32_t max = s->cfg.max_clients;
     uint32_t limit = max / 4;
     s->unproven_limit = limit < RUDP_SOCK_UNPROVEN_MAX ? limit : RUDP_SOCK_UNPROVEN_MAX;
-    s->per_source = s->cfg.max_per_source ? s->cfg.max_per_source : max / 8;
-    if (s->per_source < 1)
-        s->per_source = 1;
-    uint32_t size = rudp_idtab_size_for(max);
-    s->source_slots = calloc(size, sizeof *s->source_slots);
-    if (!s->source_slots)
-        return RUDP_ENOMEM;
-    rudp_idtab_init(&s->sources, s->source_slots, size);
-    return plat_random(s->source_key, sizeof s->source_key);
+    uint32_t per_source = s->cfg.max_per_source ? s->cfg.max_per_source : max / 8;
+    uint8_t key[RUDP_SIPHASH_KEY_LEN];
+    int rc = plat_random(key, sizeof key);
+    return rc ? rc : rudp_sources_init(&s->sources, max, per_source ? per_source : 1, key);
 }
 
 void front_free(struct rudp_sock *s)
 {
-    for (uint32_t i = 0; s->source_slots && i <= s->sources.mask; i++)
-        free(s->source_slots[i].obj);
-    free(s->source_slots);
-    s->source_slots = NULL;
+    rudp_sources_free(&s->sources);
 }
 
 void front_gate(struct rudp_sock *s, uint64_t now)
@@ -61,47 +41,11 @@ void front_gate(struct rudp_sock *s, uint64_t now)
         s->cfg.always_retry || s->unproven >= s->unproven_limit || now < s->load_until;
 }
 
-struct source_key {
-    const uint8_t *src;
-    size_t len;
-};
-
-static int source_eq(const void *obj, const void *ctx)
-{
-    const struct front_source *f = obj;
-    const struct source_key *k = ctx;
-    return f->len == k->len && memcmp(f->src, k->src, k->len) == 0;
-}
-
 int front_take(struct rudp_sock *s, struct entry *e, uint64_t now)
 {
-    uint8_t src[PEER_SOURCE_MAX];
-    size_t n = peer_source(e->key, e->key_len, src);
-    if (n == 0) {
-        /* Not an address we made (cannot happen with sockets): key by the whole peer. */
-        n = e->key_len < PEER_SOURCE_MAX ? e->key_len : PEER_SOURCE_MAX;
-        memcpy(src, e->key, n);
-    }
-    uint64_t h = rudp_siphash24(s->source_key, src, n);
-    struct source_key k = { src, n };
-    struct front_source *f = rudp_idtab_find(&s->sources, h, source_eq, &k);
-    if (f && f->count >= s->per_source)
-        return RUDP_EREFUSED;
-    if (!f) {
-        f = calloc(1, sizeof *f);
-        if (!f)
-            return RUDP_ENOMEM;
-        f->hash = h;
-        f->len = (uint8_t)n;
-        memcpy(f->src, src, n);
-        /* Room for max_clients sources, and there are never more than connections. */
-        if (rudp_idtab_insert(&s->sources, h, f) != 0) {
-            free(f);
-            return RUDP_ENOMEM;
-        }
-    }
-    f->count++;
-    e->source = f;
+    int rc = rudp_sources_take(&s->sources, e->key, e->key_len, &e->source);
+    if (rc)
+        return rc;
     if (!rudp_conn_validated(e->conn)) {
         e->unproven = 1;
         e->born = now;
@@ -121,12 +65,7 @@ void front_put(struct rudp_sock *s, struct entry *e)
 
 void front_leave(struct rudp_sock *s, struct entry *e)
 {
-    struct front_source *f = e->source;
-    e->source = NULL;
-    if (f && --f->count == 0) {
-        (void)rudp_idtab_remove(&s->sources, f->hash, f);
-        free(f);
-    }
+    rudp_sources_put(&s->sources, &e->source);
 }
 
 int front_settle(struct rudp_sock *s, struct entry *e, uint64_t now)

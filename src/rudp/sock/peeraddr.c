@@ -81,19 +81,3 @@ void peer_set(peer_addr_t *a, const struct sockaddr *sa, socklen_t len)
     memcpy(&a->u, sa, (size_t)len);
     a->len = len;
 }
-
-size_t peer_source(const uint8_t *key, size_t key_len, uint8_t src[PEER_SOURCE_MAX])
-{
-    if (key_len == 7 && key[0] == 4) {
-        src[0] = 4;
-        memcpy(src + 1, key + 3, 4);
-        return 5;
-    }
-    if (key_len == 23 && key[0] == 6) {
-        src[0] = 6;
-        memcpy(src + 1, key + 3, 8);
-        memcpy(src + 9, key + 19, 4);
-        return 13;
-    }
-    return 0;
-}

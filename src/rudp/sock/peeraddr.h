@@ -36,14 +36,6 @@ size_t peer_unpack(peer_addr_t *a, const uint8_t *p);
  * identity whatever socket family sees it. Returns the length. */
 uint8_t peer_key(const peer_addr_t *a, uint8_t k[PEER_KEY_MAX]);
 
-#define PEER_SOURCE_MAX 13u /* tag, IPv6 /64 prefix, scope */
-
-/* The source host of a peer_key(), for per-source limits: the tag and the IPv4 address
- * (/32), or the tag, the IPv6 /64 prefix and the scope (so link-local prefixes on two
- * interfaces stay apart); the port does not count, or a flood would simply change
- * ports. Returns the length, or 0 for a key this driver did not make. */
-size_t peer_source(const uint8_t *key, size_t key_len, uint8_t src[PEER_SOURCE_MAX]);
-
 /* Copies a sockaddr in (truncated to the union's size). */
 void peer_set(peer_addr_t *a, const struct sockaddr *sa, socklen_t len);
 

@@ -96,13 +96,13 @@ static int config_check(const rudp_sock_config_t *cfg, int server)
     return 0;
 }
 
-/* The listener's gate: one bucket per source host (peer_source()). addr is peer_key()'s
- * canonical form. */
+/* The listener's gate: one bucket per source host (rudp_source_of()). addr is
+ * peer_key()'s canonical form. */
 static int admit_source(void *user, const void *addr, size_t addrlen, uint64_t now)
 {
     rudp_sock_t *s = user;
-    uint8_t src[PEER_SOURCE_MAX];
-    size_t n = peer_source(addr, addrlen, src);
+    uint8_t src[RUDP_SOURCE_MAX];
+    size_t n = rudp_source_of(addr, addrlen, src);
     if (n == 0)
         return 1; /* not an address this driver made: nothing to limit by */
     return rudp_ratelimit_admit(s->rate, src, n, now);

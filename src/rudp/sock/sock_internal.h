@@ -8,6 +8,7 @@
 
 #include "core/heap.h"
 #include "core/idtab.h"
+#include "core/sources.h"
 #include "pcap.h"
 #include "peeraddr.h"
 #include "platform.h"
@@ -52,10 +53,10 @@ struct entry {
     uint32_t early_step;   /* the step whose events last sent it early (early_send()) */
     uint8_t key[PEER_KEY_MAX];
     peer_addr_t peer;
-    peer_addr_t local;           /* where the peer's datagrams arrive: the source we send from */
-    struct front_source *source; /* server: its source host's count (front.c) */
-    uint8_t unproven;            /* server: accepted without a cookie, not yet proven */
-    uint64_t born;               /* server: when accepted, µs */
+    peer_addr_t local;     /* where the peer's datagrams arrive: the source we send from */
+    rudp_source_t *source; /* server: its source host's count (front.c) */
+    uint8_t unproven;      /* server: accepted without a cookie, not yet proven */
+    uint64_t born;         /* server: when accepted, µs */
 };
 
 /* One datagram in the send ring. */
@@ -93,11 +94,9 @@ struct rudp_sock {
     rudp_ratelimit_t *rate; /* server with handshake_rate: the front door's gate */
     int refused;            /* client: ICMP port unreachable seen (on_refused) */
     /* the front door's policy (front.c) */
-    uint32_t unproven, unproven_limit, per_source;
+    uint32_t unproven, unproven_limit;
     uint64_t load_until, rate_limited_seen;
-    rudp_idtab_t sources; /* source hosts and their connection counts */
-    rudp_idtab_slot_t *source_slots;
-    uint8_t source_key[16];
+    rudp_sources_t sources;  /* source hosts and their connection counts */
     struct entry *graveyard; /* dropped unproven, never announced: freed at the next call */
 
     /* events for the application (demux.c) */
