@@ -387,25 +387,19 @@ static int would_block(int err)
 }
 
 #if defined(__linux__) && defined(UDP_SEGMENT)
-/* An INITIAL or an ACCEPT: the first of each leaves with its copies right behind it
- * (docs/protocol.md §7.3). */
-static int handshake_dgram(const struct txd *t)
-{
-    return t->len > 1 && (t->data[1] == RUDP_T_INITIAL || t->data[1] == RUDP_T_ACCEPT);
-}
-
 /* Whether b can join the run that starts at first and ends at prev in one UDP GSO send:
  * same destination, and every segment but the last exactly the first one's size (the
  * kernel cuts the buffer every gso_size bytes, so an empty first one would cut none).
  * A handshake datagram never does, nor a copy of the datagram before it (a probe's
  * second copy): a run is one packet until the kernel cuts it, and a netem qdisc on the
- * way out would lose the copies together. */
+ * way out would lose the copies together. A DTLS record cannot tell: the driver marks
+ * it `alone` from the datagram it seals (txpath.c). */
 static int gso_joins(const struct rudp_sock *s, const struct txd *first, const struct txd *prev,
                      const struct txd *b, uint32_t segs, size_t bytes)
 {
     if (first->len == 0 || segs >= GSO_SEGS || bytes + b->len > GSO_BYTES ||
-        prev->len != first->len || b->len > first->len || handshake_dgram(b) ||
-        (b->len == prev->len && !memcmp(b->data, prev->data, b->len)))
+        prev->len != first->len || b->len > first->len || b->alone ||
+        dgram_alone(b->data, b->len, prev->data, prev->len))
         return 0;
     return !s->server || (b->to.len == first->to.len && !memcmp(&b->to.u, &first->to.u, b->to.len));
 }

@@ -62,6 +62,7 @@ struct entry {
 /* One datagram in the send ring. */
 struct txd {
     uint16_t len;
+    uint8_t alone; /* a DTLS record that leaves in a send of its own (gso_joins) */
     peer_addr_t to, from;
     uint8_t data[WIRE_MAX];
 };
@@ -134,8 +135,10 @@ struct rudp_sock {
 
     /* DTLS (cfg.dtls, sockdtls.c): every datagram above is a record */
     rudp_dtls_t *dtls;
-    char sec_err[160]; /* rudp_sock_security_error() of a plaintext client */
-    uint8_t plain[RUDP_MAX_DATAGRAM];
+    char sec_err[160];                   /* rudp_sock_security_error() of a plaintext client */
+    uint8_t plain[2][RUDP_MAX_DATAGRAM]; /* an engine's datagrams before sealing: this one
+                                            and the one before, to tell a copy (txpath.c) */
+    int tx_alone; /* the record being sealed goes alone: send_raw() marks its txd */
 };
 
 #endif

@@ -68,6 +68,8 @@ void send_raw(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_a
     if (len > WIRE_MAX)
         return;
     if (s->link) {
+        /* A DTLS record's `alone` mark does not cross the link, which has already lost
+         * or kept each record on its own. */
         impair_push(s, to, from, data, len, now);
         return;
     }
@@ -78,6 +80,7 @@ void send_raw(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_a
     }
     memcpy(t->data, data, len);
     t->len = (uint16_t)len;
+    t->alone = (uint8_t)s->tx_alone;
     t->to = *to;
     t->from = *from;
     tx_commit(s);
@@ -99,6 +102,13 @@ void send_one(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_a
     send_raw(s, data, len, to, from, now);
 }
 
+int dgram_alone(const uint8_t *d, size_t n, const uint8_t *prev, size_t prev_n)
+{
+    if (n > 1 && (d[1] == RUDP_T_INITIAL || d[1] == RUDP_T_ACCEPT))
+        return 1;
+    return n == prev_n && memcmp(d, prev, n) == 0;
+}
+
 void service(struct rudp_sock *s, struct entry *e, uint64_t now)
 {
     rudp_conn_t *c = e->conn;
@@ -106,6 +116,9 @@ void service(struct rudp_sock *s, struct entry *e, uint64_t now)
         return; /* the engine starts once the DTLS handshake is done */
     e->queued_msgs = 0;
     e->queued_bytes = 0;
+#ifdef RUDP_HAVE_DTLS
+    int cur = 0, prev_n = 0;
+#endif
     for (;;) {
 #ifdef RUDP_HAVE_DTLS
         if (s->dtls) {
@@ -115,18 +128,23 @@ void service(struct rudp_sock *s, struct entry *e, uint64_t now)
                 set_deadline(s, e, now);
                 return;
             }
-            int n = rudp_conn_prepare(c, now, s->plain, sizeof s->plain);
+            uint8_t *plain = s->plain[cur];
+            int n = rudp_conn_prepare(c, now, plain, sizeof s->plain[cur]);
             if (n <= 0)
                 break;
-            rudp_dtls_send(s->dtls, &e->peer.u.sa, e->peer.len, s->plain, (size_t)n, now);
+            s->tx_alone = dgram_alone(plain, (size_t)n, s->plain[cur ^ 1], (size_t)prev_n);
+            rudp_dtls_send(s->dtls, &e->peer.u.sa, e->peer.len, plain, (size_t)n, now);
+            s->tx_alone = 0;
+            prev_n = n;
+            cur ^= 1;
             continue;
         }
 #endif
         if (s->link) {
-            int n = rudp_conn_prepare(c, now, s->plain, sizeof s->plain);
+            int n = rudp_conn_prepare(c, now, s->plain[0], sizeof s->plain[0]);
             if (n <= 0)
                 break;
-            impair_push(s, &e->peer, &e->local, s->plain, (size_t)n, now);
+            impair_push(s, &e->peer, &e->local, s->plain[0], (size_t)n, now);
             continue;
         }
         struct txd *t = tx_reserve(s);
@@ -138,6 +156,7 @@ void service(struct rudp_sock *s, struct entry *e, uint64_t now)
         if (n <= 0)
             break;
         t->len = (uint16_t)n;
+        t->alone = 0; /* plaintext: gso_joins() reads the datagram itself */
         t->to = e->peer;
         t->from = e->local;
         tx_commit(s);

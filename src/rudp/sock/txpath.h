@@ -33,6 +33,12 @@ void send_raw(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_a
 void send_one(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_addr_t *to,
               const peer_addr_t *from, uint64_t now);
 
+/* Whether datagram d (plaintext) must leave in a send of its own rather than in a GSO
+ * run: an INITIAL or an ACCEPT, whose first leaves with its copies right behind it, or a
+ * copy of prev, the datagram before it (a probe's second copy; docs/protocol.md §7.3,
+ * §10.2). */
+int dgram_alone(const uint8_t *d, size_t n, const uint8_t *prev, size_t prev_n);
+
 /* Asks the engine for everything it has to send now and re-keys its deadline. */
 void service(struct rudp_sock *s, struct entry *e, uint64_t now);
 

@@ -1,0 +1,113 @@
+/* The socket driver over DTLS: what it decides from an engine's datagrams holds for the
+ * records that carry them. A record's bytes cannot tell a copy (each has its own record
+ * number and is encrypted), so the driver marks the record from the datagram it seals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "rudp/error.h"
+#include "rudp/sock.h"
+
+/* Whether this kernel takes UDP GSO on a UDP socket (Linux 4.18+). */
+static int kernel_has_gso(void)
+{
+#ifdef UDP_SEGMENT
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int size = 1000;
+    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+#else
+    return 0;
+#endif
+}
+
+static uint8_t key[32];
+static rudp_sock_dtls_t dtls = { .psk = key, .psk_len = sizeof key };
+
+/* A DTLS server and a client of `names` names, lock-step, stepped until connected. */
+static void connect_pair(h_server_t *srv, h_client_t *cl, uint32_t names)
+{
+    memset(key, 0x5a, sizeof key);
+    rudp_sock_config_t cfg;
+    rudp_sock_config_default(&cfg);
+    cfg.dtls = &dtls;
+    assert_int_equal(h_server_open(srv, "127.0.0.1", &cfg), 0);
+    memset(cl, 0, sizeof *cl);
+    assert_int_equal(h_client_open(cl, 1, names, NULL, rudp_sock_local_port(srv->sock), &cfg), 0);
+    cl->lockstep = 1;
+    uint64_t end = h_now_us() + 10000000u;
+    for (int i = 0; i < 100000 && !(cl->connected && srv->accepted) && h_now_us() < end; i++) {
+        h_step(srv->sock, 1);
+        h_step(cl->sock, 1);
+    }
+    assert_true(cl->connected);
+    assert_int_equal(srv->accepted, 1);
+}
+
+/* The first INITIAL and the first ACCEPT go out three times (docs/protocol.md §7.3),
+ * equal in size and to one peer, as three records. Were they one GSO run, the path
+ * would see one packet, and a netem qdisc would lose the three together: each must
+ * leave in a send of its own, as without DTLS. */
+static void test_handshake_copies_are_not_one_gso_run(void **state)
+{
+    (void)state;
+    if (!kernel_has_gso())
+        skip();
+    h_server_t srv;
+    h_client_t cl;
+    connect_pair(&srv, &cl, 0); /* no names: the handshake is all this test looks at */
+    rudp_sock_stats_t cs, ss;
+    rudp_sock_stats(cl.sock, &cs);
+    rudp_sock_stats(srv.sock, &ss);
+    /* The DTLS handshake's flights and the three INITIALs (ACCEPTs): all single sends. */
+    assert_true(cs.datagrams_out >= 4);
+    assert_true(ss.datagrams_out >= 4);
+    assert_int_equal(cs.gso_sends, 0);
+    assert_int_equal(ss.gso_sends, 0);
+    rudp_sock_free(cl.sock);
+    rudp_sock_free(srv.sock);
+}
+
+/* A probe goes out twice (docs/protocol.md §10.2): the same, as two records. The server
+ * here stops reading once connected, so the client's one name is probed for. */
+static void test_probe_copies_are_not_one_gso_run(void **state)
+{
+    (void)state;
+    if (!kernel_has_gso())
+        skip();
+    h_server_t srv;
+    h_client_t cl;
+    connect_pair(&srv, &cl, 2); /* lock-step: the first name leaves alone */
+    rudp_sock_stats_t cs;
+    rudp_sock_stats(cl.sock, &cs);
+    uint64_t base = cs.datagrams_out;
+    uint64_t end = h_now_us() + 5000000u;
+    for (int i = 0; i < 100000 && cs.datagrams_out < base + 3 && h_now_us() < end; i++) {
+        h_step(cl.sock, 1);
+        rudp_sock_stats(cl.sock, &cs);
+    }
+    assert_true(cs.datagrams_out >= base + 3); /* the name, then the probe's two copies */
+    assert_int_equal(cs.gso_sends, 0);
+    rudp_sock_free(cl.sock);
+    rudp_sock_free(srv.sock);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_copies_are_not_one_gso_run),
+        cmocka_unit_test(test_probe_copies_are_not_one_gso_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
