@@ -54,7 +54,9 @@ struct txd *tx_reserve(struct rudp_sock *s)
         if (s->tx_n == s->tx_cap)
             return NULL;
     }
-    return &s->tx[(s->tx_head + s->tx_n) % s->tx_cap];
+    struct txd *t = &s->tx[(s->tx_head + s->tx_n) % s->tx_cap];
+    t->alone = 0; /* only send_raw() marks a record */
+    return t;
 }
 
 void tx_commit(struct rudp_sock *s)
@@ -156,7 +158,6 @@ void service(struct rudp_sock *s, struct entry *e, uint64_t now)
         if (n <= 0)
             break;
         t->len = (uint16_t)n;
-        t->alone = 0; /* plaintext: gso_joins() reads the datagram itself */
         t->to = e->peer;
         t->from = e->local;
         tx_commit(s);
