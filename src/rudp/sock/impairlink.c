@@ -59,7 +59,7 @@ void impair_pop(struct rudp_sock *s, uint64_t now)
             continue;
         peer_unpack(&t->from, s->scratch + pre);
         size_t padded = overhead(&t->to);
-        if (padded > n || n - padded > sizeof t->data)
+        if (padded > n || n - padded > WIRE_MAX)
             continue;
         t->len = (uint16_t)(n - padded);
         memcpy(t->data, s->scratch + padded, t->len);

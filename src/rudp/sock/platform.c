@@ -525,9 +525,10 @@ void plat_tx_flush(struct rudp_sock *s)
         s->tx_n -= done;
         s->gso_single = s->gso_single > done ? s->gso_single - done : 0;
     }
-    /* Start over at slot 0 when empty: only as many slots as are ever held at once get
-     * touched, which keeps an idle client's resident memory small. */
+    /* Start over at slot 0 and byte 0 when empty: only as many slots and bytes as are
+     * ever held at once get touched, which keeps an idle client's resident memory small. */
     s->tx_head = 0;
+    s->tx_used = 0;
     s->tx_blocked = 0;
     s->gso_single = 0;
 }
@@ -607,6 +608,7 @@ void plat_warm(struct rudp_sock *s)
     memset(r->os, 0, sizeof *r->os); /* no headers set up yet: the first batch does it */
     memset(s->ptx, 0, sizeof *s->ptx);
     memset(s->tx, 0, 2 * sizeof *s->tx);
+    memset(s->tx_bytes, 0, 2 * WIRE_MAX);
 }
 
 int plat_rx_batch(struct rudp_sock *s)

@@ -65,6 +65,7 @@ void rudp_sock_free(rudp_sock_t *s)
     free(s->rate);
     free(s->listener);
     free(s->tx);
+    free(s->tx_bytes);
     plat_tx_free(s->ptx);
     plat_rx_free(s->rx);
     free(s);
@@ -160,9 +161,10 @@ static int sock_new(rudp_sock_t **out, int server, const rudp_sock_config_t *cfg
     s->tx_cap = server ? TX_RING_SERVER : TX_RING_CLIENT;
     s->gso = cfg->gso;
     s->tx = malloc((size_t)s->tx_cap * sizeof *s->tx);
+    s->tx_bytes = malloc((size_t)s->tx_cap * WIRE_MAX);
     s->ptx = plat_tx_new();
     s->rx = plat_rx_new();
-    int rc = (!s->tx || !s->ptx || !s->rx) ? RUDP_ENOMEM : 0;
+    int rc = (!s->tx || !s->tx_bytes || !s->ptx || !s->rx) ? RUDP_ENOMEM : 0;
     if (!rc)
         rc = demux_open(s, server ? cfg->max_clients : 1);
     if (!rc && server)

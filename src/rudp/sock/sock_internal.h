@@ -59,12 +59,13 @@ struct entry {
     uint64_t born;         /* server: when accepted, µs */
 };
 
-/* One datagram in the send ring. */
+/* One datagram in the send ring. Its bytes lie in the ring's byte area, one datagram
+ * after another (tx_reserve). */
 struct txd {
     uint16_t len;
     uint8_t alone; /* a DTLS record that leaves in a send of its own (gso_joins) */
     peer_addr_t to, from;
-    uint8_t data[WIRE_MAX];
+    uint8_t *data; /* WIRE_MAX bytes free when reserved */
 };
 
 struct rudp_sock {
@@ -112,6 +113,9 @@ struct rudp_sock {
 
     /* sending (txpath.c, platform.c) */
     struct txd *tx;
+    uint8_t *tx_bytes; /* tx_cap x WIRE_MAX: the queued datagrams' bytes, packed from the
+                          start; tx_used of them, back to 0 whenever the ring is empty */
+    size_t tx_used;
     struct plat_tx *ptx;
     uint32_t tx_cap, tx_head, tx_n;
     int tx_blocked;       /* the kernel said EAGAIN: wait for POLLOUT */
