@@ -142,6 +142,8 @@ struct rudp_sock {
     char sec_err[160];                   /* rudp_sock_security_error() of a plaintext client */
     uint8_t plain[2][RUDP_MAX_DATAGRAM]; /* an engine's datagrams before sealing: this one
                                             and the one before, to tell a copy (txpath.c) */
+    int plain_cur;                       /* which of the two the next one goes in */
+    size_t plain_prev_len;               /* the one before's length; 0: none yet */
     int tx_alone; /* the record being sealed goes alone: send_raw() marks its txd */
 };
 

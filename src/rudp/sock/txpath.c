@@ -3,8 +3,11 @@
  * outside event handling). When the kernel says EAGAIN the ring keeps what it holds and
  * the step waits for POLLOUT; while the ring is full the engines are simply not asked
  * for more (their data stays queued in the engine: nothing is lost and nothing is
- * retransmitted needlessly). Only a listener reply finding the ring full is dropped
- * (send_dropped); the client repeats its INITIAL anyway. */
+ * retransmitted needlessly). Full means no slot, or no room for one more datagram in
+ * the byte area, whose bytes come back only when the ring empties: a ring the kernel
+ * drains only in part while blocked takes fewer new datagrams than it has free slots.
+ * Only a listener reply finding the ring full is dropped (send_dropped); the client
+ * repeats its INITIAL anyway. */
 #include "txpath.h"
 
 #include <errno.h>
@@ -108,8 +111,12 @@ void send_one(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_a
 #ifdef RUDP_HAVE_DTLS
     if (s->dtls) {
         (void)from;
+        /* A listener's answers go one per send: three INITIAL copies draw three equal
+         * RETRYs, which as plaintext the bytes keep apart (gso_joins). */
+        s->tx_alone = 1;
         if (rudp_dtls_send(s->dtls, &to->u.sa, to->len, data, len, now) == RUDP_EAGAIN)
             s->st.send_dropped++;
+        s->tx_alone = 0;
         return;
     }
 #endif
@@ -130,9 +137,6 @@ void service(struct rudp_sock *s, struct entry *e, uint64_t now)
         return; /* the engine starts once the DTLS handshake is done */
     e->queued_msgs = 0;
     e->queued_bytes = 0;
-#ifdef RUDP_HAVE_DTLS
-    int cur = 0, prev_n = 0;
-#endif
     for (;;) {
 #ifdef RUDP_HAVE_DTLS
         if (s->dtls) {
@@ -142,20 +146,23 @@ void service(struct rudp_sock *s, struct entry *e, uint64_t now)
                 set_deadline(s, e, now);
                 return;
             }
-            uint8_t *plain = s->plain[cur];
-            int n = rudp_conn_prepare(c, now, plain, sizeof s->plain[cur]);
+            /* The datagram sealed before this one, of whichever connection, is in the
+             * other buffer: a copy of it is sealed alone (a probe's second copy). */
+            uint8_t *plain = s->plain[s->plain_cur];
+            const uint8_t *prev = s->plain[s->plain_cur ^ 1];
+            int n = rudp_conn_prepare(c, now, plain, RUDP_MAX_DATAGRAM);
             if (n <= 0)
                 break;
-            s->tx_alone = dgram_alone(plain, (size_t)n, s->plain[cur ^ 1], (size_t)prev_n);
+            s->tx_alone = dgram_alone(plain, (size_t)n, prev, s->plain_prev_len);
             rudp_dtls_send(s->dtls, &e->peer.u.sa, e->peer.len, plain, (size_t)n, now);
             s->tx_alone = 0;
-            prev_n = n;
-            cur ^= 1;
+            s->plain_prev_len = (size_t)n;
+            s->plain_cur ^= 1;
             continue;
         }
 #endif
         if (s->link) {
-            int n = rudp_conn_prepare(c, now, s->plain[0], sizeof s->plain[0]);
+            int n = rudp_conn_prepare(c, now, s->plain[0], RUDP_MAX_DATAGRAM);
             if (n <= 0)
                 break;
             impair_push(s, &e->peer, &e->local, s->plain[0], (size_t)n, now);

@@ -13,8 +13,9 @@ struct rudp_sock;
 struct entry;
 struct txd;
 
-/* The next free ring slot, flushing first when the ring is full; NULL while the kernel
- * cannot take more. tx_commit() adds it. */
+/* The next free ring slot, with WIRE_MAX bytes at its `data`, flushing first when the
+ * ring is full (no slot, or no such room in its byte area); NULL while the kernel cannot
+ * take more. tx_commit() adds it, with its `len` bytes. */
 struct txd *tx_reserve(struct rudp_sock *s);
 void tx_commit(struct rudp_sock *s);
 
