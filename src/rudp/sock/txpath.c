@@ -112,7 +112,7 @@ void send_one(struct rudp_sock *s, const uint8_t *data, size_t len, const peer_a
     if (s->dtls) {
         (void)from;
         /* A listener's answers go one per send: three INITIAL copies draw three equal
-         * RETRYs, which as plaintext the bytes keep apart (gso_joins). */
+         * RETRYs, which gso_joins() tells apart by their bytes only as plaintext. */
         s->tx_alone = 1;
         if (rudp_dtls_send(s->dtls, &to->u.sa, to->len, data, len, now) == RUDP_EAGAIN)
             s->st.send_dropped++;
