@@ -608,7 +608,7 @@ void plat_warm(struct rudp_sock *s)
     memset(r->os, 0, sizeof *r->os); /* no headers set up yet: the first batch does it */
     memset(s->ptx, 0, sizeof *s->ptx);
     memset(s->tx, 0, 2 * sizeof *s->tx);
-    memset(s->tx_bytes, 0, 2 * WIRE_MAX);
+    memset(s->tx_bytes, 0, 2 * (size_t)WIRE_MAX);
 }
 
 int plat_rx_batch(struct rudp_sock *s)
