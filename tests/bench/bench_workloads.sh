@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench_workloads.sh: hola's real-path workloads, rudp against TCP measured in the same
 # run: lock-step 500 and pipelined 2000 names at 0% and 10% loss each way (rudp, and
-# rudp --coalesce), 100k names pipelined with --coalesce on loopback (names/s), and
-# one-name connections at 10% loss (mean and p90). The rows of one workload take turns
+# rudp --coalesce), one name without loss (the connection's setup), 100k names
+# pipelined with --coalesce on loopback (names/s), and one-name connections at 10%
+# loss (mean and p90). The rows of one workload take turns
 # (hola-compare --repeat); each figure is a median, each ratio rudp/TCP of medians.
 # Loss needs hola-lab (root or user namespaces, nftables or netem); without it the
 # loopback rows run and the loss rows say they were skipped.
@@ -74,11 +75,17 @@ if [ $where = lab ]; then
         --protos tcp,rudp --coalesce
     report "pipelined 2000, 0%" "$tmp/pipelined.csv" pipelined none
     report "pipelined 2000, 10%" "$tmp/pipelined.csv" pipelined loss=10
+    # One name without loss: the connection's setup, which the 2000-name row includes
+    # (docs/performance.md §17: without loss, that is where rudp's extra time is).
+    run setup --lab --names 1 --pipelined --impair none --protos tcp,rudp --coalesce
+    report "one name, 0% (setup)" "$tmp/setup.csv" pipelined none
 else
     run lockstep --names 500 --lockstep --impair none --protos tcp,rudp --coalesce
     report "lock-step 500, 0%" "$tmp/lockstep.csv" lockstep none
     run pipelined --names 2000 --pipelined --impair none --protos tcp,rudp --coalesce
     report "pipelined 2000, 0%" "$tmp/pipelined.csv" pipelined none
+    run setup --names 1 --pipelined --impair none --protos tcp,rudp --coalesce
+    report "one name, 0% (setup)" "$tmp/setup.csv" pipelined none
     echo "bench=workloads skipped: TCP at 10% (no lab: TCP cannot be impaired on" \
         "loopback; run as root, or with unprivileged user namespaces). rudp at 10% with" \
         "the programs' built-in loss, no ratio:"
