@@ -7,30 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <netinet/in.h>
-#include <netinet/udp.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "harness.h"
 #include "rudp/error.h"
 #include "rudp/sock.h"
-
-/* Whether this kernel takes UDP GSO on a UDP socket (Linux 4.18+). */
-static int kernel_has_gso(void)
-{
-#ifdef UDP_SEGMENT
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    int size = 1000;
-    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-#else
-    return 0;
-#endif
-}
 
 static uint8_t key[32];
 static rudp_sock_dtls_t dtls = { .psk = key, .psk_len = sizeof key };
@@ -39,7 +20,7 @@ static rudp_sock_dtls_t dtls = { .psk = key, .psk_len = sizeof key };
  * (and, with names, until the first has left). Skips the test without UDP GSO. */
 static void connect_pair(h_server_t *srv, h_client_t *cl, uint32_t names, int always_retry)
 {
-    if (!kernel_has_gso())
+    if (!h_kernel_has_gso())
         skip();
     memset(key, 0x5a, sizeof key);
     rudp_sock_config_t cfg;

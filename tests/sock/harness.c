@@ -1,10 +1,14 @@
 /* The names exchange on real sockets for the driver tests (see harness.h). */
 #include "harness.h"
 
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rudp/error.h"
 
@@ -261,4 +265,34 @@ int h_run(h_server_t *srv, h_client_t *cl, uint32_t n, uint32_t limit_ms, void (
         (void)poll(pfd, (nfds_t)np, timeout);
     }
     return -1;
+}
+
+#if defined(UDP_SEGMENT) || defined(UDP_GRO)
+/* Whether this kernel takes the UDP socket option `opt` set to `value`. */
+static int kernel_takes(int opt, int value)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, opt, &value, sizeof value) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+#endif
+
+int h_kernel_has_gso(void)
+{
+#ifdef UDP_SEGMENT
+    return kernel_takes(UDP_SEGMENT, 1000); /* an int here; a uint16_t in the cmsg */
+#else
+    return 0;
+#endif
+}
+
+int h_kernel_has_gro(void)
+{
+#ifdef UDP_GRO
+    return kernel_takes(UDP_GRO, 1);
+#else
+    return 0;
+#endif
 }

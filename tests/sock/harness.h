@@ -71,4 +71,12 @@ int h_server_open(h_server_t *srv, const char *host, const rudp_sock_config_t *c
 
 uint64_t h_now_us(void);
 
+/* Whether this kernel takes UDP_SEGMENT (Linux 4.18+): where it does not, the driver
+ * sends one datagram at a time and the GSO tests have nothing to check. */
+int h_kernel_has_gso(void);
+
+/* Whether this kernel takes UDP_GRO (Linux 5.0+): then a GSO run over loopback, which
+ * stays whole, arrives in one receive. */
+int h_kernel_has_gro(void);
+
 #endif

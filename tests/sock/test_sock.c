@@ -955,40 +955,6 @@ static void test_single_reply_waits_for_step(void **state)
 
 /* ---- UDP GSO: equal-size datagrams to one peer in one send -------------------------- */
 
-#if defined(UDP_SEGMENT) || defined(UDP_GRO)
-/* Whether this kernel takes the UDP socket option `opt` set to `value`. */
-static int kernel_takes(int opt, int value)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    int ok = fd >= 0 && setsockopt(fd, SOL_UDP, opt, &value, sizeof value) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-#endif
-
-/* Whether this kernel takes UDP_SEGMENT (Linux 4.18+): where it does not, the driver
- * sends one datagram at a time and the GSO tests have nothing to check. */
-static int kernel_has_gso(void)
-{
-#ifdef UDP_SEGMENT
-    return kernel_takes(UDP_SEGMENT, 1000); /* an int here; a uint16_t in the cmsg */
-#else
-    return 0;
-#endif
-}
-
-/* Whether this kernel takes UDP_GRO (Linux 5.0+): then a GSO run over loopback, which
- * stays whole, arrives in one receive. */
-static int kernel_has_gro(void)
-{
-#ifdef UDP_GRO
-    return kernel_takes(UDP_GRO, 1);
-#else
-    return 0;
-#endif
-}
-
 /* Client and server each queue a burst from a callback (the names; the echoes), window
  * and cc out of the way, and report on both ends. */
 static void gso_exchange(early_peer_t *srv, early_peer_t *cl, int gso)
@@ -1013,7 +979,7 @@ static void gso_exchange(early_peer_t *srv, early_peer_t *cl, int gso)
 static void test_gso_equal_sizes(void **state)
 {
     (void)state;
-    if (!kernel_has_gso())
+    if (!h_kernel_has_gso())
         skip();
     enum { N = 200 };
     early_peer_t srv = { .len = 16, .reply = 1 }, cl = { .count = N, .len = 16 };
@@ -1023,7 +989,7 @@ static void test_gso_equal_sizes(void **state)
     assert_int_equal(srv.data_dgrams, N); /* cut back into datagrams (kernel or GRO) */
     assert_true(cl.st.datagrams_out >= N && srv.st.datagrams_out >= N);
     assert_true(cl.st.gso_sends < cl.st.datagrams_out / 4); /* runs, not pairs */
-    if (kernel_has_gro()) {
+    if (h_kernel_has_gro()) {
         /* Loopback keeps a run whole: it arrives in one receive, cut by the driver,
          * each datagram counted as one. */
         assert_true(srv.st.gro_receives >= 1 && cl.st.gro_receives >= 1);
@@ -1087,7 +1053,7 @@ static void test_gro_run_of_many_connections(void **state)
 #ifndef UDP_SEGMENT
     skip();
 #else
-    if (!kernel_has_gso() || !kernel_has_gro())
+    if (!h_kernel_has_gso() || !h_kernel_has_gro())
         skip();
     h_server_t *srv = calloc(1, sizeof *srv);
     assert_non_null(srv);
@@ -1164,7 +1130,7 @@ static void test_gro_run_of_many_connections(void **state)
 static void test_gso_mixed_sizes(void **state)
 {
     (void)state;
-    if (!kernel_has_gso())
+    if (!h_kernel_has_gso())
         skip();
     enum { N = 300 };
     early_peer_t srv = { .len = 40, .reply = 1, .vary = 1 },
@@ -1194,7 +1160,7 @@ static void test_gso_off(void **state)
 static void test_handshake_copies_leave_as_three_sends(void **state)
 {
     (void)state;
-    if (!kernel_has_gso())
+    if (!h_kernel_has_gso())
         skip();
     struct sockaddr_in peer;
     int fd = udp_socket(&peer);
@@ -1226,7 +1192,7 @@ static void test_handshake_copies_leave_as_three_sends(void **state)
 static void test_probe_copies_leave_as_two_sends(void **state)
 {
     (void)state;
-    if (!kernel_has_gso())
+    if (!h_kernel_has_gso())
         skip();
     struct sockaddr_in peer, from;
     int fd = udp_socket(&peer);
@@ -1275,7 +1241,7 @@ static void test_gso_refused_falls_back(void **state)
 #ifndef SO_NO_CHECK
     skip(); /* no way to make the kernel refuse GSO here */
 #endif
-    if (!kernel_has_gso())
+    if (!h_kernel_has_gso())
         skip();
     enum { N = 200 };
     early_peer_t srv = { .len = 16, .reply = 1 }, cl = { .count = N, .len = 16, .no_check = 1 };
